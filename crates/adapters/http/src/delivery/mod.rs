@@ -1,0 +1,386 @@
+//! The delivery contract (seed 000, SPEC §2): `/v1/disputes`, Bearer API keys, and the
+//! `{ok, data, contractVersion}` envelope on every answer, errors included.
+
+mod wire;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use disputes_domain::{ActorId, Decision, DisputeId, Role, Settlement, Status, SubjectKind};
+use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
+use serde_json::{json, Value};
+
+use crate::shared::{decimal, parse_time, Contract, JsonBody, Problem};
+use crate::AppState;
+use wire::{
+    AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
+};
+
+const CONTRACT_VERSION: &str = "v1.0";
+/// SPEC §6: request bodies of this contract are at most 1 MiB.
+const BODY_LIMIT: usize = 1024 * 1024;
+const KIND: SubjectKind = SubjectKind::Delivery;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/disputes", post(open).get(list))
+        .route("/v1/disputes/{id}", get(show))
+        .route(
+            "/v1/disputes/{id}/operator-response",
+            post(operator_response),
+        )
+        .route(
+            "/v1/disputes/{id}/advertiser-response",
+            post(advertiser_response),
+        )
+        .route("/v1/disputes/{id}/resolve", post(resolve))
+        .route("/v1/disputes/{id}/withdraw", post(withdraw))
+        .route("/v1/disputes/{id}/notes", post(add_note))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Renders a problem in this contract's error envelope.
+pub fn render_problem(problem: Problem) -> Response {
+    DeliveryError(problem).into_response()
+}
+
+/// The contract marker for shared extractors.
+#[derive(Debug)]
+pub struct Delivery;
+
+impl Contract for Delivery {
+    type Error = DeliveryError;
+}
+
+/// An error in the envelope: `{"ok": false, "error": {code, message, details}, "contractVersion"}`.
+#[derive(Debug)]
+pub struct DeliveryError(Problem);
+
+impl From<Problem> for DeliveryError {
+    fn from(p: Problem) -> Self {
+        DeliveryError(p)
+    }
+}
+
+impl From<disputes_ports::ServiceError> for DeliveryError {
+    fn from(e: disputes_ports::ServiceError) -> Self {
+        DeliveryError(e.into())
+    }
+}
+
+impl From<disputes_domain::DomainError> for DeliveryError {
+    fn from(e: disputes_domain::DomainError) -> Self {
+        DeliveryError(e.into())
+    }
+}
+
+impl IntoResponse for DeliveryError {
+    fn into_response(self) -> Response {
+        let p = self.0;
+        let body = json!({
+            "ok": false,
+            "error": { "code": p.code, "message": p.message, "details": p.details },
+            "contractVersion": CONTRACT_VERSION,
+        });
+        let mut response = (p.status, Json(body)).into_response();
+        if p.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+type Body<T> = JsonBody<T, Delivery>;
+type Answer = Result<Response, DeliveryError>;
+
+fn envelope(status: StatusCode, data: Value) -> Response {
+    let body = json!({ "ok": true, "data": data, "contractVersion": CONTRACT_VERSION });
+    (status, Json(body)).into_response()
+}
+
+fn dispute_answer(status: StatusCode, d: &disputes_domain::Dispute) -> Answer {
+    let dispute = DisputeOut::render(d)?;
+    Ok(envelope(status, json!({ "dispute": dispute })))
+}
+
+/// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
+/// contract.
+#[derive(Debug)]
+pub struct Caller(Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = DeliveryError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or_else(Problem::unauthenticated)?;
+        let (scheme, key) = header
+            .split_once(' ')
+            .ok_or_else(Problem::unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Problem::unauthenticated().into());
+        }
+        let principal = state.credentials.authenticate(key.trim()).await?;
+        if !matches!(principal.actor.role, Role::Advertiser | Role::Operator) {
+            return Err(forbidden(principal.actor.role, "use the delivery contract").into());
+        }
+        Ok(Caller(principal))
+    }
+}
+
+fn forbidden(role: Role, action: &str) -> Problem {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden_role",
+        format!("the {role} role may not {action}"),
+    )
+}
+
+fn require_role(caller: &Caller, role: Role, action: &str) -> Result<(), DeliveryError> {
+    if caller.0.actor.role != role {
+        return Err(forbidden(caller.0.actor.role, action).into());
+    }
+    Ok(())
+}
+
+/// Ids are numbers on the store side and strings on this wire; anything that is not one of ours
+/// is simply not found.
+fn dispute_id(raw: &str) -> Result<DisputeId, DeliveryError> {
+    raw.parse().map_err(|_| Problem::not_found().into())
+}
+
+async fn open(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body, _): Body<OpenIn>,
+) -> Answer {
+    // The seed: anything but "operator" means advertiser, and it must be the key's own role.
+    let claimed_role = match body.opened_by_role.as_deref() {
+        Some("operator") => Role::Operator,
+        _ => Role::Advertiser,
+    };
+    if claimed_role != caller.0.actor.role {
+        return Err(forbidden(
+            caller.0.actor.role,
+            &format!("open a dispute as {claimed_role}"),
+        )
+        .into());
+    }
+    let opened_by = body
+        .opened_by
+        .clone()
+        .map(ActorId::new)
+        .transpose()
+        .map_err(|_| {
+            Problem::field(
+                "openedBy",
+                "must be 1-128 characters without control characters",
+            )
+        })?;
+    let opening = body.into_opening()?;
+    let request = OpenRequest {
+        subject: opening.subject,
+        claim: opening.claim,
+        evidence: opening.evidence,
+        opened_by,
+    };
+    let dispute = state.disputes.open(&caller.0, request).await?;
+    dispute_answer(StatusCode::CREATED, &dispute)
+}
+
+async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+    let dispute = state
+        .disputes
+        .get(&caller.0, dispute_id(&id)?, KIND)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+fn cursor_text(id: DisputeId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{id}"))
+}
+
+fn parse_cursor(text: &str) -> Result<DisputeId, Problem> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|s| s.strip_prefix("v1:").and_then(|id| id.parse().ok()))
+        .ok_or_else(|| Problem::field("cursor", "is not a cursor this API handed out"))
+}
+
+impl ListParams {
+    fn into_query(self) -> Result<ListQuery, Problem> {
+        let limit = match self.limit {
+            None => PageSize::default(),
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| PageSize::new(n).ok())
+                .ok_or_else(|| Problem::field("limit", "must be a whole number from 1 to 100"))?,
+        };
+        let status = self
+            .status
+            .map(|s| s.parse::<Status>())
+            .transpose()
+            .map_err(|_| {
+                Problem::field(
+                    "status",
+                    "must be one of open, responded, accepted, under_review, resolved, withdrawn, expired",
+                )
+            })?;
+        Ok(ListQuery {
+            kind: Some(KIND),
+            status,
+            campaign_id: self.campaign_id,
+            opened_after: self
+                .opened_after
+                .map(|t| parse_time("openedAfter", &t))
+                .transpose()?,
+            opened_before: self
+                .opened_before
+                .map(|t| parse_time("openedBefore", &t))
+                .transpose()?,
+            limit,
+            after: self.cursor.map(|c| parse_cursor(&c)).transpose()?,
+            ..ListQuery::default()
+        })
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let Query(params) = params
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let page = state
+        .disputes
+        .list(&caller.0, &params.into_query()?)
+        .await?;
+    let disputes = page
+        .disputes
+        .iter()
+        .map(DisputeOut::render)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(envelope(
+        StatusCode::OK,
+        json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }),
+    ))
+}
+
+async fn operator_response(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<OperatorResponseIn>,
+) -> Answer {
+    require_role(&caller, Role::Operator, "send an operator response")?;
+    let id = dispute_id(&id)?;
+    let remedy = body.proposed_remedy.map(|r| r.into_remedy()).transpose()?;
+    let dispute = state
+        .disputes
+        .respond(&caller.0, id, KIND, None, &body.notes, remedy)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+async fn advertiser_response(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<AdvertiserResponseIn>,
+) -> Answer {
+    require_role(&caller, Role::Advertiser, "send an advertiser response")?;
+    let id = dispute_id(&id)?;
+    let decision = match body.decision.as_deref() {
+        Some("accept") => Decision::Accept,
+        Some("reject") => Decision::Reject,
+        Some(_) => return Err(Problem::field("decision", "must be accept or reject").into()),
+        None => return Err(Problem::field("decision", "is required").into()),
+    };
+    let dispute = state
+        .disputes
+        .reply(&caller.0, id, KIND, None, decision, &body.notes)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<ResolveIn>,
+) -> Answer {
+    require_role(&caller, Role::Operator, "resolve a dispute")?;
+    let id = dispute_id(&id)?;
+    let outcome = match body.outcome.as_deref() {
+        Some(o @ ("granted" | "partially_granted" | "denied")) => o.parse().ok(),
+        Some(_) => {
+            return Err(
+                Problem::field("outcome", "must be granted, partially_granted or denied").into(),
+            )
+        }
+        None => return Err(Problem::field("outcome", "is required").into()),
+    };
+    let settlement = Settlement {
+        outcome,
+        settled_amount: body
+            .settled_amount
+            .as_ref()
+            .map(|a| decimal("settledAmount", a))
+            .transpose()?,
+        credit_note_id: body.credit_note_id,
+        makegood_campaign_id: body.makegood_campaign_id,
+        settlement_adjustment_id: body.settlement_adjustment_id,
+        notes: body.notes,
+    };
+    let dispute = state
+        .disputes
+        .settle(&caller.0, id, KIND, None, settlement)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<NotesIn>,
+) -> Answer {
+    let id = dispute_id(&id)?;
+    let dispute = state
+        .disputes
+        .withdraw(&caller.0, id, KIND, None, &body.notes)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<NotesIn>,
+) -> Answer {
+    let id = dispute_id(&id)?;
+    let dispute = state
+        .disputes
+        .add_note(&caller.0, id, KIND, None, &body.notes)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}

@@ -1,0 +1,144 @@
+//! The embedded store: disputes, tenants and API keys in one SQLite file, through sqlx.
+//!
+//! [`SqliteStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository) and
+//! [`CredentialStore`](disputes_ports::CredentialStore) ports. What it stores reads back exactly:
+//! amounts as decimal text (scale kept), instants as fixed-width UTC text with microseconds, the
+//! evidence in its canonical form, and the timeline one row per entry with its hashes, so that
+//! [`Dispute::verify`](disputes_domain::Dispute::verify) detects any edit made behind its back.
+//!
+//! Writes take SQLite's write lock up front (`BEGIN IMMEDIATE`), which makes the duplicate check
+//! and the insert of `create` atomic; reads run in a transaction so that a dispute and its
+//! timeline come from one snapshot. The file runs in WAL mode, so reads never wait for a write.
+
+mod credentials;
+mod error;
+mod mapping;
+mod repository;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::SqliteError;
+
+/// The schema, embedded at build time from `migrations/`.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a statement waits for another connection's lock before giving up with "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The store. Cloning is cheap and shares the connection pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing, with its parent directories) the database at `url` and brings
+    /// its schema up to date.
+    ///
+    /// `url` is `sqlite://path/to/file.db` (relative to the working directory, or
+    /// `sqlite:///absolute/path.db`) or an in-memory database such as `sqlite::memory:`, which
+    /// lives as long as this store and its clones.
+    ///
+    /// # Errors
+    /// When the URL is malformed, the directory or file cannot be created, the database cannot
+    /// be opened, or a migration fails.
+    pub async fn connect(url: &str) -> Result<SqliteStore, SqliteError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(SqliteError::InvalidUrl)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            // Safe with WAL: a power loss may drop the last commits but never corrupts the file.
+            .synchronous(SqliteSynchronous::Normal);
+        let pool_options = if is_in_memory(url) {
+            // An in-memory database vanishes with its last connection, and each connection would
+            // otherwise see a database of its own: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            create_parent_dir(options.get_filename())?;
+            SqlitePoolOptions::new()
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(SqliteError::Connect)?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations that have not run yet. [`connect`](Self::connect) already
+    /// does; this is for a store whose schema may have been changed underneath it.
+    ///
+    /// # Errors
+    /// When a migration fails or the database's migration history does not match this build.
+    pub async fn migrate(&self) -> Result<(), SqliteError> {
+        MIGRATOR.run(&self.pool).await.map_err(SqliteError::Migrate)
+    }
+
+    /// The connection pool, for tests and tools that need to reach the tables directly
+    /// (`disputes`, `dispute_screens`, `timeline_entries`, `tenants`, `api_keys`).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Whether `url` names an in-memory database, read the way sqlx reads it (`sqlite::memory:`,
+/// `sqlite://:memory:`, `...?mode=memory`). sqlx keeps that to itself once parsed.
+fn is_in_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|param| param == "mode=memory")
+}
+
+/// SQLite creates a missing file but not a missing directory.
+fn create_parent_dir(file: &Path) -> Result<(), SqliteError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            // Blocking, but once at startup and quick.
+            std::fs::create_dir_all(dir).map_err(|source| SqliteError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite:x.db?cache=shared&mode=memory",
+        ] {
+            assert!(is_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite://data/disputes.db",
+            "sqlite:///tmp/memory.db",
+            "sqlite://x.db?mode=rwc",
+        ] {
+            assert!(!is_in_memory(url), "{url}");
+        }
+    }
+}

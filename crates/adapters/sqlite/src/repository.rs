@@ -1,0 +1,449 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use disputes_domain::{Dispute, DisputeId, NewDispute, Subject, TenantId, TimelineEntry, Version};
+use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::error::{corrupt, is_unique_violation, store_error};
+use crate::mapping::{
+    bound_text, dispute_columns, dispute_from_row, push_timeline_entry, screen_ids, time_text,
+    timeline_entry_from_row, Columns, TIMELINE_COLUMNS,
+};
+use crate::SqliteStore;
+
+/// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
+/// use the partial unique indexes, whose predicate the migration spells the same way; a unit test
+/// keeps it in step with the domain.
+macro_rules! final_statuses {
+    () => {
+        "('resolved', 'withdrawn', 'expired')"
+    };
+}
+
+/// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
+/// write, after the duplicate check had read, so two creates could both pass the check.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+#[async_trait]
+impl DisputeRepository for SqliteStore {
+    async fn create(&self, dispute: NewDispute) -> Result<Dispute, StoreError> {
+        let parts = dispute.parts();
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(store_error)?;
+        if let Some(existing) = find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
+            return Err(StoreError::Duplicate { existing });
+        }
+        let id = match insert_dispute(&mut tx, dispute_columns(parts)).await {
+            Ok(id) => id,
+            // Only reachable if the check above and the partial unique indexes ever disagree;
+            // the index wins, and the caller still learns which dispute is in the way.
+            Err(e) if is_unique_violation(&e) => {
+                return Err(
+                    match find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
+                        Some(existing) => StoreError::Duplicate { existing },
+                        None => store_error(e),
+                    },
+                );
+            }
+            Err(e) => return Err(store_error(e)),
+        };
+        insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
+        insert_timeline(&mut tx, id, &parts.timeline).await?;
+        tx.commit().await.map_err(store_error)?;
+        let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
+        Ok(dispute.into_dispute(id))
+    }
+
+    async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
+        // One read transaction, so the row, its screens and its timeline are one snapshot: an
+        // update committed in between would otherwise pair a row with a longer timeline.
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let rows = sqlx::query("SELECT * FROM disputes WHERE tenant = ? AND id = ?")
+            .bind(tenant.as_str())
+            .bind(id.get())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let mut disputes = with_children(&mut tx, tenant, &rows).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(disputes.pop())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
+        let limit = usize::from(query.limit.get());
+        let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM disputes WHERE tenant = ");
+        select.push_bind(tenant.as_str());
+        if let Some(kind) = query.kind {
+            select.push(" AND subject_kind = ").push_bind(kind.as_str());
+        }
+        if let Some(status) = query.status {
+            select.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(resolved) = query.resolved {
+            select.push(if resolved {
+                concat!(" AND status IN ", final_statuses!())
+            } else {
+                concat!(" AND status NOT IN ", final_statuses!())
+            });
+        }
+        if let Some(campaign) = &query.campaign_id {
+            select
+                .push(" AND campaign_id = ")
+                .push_bind(campaign.as_str());
+        }
+        if let Some(account) = &query.account_id {
+            select
+                .push(" AND account_id = ")
+                .push_bind(account.as_str());
+        }
+        if let Some(after) = query.opened_after {
+            select
+                .push(" AND opened_at >= ")
+                .push_bind(bound_text(after));
+        }
+        if let Some(before) = query.opened_before {
+            select
+                .push(" AND opened_at < ")
+                .push_bind(bound_text(before));
+        }
+        if let Some(cursor) = query.after {
+            select.push(" AND id < ").push_bind(cursor.get());
+        }
+        // One row more than asked for tells whether another page follows.
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(query.limit.get()) + 1);
+
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut rows = select
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let disputes = with_children(&mut tx, tenant, &rows).await?;
+        tx.commit().await.map_err(store_error)?;
+        let next = if more {
+            disputes.last().map(Dispute::id)
+        } else {
+            None
+        };
+        Ok(Page { disputes, next })
+    }
+
+    async fn update(&self, dispute: &Dispute, expected: Version) -> Result<(), StoreError> {
+        let parts = dispute.parts();
+        // The append below relies on this; a dispute that breaks it would be stored broken.
+        if usize::try_from(parts.version.get()).ok() != Some(parts.timeline.len())
+            || parts.version < expected
+        {
+            return Err(StoreError::Other(
+                "refusing to store a dispute whose version does not match its timeline".into(),
+            ));
+        }
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(store_error)?;
+        let Columns { state, .. } = dispute_columns(parts);
+        let mut update = QueryBuilder::<Sqlite>::new("UPDATE disputes SET ");
+        for (i, (column, value)) in state.into_iter().enumerate() {
+            if i > 0 {
+                update.push(", ");
+            }
+            update.push(column).push(" = ");
+            value.push_bind(&mut update);
+        }
+        update
+            .push(" WHERE id = ")
+            .push_bind(dispute.id().get())
+            .push(" AND tenant = ")
+            .push_bind(parts.tenant.as_str())
+            .push(" AND version = ")
+            .push_bind(expected.get());
+        let updated = update
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        if updated == 0 {
+            let exists: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM disputes WHERE tenant = ? AND id = ?)",
+            )
+            .bind(parts.tenant.as_str())
+            .bind(dispute.id().get())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+            return Err(if exists {
+                StoreError::VersionConflict
+            } else {
+                StoreError::NotFound
+            });
+        }
+        // Entries up to `expected` are stored already: a version equals its timeline's length.
+        let appended = parts
+            .timeline
+            .iter()
+            .skip_while(|e| e.seq() <= expected.get())
+            .collect::<Vec<_>>();
+        insert_timeline(&mut tx, dispute.id().get(), appended).await?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn find_open_for_subject(
+        &self,
+        tenant: &TenantId,
+        subject: &Subject,
+    ) -> Result<Option<DisputeId>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        find_conflict(&mut conn, tenant, subject).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+/// The oldest non-final dispute of `tenant` whose subject conflicts with `subject`, by the rule of
+/// [`Subject::conflicts_with`].
+async fn find_conflict(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    subject: &Subject,
+) -> Result<Option<DisputeId>, StoreError> {
+    let found: Option<i64> = match subject {
+        Subject::Invoice(s) => {
+            sqlx::query_scalar(concat!(
+                "SELECT id FROM disputes WHERE tenant = ? AND invoice = ?",
+                " AND subject_kind = 'invoice' AND status NOT IN ",
+                final_statuses!(),
+                " ORDER BY id LIMIT 1"
+            ))
+            .bind(tenant.as_str())
+            .bind(s.invoice.as_str())
+            .fetch_optional(conn)
+            .await
+        }
+        Subject::BillItem(s) => {
+            sqlx::query_scalar(concat!(
+                "SELECT id FROM disputes WHERE tenant = ? AND item_id = ?",
+                " AND subject_kind = 'bill_item' AND status NOT IN ",
+                final_statuses!(),
+                " ORDER BY id LIMIT 1"
+            ))
+            .bind(tenant.as_str())
+            .bind(s.item_id.as_str())
+            .fetch_optional(conn)
+            .await
+        }
+        Subject::Delivery(s) => {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT d.id FROM disputes d WHERE d.tenant = ");
+            query
+                .push_bind(tenant.as_str())
+                .push(" AND d.campaign_id = ")
+                .push_bind(s.campaign_id())
+                .push(concat!(
+                    " AND d.subject_kind = 'delivery' AND d.status NOT IN ",
+                    final_statuses!()
+                ))
+                // Half-open periods overlap when each starts before the other ends; the stored
+                // text compares in time order.
+                .push(" AND d.period_start < ")
+                .push_bind(time_text(s.period().end()))
+                .push(" AND ")
+                .push_bind(time_text(s.period().start()))
+                .push(" < d.period_end")
+                .push(
+                    " AND EXISTS (SELECT 1 FROM dispute_screens ds \
+                     WHERE ds.dispute_id = d.id AND ds.screen_id IN (",
+                );
+            let mut screens = query.separated(", ");
+            for screen in s.screen_ids() {
+                screens.push_bind(screen.as_str());
+            }
+            query.push(")) ORDER BY d.id LIMIT 1");
+            query.build_query_scalar().fetch_optional(conn).await
+        }
+    }
+    .map_err(store_error)?;
+    found
+        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
+        .transpose()
+}
+
+/// Inserts the `disputes` row and returns the id the sequence gave it.
+async fn insert_dispute(conn: &mut SqliteConnection, columns: Columns) -> Result<i64, sqlx::Error> {
+    let columns: Vec<_> = columns.fixed.into_iter().chain(columns.state).collect();
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO disputes (");
+    insert.push(names.join(", ")).push(") VALUES (");
+    for (i, (_, value)) in columns.into_iter().enumerate() {
+        if i > 0 {
+            insert.push(", ");
+        }
+        value.push_bind(&mut insert);
+    }
+    insert.push(")");
+    let done = insert.build().execute(conn).await?;
+    Ok(done.last_insert_rowid())
+}
+
+async fn insert_screens(
+    conn: &mut SqliteConnection,
+    dispute_id: i64,
+    screens: &[String],
+) -> Result<(), StoreError> {
+    if screens.is_empty() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO dispute_screens (dispute_id, screen_id, position) ",
+    );
+    insert.push_values(
+        screens.iter().zip(0_i64..),
+        |mut row, (screen, position)| {
+            row.push_bind(dispute_id)
+                .push_bind(screen.as_str())
+                .push_bind(position);
+        },
+    );
+    insert.build().execute(conn).await.map_err(store_error)?;
+    Ok(())
+}
+
+async fn insert_timeline<'e>(
+    conn: &mut SqliteConnection,
+    dispute_id: i64,
+    entries: impl IntoIterator<Item = &'e TimelineEntry>,
+) -> Result<(), StoreError> {
+    let mut entries = entries.into_iter().peekable();
+    if entries.peek().is_none() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<Sqlite>::new(format!(
+        "INSERT INTO timeline_entries ({TIMELINE_COLUMNS}) "
+    ));
+    insert.push_values(entries, |mut row, entry| {
+        push_timeline_entry(&mut row, dispute_id, entry);
+    });
+    insert.build().execute(conn).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// Rebuilds the disputes of `rows`, in order, loading the screens and timelines of all of them
+/// with one query each rather than two per dispute.
+async fn with_children(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    rows: &[SqliteRow],
+) -> Result<Vec<Dispute>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = rows
+        .iter()
+        .map(|row| row.try_get::<i64, _>("id"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(store_error)?;
+
+    let mut screens: HashMap<i64, Vec<String>> = HashMap::new();
+    let screen_rows = of_disputes(
+        "SELECT c.dispute_id, c.screen_id FROM dispute_screens c",
+        tenant,
+        &ids,
+        "c.dispute_id, c.position",
+    )
+    .build()
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    for row in screen_rows {
+        let dispute_id: i64 = row.try_get("dispute_id").map_err(store_error)?;
+        let screen: String = row.try_get("screen_id").map_err(store_error)?;
+        screens.entry(dispute_id).or_default().push(screen);
+    }
+
+    let mut timelines: HashMap<i64, Vec<TimelineEntry>> = HashMap::new();
+    let entry_rows = of_disputes(
+        "SELECT c.* FROM timeline_entries c",
+        tenant,
+        &ids,
+        "c.dispute_id, c.seq",
+    )
+    .build()
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    for row in &entry_rows {
+        let (dispute_id, entry) = timeline_entry_from_row(row)?;
+        timelines.entry(dispute_id).or_default().push(entry);
+    }
+
+    rows.iter()
+        .zip(ids)
+        .map(|(row, id)| {
+            dispute_from_row(
+                row,
+                screens.remove(&id).unwrap_or_default(),
+                timelines.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// `select` (a child table aliased `c`) narrowed to the children of the tenant's disputes `ids`.
+fn of_disputes<'a>(
+    select: &str,
+    tenant: &'a TenantId,
+    ids: &[i64],
+    order_by: &str,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut query = QueryBuilder::new(select);
+    query
+        .push(" JOIN disputes d ON d.id = c.dispute_id WHERE d.tenant = ")
+        .push_bind(tenant.as_str())
+        .push(" AND d.id IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(") ORDER BY ").push(order_by);
+    query
+}
+
+#[cfg(test)]
+mod tests {
+    use disputes_domain::Status;
+
+    #[test]
+    fn the_sql_list_of_final_statuses_matches_the_domain() {
+        let finals: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .map(|s| format!("'{s}'"))
+            .collect();
+        assert_eq!(final_statuses!(), format!("({})", finals.join(", ")));
+        let migration = include_str!("../migrations/0001_initial.sql");
+        assert_eq!(
+            migration
+                .matches(concat!("status NOT IN ", final_statuses!()))
+                .count(),
+            2,
+            "both partial unique indexes use the same list"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The repository conformance suite against a SQLite file, plus what only this store promises:
+//! data survives reopening, an in-memory URL works, and edits made behind the store's back are
+//! caught by `Dispute::verify`.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use disputes_domain::{
+    Actor, ActorId, Dispute, DisputePolicy, NewDispute, OpenDispute, Remedy, Role, TenantId,
+    TimelineError, Timestamp,
+};
+use disputes_ports::testing::invoice;
+use disputes_ports::{CredentialStore, DisputeRepository};
+use disputes_sqlite::SqliteStore;
+use tempfile::TempDir;
+
+/// A store on a fresh database file: a file, not memory, because WAL and several connections are
+/// part of what the suite exercises.
+async fn fresh_store() -> Arc<SqliteStore> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disputes.db");
+    SCRATCH.with(|dirs| dirs.borrow_mut().push(dir));
+    Arc::new(SqliteStore::connect(&url(&path)).await.unwrap())
+}
+
+thread_local! {
+    /// The directories of the stores made on this thread. The suite takes only an
+    /// `Arc<SqliteStore>`, which cannot carry the guard; libtest runs each test on a thread of its
+    /// own (and the test body runs on it), so they are removed when the test ends.
+    static SCRATCH: RefCell<Vec<TempDir>> = const { RefCell::new(Vec::new()) };
+}
+
+fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+disputes_ports::repository_conformance_suite!(fresh_store());
+
+fn now() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn acme() -> TenantId {
+    TenantId::new("acme").unwrap()
+}
+
+fn seal(command: OpenDispute) -> NewDispute {
+    Dispute::open(command, now(), &DisputePolicy::default()).unwrap()
+}
+
+#[tokio::test]
+async fn data_survives_reopening_and_missing_directories_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("nested").join("deeper").join("disputes.db"));
+
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.create_tenant(&acme(), now()).await.unwrap();
+    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    store.pool().close().await;
+    drop(store);
+
+    let reopened = SqliteStore::connect(&url).await.unwrap();
+    assert!(reopened.tenant_exists(&acme()).await.unwrap());
+    let read = reopened.get(&acme(), created.id()).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&created));
+    // The sequence continues where it stopped, and the duplicate rule still holds.
+    let next = reopened
+        .create(seal(invoice("acme", "INV-2")))
+        .await
+        .unwrap();
+    assert!(next.id() > created.id());
+    assert!(reopened
+        .create(seal(invoice("acme", "INV-1")))
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn an_in_memory_database_keeps_its_data_across_calls() {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.create_tenant(&acme(), now()).await.unwrap();
+    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let read = store.get(&acme(), created.id()).await.unwrap();
+    assert_eq!(read, Some(created));
+}
+
+#[tokio::test]
+async fn an_edited_timeline_row_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("disputes.db"));
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.create_tenant(&acme(), now()).await.unwrap();
+    let mut dispute = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let shop = Actor::new(ActorId::new("shop").unwrap(), Role::Client);
+    dispute
+        .add_note(shop, "the parcel was opened", now())
+        .unwrap();
+    store
+        .update(&dispute, disputes_domain::Version::FIRST)
+        .await
+        .unwrap();
+    store
+        .get(&acme(), dispute.id())
+        .await
+        .unwrap()
+        .unwrap()
+        .verify()
+        .unwrap();
+
+    // Someone with access to the file rewrites history, over a connection of their own.
+    let tamperer = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let edited = sqlx::query(
+        "UPDATE timeline_entries SET notes = 'the parcel was fine' WHERE dispute_id = ? AND seq = 2",
+    )
+    .bind(dispute.id().get())
+    .execute(&tamperer)
+    .await
+    .unwrap();
+    assert_eq!(edited.rows_affected(), 1);
+    tamperer.close().await;
+
+    let read = store.get(&acme(), dispute.id()).await.unwrap().unwrap();
+    assert_eq!(read.timeline()[1].notes(), "the parcel was fine");
+    assert_eq!(read.verify(), Err(TimelineError::Altered { seq: 2 }));
+}
+
+#[tokio::test]
+async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.create_tenant(&acme(), now()).await.unwrap();
+    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let merchant = Actor::new(ActorId::new("merchant").unwrap(), Role::Operator);
+    let empty = Remedy {
+        amount: None,
+        makegood_window: None,
+    };
+    let mut responded = created.clone();
+    responded
+        .respond(
+            merchant,
+            "looking into it",
+            Some(empty),
+            now(),
+            &DisputePolicy::default(),
+        )
+        .unwrap();
+    store.update(&responded, created.version()).await.unwrap();
+    let read = store.get(&acme(), created.id()).await.unwrap().unwrap();
+    assert_eq!(read, responded);
+    assert!(read.response().unwrap().remedy.is_some());
+}

@@ -1,0 +1,708 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::Duration;
+use rust_decimal::Decimal;
+
+use crate::period::to_micros;
+use crate::subject::required_text;
+use crate::timeline::{self, EntryKind, TimelineEntry, TimelineError};
+use crate::{
+    Actor, Claim, Digest, DisputeId, DomainError, EvidenceBundle, Period, Role, Subject, TenantId,
+    Timestamp, Version,
+};
+
+/// Where a dispute is in its lifecycle. One state machine serves every contract:
+///
+/// ```text
+/// Open ─respond→ Responded ─accept→ Accepted ─settle→ Resolved
+///  ▲                │ └──reject→ UnderReview ─settle→ Resolved
+///  └──more info─────┘
+/// Open, Accepted, UnderReview ─settle→ Resolved;  any open status ─withdraw→ Withdrawn,
+/// ─respond_by passes→ Expired
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Open,
+    Responded,
+    Accepted,
+    UnderReview,
+    Resolved,
+    Withdrawn,
+    Expired,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Open,
+        Status::Responded,
+        Status::Accepted,
+        Status::UnderReview,
+        Status::Resolved,
+        Status::Withdrawn,
+        Status::Expired,
+    ];
+
+    /// The wire name, snake_case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Responded => "responded",
+            Status::Accepted => "accepted",
+            Status::UnderReview => "under_review",
+            Status::Resolved => "resolved",
+            Status::Withdrawn => "withdrawn",
+            Status::Expired => "expired",
+        }
+    }
+
+    /// Resolved, withdrawn and expired disputes never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Resolved | Status::Withdrawn | Status::Expired)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| DomainError::invalid("status", format!("unknown status {s:?}")))
+    }
+}
+
+/// How a dispute ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Granted,
+    PartiallyGranted,
+    Denied,
+    /// Set by the engine when the opener withdraws.
+    Withdrawn,
+    /// Set by the engine when `respond_by` passes.
+    Expired,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Granted => "granted",
+            Outcome::PartiallyGranted => "partially_granted",
+            Outcome::Denied => "denied",
+            Outcome::Withdrawn => "withdrawn",
+            Outcome::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Outcome::Granted,
+            Outcome::PartiallyGranted,
+            Outcome::Denied,
+            Outcome::Withdrawn,
+            Outcome::Expired,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| DomainError::invalid("outcome", format!("unknown outcome {s:?}")))
+    }
+}
+
+/// The opener's answer to a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Accept,
+    Reject,
+    /// The opener adds information and hands the dispute back to the provider.
+    MoreInfo,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accept => "accept",
+            Decision::Reject => "reject",
+            Decision::MoreInfo => "more_info",
+        }
+    }
+}
+
+impl FromStr for Decision {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Decision::Accept, Decision::Reject, Decision::MoreInfo]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| DomainError::invalid("decision", format!("unknown decision {s:?}")))
+    }
+}
+
+/// What the provider offers: an amount, a make-good window, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Remedy {
+    pub amount: Option<Decimal>,
+    pub makegood_window: Option<Period>,
+}
+
+/// The provider's response to a dispute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub at: Timestamp,
+    pub by: Actor,
+    pub notes: String,
+    pub remedy: Option<Remedy>,
+}
+
+/// The opener's reply to the provider's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenerReply {
+    pub at: Timestamp,
+    pub by: Actor,
+    pub notes: String,
+    pub decision: Decision,
+}
+
+/// A provider's decision to settle, before the domain checks it against the claim.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settlement {
+    pub outcome: Option<Outcome>,
+    pub settled_amount: Option<Decimal>,
+    pub credit_note_id: Option<String>,
+    pub makegood_campaign_id: Option<String>,
+    pub settlement_adjustment_id: Option<String>,
+    pub notes: String,
+}
+
+/// How a dispute ended, and what was settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub outcome: Outcome,
+    /// Always within `0 ..= claimed`.
+    pub settled_amount: Decimal,
+    pub credit_note_id: Option<String>,
+    pub makegood_campaign_id: Option<String>,
+    pub settlement_adjustment_id: Option<String>,
+    pub by: Actor,
+    pub at: Timestamp,
+    pub notes: String,
+}
+
+/// A tenant's rules for deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisputePolicy {
+    /// How long whoever must act next has to do so.
+    pub respond_within: Duration,
+    /// Whether a dispute that expires is settled in the opener's favour (the full claim) or not.
+    pub grant_on_expiry: bool,
+}
+
+impl Default for DisputePolicy {
+    fn default() -> Self {
+        DisputePolicy {
+            respond_within: Duration::days(14),
+            grant_on_expiry: false,
+        }
+    }
+}
+
+/// What an opener asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDispute {
+    pub tenant: TenantId,
+    pub subject: Subject,
+    pub claim: Claim,
+    pub opened_by: Actor,
+    pub evidence: EvidenceBundle,
+}
+
+/// Every field of a dispute, as stores keep it. Only the domain's commands change a dispute; a
+/// store rebuilds one with [`Dispute::restore`] and [`Dispute::verify`] proves nothing was edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisputeParts {
+    pub tenant: TenantId,
+    pub subject: Subject,
+    pub claim: Claim,
+    pub opened_by: Actor,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub evidence: EvidenceBundle,
+    pub evidence_digest: Digest,
+    pub status: Status,
+    pub version: Version,
+    pub respond_by: Option<Timestamp>,
+    pub response: Option<Response>,
+    pub reply: Option<OpenerReply>,
+    pub resolution: Option<Resolution>,
+    pub timeline: Vec<TimelineEntry>,
+    /// The hash of the last timeline entry, kept apart so that removing entries is detected.
+    pub timeline_head: Digest,
+}
+
+/// A dispute that was validated and sealed but has no id yet; the store gives it one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDispute(DisputeParts);
+
+impl NewDispute {
+    pub fn parts(&self) -> &DisputeParts {
+        &self.0
+    }
+
+    pub fn into_dispute(self, id: DisputeId) -> Dispute {
+        Dispute { id, parts: self.0 }
+    }
+}
+
+const MAX_NOTES: usize = 10_000;
+
+fn notes_text(field: &'static str, notes: &str) -> Result<String, DomainError> {
+    if notes.chars().count() > MAX_NOTES {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {MAX_NOTES} characters"),
+        ));
+    }
+    Ok(notes.to_owned())
+}
+
+fn optional_ref(field: &'static str, value: Option<String>) -> Result<Option<String>, DomainError> {
+    value.map(|v| required_text(field, v, 256)).transpose()
+}
+
+/// The dispute aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispute {
+    id: DisputeId,
+    parts: DisputeParts,
+}
+
+impl Dispute {
+    /// Validates an opening, seals its evidence and starts the timeline.
+    pub fn open(
+        command: OpenDispute,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) -> Result<NewDispute, DomainError> {
+        if command.opened_by.role == Role::System {
+            return Err(DomainError::RoleNotPermitted {
+                role: Role::System,
+                action: "open",
+            });
+        }
+        if matches!(command.subject, Subject::Delivery(_)) && !command.evidence.has_delivery_proof()
+        {
+            return Err(DomainError::EvidenceRequired);
+        }
+        let now = to_micros(now);
+        let evidence_digest = command.evidence.digest();
+        // The chain is anchored in the sealed evidence, so swapping the evidence breaks it too.
+        let opened = TimelineEntry::chained(
+            evidence_digest,
+            1,
+            now,
+            command.opened_by.clone(),
+            EntryKind::Opened,
+            String::new(),
+        );
+        Ok(NewDispute(DisputeParts {
+            tenant: command.tenant,
+            subject: command.subject,
+            claim: command.claim,
+            opened_by: command.opened_by,
+            opened_at: now,
+            updated_at: now,
+            evidence: command.evidence,
+            evidence_digest,
+            status: Status::Open,
+            version: Version::FIRST,
+            respond_by: Some(now + policy.respond_within),
+            response: None,
+            reply: None,
+            resolution: None,
+            timeline_head: opened.hash(),
+            timeline: vec![opened],
+        }))
+    }
+
+    /// Rebuilds a dispute from what a store kept. Call [`verify`](Dispute::verify) to prove it was
+    /// not edited behind the domain's back.
+    pub fn restore(id: DisputeId, parts: DisputeParts) -> Self {
+        Dispute { id, parts }
+    }
+
+    pub fn id(&self) -> DisputeId {
+        self.id
+    }
+
+    pub fn parts(&self) -> &DisputeParts {
+        &self.parts
+    }
+
+    pub fn tenant(&self) -> &TenantId {
+        &self.parts.tenant
+    }
+
+    pub fn subject(&self) -> &Subject {
+        &self.parts.subject
+    }
+
+    pub fn claim(&self) -> &Claim {
+        &self.parts.claim
+    }
+
+    pub fn opened_by(&self) -> &Actor {
+        &self.parts.opened_by
+    }
+
+    pub fn opened_at(&self) -> Timestamp {
+        self.parts.opened_at
+    }
+
+    pub fn updated_at(&self) -> Timestamp {
+        self.parts.updated_at
+    }
+
+    pub fn evidence(&self) -> &EvidenceBundle {
+        &self.parts.evidence
+    }
+
+    pub fn evidence_digest(&self) -> Digest {
+        self.parts.evidence_digest
+    }
+
+    pub fn status(&self) -> Status {
+        self.parts.status
+    }
+
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    pub fn respond_by(&self) -> Option<Timestamp> {
+        self.parts.respond_by
+    }
+
+    pub fn response(&self) -> Option<&Response> {
+        self.parts.response.as_ref()
+    }
+
+    pub fn opener_reply(&self) -> Option<&OpenerReply> {
+        self.parts.reply.as_ref()
+    }
+
+    pub fn resolution(&self) -> Option<&Resolution> {
+        self.parts.resolution.as_ref()
+    }
+
+    pub fn timeline(&self) -> &[TimelineEntry] {
+        &self.parts.timeline
+    }
+
+    /// Proves the evidence still matches its digest and the timeline's hash chain is whole.
+    pub fn verify(&self) -> Result<(), TimelineError> {
+        if self.parts.evidence.digest() != self.parts.evidence_digest {
+            return Err(TimelineError::EvidenceAltered);
+        }
+        timeline::verify(
+            &self.parts.timeline,
+            self.parts.evidence_digest,
+            self.parts.timeline_head,
+        )
+    }
+
+    /// The provider answers the claim, optionally proposing a remedy.
+    pub fn respond(
+        &mut self,
+        by: Actor,
+        notes: &str,
+        remedy: Option<Remedy>,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "respond to";
+        if !by.role.is_provider() {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action: ACTION,
+            });
+        }
+        if by.role == self.parts.opened_by.role {
+            return Err(DomainError::OpenerCannotRespond);
+        }
+        self.require_status(&[Status::Open], ACTION)?;
+        let notes = notes_text("notes", notes)?;
+        if let Some(amount) = remedy.as_ref().and_then(|r| r.amount) {
+            if amount < Decimal::ZERO || amount > self.parts.claim.amount() {
+                return Err(DomainError::SettlementOutOfRange(format!(
+                    "proposedRemedy.amount must be between 0 and the claimed {}",
+                    self.parts.claim.amount()
+                )));
+            }
+        }
+        let now = to_micros(now);
+        self.parts.response = Some(Response {
+            at: now,
+            by: by.clone(),
+            notes: notes.clone(),
+            remedy,
+        });
+        self.parts.reply = None;
+        self.advance(
+            Status::Responded,
+            by,
+            EntryKind::Responded,
+            notes,
+            now,
+            policy,
+        );
+        Ok(())
+    }
+
+    /// The opener accepts or rejects the provider's response, or hands it back with more
+    /// information.
+    pub fn reply(
+        &mut self,
+        by: Actor,
+        decision: Decision,
+        notes: &str,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "reply to";
+        self.require_opener_side(&by, ACTION)?;
+        self.require_status(&[Status::Responded], ACTION)?;
+        let notes = notes_text("notes", notes)?;
+        let now = to_micros(now);
+        let (status, kind) = match decision {
+            Decision::Accept => (Status::Accepted, EntryKind::Accepted),
+            Decision::Reject => (Status::UnderReview, EntryKind::Rejected),
+            Decision::MoreInfo => (Status::Open, EntryKind::Note),
+        };
+        self.parts.reply = Some(OpenerReply {
+            at: now,
+            by: by.clone(),
+            notes: notes.clone(),
+            decision,
+        });
+        self.advance(status, by, kind, notes, now, policy);
+        Ok(())
+    }
+
+    /// The provider settles: in full, in part, or not at all. A provider may settle at once
+    /// (invoice and billing desks do), or after the opener accepted or rejected its response.
+    pub fn settle(
+        &mut self,
+        by: Actor,
+        settlement: Settlement,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "settle";
+        if !by.role.is_provider() {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action: ACTION,
+            });
+        }
+        self.require_status(
+            &[Status::Open, Status::Accepted, Status::UnderReview],
+            ACTION,
+        )?;
+        let claimed = self.parts.claim.amount();
+        let outcome = settlement
+            .outcome
+            .ok_or_else(|| DomainError::invalid("outcome", "is required"))?;
+        let settled_amount = match (outcome, settlement.settled_amount) {
+            (Outcome::Granted, None) => claimed,
+            (Outcome::Granted, Some(a)) if a == claimed => claimed,
+            (Outcome::Granted, Some(_)) => {
+                return Err(DomainError::SettlementOutOfRange(format!(
+                    "a granted dispute settles the full claimed {claimed}; use partially_granted for less"
+                )))
+            }
+            (Outcome::PartiallyGranted, Some(a)) if a > Decimal::ZERO && a < claimed => a,
+            (Outcome::PartiallyGranted, _) => {
+                return Err(DomainError::SettlementOutOfRange(format!(
+                    "a partially granted dispute needs a settledAmount above 0 and below the claimed {claimed}"
+                )))
+            }
+            (Outcome::Denied, None) => Decimal::ZERO,
+            (Outcome::Denied, Some(a)) if a.is_zero() => Decimal::ZERO,
+            (Outcome::Denied, Some(_)) => {
+                return Err(DomainError::SettlementOutOfRange(
+                    "a denied dispute settles nothing".to_owned(),
+                ))
+            }
+            (Outcome::Withdrawn | Outcome::Expired, _) => {
+                return Err(DomainError::invalid(
+                    "outcome",
+                    "must be granted, partially_granted or denied",
+                ))
+            }
+        };
+        let notes = notes_text("notes", &settlement.notes)?;
+        let resolution = Resolution {
+            outcome,
+            settled_amount,
+            credit_note_id: optional_ref("creditNoteId", settlement.credit_note_id)?,
+            makegood_campaign_id: optional_ref(
+                "makegoodCampaignId",
+                settlement.makegood_campaign_id,
+            )?,
+            settlement_adjustment_id: optional_ref(
+                "settlementAdjustmentId",
+                settlement.settlement_adjustment_id,
+            )?,
+            by: by.clone(),
+            at: to_micros(now),
+            notes: notes.clone(),
+        };
+        self.finish(resolution, EntryKind::Settled);
+        Ok(())
+    }
+
+    /// The opener takes the dispute back.
+    pub fn withdraw(&mut self, by: Actor, notes: &str, now: Timestamp) -> Result<(), DomainError> {
+        const ACTION: &str = "withdraw";
+        self.require_opener_side(&by, ACTION)?;
+        self.require_not_final()?;
+        let notes = notes_text("notes", notes)?;
+        let resolution = Resolution {
+            outcome: Outcome::Withdrawn,
+            settled_amount: Decimal::ZERO,
+            credit_note_id: None,
+            makegood_campaign_id: None,
+            settlement_adjustment_id: None,
+            by,
+            at: to_micros(now),
+            notes,
+        };
+        self.finish(resolution, EntryKind::Withdrawn);
+        Ok(())
+    }
+
+    /// Either party adds a note to the timeline; the status does not move.
+    pub fn add_note(&mut self, by: Actor, notes: &str, now: Timestamp) -> Result<(), DomainError> {
+        self.require_not_final()?;
+        let notes = required_text("notes", notes, MAX_NOTES)?;
+        let now = to_micros(now);
+        self.append(by, EntryKind::Note, notes, now);
+        Ok(())
+    }
+
+    /// The engine closes a dispute whose `respond_by` has passed, with the policy's outcome.
+    pub fn expire(&mut self, now: Timestamp, policy: &DisputePolicy) -> Result<(), DomainError> {
+        self.require_not_final()?;
+        let now = to_micros(now);
+        match self.parts.respond_by {
+            Some(deadline) if now >= deadline => {}
+            _ => return Err(DomainError::NotOverdue),
+        }
+        let settled_amount = if policy.grant_on_expiry {
+            self.parts.claim.amount()
+        } else {
+            Decimal::ZERO
+        };
+        let resolution = Resolution {
+            outcome: Outcome::Expired,
+            settled_amount,
+            credit_note_id: None,
+            makegood_campaign_id: None,
+            settlement_adjustment_id: None,
+            by: Actor::system(),
+            at: now,
+            notes: "respond_by passed".to_owned(),
+        };
+        self.finish(resolution, EntryKind::Expired);
+        Ok(())
+    }
+
+    fn require_opener_side(&self, by: &Actor, action: &'static str) -> Result<(), DomainError> {
+        if by.role != self.parts.opened_by.role {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action,
+            });
+        }
+        Ok(())
+    }
+
+    fn require_not_final(&self) -> Result<(), DomainError> {
+        if self.parts.status.is_final() {
+            return Err(DomainError::Final(self.parts.status));
+        }
+        Ok(())
+    }
+
+    fn require_status(&self, allowed: &[Status], action: &'static str) -> Result<(), DomainError> {
+        self.require_not_final()?;
+        if !allowed.contains(&self.parts.status) {
+            return Err(DomainError::IllegalTransition {
+                from: self.parts.status,
+                action,
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves to a non-final status; the next party gets a fresh deadline.
+    fn advance(
+        &mut self,
+        status: Status,
+        by: Actor,
+        kind: EntryKind,
+        notes: String,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) {
+        self.parts.status = status;
+        self.parts.respond_by = Some(now + policy.respond_within);
+        self.append(by, kind, notes, now);
+    }
+
+    fn finish(&mut self, resolution: Resolution, kind: EntryKind) {
+        self.parts.status = match resolution.outcome {
+            Outcome::Withdrawn => Status::Withdrawn,
+            Outcome::Expired => Status::Expired,
+            Outcome::Granted | Outcome::PartiallyGranted | Outcome::Denied => Status::Resolved,
+        };
+        self.parts.respond_by = None;
+        let (by, notes, at) = (
+            resolution.by.clone(),
+            resolution.notes.clone(),
+            resolution.at,
+        );
+        self.parts.resolution = Some(resolution);
+        self.append(by, kind, notes, at);
+    }
+
+    /// Every change ends here: one new chained timeline entry and one more version.
+    fn append(&mut self, by: Actor, kind: EntryKind, notes: String, at: Timestamp) {
+        let seq = self.parts.timeline.len() as i64 + 1;
+        let entry = TimelineEntry::chained(self.parts.timeline_head, seq, at, by, kind, notes);
+        self.parts.timeline_head = entry.hash();
+        self.parts.timeline.push(entry);
+        self.parts.version = self.parts.version.next();
+        self.parts.updated_at = at;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,468 @@
+use chrono::{Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::{
+    ActorId, DeliverySubject, EvidenceItem, EvidenceKind, Period, Quantity, TimelineError, Unit,
+};
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()
+}
+
+fn actor(id: &str, role: Role) -> Actor {
+    Actor::new(ActorId::new(id).unwrap(), role)
+}
+
+fn advertiser() -> Actor {
+    actor("adv-dev", Role::Advertiser)
+}
+
+fn operator() -> Actor {
+    actor("op-dev", Role::Operator)
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn opened() -> Dispute {
+    let period = Period::new("disputedPeriod", t0(), t0() + Duration::days(7)).unwrap();
+    let subject = DeliverySubject::new("camp-1", vec!["scr-1".into()], None, period).unwrap();
+    let command = OpenDispute {
+        tenant: TenantId::new("acme").unwrap(),
+        subject: Subject::Delivery(subject),
+        claim: Claim::new(Quantity::new(dec("1000.50"), Unit::new("EUR").unwrap()).unwrap()),
+        opened_by: advertiser(),
+        evidence: EvidenceBundle::new(vec![
+            EvidenceItem::new(EvidenceKind::ProofPack, "pp-1").unwrap()
+        ]),
+    };
+    Dispute::open(command, t0(), &DisputePolicy::default())
+        .unwrap()
+        .into_dispute(DisputeId::new(1).unwrap())
+}
+
+fn responded() -> Dispute {
+    let mut d = opened();
+    d.respond(
+        operator(),
+        "we checked",
+        None,
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    d
+}
+
+fn settlement(outcome: Outcome, amount: Option<&str>) -> Settlement {
+    Settlement {
+        outcome: Some(outcome),
+        settled_amount: amount.map(dec),
+        ..Settlement::default()
+    }
+}
+
+#[test]
+fn opening_seals_evidence_and_starts_the_clock() {
+    let d = opened();
+    assert_eq!(d.status(), Status::Open);
+    assert_eq!(d.version(), Version::FIRST);
+    assert_eq!(d.respond_by(), Some(t0() + Duration::days(14)));
+    assert_eq!(d.evidence_digest(), d.evidence().digest());
+    assert_eq!(d.timeline().len(), 1);
+    d.verify().unwrap();
+}
+
+#[test]
+fn a_delivery_dispute_needs_a_proof() {
+    let mut command = OpenDispute {
+        tenant: opened().tenant().clone(),
+        subject: opened().subject().clone(),
+        claim: opened().claim().clone(),
+        opened_by: advertiser(),
+        evidence: EvidenceBundle::new(vec![
+            EvidenceItem::new(EvidenceKind::AttachmentRef, "a").unwrap()
+        ]),
+    };
+    assert_eq!(
+        Dispute::open(command.clone(), t0(), &DisputePolicy::default()),
+        Err(DomainError::EvidenceRequired)
+    );
+    command.opened_by = Actor::system();
+    assert!(Dispute::open(command, t0(), &DisputePolicy::default()).is_err());
+}
+
+#[test]
+fn respond_then_accept_then_settle_in_full() {
+    let mut d = responded();
+    assert_eq!(d.status(), Status::Responded);
+    d.reply(
+        advertiser(),
+        Decision::Accept,
+        "fine",
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(d.status(), Status::Accepted);
+    d.settle(operator(), settlement(Outcome::Granted, None), t0())
+        .unwrap();
+    assert_eq!(d.status(), Status::Resolved);
+    assert_eq!(d.resolution().unwrap().settled_amount, dec("1000.50"));
+    assert_eq!(d.version().get(), 4);
+    assert_eq!(d.respond_by(), None);
+    d.verify().unwrap();
+}
+
+#[test]
+fn reject_goes_to_review_and_settles_in_part() {
+    let mut d = responded();
+    d.reply(
+        advertiser(),
+        Decision::Reject,
+        "no",
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(d.status(), Status::UnderReview);
+    d.settle(
+        operator(),
+        settlement(Outcome::PartiallyGranted, Some("400.25")),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(d.resolution().unwrap().outcome, Outcome::PartiallyGranted);
+    assert_eq!(d.resolution().unwrap().settled_amount, dec("400.25"));
+}
+
+#[test]
+fn more_info_hands_the_dispute_back_to_the_provider() {
+    let mut d = responded();
+    d.reply(
+        advertiser(),
+        Decision::MoreInfo,
+        "see log",
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(d.status(), Status::Open);
+    d.respond(operator(), "again", None, t0(), &DisputePolicy::default())
+        .unwrap();
+    assert_eq!(d.status(), Status::Responded);
+}
+
+#[test]
+fn settlement_amounts_must_fit_the_outcome_and_the_claim() {
+    for (outcome, amount) in [
+        (Outcome::Granted, Some("1")),
+        (Outcome::PartiallyGranted, None),
+        (Outcome::PartiallyGranted, Some("0")),
+        (Outcome::PartiallyGranted, Some("1000.50")),
+        (Outcome::PartiallyGranted, Some("2000")),
+        (Outcome::Denied, Some("1")),
+    ] {
+        let mut d = opened();
+        let err = d
+            .settle(operator(), settlement(outcome, amount), t0())
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_settlement", "{outcome} {amount:?}");
+        assert_eq!(d, opened(), "a refused settlement changed the dispute");
+    }
+    let mut d = opened();
+    assert!(d
+        .settle(operator(), settlement(Outcome::Withdrawn, None), t0())
+        .is_err());
+    assert!(d.settle(operator(), Settlement::default(), t0()).is_err());
+    d.settle(operator(), settlement(Outcome::Denied, Some("0")), t0())
+        .unwrap();
+    assert_eq!(d.resolution().unwrap().settled_amount, Decimal::ZERO);
+}
+
+#[test]
+fn roles_are_enforced() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    assert_eq!(
+        d.respond(advertiser(), "", None, t0(), &policy)
+            .unwrap_err()
+            .code(),
+        "forbidden_role"
+    );
+    assert_eq!(
+        d.settle(advertiser(), settlement(Outcome::Granted, None), t0())
+            .unwrap_err()
+            .code(),
+        "forbidden_role"
+    );
+    assert_eq!(
+        d.withdraw(operator(), "", t0()).unwrap_err().code(),
+        "forbidden_role"
+    );
+    let mut d = responded();
+    assert_eq!(
+        d.reply(operator(), Decision::Accept, "", t0(), &policy)
+            .unwrap_err()
+            .code(),
+        "forbidden_role"
+    );
+}
+
+#[test]
+fn an_opener_cannot_respond_to_itself() {
+    let mut d = opened();
+    d.parts.opened_by = operator();
+    assert_eq!(
+        d.respond(operator(), "", None, t0(), &DisputePolicy::default()),
+        Err(DomainError::OpenerCannotRespond)
+    );
+}
+
+#[test]
+fn illegal_transitions_are_errors_not_no_ops() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    assert_eq!(
+        d.reply(advertiser(), Decision::Accept, "", t0(), &policy),
+        Err(DomainError::IllegalTransition {
+            from: Status::Open,
+            action: "reply to"
+        })
+    );
+    let mut d = responded();
+    assert_eq!(
+        d.respond(operator(), "", None, t0(), &policy)
+            .unwrap_err()
+            .code(),
+        "illegal_transition"
+    );
+    assert_eq!(
+        d.settle(operator(), settlement(Outcome::Granted, None), t0())
+            .unwrap_err()
+            .code(),
+        "illegal_transition"
+    );
+}
+
+#[test]
+fn final_disputes_never_change() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    d.withdraw(advertiser(), "never mind", t0()).unwrap();
+    assert_eq!(d.status(), Status::Withdrawn);
+    let before = d.clone();
+    assert_eq!(
+        d.withdraw(advertiser(), "", t0()),
+        Err(DomainError::Final(Status::Withdrawn))
+    );
+    assert!(d.add_note(advertiser(), "late", t0()).is_err());
+    assert!(d.respond(operator(), "", None, t0(), &policy).is_err());
+    assert!(d
+        .settle(operator(), settlement(Outcome::Granted, None), t0())
+        .is_err());
+    assert!(d.expire(t0() + Duration::days(30), &policy).is_err());
+    assert_eq!(d, before);
+}
+
+#[test]
+fn notes_move_the_version_but_not_the_status() {
+    let mut d = opened();
+    d.add_note(operator(), "looking into it", t0()).unwrap();
+    assert_eq!(d.status(), Status::Open);
+    assert_eq!(d.version().get(), 2);
+    assert!(d.add_note(operator(), "  ", t0()).is_err());
+}
+
+#[test]
+fn expiry_waits_for_the_deadline_and_applies_the_policy() {
+    let mut d = opened();
+    let mut policy = DisputePolicy::default();
+    assert_eq!(
+        d.expire(t0() + Duration::days(13), &policy),
+        Err(DomainError::NotOverdue)
+    );
+    policy.grant_on_expiry = true;
+    d.expire(t0() + Duration::days(14), &policy).unwrap();
+    assert_eq!(d.status(), Status::Expired);
+    assert_eq!(d.resolution().unwrap().outcome, Outcome::Expired);
+    assert_eq!(d.resolution().unwrap().settled_amount, dec("1000.50"));
+}
+
+#[test]
+fn a_proposal_cannot_exceed_the_claim() {
+    let mut d = opened();
+    let remedy = Remedy {
+        amount: Some(dec("1000.51")),
+        makegood_window: None,
+    };
+    assert!(d
+        .respond(
+            operator(),
+            "",
+            Some(remedy),
+            t0(),
+            &DisputePolicy::default()
+        )
+        .is_err());
+}
+
+#[test]
+fn verify_detects_edits_removals_and_swapped_evidence() {
+    let mut d = responded();
+    d.add_note(operator(), "n", t0()).unwrap();
+    d.verify().unwrap();
+
+    let mut edited = d.clone();
+    let e = &edited.parts.timeline[1];
+    edited.parts.timeline[1] = TimelineEntry::restore(
+        e.seq(),
+        e.at(),
+        e.actor().clone(),
+        e.kind(),
+        "we never checked".into(),
+        e.prev_hash(),
+        e.hash(),
+    );
+    assert_eq!(edited.verify(), Err(TimelineError::Altered { seq: 2 }));
+
+    let mut removed = d.clone();
+    removed.parts.timeline.remove(1);
+    assert_eq!(removed.verify(), Err(TimelineError::Broken { seq: 3 }));
+
+    let mut truncated = d.clone();
+    truncated.parts.timeline.pop();
+    assert_eq!(truncated.verify(), Err(TimelineError::Truncated));
+
+    let mut swapped = d.clone();
+    swapped.parts.evidence =
+        EvidenceBundle::new(vec![
+            EvidenceItem::new(EvidenceKind::ProofPack, "pp-2").unwrap()
+        ]);
+    assert_eq!(swapped.verify(), Err(TimelineError::EvidenceAltered));
+}
+
+/// Any command a party could send, from any role.
+#[derive(Debug, Clone)]
+enum Command {
+    Respond(Role, Option<i64>),
+    Reply(Role, Decision),
+    Settle(Role, Outcome, Option<i64>),
+    Withdraw(Role),
+    Note(Role),
+    Expire(i64),
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    proptest::sample::select(Role::ALL.to_vec())
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let amount = proptest::option::of(-10i64..2000);
+    prop_oneof![
+        (role(), amount.clone()).prop_map(|(r, a)| Command::Respond(r, a)),
+        (
+            role(),
+            proptest::sample::select(vec![Decision::Accept, Decision::Reject, Decision::MoreInfo])
+        )
+            .prop_map(|(r, d)| Command::Reply(r, d)),
+        (
+            role(),
+            proptest::sample::select(vec![
+                Outcome::Granted,
+                Outcome::PartiallyGranted,
+                Outcome::Denied,
+                Outcome::Withdrawn,
+                Outcome::Expired
+            ]),
+            amount
+        )
+            .prop_map(|(r, o, a)| Command::Settle(r, o, a)),
+        role().prop_map(Command::Withdraw),
+        role().prop_map(Command::Note),
+        (0i64..40).prop_map(Command::Expire),
+    ]
+}
+
+fn apply(d: &mut Dispute, command: &Command, now: Timestamp) -> Result<(), DomainError> {
+    let policy = DisputePolicy::default();
+    let who = |r: Role| actor("someone", r);
+    match command.clone() {
+        Command::Respond(r, a) => d.respond(
+            who(r),
+            "n",
+            Some(Remedy {
+                amount: a.map(Decimal::from),
+                makegood_window: None,
+            }),
+            now,
+            &policy,
+        ),
+        Command::Reply(r, decision) => d.reply(who(r), decision, "n", now, &policy),
+        Command::Settle(r, o, a) => d.settle(
+            who(r),
+            Settlement {
+                outcome: Some(o),
+                settled_amount: a.map(Decimal::from),
+                ..Settlement::default()
+            },
+            now,
+        ),
+        Command::Withdraw(r) => d.withdraw(who(r), "n", now),
+        Command::Note(r) => d.add_note(who(r), "n", now),
+        Command::Expire(days) => d.expire(now + Duration::days(days), &policy),
+    }
+}
+
+/// The invariants of SPEC §1 that must hold after every command, accepted or not.
+fn assert_consistent(d: &Dispute) {
+    let p = d.parts();
+    assert_eq!(
+        p.version.get(),
+        p.timeline.len() as i64,
+        "one entry per version"
+    );
+    assert_eq!(
+        p.status.is_final(),
+        p.resolution.is_some(),
+        "resolution iff final"
+    );
+    assert_eq!(
+        p.status.is_final(),
+        p.respond_by.is_none(),
+        "deadline iff open"
+    );
+    if matches!(
+        p.status,
+        Status::Responded | Status::Accepted | Status::UnderReview
+    ) {
+        assert!(p.response.is_some(), "{} without a response", p.status);
+    }
+    if let Some(r) = &p.resolution {
+        assert!(r.settled_amount >= Decimal::ZERO && r.settled_amount <= p.claim.amount());
+    }
+    d.verify().expect("the chain stays whole");
+}
+
+proptest! {
+    #[test]
+    fn no_sequence_of_commands_reaches_an_illegal_state(commands in proptest::collection::vec(command(), 0..25)) {
+        let mut d = opened();
+        let mut now = t0();
+        for command in &commands {
+            now += Duration::hours(1);
+            let before = d.clone();
+            let result = apply(&mut d, command, now);
+            if result.is_err() {
+                prop_assert_eq!(&d, &before, "a refused command changed the dispute");
+            }
+            if before.status().is_final() {
+                prop_assert!(result.is_err(), "a final dispute accepted {:?}", command);
+            }
+            assert_consistent(&d);
+        }
+    }
+}

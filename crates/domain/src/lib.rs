@@ -1,0 +1,26 @@
+//! The dispute engine's core: the [`Dispute`] aggregate, its state machine and every invariant of
+//! SPEC §1. This crate does no I/O and knows no wire format; contracts and stores translate to and
+//! from these types at their own edges.
+
+mod claim;
+mod digest;
+mod dispute;
+mod error;
+mod evidence;
+mod ids;
+mod period;
+mod subject;
+mod timeline;
+
+pub use claim::{BillingTerms, Claim, Quantity, TaxTreatment, Unit};
+pub use digest::Digest;
+pub use dispute::{
+    Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply, Outcome,
+    Remedy, Resolution, Response, Settlement, Status,
+};
+pub use error::DomainError;
+pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};
+pub use ids::{Actor, ActorId, DisputeId, Role, TenantId, Version};
+pub use period::{Period, Timestamp};
+pub use subject::{BillItemSubject, DeliverySubject, InvoiceSubject, Subject, SubjectKind};
+pub use timeline::{EntryKind, TimelineEntry, TimelineError};

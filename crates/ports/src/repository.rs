@@ -1,0 +1,102 @@
+use async_trait::async_trait;
+use disputes_domain::{
+    Dispute, DisputeId, DomainError, NewDispute, Status, Subject, SubjectKind, TenantId, Timestamp,
+    Version,
+};
+
+use crate::StoreError;
+
+/// A page size between 1 and 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize(u16);
+
+impl PageSize {
+    pub const MAX: u16 = 100;
+    pub const DEFAULT: PageSize = PageSize(20);
+
+    pub fn new(size: i64) -> Result<Self, DomainError> {
+        if !(1..=i64::from(Self::MAX)).contains(&size) {
+            return Err(DomainError::Invalid {
+                field: "limit",
+                reason: format!("must be between 1 and {}", Self::MAX),
+            });
+        }
+        Ok(PageSize(size as u16))
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for PageSize {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Which disputes to list. Every filter is optional; results are newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub kind: Option<SubjectKind>,
+    pub status: Option<Status>,
+    /// `Some(true)`: only final disputes; `Some(false)`: only open ones.
+    pub resolved: Option<bool>,
+    pub campaign_id: Option<String>,
+    pub account_id: Option<String>,
+    /// Opened at or after this instant.
+    pub opened_after: Option<Timestamp>,
+    /// Opened strictly before this instant.
+    pub opened_before: Option<Timestamp>,
+    pub limit: PageSize,
+    /// The keyset cursor: only disputes with a smaller id than this one. New disputes get larger
+    /// ids, so pages already handed out never shift.
+    pub after: Option<DisputeId>,
+}
+
+/// One page of disputes, and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub disputes: Vec<Dispute>,
+    /// Present when more disputes may follow; pass it back as [`ListQuery::after`].
+    pub next: Option<DisputeId>,
+}
+
+/// Where disputes live. Every method is scoped by tenant: a dispute of another tenant is
+/// indistinguishable from one that does not exist.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
+    /// Stores a newly opened dispute with the next id of the store's sequence.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Duplicate`] when a non-final dispute of the same tenant has a
+    /// subject that [conflicts](Subject::conflicts_with) with this one. The check and the insert
+    /// MUST be atomic: of any number of concurrent creates for one subject, exactly one succeeds.
+    async fn create(&self, dispute: NewDispute) -> Result<Dispute, StoreError>;
+
+    /// The dispute, if it exists for this tenant.
+    async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError>;
+
+    /// A page of the tenant's disputes matching `query`, ordered by id, newest first.
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// Stores a changed dispute, appending the timeline entries added since `expected`
+    /// (a dispute's version always equals its timeline length).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`] when the tenant has no such dispute, and
+    /// [`StoreError::VersionConflict`] when the stored version is not `expected`; in both cases
+    /// nothing is written.
+    async fn update(&self, dispute: &Dispute, expected: Version) -> Result<(), StoreError>;
+
+    /// The non-final dispute of this tenant whose subject conflicts with `subject`, if any.
+    async fn find_open_for_subject(
+        &self,
+        tenant: &TenantId,
+        subject: &Subject,
+    ) -> Result<Option<DisputeId>, StoreError>;
+
+    /// Succeeds when the store answers; for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

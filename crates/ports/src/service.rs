@@ -1,0 +1,351 @@
+use std::sync::Arc;
+
+use disputes_domain::{
+    Actor, ActorId, Claim, Decision, Dispute, DisputeId, DisputePolicy, DomainError,
+    EvidenceBundle, OpenDispute, Remedy, Settlement, Subject, SubjectKind, Timestamp, Version,
+};
+
+use crate::{Clock, DisputeRepository, ListQuery, Page, Principal, ServiceError};
+
+/// What a contract asks to open, in domain terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRequest {
+    pub subject: Subject,
+    pub claim: Claim,
+    pub evidence: EvidenceBundle,
+    /// Who the dispute is attributed to; the caller's own actor id when `None`.
+    pub opened_by: Option<ActorId>,
+}
+
+/// How often a change that lost a race is re-read and re-applied when the caller did not pin a
+/// version. The domain re-checks the command each time, so a retry never does what a fresh
+/// request could not.
+const UNPINNED_ATTEMPTS: usize = 3;
+
+/// The use cases every contract drives: open, read, list and change disputes.
+#[derive(Debug, Clone)]
+pub struct DisputeService {
+    disputes: Arc<dyn DisputeRepository>,
+    clock: Arc<dyn Clock>,
+    policy: DisputePolicy,
+}
+
+impl DisputeService {
+    pub fn new(
+        disputes: Arc<dyn DisputeRepository>,
+        clock: Arc<dyn Clock>,
+        policy: DisputePolicy,
+    ) -> Self {
+        DisputeService {
+            disputes,
+            clock,
+            policy,
+        }
+    }
+
+    /// Opens a dispute for the caller's tenant.
+    ///
+    /// # Errors
+    /// [`ServiceError::Duplicate`] when an open dispute already covers the subject; domain errors
+    /// for anything the domain refuses.
+    pub async fn open(
+        &self,
+        by: &Principal,
+        request: OpenRequest,
+    ) -> Result<Dispute, ServiceError> {
+        let opened_by = Actor::new(
+            request.opened_by.unwrap_or_else(|| by.actor.id.clone()),
+            by.actor.role,
+        );
+        let command = OpenDispute {
+            tenant: by.tenant.clone(),
+            subject: request.subject,
+            claim: request.claim,
+            opened_by,
+            evidence: request.evidence,
+        };
+        let new = Dispute::open(command, self.clock.now(), &self.policy)?;
+        Ok(self.disputes.create(new).await?)
+    }
+
+    /// One of the caller's disputes. `kind` limits it to the disputes a contract serves.
+    pub async fn get(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+    ) -> Result<Dispute, ServiceError> {
+        let dispute = self
+            .disputes
+            .get(&by.tenant, id)
+            .await?
+            .filter(|d| d.subject().kind() == kind)
+            .ok_or(ServiceError::NotFound)?;
+        if let Err(tamper) = dispute.verify() {
+            // Serving it is still right (the record is what we have), but an edit behind the
+            // domain's back is an incident someone must look at.
+            tracing::error!(dispute = %id, tenant = %by.tenant, error = %tamper, "dispute failed integrity verification");
+        }
+        Ok(dispute)
+    }
+
+    pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page, ServiceError> {
+        Ok(self.disputes.list(&by.tenant, query).await?)
+    }
+
+    /// The provider responds, optionally proposing a remedy.
+    pub async fn respond(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        notes: &str,
+        remedy: Option<Remedy>,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, expected, |d, now, policy| {
+            d.respond(by.actor.clone(), notes, remedy.clone(), now, policy)
+        })
+        .await
+    }
+
+    /// The opener accepts or rejects the response.
+    pub async fn reply(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        decision: Decision,
+        notes: &str,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, expected, |d, now, policy| {
+            d.reply(by.actor.clone(), decision, notes, now, policy)
+        })
+        .await
+    }
+
+    /// The provider settles the dispute.
+    pub async fn settle(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        settlement: Settlement,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, expected, |d, now, _| {
+            d.settle(by.actor.clone(), settlement.clone(), now)
+        })
+        .await
+    }
+
+    /// The opener withdraws the dispute.
+    pub async fn withdraw(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        notes: &str,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, expected, |d, now, _| {
+            d.withdraw(by.actor.clone(), notes, now)
+        })
+        .await
+    }
+
+    /// Either party adds a note to the timeline.
+    pub async fn add_note(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        notes: &str,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, expected, |d, now, _| {
+            d.add_note(by.actor.clone(), notes, now)
+        })
+        .await
+    }
+
+    /// Reads, applies one domain command and writes back under the version read. With a pinned
+    /// version a mismatch is [`ServiceError::StaleVersion`]; without one a lost race is retried
+    /// on a fresh read a few times before it becomes [`ServiceError::Conflict`].
+    async fn change<F>(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        command: F,
+    ) -> Result<Dispute, ServiceError>
+    where
+        F: Fn(&mut Dispute, Timestamp, &DisputePolicy) -> Result<(), DomainError>,
+    {
+        let attempts = if expected.is_some() {
+            1
+        } else {
+            UNPINNED_ATTEMPTS
+        };
+        for _ in 0..attempts {
+            let mut dispute = self
+                .disputes
+                .get(&by.tenant, id)
+                .await?
+                .filter(|d| d.subject().kind() == kind)
+                .ok_or(ServiceError::NotFound)?;
+            let read_version = dispute.version();
+            if let Some(expected) = expected {
+                if expected != read_version {
+                    return Err(ServiceError::StaleVersion {
+                        current: read_version,
+                    });
+                }
+            }
+            command(&mut dispute, self.clock.now(), &self.policy)?;
+            match self.disputes.update(&dispute, read_version).await {
+                Ok(()) => return Ok(dispute),
+                Err(crate::StoreError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ManualClock, MockDisputeRepository, StoreError};
+    use chrono::{TimeZone, Utc};
+    use disputes_domain::{
+        DeliverySubject, EvidenceItem, EvidenceKind, Period, Quantity, Role, TenantId, Unit,
+    };
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            tenant: TenantId::new("acme").unwrap(),
+            actor: Actor::new(ActorId::new("dev").unwrap(), role),
+        }
+    }
+
+    fn request() -> OpenRequest {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let period = Period::new("p", start, start + chrono::Duration::days(1)).unwrap();
+        OpenRequest {
+            subject: Subject::Delivery(
+                DeliverySubject::new("c", vec!["s".into()], None, period).unwrap(),
+            ),
+            claim: Claim::new(Quantity::new(5.into(), Unit::new("plays").unwrap()).unwrap()),
+            evidence: EvidenceBundle::new(vec![
+                EvidenceItem::new(EvidenceKind::ProofPack, "p").unwrap()
+            ]),
+            opened_by: None,
+        }
+    }
+
+    fn service(repo: MockDisputeRepository) -> DisputeService {
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        DisputeService::new(Arc::new(repo), Arc::new(clock), DisputePolicy::default())
+    }
+
+    fn stored() -> Dispute {
+        let by = principal(Role::Advertiser);
+        let command = OpenDispute {
+            tenant: by.tenant,
+            subject: request().subject,
+            claim: request().claim,
+            opened_by: by.actor,
+            evidence: request().evidence,
+        };
+        Dispute::open(command, Utc::now(), &DisputePolicy::default())
+            .unwrap()
+            .into_dispute(DisputeId::new(7).unwrap())
+    }
+
+    #[tokio::test]
+    async fn open_attributes_the_dispute_to_the_caller_by_default() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .withf(|new| new.parts().opened_by.id.as_str() == "dev")
+            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+        let d = service(repo)
+            .open(&principal(Role::Advertiser), request())
+            .await
+            .unwrap();
+        assert_eq!(d.opened_by().role, Role::Advertiser);
+    }
+
+    #[tokio::test]
+    async fn a_domain_refusal_never_reaches_the_store() {
+        let repo = MockDisputeRepository::new(); // any call would panic
+        let mut bad = request();
+        bad.evidence = EvidenceBundle::default();
+        let err = service(repo)
+            .open(&principal(Role::Advertiser), bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ServiceError::Domain(DomainError::EvidenceRequired)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_pinned_stale_version_is_refused_without_writing() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_get().returning(|_, _| Ok(Some(stored())));
+        repo.expect_update().never();
+        let err = service(repo)
+            .respond(
+                &principal(Role::Operator),
+                DisputeId::new(7).unwrap(),
+                SubjectKind::Delivery,
+                Some(Version::new(3).unwrap()),
+                "n",
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::StaleVersion { current } if current == Version::FIRST));
+    }
+
+    #[tokio::test]
+    async fn an_unpinned_lost_race_is_retried_then_reported() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_get()
+            .times(3)
+            .returning(|_, _| Ok(Some(stored())));
+        repo.expect_update()
+            .times(3)
+            .returning(|_, _| Err(StoreError::VersionConflict));
+        let err = service(repo)
+            .add_note(
+                &principal(Role::Operator),
+                DisputeId::new(7).unwrap(),
+                SubjectKind::Delivery,
+                None,
+                "n",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Conflict));
+    }
+
+    #[tokio::test]
+    async fn a_dispute_of_another_kind_is_not_found() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_get().returning(|_, _| Ok(Some(stored())));
+        let err = service(repo)
+            .get(
+                &principal(Role::Client),
+                DisputeId::new(7).unwrap(),
+                SubjectKind::Invoice,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::NotFound));
+    }
+}

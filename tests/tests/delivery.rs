@@ -1,0 +1,820 @@
+//! End-to-end tests of the delivery contract (seed 000, SPEC §2) against the real binary.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::{Answer, Server};
+
+/// The seed's request with real values.
+fn seed_request() -> Value {
+    json!({
+        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+        "affectedSurface": {
+            "campaignId": "cmp_autumn_sale",
+            "screenIds": ["scr_amsterdam_01", "scr_rotterdam_07"],
+            "substrateId": "sub_dooh_nl"
+        },
+        "claimedShortfall": { "unit": "impressions", "amount": "12500" },
+        "openedBy": "dev_adv_42",
+        "evidenceBundle": {
+            "proofPackIds": ["pp_2026_10_a"],
+            "meteringSnapshotIds": ["ms_2026_10_08"],
+            "settlementApplicationIds": [],
+            "attachmentRefs": ["att_screenshot_1"],
+            "auditorReportRef": "audit_2026_q4"
+        }
+    })
+}
+
+/// A request for `campaign` that conflicts with no other campaign's.
+fn request_for(campaign: &str) -> Value {
+    let mut body = seed_request();
+    body["affectedSurface"]["campaignId"] = json!(campaign);
+    body
+}
+
+/// Replaces what differs from run to run (ids, times, hashes, cursors) with placeholders, so a
+/// snapshot shows the shape and every stable value. A `null` stays `null`.
+fn redact(value: &Value) -> Value {
+    const VOLATILE: [&str; 9] = [
+        "id",
+        "createdAt",
+        "updatedAt",
+        "openedAt",
+        "respondBy",
+        "at",
+        "resolvedAt",
+        "hash",
+        "nextCursor",
+    ];
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if VOLATILE.contains(&k.as_str()) && !v.is_null() {
+                        json!(format!("[{k}]"))
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Snapshots the status and the redacted body. The JSON is rendered by serde_json itself: numbers
+/// parsed with `arbitrary_precision` are shown as the numbers they are.
+macro_rules! snapshot {
+    ($name:expr, $answer:expr) => {{
+        let shown = json!({ "status": $answer.status.as_u16(), "body": redact(&$answer.body) });
+        insta::assert_snapshot!($name, serde_json::to_string_pretty(&shown).unwrap())
+    }};
+}
+
+/// A change to a valid request that makes it invalid.
+type Mutation = fn(&mut Value);
+
+struct Desk {
+    server: Server,
+    advertiser: String,
+    operator: String,
+}
+
+/// A server with one tenant, `acme-media`, and an advertiser and an operator key.
+async fn desk() -> Desk {
+    let server = Server::start().await;
+    let advertiser = server.tenant_with_key("acme-media", "advertiser", "dev_adv_42");
+    let operator = server.key("acme-media", "operator", "dev_op_7");
+    Desk {
+        server,
+        advertiser,
+        operator,
+    }
+}
+
+impl Desk {
+    async fn post(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.server
+            .call(Method::POST, path, Some(key), Some(body))
+            .await
+    }
+
+    async fn get(&self, path: &str, key: &str) -> Answer {
+        self.server.call(Method::GET, path, Some(key), None).await
+    }
+
+    async fn open(&self, body: Value) -> String {
+        let answer = self.post("/v1/disputes", &self.advertiser, body).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+        answer.body["data"]["dispute"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn dispute(&self, id: &str) -> Value {
+        let answer = self
+            .get(&format!("/v1/disputes/{id}"), &self.advertiser)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        answer.body["data"]["dispute"].clone()
+    }
+}
+
+fn error_code(answer: &Answer) -> &str {
+    assert_eq!(answer.body["ok"], json!(false), "{:#}", answer.body);
+    assert_eq!(answer.body["contractVersion"], json!("v1.0"));
+    answer.body["error"]["code"]
+        .as_str()
+        .expect("an error code")
+}
+
+#[tokio::test]
+async fn the_seed_request_opens_a_dispute() {
+    let desk = desk().await;
+    let answer = desk
+        .post("/v1/disputes", &desk.advertiser, seed_request())
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    let dispute = &answer.body["data"]["dispute"];
+    assert_eq!(dispute["status"], "open");
+    assert_eq!(dispute["version"], 1);
+    assert_eq!(dispute["orgId"], "acme-media");
+    assert_eq!(dispute["claimedShortfall"]["amount"], "12500");
+    assert_eq!(dispute["disputedPeriod"]["start"], "2026-10-01T00:00:00Z");
+    snapshot!("open", answer);
+
+    let id = dispute["id"].as_str().unwrap();
+    let read = desk
+        .get(&format!("/v1/disputes/{id}"), &desk.operator)
+        .await;
+    assert_eq!(
+        read.body["data"]["dispute"], *dispute,
+        "get shows what open returned"
+    );
+    snapshot!("get", read);
+}
+
+#[tokio::test]
+async fn opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact() {
+    let desk = desk().await;
+    let mut body = seed_request();
+    body.as_object_mut().unwrap().remove("openedBy");
+    body["claimedShortfall"] = json!({ "unit": "EUR", "amount": 1234.5678 });
+    let id = desk.open(body).await;
+    let dispute = desk.dispute(&id).await;
+    assert_eq!(dispute["openedBy"], "dev_adv_42");
+    assert_eq!(dispute["claimedShortfall"]["amount"], "1234.5678");
+
+    let body = json!({ "outcome": "partially_granted", "settledAmount": "0.0001", "notes": "n" });
+    let resolved = desk
+        .post(&format!("/v1/disputes/{id}/resolve"), &desk.operator, body)
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{:#}", resolved.body);
+    assert_eq!(
+        resolved.body["data"]["dispute"]["resolution"]["settledAmount"],
+        "0.0001"
+    );
+}
+
+#[tokio::test]
+async fn respond_accept_and_resolve_in_full() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    let response = json!({
+        "notes": "Two screens were dark for a day.",
+        "proposedRemedy": {
+            "amount": "8000",
+            "makegoodWindow": { "start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z" }
+        }
+    });
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/operator-response"),
+            &desk.operator,
+            response,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["data"]["dispute"]["status"], "responded");
+    snapshot!("operator_response", answer);
+
+    let reply = json!({ "notes": "Agreed.", "decision": "accept" });
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/advertiser-response"),
+            &desk.advertiser,
+            reply,
+        )
+        .await;
+    assert_eq!(answer.body["data"]["dispute"]["status"], "accepted");
+    snapshot!("advertiser_response_accept", answer);
+
+    let resolve = json!({
+        "outcome": "granted",
+        "creditNoteId": "cn_1001",
+        "makegoodCampaignId": "cmp_makegood_1",
+        "settlementAdjustmentId": "adj_77",
+        "notes": "Credited in full."
+    });
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            &desk.operator,
+            resolve,
+        )
+        .await;
+    let dispute = &answer.body["data"]["dispute"];
+    assert_eq!(dispute["status"], "resolved");
+    assert_eq!(dispute["resolution"]["settledAmount"], "12500");
+    assert_eq!(dispute["version"], 4);
+    assert_eq!(dispute["respondBy"], Value::Null);
+    snapshot!("resolve_granted", answer);
+}
+
+#[tokio::test]
+async fn reject_goes_under_review_and_settles_in_part() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    desk.post(
+        &format!("/v1/disputes/{id}/operator-response"),
+        &desk.operator,
+        json!({ "notes": "Delivered." }),
+    )
+    .await;
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/advertiser-response"),
+            &desk.advertiser,
+            json!({ "notes": "Logs say otherwise.", "decision": "reject" }),
+        )
+        .await;
+    assert_eq!(answer.body["data"]["dispute"]["status"], "under_review");
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            &desk.operator,
+            json!({ "outcome": "partially_granted", "settledAmount": "4000.50", "notes": "Half." }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let resolution = &answer.body["data"]["dispute"]["resolution"];
+    assert_eq!(resolution["outcome"], "partially_granted");
+    assert_eq!(resolution["settledAmount"], "4000.50");
+}
+
+#[tokio::test]
+async fn withdraw_is_final_and_notes_append_to_the_timeline() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/notes"),
+            &desk.operator,
+            json!({ "notes": "Looking into it." }),
+        )
+        .await;
+    let dispute = &answer.body["data"]["dispute"];
+    assert_eq!(dispute["status"], "open");
+    assert_eq!(dispute["version"], 2);
+    assert_eq!(dispute["timeline"][1]["notes"], "Looking into it.");
+    assert_eq!(dispute["timeline"][1]["actor"], "dev_op_7");
+    snapshot!("note", answer);
+
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/withdraw"),
+            &desk.operator,
+            json!({ "notes": "x" }),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::FORBIDDEN,
+        "only the opener's side withdraws"
+    );
+
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/withdraw"),
+            &desk.advertiser,
+            json!({ "notes": "Found the logs." }),
+        )
+        .await;
+    assert_eq!(answer.body["data"]["dispute"]["status"], "withdrawn");
+    assert_eq!(
+        answer.body["data"]["dispute"]["resolution"]["outcome"],
+        "withdrawn"
+    );
+    snapshot!("withdraw", answer);
+
+    let again = desk
+        .post(
+            &format!("/v1/disputes/{id}/notes"),
+            &desk.advertiser,
+            json!({ "notes": "late" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&again), "dispute_final");
+    snapshot!("error_dispute_final", again);
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_a_409_with_a_stable_code_and_changes_nothing() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    let before = desk.dispute(&id).await;
+    let answer = desk
+        .post(
+            &format!("/v1/disputes/{id}/advertiser-response"),
+            &desk.advertiser,
+            json!({ "notes": "", "decision": "accept" }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&answer), "illegal_transition");
+    snapshot!("error_illegal_transition", answer);
+    assert_eq!(desk.dispute(&id).await, before);
+}
+
+#[tokio::test]
+async fn a_second_open_dispute_for_the_same_subject_is_refused() {
+    let desk = desk().await;
+    let first = desk.open(seed_request()).await;
+    let mut overlapping = seed_request();
+    overlapping["affectedSurface"]["screenIds"] = json!(["scr_rotterdam_07"]);
+    overlapping["disputedPeriod"]["start"] = json!("2026-10-05T00:00:00Z");
+    overlapping["disputedPeriod"]["end"] = json!("2026-10-20T00:00:00Z");
+    let answer = desk
+        .post("/v1/disputes", &desk.advertiser, overlapping)
+        .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&answer), "duplicate_dispute");
+    assert_eq!(answer.body["error"]["details"][0]["issue"], json!(first));
+    snapshot!("error_duplicate_dispute", answer);
+}
+
+#[tokio::test]
+async fn list_filters_and_pages_by_cursor() {
+    let desk = desk().await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        ids.push(desk.open(request_for(&format!("cmp_{i:02}"))).await);
+    }
+    desk.post(
+        &format!("/v1/disputes/{}/withdraw", ids[3]),
+        &desk.advertiser,
+        json!({ "notes": "" }),
+    )
+    .await;
+
+    let mut seen = Vec::new();
+    let mut path = "/v1/disputes?limit=10".to_owned();
+    let mut pages = 0;
+    loop {
+        let answer = desk.get(&path, &desk.operator).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+        pages += 1;
+        if pages == 1 {
+            let data = &answer.body["data"];
+            let shape = json!({
+                "status": answer.status.as_u16(),
+                "ok": answer.body["ok"],
+                "contractVersion": answer.body["contractVersion"],
+                "pageLength": data["disputes"].as_array().unwrap().len(),
+                "nextCursor": data["nextCursor"],
+                "first": data["disputes"][0],
+            });
+            insta::assert_snapshot!(
+                "list_first_page",
+                serde_json::to_string_pretty(&redact(&shape)).unwrap()
+            );
+            // A dispute opened while paging lands before the cursor and shifts nothing.
+            desk.open(request_for("cmp_late")).await;
+        }
+        let page = answer.body["data"]["disputes"].as_array().unwrap().clone();
+        seen.extend(page.iter().map(|d| d["id"].as_str().unwrap().to_owned()));
+        match answer.body["data"]["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/v1/disputes?limit=10&cursor={cursor}"),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "every dispute once, newest first");
+    assert_eq!(pages, 3);
+
+    let withdrawn = desk
+        .get("/v1/disputes?status=withdrawn", &desk.operator)
+        .await;
+    let only: Vec<_> = withdrawn.body["data"]["disputes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].clone())
+        .collect();
+    assert_eq!(only, vec![json!(ids[21])]);
+    let by_campaign = desk
+        .get("/v1/disputes?campaignId=cmp_07", &desk.operator)
+        .await;
+    assert_eq!(
+        by_campaign.body["data"]["disputes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let future = desk
+        .get(
+            "/v1/disputes?openedAfter=2999-01-01T00:00:00Z",
+            &desk.operator,
+        )
+        .await;
+    assert_eq!(future.body["data"]["disputes"], json!([]));
+    assert_eq!(future.body["data"]["nextCursor"], Value::Null);
+    let past = desk
+        .get(
+            "/v1/disputes?openedBefore=2000-01-01T00:00:00Z",
+            &desk.operator,
+        )
+        .await;
+    assert_eq!(past.body["data"]["disputes"], json!([]));
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("status=lost", "status"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("openedAfter=yesterday", "openedAfter"),
+    ] {
+        let answer = desk
+            .get(&format!("/v1/disputes?{query}"), &desk.operator)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(error_code(&answer), "validation_failed", "{query}");
+        assert_eq!(
+            answer.body["error"]["details"][0]["field"], field,
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_tenant_sees_nothing_and_changes_nothing() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    let before = desk.dispute(&id).await;
+    let intruder = desk.server.tenant_with_key("globex", "operator", "dev_x");
+    let read = desk.get(&format!("/v1/disputes/{id}"), &intruder).await;
+    assert_eq!(read.status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&read), "not_found");
+    snapshot!("error_not_found", read);
+    for action in ["operator-response", "resolve", "notes"] {
+        let body = json!({ "notes": "mine now", "outcome": "denied" });
+        let answer = desk
+            .post(&format!("/v1/disputes/{id}/{action}"), &intruder, body)
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{action}");
+    }
+    let list = desk.get("/v1/disputes", &intruder).await;
+    assert_eq!(list.body["data"]["disputes"], json!([]));
+    assert_eq!(desk.dispute(&id).await, before);
+}
+
+#[tokio::test]
+async fn roles_and_keys_are_enforced() {
+    let desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    let before = desk.dispute(&id).await;
+
+    let wrong_role = desk
+        .post(
+            &format!("/v1/disputes/{id}/operator-response"),
+            &desk.advertiser,
+            json!({ "notes": "" }),
+        )
+        .await;
+    assert_eq!(wrong_role.status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&wrong_role), "forbidden_role");
+    snapshot!("error_forbidden_role", wrong_role);
+
+    let resolve = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            &desk.advertiser,
+            json!({ "outcome": "granted" }),
+        )
+        .await;
+    assert_eq!(resolve.status, StatusCode::FORBIDDEN);
+
+    let mut as_advertiser = request_for("cmp_other");
+    as_advertiser["openedByRole"] = json!("advertiser");
+    let answer = desk
+        .post("/v1/disputes", &desk.operator, as_advertiser)
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::FORBIDDEN,
+        "the claimed role must be the key's"
+    );
+
+    let no_key = desk
+        .server
+        .call(Method::GET, &format!("/v1/disputes/{id}"), None, None)
+        .await;
+    assert_eq!(no_key.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&no_key), "unauthorized");
+    assert_eq!(no_key.headers["www-authenticate"], "Bearer");
+    snapshot!("error_unauthorized", no_key);
+
+    let forged = format!("{}x", &desk.advertiser);
+    let bad_key = desk.get(&format!("/v1/disputes/{id}"), &forged).await;
+    assert_eq!(bad_key.status, StatusCode::UNAUTHORIZED);
+    let no_key_post = desk
+        .server
+        .call(Method::POST, "/v1/disputes", None, Some(seed_request()))
+        .await;
+    assert_eq!(no_key_post.status, StatusCode::UNAUTHORIZED);
+
+    assert_eq!(desk.dispute(&id).await, before);
+}
+
+#[tokio::test]
+async fn an_operator_may_open_as_operator_but_not_answer_itself() {
+    let desk = desk().await;
+    let mut body = request_for("cmp_op");
+    body["openedByRole"] = json!("operator");
+    let answer = desk.post("/v1/disputes", &desk.operator, body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+    assert_eq!(answer.body["data"]["dispute"]["openedByRole"], "operator");
+    let id = answer.body["data"]["dispute"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let respond = desk
+        .post(
+            &format!("/v1/disputes/{id}/operator-response"),
+            &desk.operator,
+            json!({ "notes": "" }),
+        )
+        .await;
+    assert_eq!(respond.status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&respond), "opener_cannot_respond");
+}
+
+#[tokio::test]
+async fn bad_requests_are_answered_in_the_envelope_and_store_nothing() {
+    let desk = desk().await;
+    let count = || async {
+        desk.get("/v1/disputes?limit=100", &desk.advertiser)
+            .await
+            .body["data"]["disputes"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+
+    let malformed = desk
+        .server
+        .raw(
+            Method::POST,
+            "/v1/disputes",
+            Some(&desk.advertiser),
+            "application/json",
+            b"{\"disputedPeriod\": ".to_vec(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&malformed), "malformed_json");
+    snapshot!("error_malformed_json", malformed);
+
+    let wrong_type = desk
+        .server
+        .raw(
+            Method::POST,
+            "/v1/disputes",
+            Some(&desk.advertiser),
+            "text/plain",
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(error_code(&wrong_type), "unsupported_media_type");
+    snapshot!("error_unsupported_media_type", wrong_type);
+
+    let wrong_shape = desk
+        .post(
+            "/v1/disputes",
+            &desk.advertiser,
+            json!({ "affectedSurface": { "screenIds": "scr_1" } }),
+        )
+        .await;
+    assert_eq!(wrong_shape.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&wrong_shape), "invalid_body");
+
+    let empty = desk.post("/v1/disputes", &desk.advertiser, json!({})).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&empty), "validation_failed");
+    let fields: Vec<_> = empty.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].clone())
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            json!("disputedPeriod"),
+            json!("affectedSurface"),
+            json!("claimedShortfall")
+        ]
+    );
+    snapshot!("error_validation_failed", empty);
+
+    let mut no_evidence = seed_request();
+    no_evidence["evidenceBundle"] = json!({ "attachmentRefs": ["att_1"], "proofPackIds": [] });
+    let answer = desk
+        .post("/v1/disputes", &desk.advertiser, no_evidence)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&answer), "evidence_required");
+    snapshot!("error_evidence_required", answer);
+    let mut no_bundle = seed_request();
+    no_bundle.as_object_mut().unwrap().remove("evidenceBundle");
+    let answer = desk.post("/v1/disputes", &desk.advertiser, no_bundle).await;
+    assert_eq!(error_code(&answer), "evidence_required");
+
+    let cases: [(&str, Mutation, &str); 9] = [
+        (
+            "inverted period",
+            |b| b["disputedPeriod"]["end"] = json!("2026-09-01T00:00:00Z"),
+            "invalid_period",
+        ),
+        (
+            "empty period",
+            |b| b["disputedPeriod"]["end"] = b["disputedPeriod"]["start"].clone(),
+            "invalid_period",
+        ),
+        (
+            "bad time",
+            |b| b["disputedPeriod"]["start"] = json!("1 October"),
+            "validation_failed",
+        ),
+        (
+            "no screens",
+            |b| b["affectedSurface"]["screenIds"] = json!([]),
+            "validation_failed",
+        ),
+        (
+            "zero amount",
+            |b| b["claimedShortfall"]["amount"] = json!("0"),
+            "invalid_amount",
+        ),
+        (
+            "negative amount",
+            |b| b["claimedShortfall"]["amount"] = json!(-5),
+            "invalid_amount",
+        ),
+        (
+            "text amount",
+            |b| b["claimedShortfall"]["amount"] = json!("lots"),
+            "validation_failed",
+        ),
+        (
+            "bad unit",
+            |b| b["claimedShortfall"]["unit"] = json!("Euro's"),
+            "validation_failed",
+        ),
+        (
+            "no campaign",
+            |b| b["affectedSurface"]["campaignId"] = json!(""),
+            "validation_failed",
+        ),
+    ];
+    for (name, mutate, code) in cases {
+        let mut body = seed_request();
+        mutate(&mut body);
+        let answer = desk.post("/v1/disputes", &desk.advertiser, body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {:#}",
+            answer.body
+        );
+        assert_eq!(error_code(&answer), code, "{name}");
+    }
+
+    let too_large = desk
+        .server
+        .raw(
+            Method::POST,
+            "/v1/disputes",
+            Some(&desk.advertiser),
+            "application/json",
+            vec![b' '; 1024 * 1024 + 1],
+        )
+        .await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&too_large), "payload_too_large");
+
+    assert_eq!(count().await, 0, "no rejected opening stored anything");
+
+    // Rejected changes to an existing dispute store nothing either.
+    let id = desk.open(seed_request()).await;
+    let before = desk.dispute(&id).await;
+    for (path, key, body) in [
+        (
+            "resolve",
+            &desk.operator,
+            json!({ "outcome": "partially_granted", "settledAmount": "99999" }),
+        ),
+        ("resolve", &desk.operator, json!({ "outcome": "maybe" })),
+        (
+            "operator-response",
+            &desk.operator,
+            json!({ "proposedRemedy": { "amount": "-1" } }),
+        ),
+        (
+            "operator-response",
+            &desk.operator,
+            json!({ "proposedRemedy": {} }),
+        ),
+        (
+            "advertiser-response",
+            &desk.advertiser,
+            json!({ "decision": "perhaps" }),
+        ),
+        ("notes", &desk.advertiser, json!({ "notes": "" })),
+    ] {
+        let answer = desk
+            .post(&format!("/v1/disputes/{id}/{path}"), key, body.clone())
+            .await;
+        assert!(
+            answer.status.is_client_error(),
+            "{path} {body}: {}",
+            answer.status
+        );
+        assert_eq!(answer.body["ok"], json!(false));
+    }
+    assert_eq!(desk.dispute(&id).await, before);
+    assert_eq!(count().await, 1);
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_ids_are_answered_in_the_envelope() {
+    let desk = desk().await;
+    let route = desk.get("/v1/nothing-here", &desk.advertiser).await;
+    assert_eq!(route.status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&route), "route_not_found");
+    snapshot!("error_route_not_found", route);
+
+    let method = desk
+        .server
+        .call(Method::DELETE, "/v1/disputes", Some(&desk.advertiser), None)
+        .await;
+    assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&method), "method_not_allowed");
+    snapshot!("error_method_not_allowed", method);
+
+    for id in ["999999", "abc", "-1", "0"] {
+        let answer = desk
+            .get(&format!("/v1/disputes/{id}"), &desk.advertiser)
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{id}");
+        assert_eq!(error_code(&answer), "not_found");
+    }
+}
+
+#[tokio::test]
+async fn disputes_survive_a_restart() {
+    let mut desk = desk().await;
+    let id = desk.open(seed_request()).await;
+    desk.post(
+        &format!("/v1/disputes/{id}/notes"),
+        &desk.operator,
+        json!({ "notes": "kept" }),
+    )
+    .await;
+    let before = desk.dispute(&id).await;
+    desk.server.restart().await;
+    assert_eq!(desk.dispute(&id).await, before);
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let server = Server::start().await;
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/readyz"] {
+        let answer = client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
+}

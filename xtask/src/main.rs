@@ -1,0 +1,256 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! One small binary in the spirit of rust-analyzer's xtask: no build scripts, no
+//! Makefiles, only `cargo` driven through `xshell`. Every command runs from the
+//! workspace root, whatever directory it was started in.
+
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+const HELP: &str = "\
+cargo xtask — project automation for the dispute engine
+
+USAGE:
+    cargo xtask <COMMAND>
+
+COMMANDS:
+    ci      What CI runs, stopping at the first failure:
+            fmt check, clippy -D warnings, build of the `disputes` binary,
+            and the whole test suite with snapshots checked (missing or
+            changed insta snapshots fail, nothing is written)
+    fmt     Format the whole workspace (cargo fmt --all)
+    lint    Run clippy over every target with warnings denied
+    test    Build the `disputes` binary and run the whole test suite;
+            new or changed snapshots are written as .snap.new for review
+            (`cargo insta review`)
+
+OPTIONS:
+    -h, --help  Print this help
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let Some(command) = Command::from_args(env::args().skip(1))? else {
+        print!("{HELP}");
+        return Ok(());
+    };
+
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    let steps = command.steps();
+    for step in &steps {
+        // Announce every step first, so a failure in a long log is easy to place.
+        eprintln!("==> xtask {}: {}", command.name(), step.name);
+        (step.run)(&sh).with_context(|| {
+            format!(
+                "xtask {} failed at step `{}`; fix it and run `cargo xtask {}` again",
+                command.name(),
+                step.name,
+                command.name()
+            )
+        })?;
+    }
+    eprintln!("==> xtask {}: ok ({} steps)", command.name(), steps.len());
+    Ok(())
+}
+
+/// A subcommand of `cargo xtask`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Ci,
+    Fmt,
+    Lint,
+    Test,
+}
+
+impl Command {
+    /// Parses the arguments after the binary name; `None` means help was asked for.
+    fn from_args(mut args: impl Iterator<Item = String>) -> anyhow::Result<Option<Command>> {
+        let Some(first) = args.next() else {
+            bail!("no command given\n\n{HELP}");
+        };
+        let command = match first.as_str() {
+            "-h" | "--help" | "help" => return Ok(None),
+            "ci" => Command::Ci,
+            "fmt" => Command::Fmt,
+            "lint" => Command::Lint,
+            "test" => Command::Test,
+            other => bail!("unknown command `{other}`\n\n{HELP}"),
+        };
+        let rest: Vec<String> = args.collect();
+        if rest.iter().any(|arg| arg == "-h" || arg == "--help") {
+            return Ok(None);
+        }
+        if !rest.is_empty() {
+            bail!(
+                "`cargo xtask {}` takes no arguments, got `{}`",
+                command.name(),
+                rest.join(" ")
+            );
+        }
+        Ok(Some(command))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Command::Ci => "ci",
+            Command::Fmt => "fmt",
+            Command::Lint => "lint",
+            Command::Test => "test",
+        }
+    }
+
+    fn steps(self) -> Vec<Step> {
+        match self {
+            Command::Ci => vec![FMT_CHECK, CLIPPY, BUILD_SERVER, TEST_CHECKED],
+            Command::Fmt => vec![FMT],
+            Command::Lint => vec![CLIPPY],
+            Command::Test => vec![BUILD_SERVER, TEST_REVIEW],
+        }
+    }
+}
+
+/// One named command in a pipeline; the name is what a failure message points at.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    name: &'static str,
+    run: fn(&Shell) -> anyhow::Result<()>,
+}
+
+const FMT: Step = Step {
+    name: "fmt",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(sh, "{cargo} fmt --all").run()?;
+        Ok(())
+    },
+};
+
+const FMT_CHECK: Step = Step {
+    name: "fmt --check",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(sh, "{cargo} fmt --all -- --check")
+            .run()
+            .context("code is not formatted; run `cargo xtask fmt`")?;
+        Ok(())
+    },
+};
+
+const CLIPPY: Step = Step {
+    name: "clippy",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(
+            sh,
+            "{cargo} clippy --workspace --all-targets -- -D warnings"
+        )
+        .run()?;
+        Ok(())
+    },
+};
+
+/// The end-to-end tests start the real `disputes` binary, so it must exist before they run.
+const BUILD_SERVER: Step = Step {
+    name: "build disputes",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(sh, "{cargo} build -p disputes-app --bin disputes").run()?;
+        Ok(())
+    },
+};
+
+/// Our stand-in for `cargo insta test --check`: with updates off and `CI` set, a missing
+/// or changed snapshot fails its test and nothing is written to disk.
+const TEST_CHECKED: Step = Step {
+    name: "test (snapshots checked)",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(sh, "{cargo} test --workspace")
+            .env("INSTA_UPDATE", "no")
+            .env("CI", "true")
+            .run()?;
+        Ok(())
+    },
+};
+
+/// Same suite for local work: new or changed snapshots still fail, but are written as
+/// `.snap.new` files so they can be reviewed and accepted.
+const TEST_REVIEW: Step = Step {
+    name: "test",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(sh, "{cargo} test --workspace")
+            .env("INSTA_UPDATE", "new")
+            .env_remove("CI")
+            .run()?;
+        Ok(())
+    },
+};
+
+/// The cargo that launched us (`cargo xtask` sets `CARGO`), so every step uses one toolchain.
+fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Option<Command>> {
+        Command::from_args(args.iter().map(|arg| arg.to_string()))
+    }
+
+    #[test]
+    fn parses_each_command() {
+        assert_eq!(parse(&["ci"]).unwrap(), Some(Command::Ci));
+        assert_eq!(parse(&["fmt"]).unwrap(), Some(Command::Fmt));
+        assert_eq!(parse(&["lint"]).unwrap(), Some(Command::Lint));
+        assert_eq!(parse(&["test"]).unwrap(), Some(Command::Test));
+        assert_eq!(parse(&["--help"]).unwrap(), None);
+        assert_eq!(parse(&["ci", "-h"]).unwrap(), None);
+    }
+
+    #[test]
+    fn rejects_unknown_commands_and_stray_arguments() {
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["bench"]).is_err());
+        assert!(parse(&["ci", "--fast"]).is_err());
+    }
+
+    #[test]
+    fn ci_checks_before_it_tests() {
+        let names: Vec<_> = Command::Ci.steps().iter().map(|step| step.name).collect();
+        assert_eq!(
+            names,
+            [
+                "fmt --check",
+                "clippy",
+                "build disputes",
+                "test (snapshots checked)"
+            ]
+        );
+    }
+}

@@ -254,6 +254,7 @@ async fn reject_goes_under_review_and_settles_in_part() {
         )
         .await;
     assert_eq!(answer.body["data"]["dispute"]["status"], "under_review");
+    snapshot!("advertiser_response_reject", answer);
     let answer = desk
         .post(
             &format!("/v1/disputes/{id}/resolve"),
@@ -265,6 +266,7 @@ async fn reject_goes_under_review_and_settles_in_part() {
     let resolution = &answer.body["data"]["dispute"]["resolution"];
     assert_eq!(resolution["outcome"], "partially_granted");
     assert_eq!(resolution["settledAmount"], "4000.50");
+    snapshot!("resolve_partially_granted", answer);
 }
 
 #[tokio::test]
@@ -565,6 +567,7 @@ async fn an_operator_may_open_as_operator_but_not_answer_itself() {
         .await;
     assert_eq!(respond.status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&respond), "opener_cannot_respond");
+    snapshot!("error_opener_cannot_respond", respond);
 }
 
 #[tokio::test]
@@ -616,6 +619,7 @@ async fn bad_requests_are_answered_in_the_envelope_and_store_nothing() {
         .await;
     assert_eq!(wrong_shape.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&wrong_shape), "invalid_body");
+    snapshot!("error_invalid_body", wrong_shape);
 
     let empty = desk.post("/v1/disputes", &desk.advertiser, json!({})).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
@@ -721,6 +725,7 @@ async fn bad_requests_are_answered_in_the_envelope_and_store_nothing() {
         .await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&too_large), "payload_too_large");
+    snapshot!("error_payload_too_large", too_large);
 
     assert_eq!(count().await, 0, "no rejected opening stored anything");
 

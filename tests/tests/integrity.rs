@@ -98,18 +98,49 @@ async fn the_stored_evidence_matches_its_digest_and_never_changes() {
     );
 }
 
+/// Drops the store's append-only guards, as someone with the database file could.
+async fn drop_guards(store: &SqliteStore) {
+    for trigger in [
+        "timeline_entries_are_never_updated",
+        "timeline_entries_are_never_deleted",
+    ] {
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
-async fn editing_or_removing_timeline_rows_is_detected() {
+async fn the_store_refuses_edits_of_history() {
     let opened = opened_with_history().await;
     let store = SqliteStore::connect(&opened.server.database_url)
         .await
         .unwrap();
-    let id = opened.id.get();
+    for edit in [
+        "UPDATE timeline_entries SET notes = 'x'",
+        "DELETE FROM timeline_entries",
+        "UPDATE disputes SET evidence_canonical = 'x', evidence_digest = 'x'",
+    ] {
+        assert!(
+            sqlx::query(edit).execute(store.pool()).await.is_err(),
+            "{edit} was allowed"
+        );
+    }
+    stored(&store, opened.id).await.verify().unwrap();
+}
 
+#[tokio::test]
+async fn an_edited_entry_is_detected() {
+    let opened = opened_with_history().await;
+    let store = SqliteStore::connect(&opened.server.database_url)
+        .await
+        .unwrap();
+    drop_guards(&store).await;
     sqlx::query(
         "UPDATE timeline_entries SET notes = 'nothing to see' WHERE dispute_id = ? AND seq = 2",
     )
-    .bind(id)
+    .bind(opened.id.get())
     .execute(store.pool())
     .await
     .unwrap();
@@ -117,11 +148,25 @@ async fn editing_or_removing_timeline_rows_is_detected() {
         stored(&store, opened.id).await.verify(),
         Err(TimelineError::Altered { seq: 2 })
     );
+}
 
-    sqlx::query("DELETE FROM timeline_entries WHERE dispute_id = ? AND seq = 3")
-        .bind(id)
-        .execute(store.pool())
-        .await
-        .unwrap();
-    assert!(stored(&store, opened.id).await.verify().is_err());
+#[tokio::test]
+async fn a_removed_entry_is_detected_in_the_middle_or_at_the_end() {
+    for (seq, expected) in [
+        (2, TimelineError::Broken { seq: 3 }),
+        (3, TimelineError::Truncated),
+    ] {
+        let opened = opened_with_history().await;
+        let store = SqliteStore::connect(&opened.server.database_url)
+            .await
+            .unwrap();
+        drop_guards(&store).await;
+        sqlx::query("DELETE FROM timeline_entries WHERE dispute_id = ? AND seq = ?")
+            .bind(opened.id.get())
+            .bind(seq)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored(&store, opened.id).await.verify(), Err(expected));
+    }
 }

@@ -109,8 +109,25 @@ async fn an_edited_timeline_row_fails_verification() {
         .verify()
         .unwrap();
 
-    // Someone with access to the file rewrites history, over a connection of their own.
+    // A casual edit is refused outright: the timeline and the evidence are append-only.
     let tamperer = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for casual in [
+        "UPDATE timeline_entries SET notes = 'x'",
+        "DELETE FROM timeline_entries",
+        "UPDATE disputes SET evidence_canonical = 'x'",
+    ] {
+        let refused = sqlx::query(casual).execute(&tamperer).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("sealed") || refused.to_string().contains("append-only"),
+            "{casual}: {refused}"
+        );
+    }
+
+    // Someone determined drops the guard and rewrites history; verify still catches it.
+    sqlx::query("DROP TRIGGER timeline_entries_are_never_updated")
+        .execute(&tamperer)
+        .await
+        .unwrap();
     let edited = sqlx::query(
         "UPDATE timeline_entries SET notes = 'the parcel was fine' WHERE dispute_id = ? AND seq = 2",
     )

@@ -4,7 +4,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{Answer, Server};
+use support::{store_tests, Answer, Server, Store};
 
 /// The seed's request with real values.
 fn seed_request() -> Value {
@@ -85,8 +85,8 @@ struct Desk {
 }
 
 /// A server with one tenant, `acme-media`, and an advertiser and an operator key.
-async fn desk() -> Desk {
-    let server = Server::start().await;
+async fn desk(store: Store) -> Desk {
+    let server = Server::start(store).await;
     let advertiser = server.tenant_with_key("acme-media", "advertiser", "dev_adv_42");
     let operator = server.key("acme-media", "operator", "dev_op_7");
     Desk {
@@ -133,9 +133,8 @@ fn error_code(answer: &Answer) -> &str {
         .expect("an error code")
 }
 
-#[tokio::test]
-async fn the_seed_request_opens_a_dispute() {
-    let desk = desk().await;
+async fn the_seed_request_opens_a_dispute(store: Store) {
+    let desk = desk(store).await;
     let answer = desk
         .post("/v1/disputes", &desk.advertiser, seed_request())
         .await;
@@ -159,9 +158,8 @@ async fn the_seed_request_opens_a_dispute() {
     snapshot!("get", read);
 }
 
-#[tokio::test]
-async fn opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact() {
-    let desk = desk().await;
+async fn opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact(store: Store) {
+    let desk = desk(store).await;
     let mut body = seed_request();
     body.as_object_mut().unwrap().remove("openedBy");
     body["claimedShortfall"] = json!({ "unit": "EUR", "amount": 1234.5678 });
@@ -181,9 +179,8 @@ async fn opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact() {
     );
 }
 
-#[tokio::test]
-async fn respond_accept_and_resolve_in_full() {
-    let desk = desk().await;
+async fn respond_accept_and_resolve_in_full(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     let response = json!({
         "notes": "Two screens were dark for a day.",
@@ -236,9 +233,8 @@ async fn respond_accept_and_resolve_in_full() {
     snapshot!("resolve_granted", answer);
 }
 
-#[tokio::test]
-async fn reject_goes_under_review_and_settles_in_part() {
-    let desk = desk().await;
+async fn reject_goes_under_review_and_settles_in_part(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     desk.post(
         &format!("/v1/disputes/{id}/operator-response"),
@@ -269,9 +265,8 @@ async fn reject_goes_under_review_and_settles_in_part() {
     snapshot!("resolve_partially_granted", answer);
 }
 
-#[tokio::test]
-async fn withdraw_is_final_and_notes_append_to_the_timeline() {
-    let desk = desk().await;
+async fn withdraw_is_final_and_notes_append_to_the_timeline(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     let answer = desk
         .post(
@@ -326,9 +321,8 @@ async fn withdraw_is_final_and_notes_append_to_the_timeline() {
     snapshot!("error_dispute_final", again);
 }
 
-#[tokio::test]
-async fn an_illegal_transition_is_a_409_with_a_stable_code_and_changes_nothing() {
-    let desk = desk().await;
+async fn an_illegal_transition_is_a_409_with_a_stable_code_and_changes_nothing(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     let before = desk.dispute(&id).await;
     let answer = desk
@@ -344,9 +338,8 @@ async fn an_illegal_transition_is_a_409_with_a_stable_code_and_changes_nothing()
     assert_eq!(desk.dispute(&id).await, before);
 }
 
-#[tokio::test]
-async fn a_second_open_dispute_for_the_same_subject_is_refused() {
-    let desk = desk().await;
+async fn a_second_open_dispute_for_the_same_subject_is_refused(store: Store) {
+    let desk = desk(store).await;
     let first = desk.open(seed_request()).await;
     let mut overlapping = seed_request();
     overlapping["affectedSurface"]["screenIds"] = json!(["scr_rotterdam_07"]);
@@ -361,9 +354,8 @@ async fn a_second_open_dispute_for_the_same_subject_is_refused() {
     snapshot!("error_duplicate_dispute", answer);
 }
 
-#[tokio::test]
-async fn list_filters_and_pages_by_cursor() {
-    let desk = desk().await;
+async fn list_filters_and_pages_by_cursor(store: Store) {
+    let desk = desk(store).await;
     let mut ids = Vec::new();
     for i in 0..25 {
         ids.push(desk.open(request_for(&format!("cmp_{i:02}"))).await);
@@ -466,9 +458,8 @@ async fn list_filters_and_pages_by_cursor() {
     }
 }
 
-#[tokio::test]
-async fn another_tenant_sees_nothing_and_changes_nothing() {
-    let desk = desk().await;
+async fn another_tenant_sees_nothing_and_changes_nothing(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     let before = desk.dispute(&id).await;
     let intruder = desk.server.tenant_with_key("globex", "operator", "dev_x");
@@ -488,9 +479,8 @@ async fn another_tenant_sees_nothing_and_changes_nothing() {
     assert_eq!(desk.dispute(&id).await, before);
 }
 
-#[tokio::test]
-async fn roles_and_keys_are_enforced() {
-    let desk = desk().await;
+async fn roles_and_keys_are_enforced(store: Store) {
+    let desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     let before = desk.dispute(&id).await;
 
@@ -546,9 +536,8 @@ async fn roles_and_keys_are_enforced() {
     assert_eq!(desk.dispute(&id).await, before);
 }
 
-#[tokio::test]
-async fn an_operator_may_open_as_operator_but_not_answer_itself() {
-    let desk = desk().await;
+async fn an_operator_may_open_as_operator_but_not_answer_itself(store: Store) {
+    let desk = desk(store).await;
     let mut body = request_for("cmp_op");
     body["openedByRole"] = json!("operator");
     let answer = desk.post("/v1/disputes", &desk.operator, body).await;
@@ -570,9 +559,8 @@ async fn an_operator_may_open_as_operator_but_not_answer_itself() {
     snapshot!("error_opener_cannot_respond", respond);
 }
 
-#[tokio::test]
-async fn bad_requests_are_answered_in_the_envelope_and_store_nothing() {
-    let desk = desk().await;
+async fn bad_requests_are_answered_in_the_envelope_and_store_nothing(store: Store) {
+    let desk = desk(store).await;
     let count = || async {
         desk.get("/v1/disputes?limit=100", &desk.advertiser)
             .await
@@ -770,9 +758,8 @@ async fn bad_requests_are_answered_in_the_envelope_and_store_nothing() {
     assert_eq!(count().await, 1);
 }
 
-#[tokio::test]
-async fn unknown_routes_methods_and_ids_are_answered_in_the_envelope() {
-    let desk = desk().await;
+async fn unknown_routes_methods_and_ids_are_answered_in_the_envelope(store: Store) {
+    let desk = desk(store).await;
     let route = desk.get("/v1/nothing-here", &desk.advertiser).await;
     assert_eq!(route.status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&route), "route_not_found");
@@ -795,9 +782,8 @@ async fn unknown_routes_methods_and_ids_are_answered_in_the_envelope() {
     }
 }
 
-#[tokio::test]
-async fn disputes_survive_a_restart() {
-    let mut desk = desk().await;
+async fn disputes_survive_a_restart(store: Store) {
+    let mut desk = desk(store).await;
     let id = desk.open(seed_request()).await;
     desk.post(
         &format!("/v1/disputes/{id}/notes"),
@@ -810,9 +796,8 @@ async fn disputes_survive_a_restart() {
     assert_eq!(desk.dispute(&id).await, before);
 }
 
-#[tokio::test]
-async fn health_and_readiness_answer() {
-    let server = Server::start().await;
+async fn health_and_readiness_answer(store: Store) {
+    let server = Server::start(store).await;
     let client = reqwest::Client::new();
     for path in ["/healthz", "/readyz"] {
         let answer = client
@@ -822,4 +807,22 @@ async fn health_and_readiness_answer() {
             .unwrap();
         assert_eq!(answer.status(), StatusCode::OK, "{path}");
     }
+}
+
+store_tests! {
+    the_seed_request_opens_a_dispute,
+    opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact,
+    respond_accept_and_resolve_in_full,
+    reject_goes_under_review_and_settles_in_part,
+    withdraw_is_final_and_notes_append_to_the_timeline,
+    an_illegal_transition_is_a_409_with_a_stable_code_and_changes_nothing,
+    a_second_open_dispute_for_the_same_subject_is_refused,
+    list_filters_and_pages_by_cursor,
+    another_tenant_sees_nothing_and_changes_nothing,
+    roles_and_keys_are_enforced,
+    an_operator_may_open_as_operator_but_not_answer_itself,
+    bad_requests_are_answered_in_the_envelope_and_store_nothing,
+    unknown_routes_methods_and_ids_are_answered_in_the_envelope,
+    disputes_survive_a_restart,
+    health_and_readiness_answer,
 }

@@ -3,12 +3,12 @@
 
 mod support;
 
-use disputes_domain::{DisputeId, TenantId, TimelineError};
-use disputes_ports::DisputeRepository;
-use disputes_sqlite::SqliteStore;
+use disputes_domain::{DisputeId, TimelineError};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::Server;
+use support::{store_tests, Server, Store};
+
+const TENANT: &str = "acme-media";
 
 struct Opened {
     server: Server,
@@ -16,10 +16,10 @@ struct Opened {
     dispute: Value,
 }
 
-async fn opened_with_history() -> Opened {
-    let server = Server::start().await;
-    let advertiser = server.tenant_with_key("acme-media", "advertiser", "dev_adv");
-    let operator = server.key("acme-media", "operator", "dev_op");
+async fn opened_with_history(store: Store) -> Opened {
+    let server = Server::start(store).await;
+    let advertiser = server.tenant_with_key(TENANT, "advertiser", "dev_adv");
+    let operator = server.key(TENANT, "operator", "dev_op");
     let body = json!({
         "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
         "affectedSurface": { "campaignId": "cmp_1", "screenIds": ["scr_1"] },
@@ -63,21 +63,9 @@ async fn opened_with_history() -> Opened {
     }
 }
 
-async fn stored(store: &SqliteStore, id: DisputeId) -> disputes_domain::Dispute {
-    store
-        .get(&TenantId::new("acme-media").unwrap(), id)
-        .await
-        .unwrap()
-        .expect("the dispute is stored")
-}
-
-#[tokio::test]
-async fn the_stored_evidence_matches_its_digest_and_never_changes() {
-    let opened = opened_with_history().await;
-    let store = SqliteStore::connect(&opened.server.database_url)
-        .await
-        .unwrap();
-    let dispute = stored(&store, opened.id).await;
+async fn the_stored_evidence_matches_its_digest_and_never_changes(store: Store) {
+    let opened = opened_with_history(store).await;
+    let dispute = opened.server.stored(TENANT, opened.id).await;
     dispute.verify().expect("an untouched dispute verifies");
     assert_eq!(dispute.evidence().digest(), dispute.evidence_digest());
     assert_eq!(
@@ -98,75 +86,63 @@ async fn the_stored_evidence_matches_its_digest_and_never_changes() {
     );
 }
 
-/// Drops the store's append-only guards, as someone with the database file could.
-async fn drop_guards(store: &SqliteStore) {
-    for trigger in [
-        "timeline_entries_are_never_updated",
-        "timeline_entries_are_never_deleted",
-    ] {
-        sqlx::query(&format!("DROP TRIGGER {trigger}"))
-            .execute(store.pool())
-            .await
-            .unwrap();
-    }
-}
-
-#[tokio::test]
-async fn the_store_refuses_edits_of_history() {
-    let opened = opened_with_history().await;
-    let store = SqliteStore::connect(&opened.server.database_url)
-        .await
-        .unwrap();
+async fn the_store_refuses_edits_of_history(store: Store) {
+    let opened = opened_with_history(store).await;
     for edit in [
         "UPDATE timeline_entries SET notes = 'x'",
         "DELETE FROM timeline_entries",
         "UPDATE disputes SET evidence_canonical = 'x', evidence_digest = 'x'",
     ] {
+        let refused = opened.server.sql(edit).await.expect_err(edit);
         assert!(
-            sqlx::query(edit).execute(store.pool()).await.is_err(),
-            "{edit} was allowed"
+            refused.contains("append-only") || refused.contains("sealed"),
+            "{edit}: {refused}"
         );
     }
-    stored(&store, opened.id).await.verify().unwrap();
+    opened
+        .server
+        .stored(TENANT, opened.id)
+        .await
+        .verify()
+        .unwrap();
 }
 
-#[tokio::test]
-async fn an_edited_entry_is_detected() {
-    let opened = opened_with_history().await;
-    let store = SqliteStore::connect(&opened.server.database_url)
-        .await
-        .unwrap();
-    drop_guards(&store).await;
-    sqlx::query(
-        "UPDATE timeline_entries SET notes = 'nothing to see' WHERE dispute_id = ? AND seq = 2",
-    )
-    .bind(opened.id.get())
-    .execute(store.pool())
-    .await
-    .unwrap();
+async fn an_edited_entry_is_detected(store: Store) {
+    let opened = opened_with_history(store).await;
+    opened.server.drop_history_guards().await;
+    let edit = format!(
+        "UPDATE timeline_entries SET notes = 'nothing to see' WHERE dispute_id = {} AND seq = 2",
+        opened.id
+    );
+    assert_eq!(opened.server.sql(&edit).await, Ok(1));
     assert_eq!(
-        stored(&store, opened.id).await.verify(),
+        opened.server.stored(TENANT, opened.id).await.verify(),
         Err(TimelineError::Altered { seq: 2 })
     );
 }
 
-#[tokio::test]
-async fn a_removed_entry_is_detected_in_the_middle_or_at_the_end() {
+async fn a_removed_entry_is_detected_in_the_middle_or_at_the_end(store: Store) {
     for (seq, expected) in [
         (2, TimelineError::Broken { seq: 3 }),
         (3, TimelineError::Truncated),
     ] {
-        let opened = opened_with_history().await;
-        let store = SqliteStore::connect(&opened.server.database_url)
-            .await
-            .unwrap();
-        drop_guards(&store).await;
-        sqlx::query("DELETE FROM timeline_entries WHERE dispute_id = ? AND seq = ?")
-            .bind(opened.id.get())
-            .bind(seq)
-            .execute(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(stored(&store, opened.id).await.verify(), Err(expected));
+        let opened = opened_with_history(store).await;
+        opened.server.drop_history_guards().await;
+        let delete = format!(
+            "DELETE FROM timeline_entries WHERE dispute_id = {} AND seq = {seq}",
+            opened.id
+        );
+        assert_eq!(opened.server.sql(&delete).await, Ok(1));
+        assert_eq!(
+            opened.server.stored(TENANT, opened.id).await.verify(),
+            Err(expected)
+        );
     }
+}
+
+store_tests! {
+    the_stored_evidence_matches_its_digest_and_never_changes,
+    the_store_refuses_edits_of_history,
+    an_edited_entry_is_detected,
+    a_removed_entry_is_detected_in_the_middle_or_at_the_end,
 }

@@ -18,7 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Database {
-    /// Where disputes are stored. The SQLite file is created on first use.
+    /// Where disputes are stored: `sqlite://path/to/file.db` (created on first use) or
+    /// `postgres://user@host:port/database`.
     #[arg(
         long = "database-url",
         env = "DATABASE_URL",
@@ -31,6 +32,11 @@ pub struct Database {
 pub enum Command {
     /// Serves every contract over HTTP until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Brings the database schema up to date, and nothing else (`serve` does it too).
+    Migrate {
+        #[command(flatten)]
+        database: Database,
+    },
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),

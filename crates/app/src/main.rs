@@ -10,7 +10,10 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use disputes_domain::{ActorId, DisputePolicy, TenantId};
 use disputes_http::AppState;
-use disputes_ports::{Clock, CredentialService, DisputeService, SystemClock};
+use disputes_ports::{
+    Clock, CredentialService, CredentialStore, DisputeRepository, DisputeService, SystemClock,
+};
+use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -30,13 +33,20 @@ async fn main() -> anyhow::Result<()> {
 
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args.listen, &args.database.url).await,
+        Command::Serve(args) => {
+            let state = open_store(&args.database.url).await?.into_state();
+            serve(args.listen, state).await
+        }
+        Command::Migrate { database } => {
+            // Opening a store brings its schema up to date; nothing else to do.
+            open_store(&database.url).await?;
+            tracing::info!("the schema is up to date");
+            Ok(())
+        }
         Command::Tenant(TenantCommand::Create { slug, database }) => {
             let tenant = TenantId::new(slug)?;
-            credentials(&database.url)
-                .await?
-                .create_tenant(&tenant)
-                .await?;
+            let credentials = open_store(&database.url).await?.into_state().credentials;
+            credentials.create_tenant(&tenant).await?;
             tracing::info!(tenant = %tenant, "tenant created");
             Ok(())
         }
@@ -48,8 +58,8 @@ async fn main() -> anyhow::Result<()> {
         }) => {
             let tenant = TenantId::new(tenant)?;
             let actor = developer_id.map(ActorId::new).transpose()?;
-            let issued = credentials(&database.url)
-                .await?
+            let credentials = open_store(&database.url).await?.into_state().credentials;
+            let issued = credentials
                 .issue_key(&tenant, role.into(), actor)
                 .await
                 .with_context(|| format!("cannot issue a key for tenant {tenant}"))?;
@@ -60,25 +70,50 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
-    SqliteStore::connect(url)
-        .await
-        .with_context(|| format!("cannot open the store at {url}"))
+/// The store a database URL names: SQLite for `sqlite:`, PostgreSQL for `postgres:` and
+/// `postgresql:`. Opening either migrates its schema.
+enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
-async fn credentials(url: &str) -> anyhow::Result<CredentialService> {
-    let store = Arc::new(open_store(url).await?);
-    Ok(CredentialService::new(store, Arc::new(SystemClock)))
+async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    let store = match scheme {
+        "sqlite" => Store::Sqlite(SqliteStore::connect(url).await.context("cannot open the SQLite store")?),
+        "postgres" | "postgresql" => {
+            Store::Postgres(PgStore::connect(url).await.context("cannot open the PostgreSQL store")?)
+        }
+        _ => anyhow::bail!(
+            "unsupported database URL scheme {scheme:?}: use sqlite://path/to/file.db or postgres://user@host/db"
+        ),
+    };
+    Ok(store)
 }
 
-async fn serve(listen: SocketAddr, url: &str) -> anyhow::Result<()> {
-    let store = Arc::new(open_store(url).await?);
+impl Store {
+    /// Wires the use cases to this store.
+    fn into_state(self) -> AppState {
+        match self {
+            Store::Sqlite(store) => state_over(Arc::new(store)),
+            Store::Postgres(store) => state_over(Arc::new(store)),
+        }
+    }
+}
+
+fn state_over<S>(store: Arc<S>) -> AppState
+where
+    S: DisputeRepository + CredentialStore + 'static,
+{
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState {
+    AppState {
         disputes: DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default()),
         credentials: CredentialService::new(store.clone(), clock),
         store,
-    };
+    }
+}
+
+async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -1,5 +1,4 @@
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
@@ -66,37 +65,12 @@ impl Quantity {
     }
 }
 
-/// How tax relates to a billing claim (Oracle BRM's `includeTax` and tax-only disputes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaxTreatment {
-    Included,
-    Excluded,
-    Only,
-}
-
-impl TaxTreatment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaxTreatment::Included => "included",
-            TaxTreatment::Excluded => "excluded",
-            TaxTreatment::Only => "only",
-        }
-    }
-}
-
-impl FromStr for TaxTreatment {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "included" => Ok(TaxTreatment::Included),
-            "excluded" => Ok(TaxTreatment::Excluded),
-            "only" => Ok(TaxTreatment::Only),
-            other => Err(DomainError::invalid(
-                "tax",
-                format!("unknown tax treatment {other:?}"),
-            )),
-        }
+named_enum! {
+    /// How tax relates to a billing claim (Oracle BRM's `includeTax` and tax-only disputes).
+    pub enum TaxTreatment in "tax" {
+        Included => "included",
+        Excluded => "excluded",
+        Only => "only",
     }
 }
 
@@ -132,6 +106,7 @@ impl Claim {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::str::FromStr;
 
     #[test]
     fn units_are_currencies_or_delivery_units() {

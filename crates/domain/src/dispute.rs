@@ -1,6 +1,3 @@
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::Duration;
 use rust_decimal::Decimal;
 
@@ -12,147 +9,54 @@ use crate::{
     Timestamp, Version,
 };
 
-/// Where a dispute is in its lifecycle. One state machine serves every contract:
-///
-/// ```text
-/// Open ─respond→ Responded ─accept→ Accepted ─settle→ Resolved
-///  ▲                │ └──reject→ UnderReview ─settle→ Resolved
-///  └──more info─────┘
-/// Open, Accepted, UnderReview ─settle→ Resolved;  any open status ─withdraw→ Withdrawn,
-/// ─respond_by passes→ Expired
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Open,
-    Responded,
-    Accepted,
-    UnderReview,
-    Resolved,
-    Withdrawn,
-    Expired,
+named_enum! {
+    /// Where a dispute is in its lifecycle. One state machine serves every contract:
+    ///
+    /// ```text
+    /// Open ─respond→ Responded ─accept→ Accepted ─settle→ Resolved
+    ///  ▲                │ └──reject→ UnderReview ─settle→ Resolved
+    ///  └──more info─────┘
+    /// Open, Accepted, UnderReview ─settle→ Resolved;  any open status ─withdraw→ Withdrawn,
+    /// ─respond_by passes→ Expired
+    /// ```
+    pub enum Status in "status" {
+        Open => "open",
+        Responded => "responded",
+        Accepted => "accepted",
+        UnderReview => "under_review",
+        Resolved => "resolved",
+        Withdrawn => "withdrawn",
+        Expired => "expired",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Open,
-        Status::Responded,
-        Status::Accepted,
-        Status::UnderReview,
-        Status::Resolved,
-        Status::Withdrawn,
-        Status::Expired,
-    ];
-
-    /// The wire name, snake_case.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Responded => "responded",
-            Status::Accepted => "accepted",
-            Status::UnderReview => "under_review",
-            Status::Resolved => "resolved",
-            Status::Withdrawn => "withdrawn",
-            Status::Expired => "expired",
-        }
-    }
-
     /// Resolved, withdrawn and expired disputes never change again.
     pub fn is_final(self) -> bool {
         matches!(self, Status::Resolved | Status::Withdrawn | Status::Expired)
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    /// How a dispute ended.
+    pub enum Outcome in "outcome" {
+        Granted => "granted",
+        PartiallyGranted => "partially_granted",
+        Denied => "denied",
+        /// Set by the engine when the opener withdraws.
+        Withdrawn => "withdrawn",
+        /// Set by the engine when `respond_by` passes.
+        Expired => "expired",
     }
 }
 
-impl FromStr for Status {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("status", format!("unknown status {s:?}")))
-    }
-}
-
-/// How a dispute ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    Granted,
-    PartiallyGranted,
-    Denied,
-    /// Set by the engine when the opener withdraws.
-    Withdrawn,
-    /// Set by the engine when `respond_by` passes.
-    Expired,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Granted => "granted",
-            Outcome::PartiallyGranted => "partially_granted",
-            Outcome::Denied => "denied",
-            Outcome::Withdrawn => "withdrawn",
-            Outcome::Expired => "expired",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Outcome::Granted,
-            Outcome::PartiallyGranted,
-            Outcome::Denied,
-            Outcome::Withdrawn,
-            Outcome::Expired,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-        .ok_or_else(|| DomainError::invalid("outcome", format!("unknown outcome {s:?}")))
-    }
-}
-
-/// The opener's answer to a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Decision {
-    Accept,
-    Reject,
-    /// The opener adds information and hands the dispute back to the provider.
-    MoreInfo,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Accept => "accept",
-            Decision::Reject => "reject",
-            Decision::MoreInfo => "more_info",
-        }
-    }
-}
-
-impl FromStr for Decision {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Decision::Accept, Decision::Reject, Decision::MoreInfo]
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("decision", format!("unknown decision {s:?}")))
+named_enum! {
+    /// The opener's answer to a response.
+    pub enum Decision in "decision" {
+        Accept => "accept",
+        Reject => "reject",
+        /// The opener adds information and hands the dispute back to the provider.
+        MoreInfo => "more_info",
     }
 }
 

@@ -1,42 +1,20 @@
-use std::fmt;
-use std::str::FromStr;
-
 use crate::subject::required_text;
 use crate::{Digest, DomainError};
 
-/// What an evidence item is. The first three are the proofs a delivery claim must carry at least
-/// one of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EvidenceKind {
-    ProofPack,
-    MeteringSnapshot,
-    SettlementApplication,
-    AttachmentRef,
-    AuditorReport,
-    Statement,
+named_enum! {
+    /// What an evidence item is. The first three are the proofs a delivery claim must carry at
+    /// least one of.
+    pub enum EvidenceKind in "evidence" {
+        ProofPack => "proof_pack",
+        MeteringSnapshot => "metering_snapshot",
+        SettlementApplication => "settlement_application",
+        AttachmentRef => "attachment_ref",
+        AuditorReport => "auditor_report",
+        Statement => "statement",
+    }
 }
 
 impl EvidenceKind {
-    const ALL: [EvidenceKind; 6] = [
-        EvidenceKind::ProofPack,
-        EvidenceKind::MeteringSnapshot,
-        EvidenceKind::SettlementApplication,
-        EvidenceKind::AttachmentRef,
-        EvidenceKind::AuditorReport,
-        EvidenceKind::Statement,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvidenceKind::ProofPack => "proof_pack",
-            EvidenceKind::MeteringSnapshot => "metering_snapshot",
-            EvidenceKind::SettlementApplication => "settlement_application",
-            EvidenceKind::AttachmentRef => "attachment_ref",
-            EvidenceKind::AuditorReport => "auditor_report",
-            EvidenceKind::Statement => "statement",
-        }
-    }
-
     /// Proof that delivery did or did not happen, as opposed to supporting material.
     pub fn is_delivery_proof(self) -> bool {
         matches!(
@@ -45,23 +23,6 @@ impl EvidenceKind {
                 | EvidenceKind::MeteringSnapshot
                 | EvidenceKind::SettlementApplication
         )
-    }
-}
-
-impl fmt::Display for EvidenceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EvidenceKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EvidenceKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("evidence", format!("unknown kind {s:?}")))
     }
 }
 

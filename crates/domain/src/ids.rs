@@ -134,59 +134,23 @@ impl fmt::Display for ActorId {
     }
 }
 
-/// The part a party plays. The opener side (advertiser, customer) claims; the provider side
-/// (operator, client, billing) answers and settles. `System` is the engine itself (deadlines).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Advertiser,
-    Operator,
-    Client,
-    Customer,
-    Billing,
-    System,
+named_enum! {
+    /// The part a party plays. The opener side (advertiser, customer) claims; the provider side
+    /// (operator, client, billing) answers and settles. `System` is the engine itself (deadlines).
+    pub enum Role in "role" {
+        Advertiser => "advertiser",
+        Operator => "operator",
+        Client => "client",
+        Customer => "customer",
+        Billing => "billing",
+        System => "system",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Advertiser,
-        Role::Operator,
-        Role::Client,
-        Role::Customer,
-        Role::Billing,
-        Role::System,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Advertiser => "advertiser",
-            Role::Operator => "operator",
-            Role::Client => "client",
-            Role::Customer => "customer",
-            Role::Billing => "billing",
-            Role::System => "system",
-        }
-    }
-
     /// The provider side answers disputes and settles them.
     pub fn is_provider(self) -> bool {
         matches!(self, Role::Operator | Role::Client | Role::Billing)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("role", format!("unknown role {s:?}")))
     }
 }
 
@@ -235,7 +199,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
         assert!("admin".parse::<Role>().is_err());

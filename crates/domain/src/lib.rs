@@ -2,6 +2,9 @@
 //! SPEC §1. This crate does no I/O and knows no wire format; contracts and stores translate to and
 //! from these types at their own edges.
 
+#[macro_use]
+mod named;
+
 mod claim;
 mod digest;
 mod dispute;

@@ -1,6 +1,3 @@
-use std::fmt;
-use std::str::FromStr;
-
 use crate::{DomainError, Period};
 
 /// Checks a required identifier or short text: not blank, at most `max` characters, no control
@@ -29,42 +26,12 @@ pub(crate) fn required_text(
     Ok(value)
 }
 
-/// Which kind of thing a dispute is about; each contract serves one kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SubjectKind {
-    Delivery,
-    Invoice,
-    BillItem,
-}
-
-impl SubjectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectKind::Delivery => "delivery",
-            SubjectKind::Invoice => "invoice",
-            SubjectKind::BillItem => "bill_item",
-        }
-    }
-}
-
-impl fmt::Display for SubjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SubjectKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            SubjectKind::Delivery,
-            SubjectKind::Invoice,
-            SubjectKind::BillItem,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| DomainError::invalid("subject", format!("unknown subject kind {s:?}")))
+named_enum! {
+    /// Which kind of thing a dispute is about; each contract serves one kind.
+    pub enum SubjectKind in "subject kind" {
+        Delivery => "delivery",
+        Invoice => "invoice",
+        BillItem => "bill_item",
     }
 }
 

@@ -1,61 +1,16 @@
-use std::fmt;
-use std::str::FromStr;
+use crate::{Actor, Digest, Timestamp};
 
-use crate::{Actor, Digest, DomainError, Timestamp};
-
-/// What happened in a timeline entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryKind {
-    Opened,
-    Responded,
-    Accepted,
-    Rejected,
-    Settled,
-    Withdrawn,
-    Expired,
-    Note,
-}
-
-impl EntryKind {
-    const ALL: [EntryKind; 8] = [
-        EntryKind::Opened,
-        EntryKind::Responded,
-        EntryKind::Accepted,
-        EntryKind::Rejected,
-        EntryKind::Settled,
-        EntryKind::Withdrawn,
-        EntryKind::Expired,
-        EntryKind::Note,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Opened => "opened",
-            EntryKind::Responded => "responded",
-            EntryKind::Accepted => "accepted",
-            EntryKind::Rejected => "rejected",
-            EntryKind::Settled => "settled",
-            EntryKind::Withdrawn => "withdrawn",
-            EntryKind::Expired => "expired",
-            EntryKind::Note => "note",
-        }
-    }
-}
-
-impl fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EntryKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EntryKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("timeline", format!("unknown entry kind {s:?}")))
+named_enum! {
+    /// What happened in a timeline entry.
+    pub enum EntryKind in "timeline entry kind" {
+        Opened => "opened",
+        Responded => "responded",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Settled => "settled",
+        Withdrawn => "withdrawn",
+        Expired => "expired",
+        Note => "note",
     }
 }
 

@@ -1,5 +1,6 @@
-//! Runs the real `disputes` binary for end-to-end tests: each [`Server`] has its own SQLite file
-//! in a temporary directory, listens on 127.0.0.1 port 0, and is killed when dropped.
+//! Runs the real `disputes` binary for end-to-end tests. Each [`Server`] has a database of its
+//! own (a SQLite file in a temporary directory, or a fresh PostgreSQL schema), listens on
+//! 127.0.0.1 port 0, and is killed when dropped. [`store_tests!`] runs a test once per store.
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
@@ -8,6 +9,10 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use disputes_domain::{Dispute, DisputeId, TenantId};
+use disputes_ports::DisputeRepository;
+use disputes_postgres::PgStore;
+use disputes_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -43,14 +48,48 @@ pub fn binary() -> &'static Path {
     })
 }
 
-/// A running server and the database it owns.
+/// Which store a server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn name(store: Store)` as two tests, `sqlite::name` and
+/// `postgres::name`: one behaviour, checked on both stores, written once.
+#[allow(unused_macros)] // outage.rs runs on PostgreSQL only
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Store::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Store::Postgres).await
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use store_tests;
+
+/// A running server and the database it uses.
 #[derive(Debug)]
 pub struct Server {
     child: Option<Child>,
+    pub store: Store,
     pub base: String,
     pub database_url: String,
-    pub db_path: PathBuf,
-    _dir: TempDir,
+    /// Holds the SQLite file's directory for as long as the server lives.
+    _dir: Option<TempDir>,
     client: reqwest::Client,
 }
 
@@ -63,16 +102,36 @@ pub struct Answer {
 }
 
 impl Server {
-    pub async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // A nested path: the server must create the directories of a new database itself.
-        let db_path = dir.path().join("data").join("disputes.db");
-        let database_url = format!("sqlite://{}", db_path.display());
+    /// A server on a new, empty database of `store`.
+    pub async fn start(store: Store) -> Server {
+        let (database_url, dir) = match store {
+            Store::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                // A nested path: the server must create the directories of a new database.
+                let path = dir.path().join("data").join("disputes.db");
+                (format!("sqlite://{}", path.display()), Some(dir))
+            }
+            Store::Postgres => (
+                disputes_postgres::testing::fresh_schema_url("e2e").await,
+                None,
+            ),
+        };
+        Server::on(store, database_url, dir).await
+    }
+
+    /// Another server process on this server's database, as a second instance behind a load
+    /// balancer would be.
+    pub async fn second_instance(&self) -> Server {
+        Server::on(self.store, self.database_url.clone(), None).await
+    }
+
+    /// A server on the database at `database_url`.
+    pub async fn on(store: Store, database_url: String, dir: Option<TempDir>) -> Server {
         let mut server = Server {
             child: None,
+            store,
             base: String::new(),
             database_url,
-            db_path,
             _dir: dir,
             client: reqwest::Client::new(),
         };
@@ -127,6 +186,68 @@ impl Server {
         self.launch().await;
     }
 
+    /// The dispute as the store holds it, read past the server.
+    pub async fn stored(&self, tenant: &str, id: DisputeId) -> Dispute {
+        let tenant = TenantId::new(tenant).expect("tenant slug");
+        let read = match self.store {
+            Store::Sqlite => {
+                let store = SqliteStore::connect(&self.database_url)
+                    .await
+                    .expect("open sqlite");
+                store.get(&tenant, id).await
+            }
+            Store::Postgres => {
+                let store = PgStore::connect(&self.database_url)
+                    .await
+                    .expect("open postgres");
+                store.get(&tenant, id).await
+            }
+        };
+        read.expect("the store answers")
+            .expect("the dispute is stored")
+    }
+
+    /// Runs one SQL statement on the server's database, behind the server's back; returns the
+    /// rows it affected, or the database's refusal.
+    pub async fn sql(&self, statement: &str) -> Result<u64, String> {
+        let result = match self.store {
+            Store::Sqlite => {
+                let store = SqliteStore::connect(&self.database_url)
+                    .await
+                    .expect("open sqlite");
+                sqlx::query(statement)
+                    .execute(store.pool())
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Store::Postgres => {
+                let store = PgStore::connect(&self.database_url)
+                    .await
+                    .expect("open postgres");
+                sqlx::query(statement)
+                    .execute(store.pool())
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+
+    /// Drops the store's append-only guards on the timeline, as someone with full access to the
+    /// database could.
+    pub async fn drop_history_guards(&self) {
+        for trigger in [
+            "timeline_entries_are_never_updated",
+            "timeline_entries_are_never_deleted",
+        ] {
+            let statement = match self.store {
+                Store::Sqlite => format!("DROP TRIGGER {trigger}"),
+                Store::Postgres => format!("DROP TRIGGER {trigger} ON timeline_entries"),
+            };
+            self.sql(&statement).await.expect("drop trigger");
+        }
+    }
+
     /// Runs an administration command against this server's database; returns its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
         let output = std::process::Command::new(binary())
@@ -172,6 +293,18 @@ impl Server {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
+        self.call_with(method, path, key, body, &[]).await
+    }
+
+    /// Like [`call`](Self::call), with extra headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self
             .client
             .request(method, format!("{}{}", self.base, path));
@@ -180,6 +313,9 @@ impl Server {
         }
         if let Some(body) = body {
             request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         Self::answer(request).await
     }
@@ -222,4 +358,133 @@ impl Server {
             body,
         }
     }
+}
+
+/// A PostgreSQL cluster of a test's own, on a free port, so the test may stop and start it
+/// without disturbing anyone else's database. Stopped and removed when dropped.
+#[derive(Debug)]
+pub struct PrivatePostgres {
+    dir: TempDir,
+    pub port: u16,
+}
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+impl PrivatePostgres {
+    /// Creates and starts a cluster. PostgreSQL refuses to run as root, so under root (as CI
+    /// runs) its tools run as the `postgres` user.
+    pub fn start() -> PrivatePostgres {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if running_as_root() {
+            let status = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown runs");
+            assert!(status.success(), "chown the cluster directory to postgres");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = PrivatePostgres { dir, port };
+        cluster.pg(&[
+            "initdb",
+            "-D",
+            &cluster.data(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+        ]);
+        cluster.up();
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the cluster and waits until it accepts connections.
+    pub fn up(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.pg(&[
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            &self.data(),
+            "-l",
+            &log,
+            "-o",
+            &options,
+        ]);
+    }
+
+    /// Stops the cluster at once, as a crash or an operator would: open connections are cut.
+    pub fn down(&self) {
+        self.pg(&[
+            "pg_ctl",
+            "stop",
+            "-w",
+            "-m",
+            "immediate",
+            "-D",
+            &self.data(),
+        ]);
+    }
+
+    fn pg(&self, args: &[&str]) {
+        let output = pg_command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("a PostgreSQL tool runs");
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        // Best effort: the cluster may already be down.
+        let _ = pg_command(&["pg_ctl", "stop", "-m", "immediate", "-D", &self.data()]).output();
+    }
+}
+
+/// A PostgreSQL tool from `PG_BIN`, run as `postgres` when we are root.
+fn pg_command(args: &[&str]) -> std::process::Command {
+    let program = format!("{PG_BIN}/{}", args[0]);
+    let mut command = if running_as_root() {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--", &program]);
+        c
+    } else {
+        std::process::Command::new(&program)
+    };
+    command.args(&args[1..]);
+    command
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }

@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn the_sql_list_of_final_statuses_matches_the_domain() {
         let finals: Vec<String> = Status::ALL
-            .into_iter()
+            .iter()
             .filter(|s| s.is_final())
             .map(|s| format!("'{s}'"))
             .collect();

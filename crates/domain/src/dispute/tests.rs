@@ -357,7 +357,7 @@ enum Command {
 }
 
 fn role() -> impl Strategy<Value = Role> {
-    proptest::sample::select(Role::ALL.to_vec())
+    proptest::sample::select(Role::ALL)
 }
 
 fn command() -> impl Strategy<Value = Command> {

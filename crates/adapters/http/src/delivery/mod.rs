@@ -4,7 +4,7 @@
 mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, ETAG, IF_MATCH, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use disputes_domain::{ActorId, Decision, DisputeId, Role, Settlement, Status, SubjectKind};
+use disputes_domain::{
+    ActorId, Decision, DisputeId, Role, Settlement, Status, SubjectKind, Version,
+};
 use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
 use serde_json::{json, Value};
 
@@ -106,9 +108,47 @@ fn envelope(status: StatusCode, data: Value) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A dispute in the envelope, with its version as the `ETag` for a later `If-Match`.
 fn dispute_answer(status: StatusCode, d: &disputes_domain::Dispute) -> Answer {
     let dispute = DisputeOut::render(d)?;
-    Ok(envelope(status, json!({ "dispute": dispute })))
+    let mut response = envelope(status, json!({ "dispute": dispute }));
+    let etag = HeaderValue::from_str(&format!("\"{}\"", d.version()))
+        .map_err(|e| Problem::internal(&e))?;
+    response.headers_mut().insert(ETAG, etag);
+    Ok(response)
+}
+
+/// `If-Match: "<version>"` (SPEC §6): the change applies only to that version of the dispute,
+/// else 412. Absent or `*`, the change applies to whatever version is current.
+#[derive(Debug)]
+pub struct IfMatch(Option<Version>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = DeliveryError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let invalid = || {
+            Problem::field(
+                "If-Match",
+                "must be a dispute version as its ETag shows it, such as \"3\"",
+            )
+        };
+        let text = header.to_str().map_err(|_| invalid())?.trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let version = text
+            .trim_start_matches("W/")
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(|v| Version::new(v).ok())
+            .ok_or_else(invalid)?;
+        Ok(IfMatch(Some(version)))
+    }
 }
 
 /// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
@@ -288,6 +328,7 @@ async fn operator_response(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonBody(body, _): Body<OperatorResponseIn>,
 ) -> Answer {
     require_role(&caller, Role::Operator, "send an operator response")?;
@@ -295,7 +336,7 @@ async fn operator_response(
     let remedy = body.proposed_remedy.map(|r| r.into_remedy()).transpose()?;
     let dispute = state
         .disputes
-        .respond(&caller.0, id, KIND, None, &body.notes, remedy)
+        .respond(&caller.0, id, KIND, expected, &body.notes, remedy)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -304,6 +345,7 @@ async fn advertiser_response(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonBody(body, _): Body<AdvertiserResponseIn>,
 ) -> Answer {
     require_role(&caller, Role::Advertiser, "send an advertiser response")?;
@@ -316,7 +358,7 @@ async fn advertiser_response(
     };
     let dispute = state
         .disputes
-        .reply(&caller.0, id, KIND, None, decision, &body.notes)
+        .reply(&caller.0, id, KIND, expected, decision, &body.notes)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -325,6 +367,7 @@ async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonBody(body, _): Body<ResolveIn>,
 ) -> Answer {
     require_role(&caller, Role::Operator, "resolve a dispute")?;
@@ -352,7 +395,7 @@ async fn resolve(
     };
     let dispute = state
         .disputes
-        .settle(&caller.0, id, KIND, None, settlement)
+        .settle(&caller.0, id, KIND, expected, settlement)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -361,12 +404,13 @@ async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonBody(body, _): Body<NotesIn>,
 ) -> Answer {
     let id = dispute_id(&id)?;
     let dispute = state
         .disputes
-        .withdraw(&caller.0, id, KIND, None, &body.notes)
+        .withdraw(&caller.0, id, KIND, expected, &body.notes)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -375,12 +419,13 @@ async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonBody(body, _): Body<NotesIn>,
 ) -> Answer {
     let id = dispute_id(&id)?;
     let dispute = state
         .disputes
-        .add_note(&caller.0, id, KIND, None, &body.notes)
+        .add_note(&caller.0, id, KIND, expected, &body.notes)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }

@@ -1,0 +1,73 @@
+use async_trait::async_trait;
+use disputes_domain::{ActorId, TenantId, Timestamp};
+use disputes_ports::{ApiKeyRecord, CredentialStore, StoreError};
+use sqlx::Row;
+
+use crate::error::{corrupt, store_error};
+use crate::PgStore;
+
+#[async_trait]
+impl CredentialStore for PgStore {
+    async fn create_tenant(&self, tenant: &TenantId, at: Timestamp) -> Result<(), StoreError> {
+        // A taken slug is a primary-key violation, which store_error reports as AlreadyExists.
+        sqlx::query("INSERT INTO tenants (slug, created_at) VALUES ($1, $2)")
+            .bind(tenant.as_str())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn add_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        // An unknown tenant breaks the foreign key (NotFound); a taken key id the primary key
+        // (AlreadyExists).
+        sqlx::query(
+            "INSERT INTO api_keys (key_id, tenant, role, actor_id, secret_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.key_id.as_str())
+        .bind(key.tenant.as_str())
+        .bind(key.role.as_str())
+        .bind(key.actor.as_str())
+        .bind(key.secret_hash.to_hex())
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn find_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT key_id, tenant, role, actor_id, secret_hash, created_at \
+             FROM api_keys WHERE key_id = $1",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
+        Ok(Some(ApiKeyRecord {
+            key_id: text("key_id")?,
+            tenant: TenantId::new(text("tenant")?).map_err(|e| corrupt("tenant", e))?,
+            role: text("role")?.parse().map_err(|e| corrupt("role", e))?,
+            actor: ActorId::new(text("actor_id")?).map_err(|e| corrupt("actor_id", e))?,
+            secret_hash: text("secret_hash")?
+                .parse()
+                .map_err(|e| corrupt("secret_hash", e))?,
+            created_at: row.try_get("created_at").map_err(store_error)?,
+        }))
+    }
+}

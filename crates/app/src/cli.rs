@@ -67,26 +67,42 @@ pub enum TenantCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Issues an API key and prints it alone on stdout. It is shown once and stored hashed.
+    /// Issues a credential and prints its secret alone on stdout: a Bearer key for the delivery
+    /// roles (advertiser, operator); for `client` (invoice contract) and `billing` (billing
+    /// contract) a login whose secret is the `billinkId` or the Basic password. It is shown once
+    /// and stored hashed.
     Create {
         #[arg(long)]
         tenant: String,
         #[arg(long, value_enum)]
         role: KeyRole,
-        /// Who acts with this key (the delivery contract's developerId); `key-<key id>` if
+        /// Who acts with a Bearer key (the delivery contract's developerId); `key-<key id>` if
         /// not given.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "username")]
         developer_id: Option<String>,
+        /// The login's username (`billinkUsername`, or the Basic user), unique across tenants;
+        /// required for the client and billing roles.
+        #[arg(long)]
+        username: Option<String>,
         #[command(flatten)]
         database: Database,
     },
 }
 
-/// The roles a key can carry.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// The roles a credential can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KeyRole {
     Advertiser,
     Operator,
+    Client,
+    Billing,
+}
+
+impl KeyRole {
+    /// The invoice and billing contracts authenticate with a username and a secret.
+    pub fn uses_login(self) -> bool {
+        matches!(self, KeyRole::Client | KeyRole::Billing)
+    }
 }
 
 impl From<KeyRole> for Role {
@@ -94,6 +110,8 @@ impl From<KeyRole> for Role {
         match role {
             KeyRole::Advertiser => Role::Advertiser,
             KeyRole::Operator => Role::Operator,
+            KeyRole::Client => Role::Client,
+            KeyRole::Billing => Role::Billing,
         }
     }
 }

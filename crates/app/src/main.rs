@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use disputes_domain::{ActorId, DisputePolicy, TenantId};
+use disputes_domain::{ActorId, DisputePolicy, Role, TenantId};
 use disputes_http::AppState;
 use disputes_ports::{
     Clock, CredentialService, CredentialStore, DisputeRepository, DisputeService, SystemClock,
@@ -54,16 +54,30 @@ async fn main() -> anyhow::Result<()> {
             tenant,
             role,
             developer_id,
+            username,
             database,
         }) => {
             let tenant = TenantId::new(tenant)?;
-            let actor = developer_id.map(ActorId::new).transpose()?;
             let credentials = open_store(&database.url).await?.into_state().credentials;
-            let issued = credentials
-                .issue_key(&tenant, role.into(), actor)
-                .await
-                .with_context(|| format!("cannot issue a key for tenant {tenant}"))?;
-            // The only time the key exists in plaintext: printed alone, for scripts to capture.
+            let issued = match (role.uses_login(), username) {
+                (true, Some(username)) => {
+                    credentials
+                        .issue_login(&tenant, role.into(), &username)
+                        .await
+                }
+                (true, None) => anyhow::bail!("the {} role needs --username", Role::from(role)),
+                (false, Some(_)) => {
+                    anyhow::bail!(
+                        "--username is for the client and billing roles; use --developer-id"
+                    )
+                }
+                (false, None) => {
+                    let actor = developer_id.map(ActorId::new).transpose()?;
+                    credentials.issue_key(&tenant, role.into(), actor).await
+                }
+            }
+            .with_context(|| format!("cannot issue a credential for tenant {tenant}"))?;
+            // The only time the secret exists in plaintext: printed alone, for scripts to capture.
             println!("{}", issued.plaintext);
             Ok(())
         }

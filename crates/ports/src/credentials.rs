@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use disputes_domain::{Actor, ActorId, Digest, Role, TenantId, Timestamp};
+use disputes_domain::{Actor, ActorId, Digest, DomainError, Role, TenantId, Timestamp};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
@@ -13,7 +13,9 @@ use crate::{Clock, ServiceError, StoreError};
 /// itself is shown once, when issued, and never stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRecord {
-    /// The public half of the key, used to find the record; 16 hex digits.
+    /// The public half of the credential, used to find the record: 16 hex digits for a bearer
+    /// key, `user:<username>` for a username login (the invoice and billing contracts send a
+    /// username and a secret, not a key).
     pub key_id: String,
     pub tenant: TenantId,
     pub role: Role,
@@ -56,6 +58,15 @@ pub struct IssuedKey {
 }
 
 const KEY_PREFIX: &str = "dk_";
+const LOGIN_PREFIX: &str = "user:";
+
+/// A username for a login: 1 to 64 ASCII letters, digits and `.`, `_`, `-`, `@`.
+fn valid_username(username: &str) -> bool {
+    (1..=64).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+}
 
 /// Tenants, key issuing and authentication.
 #[derive(Debug, Clone)]
@@ -81,22 +92,63 @@ impl CredentialService {
         role: Role,
         actor: Option<ActorId>,
     ) -> Result<IssuedKey, ServiceError> {
-        if !self.store.tenant_exists(tenant).await? {
-            return Err(ServiceError::NotFound);
-        }
-        let mut rng = rand::thread_rng();
         let mut id_bytes = [0u8; 8];
-        rng.fill_bytes(&mut id_bytes);
-        let mut secret = [0u8; 32];
-        rng.fill_bytes(&mut secret);
+        rand::thread_rng().fill_bytes(&mut id_bytes);
         let key_id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let secret = URL_SAFE_NO_PAD.encode(secret);
         let actor = match actor {
             Some(actor) => actor,
             None => ActorId::new(format!("key-{key_id}"))?,
         };
+        let (secret, record) = self.issue(tenant, role, actor, key_id.clone()).await?;
+        Ok(IssuedKey {
+            plaintext: format!("{KEY_PREFIX}{key_id}_{secret}"),
+            record,
+        })
+    }
+
+    /// Issues a login: a `username`, unique across tenants, and a secret that is returned as the
+    /// plaintext (the invoice contract's `billinkId`, the billing contract's Basic password).
+    ///
+    /// # Errors
+    /// [`ServiceError::AlreadyExists`] when the username is taken.
+    pub async fn issue_login(
+        &self,
+        tenant: &TenantId,
+        role: Role,
+        username: &str,
+    ) -> Result<IssuedKey, ServiceError> {
+        if !valid_username(username) {
+            return Err(DomainError::Invalid {
+                field: "username",
+                reason: "must be 1-64 ASCII letters, digits or . _ - @".to_owned(),
+            }
+            .into());
+        }
+        let actor = ActorId::new(username)?;
+        let key_id = format!("{LOGIN_PREFIX}{username}");
+        let (secret, record) = self.issue(tenant, role, actor, key_id).await?;
+        Ok(IssuedKey {
+            plaintext: secret,
+            record,
+        })
+    }
+
+    /// Stores a new credential under `key_id` and returns its freshly drawn secret.
+    async fn issue(
+        &self,
+        tenant: &TenantId,
+        role: Role,
+        actor: ActorId,
+        key_id: String,
+    ) -> Result<(String, ApiKeyRecord), ServiceError> {
+        if !self.store.tenant_exists(tenant).await? {
+            return Err(ServiceError::NotFound);
+        }
+        let mut secret = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let secret = URL_SAFE_NO_PAD.encode(secret);
         let record = ApiKeyRecord {
-            key_id: key_id.clone(),
+            key_id,
             tenant: tenant.clone(),
             role,
             actor,
@@ -104,10 +156,7 @@ impl CredentialService {
             created_at: self.clock.now(),
         };
         self.store.add_key(&record).await?;
-        Ok(IssuedKey {
-            plaintext: format!("{KEY_PREFIX}{key_id}_{secret}"),
-            record,
-        })
+        Ok((secret, record))
     }
 
     /// Resolves a presented key to its principal. The secret is compared in constant time, and
@@ -120,6 +169,24 @@ impl CredentialService {
         if key_id.len() != 16 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ServiceError::Unauthenticated);
         }
+        self.verify(key_id, secret).await
+    }
+
+    /// Resolves a username and its secret to the principal, like
+    /// [`authenticate`](Self::authenticate) does a key.
+    pub async fn authenticate_login(
+        &self,
+        username: &str,
+        secret: &str,
+    ) -> Result<Principal, ServiceError> {
+        if !valid_username(username) {
+            return Err(ServiceError::Unauthenticated);
+        }
+        self.verify(&format!("{LOGIN_PREFIX}{username}"), secret)
+            .await
+    }
+
+    async fn verify(&self, key_id: &str, secret: &str) -> Result<Principal, ServiceError> {
         let record = self
             .store
             .find_key(key_id)
@@ -220,6 +287,38 @@ mod tests {
                 "{bad:?} accepted"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_login_authenticates_by_username_and_secret() {
+        let (svc, _) = service();
+        let acme = TenantId::new("acme").unwrap();
+        let issued = svc
+            .issue_login(&acme, Role::Client, "shop-1")
+            .await
+            .unwrap();
+        let principal = svc
+            .authenticate_login("shop-1", &issued.plaintext)
+            .await
+            .unwrap();
+        assert_eq!(principal.actor.id.as_str(), "shop-1");
+        assert_eq!(principal.actor.role, Role::Client);
+        for (user, secret) in [
+            ("shop-1", "wrong"),
+            ("shop-2", issued.plaintext.as_str()),
+            ("", ""),
+        ] {
+            assert!(matches!(
+                svc.authenticate_login(user, secret).await,
+                Err(ServiceError::Unauthenticated)
+            ));
+        }
+        // A login is not a bearer key, nor the reverse.
+        assert!(svc.authenticate(&issued.plaintext).await.is_err());
+        assert!(svc
+            .issue_login(&acme, Role::Client, "no spaces")
+            .await
+            .is_err());
     }
 
     #[tokio::test]

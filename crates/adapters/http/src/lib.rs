@@ -53,7 +53,7 @@ async fn unknown_route(request: Request) -> Response {
         "route_not_found",
         format!("no route for {} {}", request.method(), request.uri().path()),
     );
-    delivery::render_problem(problem)
+    render_for_path(request.uri().path(), problem)
 }
 
 async fn method_not_allowed(request: Request) -> Response {
@@ -66,5 +66,11 @@ async fn method_not_allowed(request: Request) -> Response {
             request.uri().path()
         ),
     );
+    render_for_path(request.uri().path(), problem)
+}
+
+/// Each contract answers in its own error shape under its own base path; anything else gets the
+/// delivery envelope.
+fn render_for_path(_path: &str, problem: Problem) -> Response {
     delivery::render_problem(problem)
 }

@@ -1,9 +1,10 @@
 //! The command line.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use disputes_domain::Role;
+use disputes_domain::{Agent, DomainError, Role};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +51,14 @@ pub struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (logged at start).
     #[arg(long, env = "DISPUTES_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The directory that keeps attachments (created if missing), one file per content hash and
+    /// tenant. Keep it out of any web server's document root.
+    #[arg(
+        long = "blob-dir",
+        env = "DISPUTES_BLOB_DIR",
+        default_value = "data/blobs"
+    )]
+    pub blob_dir: PathBuf,
     #[command(flatten)]
     pub database: Database,
 }
@@ -61,8 +70,45 @@ pub enum TenantCommand {
         /// Lowercase letters, digits and '-'.
         slug: String,
         #[command(flatten)]
+        owner: OwnerArgs,
+        #[command(flatten)]
         database: Database,
     },
+    /// Assigns the agent who handles a tenant's disputes (the invoice contract's `owner`),
+    /// replacing any before.
+    SetOwner {
+        slug: String,
+        /// The agent's name.
+        #[arg(long)]
+        name: String,
+        /// The agent's email address.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+/// The agent who handles the new tenant's disputes, if known already.
+#[derive(Debug, Args)]
+pub struct OwnerArgs {
+    /// The agent's name; with --owner-email.
+    #[arg(long = "owner-name", requires = "owner_email")]
+    pub owner_name: Option<String>,
+    /// The agent's email address; with --owner-name.
+    #[arg(long = "owner-email", requires = "owner_name")]
+    pub owner_email: Option<String>,
+}
+
+impl OwnerArgs {
+    /// The agent named, if one was.
+    pub fn agent(self) -> Result<Option<Agent>, DomainError> {
+        match (self.owner_name, self.owner_email) {
+            (Some(name), Some(email)) => Agent::new(name, email).map(Some),
+            // clap requires the two together.
+            _ => Ok(None),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use disputes_domain::{ActorId, DisputePolicy, Role, TenantId};
+use disputes_blobs::LocalBlobStore;
+use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::AppState;
 use disputes_ports::{
-    Clock, CredentialService, CredentialStore, DisputeRepository, DisputeService, SystemClock,
+    BillingService, BlobStore, Clock, CredentialService, CredentialStore, DisputeRepository,
+    DisputeService, MessageService, ReasonCatalog, SystemClock,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -34,7 +36,14 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            let state = open_store(&args.database.url).await?.into_state();
+            // Attachments never go near a web root: they live where --blob-dir says, and leave
+            // it only through the engine.
+            let blobs = LocalBlobStore::open(&args.blob_dir).with_context(|| {
+                format!("cannot open the blob store at {}", args.blob_dir.display())
+            })?;
+            let state = open_store(&args.database.url)
+                .await?
+                .into_state(Arc::new(blobs));
             serve(args.listen, state).await
         }
         Command::Migrate { database } => {
@@ -43,11 +52,36 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("the schema is up to date");
             Ok(())
         }
-        Command::Tenant(TenantCommand::Create { slug, database }) => {
+        Command::Tenant(TenantCommand::Create {
+            slug,
+            owner,
+            database,
+        }) => {
             let tenant = TenantId::new(slug)?;
-            let credentials = open_store(&database.url).await?.into_state().credentials;
+            // Checked before anything is stored, so a bad address leaves no tenant behind.
+            let owner = owner.agent()?;
+            let credentials = open_store(&database.url).await?.credentials();
             credentials.create_tenant(&tenant).await?;
+            if let Some(owner) = &owner {
+                credentials.assign_owner(&tenant, owner).await?;
+            }
             tracing::info!(tenant = %tenant, "tenant created");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::SetOwner {
+            slug,
+            name,
+            email,
+            database,
+        }) => {
+            let tenant = TenantId::new(slug)?;
+            let owner = Agent::new(name, email)?;
+            let credentials = open_store(&database.url).await?.credentials();
+            credentials
+                .assign_owner(&tenant, &owner)
+                .await
+                .with_context(|| format!("cannot assign an owner to tenant {tenant}"))?;
+            tracing::info!(tenant = %tenant, owner = owner.name(), "owner assigned");
             Ok(())
         }
         Command::Key(KeyCommand::Create {
@@ -58,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
             database,
         }) => {
             let tenant = TenantId::new(tenant)?;
-            let credentials = open_store(&database.url).await?.into_state().credentials;
+            let credentials = open_store(&database.url).await?.credentials();
             let issued = match (role.uses_login(), username) {
                 (true, Some(username)) => {
                     credentials
@@ -106,22 +140,34 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 }
 
 impl Store {
-    /// Wires the use cases to this store.
-    fn into_state(self) -> AppState {
+    /// Wires the use cases to this store and to `blobs` for attachments.
+    fn into_state(self, blobs: Arc<dyn BlobStore>) -> AppState {
         match self {
-            Store::Sqlite(store) => state_over(Arc::new(store)),
-            Store::Postgres(store) => state_over(Arc::new(store)),
+            Store::Sqlite(store) => state_over(Arc::new(store), blobs),
+            Store::Postgres(store) => state_over(Arc::new(store), blobs),
+        }
+    }
+
+    /// Tenants and credentials only, for the administration commands.
+    fn credentials(self) -> CredentialService {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        match self {
+            Store::Sqlite(store) => CredentialService::new(Arc::new(store), clock),
+            Store::Postgres(store) => CredentialService::new(Arc::new(store), clock),
         }
     }
 }
 
-fn state_over<S>(store: Arc<S>) -> AppState
+fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> AppState
 where
-    S: DisputeRepository + CredentialStore + 'static,
+    S: DisputeRepository + CredentialStore + ReasonCatalog + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default());
     AppState {
-        disputes: DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default()),
+        billing: BillingService::new(disputes.clone(), store.clone()),
+        messages: MessageService::new(disputes.clone(), blobs),
+        disputes,
         credentials: CredentialService::new(store.clone(), clock),
         store,
     }

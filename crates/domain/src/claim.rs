@@ -2,7 +2,8 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use crate::DomainError;
+use crate::period::to_micros;
+use crate::{DomainError, ReasonCode, Timestamp};
 
 /// What a quantity is counted in: an ISO 4217 currency (`EUR`, three capital letters) or a
 /// delivery unit (`impressions`, `plays`, `seconds`: lowercase letters and `_`).
@@ -74,12 +75,63 @@ named_enum! {
     }
 }
 
-/// The extra terms a billing claim carries.
+named_enum! {
+    /// The status of a billing dispute's note. Oracle BRM codes it as a number on the wire:
+    /// see [`code`](NoteStatus::code).
+    pub enum NoteStatus in "notes.status" {
+        /// 100: the note has no status.
+        NotSet => "not_set",
+        /// 101.
+        Resolved => "resolved",
+        /// 102.
+        Unresolved => "unresolved",
+    }
+}
+
+impl NoteStatus {
+    /// BRM's code: 100 `NOT_SET`, 101 `RESOLVED`, 102 `UNRESOLVED`.
+    pub fn code(self) -> u16 {
+        match self {
+            NoteStatus::NotSet => 100,
+            NoteStatus::Resolved => 101,
+            NoteStatus::Unresolved => 102,
+        }
+    }
+
+    /// The status with BRM's code `code`.
+    pub fn from_code(code: i64) -> Result<Self, DomainError> {
+        NoteStatus::ALL
+            .iter()
+            .copied()
+            .find(|s| i64::from(s.code()) == code)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "notes.status",
+                    format!("{code} is not a note status: use 100 (not set), 101 (resolved) or 102 (unresolved)"),
+                )
+            })
+    }
+}
+
+/// The extra terms a billing claim carries (Oracle BRM's item dispute, SPEC §4).
+///
+/// The claim's amount is always positive: it is how much of the item is disputed. `credit` says
+/// which way it moves the account (BRM `amountIsCredit`, a credit by default) and `note_amount`
+/// is BRM's note amount, the same movement signed as the account books it: `-amount` for a
+/// credit, `+amount` for a debit. [`Claim::billed`] refuses a note amount that says otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BillingTerms {
     pub tax: TaxTreatment,
     /// The disputed amount is to be credited to the account (BRM `amountIsCredit`).
     pub credit: bool,
+    /// Why the item is disputed: a code of the tenant's reason table.
+    pub reason: Option<ReasonCode>,
+    /// The status of the dispute's note.
+    pub note_status: NoteStatus,
+    /// The note's amount as it was sent (scale kept), when it was sent.
+    pub note_amount: Option<Decimal>,
+    /// When the adjustment takes effect, when the opener said.
+    pub effective: Option<Timestamp>,
 }
 
 /// What the opener claims: an amount of a unit, plus billing terms on billing disputes.
@@ -95,6 +147,38 @@ impl Claim {
             quantity,
             billing: None,
         }
+    }
+
+    /// A billing claim: money, and a note amount (if any) that books exactly the claimed amount
+    /// in the direction `credit` says. The effective time is kept in whole microseconds, as every
+    /// stored time is.
+    pub fn billed(quantity: Quantity, mut terms: BillingTerms) -> Result<Self, DomainError> {
+        if !quantity.unit().is_currency() {
+            return Err(DomainError::invalid(
+                "unit",
+                "a billing claim is an amount of money",
+            ));
+        }
+        if let Some(note_amount) = terms.note_amount {
+            let booked = if terms.credit {
+                -quantity.amount()
+            } else {
+                quantity.amount()
+            };
+            if note_amount != booked {
+                return Err(DomainError::invalid(
+                    "notes.amount",
+                    format!(
+                        "must be {booked}: the disputed amount, negative when it is a credit (amountIsCredit)"
+                    ),
+                ));
+            }
+        }
+        terms.effective = terms.effective.map(to_micros);
+        Ok(Claim {
+            quantity,
+            billing: Some(terms),
+        })
     }
 
     pub fn amount(&self) -> Decimal {
@@ -137,6 +221,69 @@ mod tests {
             "0.0000000001",
         ] {
             assert_eq!(Decimal::from_str(text).unwrap().to_string(), text);
+        }
+    }
+
+    fn terms(credit: bool, note_amount: Option<&str>) -> BillingTerms {
+        BillingTerms {
+            tax: TaxTreatment::Excluded,
+            credit,
+            reason: Some(ReasonCode::new(34, 1).unwrap()),
+            note_status: NoteStatus::Resolved,
+            note_amount: note_amount.map(|a| a.parse().unwrap()),
+            effective: None,
+        }
+    }
+
+    fn money(amount: &str) -> Quantity {
+        Quantity::new(amount.parse().unwrap(), Unit::new("XXX").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_billing_note_books_the_claimed_amount_in_the_claims_direction() {
+        // The seed: 5 disputed, a credit, booked as -5.
+        let claim = Claim::billed(money("5"), terms(true, Some("-5"))).unwrap();
+        assert_eq!(claim.amount().to_string(), "5");
+        assert_eq!(
+            claim.billing.unwrap().note_amount.unwrap().to_string(),
+            "-5"
+        );
+        // The scale may differ; the value may not.
+        assert!(Claim::billed(money("5"), terms(true, Some("-5.00"))).is_ok());
+        assert!(Claim::billed(money("5"), terms(false, Some("5"))).is_ok());
+        assert!(Claim::billed(money("5"), terms(true, None)).is_ok());
+        for (credit, note) in [(true, "5"), (false, "-5"), (true, "-4.99"), (true, "0")] {
+            let err = Claim::billed(money("5"), terms(credit, Some(note))).unwrap_err();
+            assert_eq!(err.field(), Some("notes.amount"), "{credit} {note}");
+        }
+    }
+
+    #[test]
+    fn a_billing_claim_is_money_and_keeps_whole_microseconds() {
+        let plays = Quantity::new(5.into(), Unit::new("plays").unwrap()).unwrap();
+        assert!(Claim::billed(plays, terms(true, None)).is_err());
+        let mut t = terms(true, None);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789Z")
+            .unwrap()
+            .to_utc();
+        t.effective = Some(at);
+        let claim = Claim::billed(money("5"), t).unwrap();
+        assert_eq!(
+            claim.billing.unwrap().effective.unwrap().to_rfc3339(),
+            "2026-01-02T03:04:05.123456+00:00"
+        );
+    }
+
+    #[test]
+    fn note_statuses_have_brm_codes() {
+        for &status in NoteStatus::ALL {
+            assert_eq!(NoteStatus::from_code(status.code().into()).unwrap(), status);
+        }
+        assert_eq!(NoteStatus::from_code(101).unwrap(), NoteStatus::Resolved);
+        assert_eq!(NoteStatus::NotSet.code(), 100);
+        assert_eq!(NoteStatus::Unresolved.code(), 102);
+        for bad in [0, 99, 103, -101] {
+            assert!(NoteStatus::from_code(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,12 +1,13 @@
 use chrono::Duration;
 use rust_decimal::Decimal;
 
+use crate::message::{CollectionHold, Message, NewMessage, RELEASED_NOTE};
 use crate::period::to_micros;
 use crate::subject::required_text;
 use crate::timeline::{self, EntryKind, TimelineEntry, TimelineError};
 use crate::{
-    Actor, Claim, Digest, DisputeId, DomainError, EvidenceBundle, Period, Role, Subject, TenantId,
-    Timestamp, Version,
+    Actor, Claim, Digest, DisputeId, DomainError, EvidenceBundle, EvidenceItem, EvidenceKind,
+    Period, ReasonCode, Role, Subject, TenantId, Timestamp, Version, MAX_COLLECTION_HOLD,
 };
 
 named_enum! {
@@ -50,6 +51,29 @@ named_enum! {
     }
 }
 
+impl Outcome {
+    /// The outcome a settlement of `settled` out of `claimed` amounts to: nothing is a denial,
+    /// everything a grant, anything in between a partial grant. Contracts that settle by amount
+    /// alone (the billing desk) let the amount decide.
+    ///
+    /// # Errors
+    /// [`DomainError::SettlementOutOfRange`] when `settled` is negative or more than `claimed`.
+    pub fn for_settled_amount(settled: Decimal, claimed: Decimal) -> Result<Outcome, DomainError> {
+        if settled < Decimal::ZERO || settled > claimed {
+            return Err(DomainError::SettlementOutOfRange(format!(
+                "the settled amount must be between 0 and the disputed {claimed}"
+            )));
+        }
+        Ok(if settled.is_zero() {
+            Outcome::Denied
+        } else if settled == claimed {
+            Outcome::Granted
+        } else {
+            Outcome::PartiallyGranted
+        })
+    }
+}
+
 named_enum! {
     /// The opener's answer to a response.
     pub enum Decision in "decision" {
@@ -88,11 +112,14 @@ pub struct OpenerReply {
 /// A provider's decision to settle, before the domain checks it against the claim.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settlement {
+    /// Without an outcome, the settled amount decides it ([`Outcome::for_settled_amount`]).
     pub outcome: Option<Outcome>,
     pub settled_amount: Option<Decimal>,
     pub credit_note_id: Option<String>,
     pub makegood_campaign_id: Option<String>,
     pub settlement_adjustment_id: Option<String>,
+    /// Why it was settled so: a code of the tenant's reason table (billing).
+    pub reason: Option<ReasonCode>,
     pub notes: String,
 }
 
@@ -105,6 +132,8 @@ pub struct Resolution {
     pub credit_note_id: Option<String>,
     pub makegood_campaign_id: Option<String>,
     pub settlement_adjustment_id: Option<String>,
+    /// Why it was settled so, when the provider named a reason code (billing).
+    pub reason: Option<ReasonCode>,
     pub by: Actor,
     pub at: Timestamp,
     pub notes: String,
@@ -159,6 +188,11 @@ pub struct DisputeParts {
     pub timeline: Vec<TimelineEntry>,
     /// The hash of the last timeline entry, kept apart so that removing entries is detected.
     pub timeline_head: Digest,
+    /// The thread, oldest first: the message a dispute was opened with (if any), then every
+    /// message posted since.
+    pub messages: Vec<Message>,
+    /// An invoice dispute's pause of the invoice's collection.
+    pub collection_hold: Option<CollectionHold>,
 }
 
 /// A dispute that was validated and sealed but has no id yet; the store gives it one.
@@ -217,6 +251,16 @@ impl Dispute {
         }
         let now = to_micros(now);
         let evidence_digest = command.evidence.digest();
+        // Disputing an invoice pauses its collection, for the policy's response time but never
+        // longer than the limit; the opening entry records until when.
+        let collection_hold =
+            matches!(command.subject, Subject::Invoice(_)).then(|| CollectionHold {
+                until: now + policy.respond_within.min(MAX_COLLECTION_HOLD),
+                released_at: None,
+            });
+        let notes = collection_hold
+            .map(|hold| CollectionHold::placed_notes(hold.until))
+            .unwrap_or_default();
         // The chain is anchored in the sealed evidence, so swapping the evidence breaks it too.
         let opened = TimelineEntry::chained(
             evidence_digest,
@@ -224,7 +268,7 @@ impl Dispute {
             now,
             command.opened_by.clone(),
             EntryKind::Opened,
-            String::new(),
+            notes,
         );
         Ok(NewDispute(DisputeParts {
             tenant: command.tenant,
@@ -243,7 +287,36 @@ impl Dispute {
             resolution: None,
             timeline_head: opened.hash(),
             timeline: vec![opened],
+            messages: Vec::new(),
+            collection_hold,
         }))
+    }
+
+    /// Opens a dispute whose thread starts with `message`. The message is sealed with the
+    /// evidence too (its text as a statement, its file as `sha256:<hex>`), so what a dispute was
+    /// opened with can never change afterwards.
+    pub fn open_with_message(
+        mut command: OpenDispute,
+        message: NewMessage,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) -> Result<NewDispute, DomainError> {
+        let mut items = command.evidence.items().to_vec();
+        items.push(EvidenceItem::new(
+            EvidenceKind::Statement,
+            message.text.as_str(),
+        )?);
+        if let Some(attachment) = &message.attachment {
+            items.push(EvidenceItem::new(
+                EvidenceKind::Attachment,
+                attachment.evidence_ref(),
+            )?);
+        }
+        command.evidence = EvidenceBundle::new(items);
+        let NewDispute(mut parts) = Dispute::open(command, now, policy)?;
+        let first = Message::new(1, parts.opened_at, parts.opened_by.clone(), message);
+        parts.messages.push(first);
+        Ok(NewDispute(parts))
     }
 
     /// Rebuilds a dispute from what a store kept. Call [`verify`](Dispute::verify) to prove it was
@@ -320,7 +393,16 @@ impl Dispute {
         &self.parts.timeline
     }
 
-    /// Proves the evidence still matches its digest and the timeline's hash chain is whole.
+    pub fn messages(&self) -> &[Message] {
+        &self.parts.messages
+    }
+
+    pub fn collection_hold(&self) -> Option<&CollectionHold> {
+        self.parts.collection_hold.as_ref()
+    }
+
+    /// Proves the evidence still matches its digest, the timeline's hash chain is whole, and the
+    /// messages and the collection hold are the ones the timeline recorded.
     pub fn verify(&self) -> Result<(), TimelineError> {
         if self.parts.evidence.digest() != self.parts.evidence_digest {
             return Err(TimelineError::EvidenceAltered);
@@ -329,7 +411,70 @@ impl Dispute {
             &self.parts.timeline,
             self.parts.evidence_digest,
             self.parts.timeline_head,
-        )
+        )?;
+        self.verify_messages()?;
+        if let Some(hold) = &self.parts.collection_hold {
+            let opening = self.parts.timeline.first().map(TimelineEntry::notes);
+            if opening != Some(CollectionHold::placed_notes(hold.until).as_str()) {
+                return Err(TimelineError::HoldAltered);
+            }
+        }
+        Ok(())
+    }
+
+    /// Each message must match the entry that recorded it (its time, author and, through the
+    /// entry's notes, its text and attachment), the opening message must match the sealed
+    /// evidence, and every `message` entry must have its message.
+    fn verify_messages(&self) -> Result<(), TimelineError> {
+        let timeline = &self.parts.timeline;
+        let mut recorded = 0;
+        let mut previous_seq = 0;
+        for message in &self.parts.messages {
+            let seq = message.seq();
+            let altered = TimelineError::MessageAltered { seq };
+            let entry = usize::try_from(seq - 1)
+                .ok()
+                .and_then(|i| timeline.get(i))
+                .ok_or(altered.clone())?;
+            let same_origin = seq > previous_seq
+                && entry.at() == message.at()
+                && entry.actor() == message.author();
+            let matches_record = match entry.kind() {
+                EntryKind::Message => {
+                    recorded += 1;
+                    entry.notes() == message.entry_notes()
+                }
+                EntryKind::Opened => {
+                    let evidence = &self.parts.evidence;
+                    let stated = evidence
+                        .values(EvidenceKind::Statement)
+                        .any(|text| text == message.text());
+                    let attached = message.attachment().is_none_or(|a| {
+                        evidence
+                            .values(EvidenceKind::Attachment)
+                            .any(|value| value == a.evidence_ref())
+                    });
+                    stated && attached
+                }
+                _ => false,
+            };
+            if !same_origin || !matches_record {
+                return Err(altered);
+            }
+            previous_seq = seq;
+        }
+        let entries = timeline
+            .iter()
+            .filter(|e| e.kind() == EntryKind::Message)
+            .collect::<Vec<_>>();
+        if entries.len() != recorded {
+            let missing = entries
+                .iter()
+                .find(|e| self.parts.messages.iter().all(|m| m.seq() != e.seq()))
+                .map_or(0, |e| e.seq());
+            return Err(TimelineError::MessageAltered { seq: missing });
+        }
+        Ok(())
     }
 
     /// The provider answers the claim, optionally proposing a remedy.
@@ -430,9 +575,11 @@ impl Dispute {
             ACTION,
         )?;
         let claimed = self.parts.claim.amount();
-        let outcome = settlement
-            .outcome
-            .ok_or_else(|| DomainError::invalid("outcome", "is required"))?;
+        let outcome = match (settlement.outcome, settlement.settled_amount) {
+            (Some(outcome), _) => outcome,
+            (None, Some(amount)) => Outcome::for_settled_amount(amount, claimed)?,
+            (None, None) => return Err(DomainError::invalid("outcome", "is required")),
+        };
         let settled_amount = match (outcome, settlement.settled_amount) {
             (Outcome::Granted, None) => claimed,
             (Outcome::Granted, Some(a)) if a == claimed => claimed,
@@ -474,6 +621,7 @@ impl Dispute {
                 "settlementAdjustmentId",
                 settlement.settlement_adjustment_id,
             )?,
+            reason: settlement.reason,
             by: by.clone(),
             at: to_micros(now),
             notes: notes.clone(),
@@ -494,6 +642,7 @@ impl Dispute {
             credit_note_id: None,
             makegood_campaign_id: None,
             settlement_adjustment_id: None,
+            reason: None,
             by,
             at: to_micros(now),
             notes,
@@ -508,6 +657,30 @@ impl Dispute {
         let notes = required_text("notes", notes, MAX_NOTES)?;
         let now = to_micros(now);
         self.append(by, EntryKind::Note, notes, now);
+        Ok(())
+    }
+
+    /// The provider or the customer adds a message, optionally with a file, to the thread. The
+    /// status does not move: messages are how the parties talk while the dispute runs.
+    pub fn post_message(
+        &mut self,
+        by: Actor,
+        message: NewMessage,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        if !matches!(by.role, Role::Client | Role::Customer) {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action: "post a message to",
+            });
+        }
+        self.require_not_final()?;
+        let now = to_micros(now);
+        let seq = self.parts.timeline.len() as i64 + 1;
+        let message = Message::new(seq, now, by.clone(), message);
+        let notes = message.entry_notes();
+        self.parts.messages.push(message);
+        self.append(by, EntryKind::Message, notes, now);
         Ok(())
     }
 
@@ -530,6 +703,7 @@ impl Dispute {
             credit_note_id: None,
             makegood_campaign_id: None,
             settlement_adjustment_id: None,
+            reason: None,
             by: Actor::system(),
             at: now,
             notes: "respond_by passed".to_owned(),
@@ -588,11 +762,23 @@ impl Dispute {
             Outcome::Granted | Outcome::PartiallyGranted | Outcome::Denied => Status::Resolved,
         };
         self.parts.respond_by = None;
-        let (by, notes, at) = (
+        let (by, mut notes, at) = (
             resolution.by.clone(),
             resolution.notes.clone(),
             resolution.at,
         );
+        // A dispute that ends releases its invoice's collection at once; the closing entry says
+        // so, which makes the release part of the history too.
+        if let Some(hold) = self.parts.collection_hold.as_mut() {
+            if hold.is_active(at) {
+                hold.released_at = Some(at);
+                notes = if notes.is_empty() {
+                    RELEASED_NOTE.to_owned()
+                } else {
+                    format!("{notes}\n\n{RELEASED_NOTE}")
+                };
+            }
+        }
         self.parts.resolution = Some(resolution);
         self.append(by, kind, notes, at);
     }
@@ -610,3 +796,6 @@ impl Dispute {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod message_tests;

@@ -1,4 +1,4 @@
-use crate::{Role, Status};
+use crate::{AttachmentError, Role, Status};
 
 /// Everything the domain refuses. Each variant has a stable machine [`code`](DomainError::code)
 /// that the contracts put on the wire, so clients can branch on it.
@@ -34,6 +34,9 @@ pub enum DomainError {
     /// Expiry was asked for before the deadline passed.
     #[error("the dispute is not overdue")]
     NotOverdue,
+    /// A file refused as an attachment; its own code says why.
+    #[error(transparent)]
+    Attachment(#[from] AttachmentError),
 }
 
 impl DomainError {
@@ -50,6 +53,7 @@ impl DomainError {
             DomainError::OpenerCannotRespond => "opener_cannot_respond",
             DomainError::SettlementOutOfRange(_) => "invalid_settlement",
             DomainError::NotOverdue => "not_overdue",
+            DomainError::Attachment(e) => e.code(),
         }
     }
 
@@ -59,6 +63,7 @@ impl DomainError {
             DomainError::Invalid { field, .. }
             | DomainError::NonPositiveAmount { field }
             | DomainError::InvertedPeriod { field } => Some(field),
+            DomainError::Attachment(e) => Some(e.field()),
             _ => None,
         }
     }

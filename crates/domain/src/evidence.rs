@@ -1,3 +1,4 @@
+use crate::message::free_text;
 use crate::subject::required_text;
 use crate::{Digest, DomainError};
 
@@ -11,6 +12,8 @@ named_enum! {
         AttachmentRef => "attachment_ref",
         AuditorReport => "auditor_report",
         Statement => "statement",
+        /// A file attached to the opening message, as `sha256:<hex>` of its bytes.
+        Attachment => "attachment",
     }
 }
 
@@ -35,12 +38,13 @@ pub struct EvidenceItem {
 
 impl EvidenceItem {
     pub fn new(kind: EvidenceKind, value: impl Into<String>) -> Result<Self, DomainError> {
-        let max = if kind == EvidenceKind::Statement {
-            10_000
+        // A statement is prose and may have paragraphs; the canonical form is length-prefixed,
+        // so line breaks in a value cannot forge an item boundary.
+        let value = if kind == EvidenceKind::Statement {
+            free_text("evidenceBundle", value, 10_000)?
         } else {
-            256
+            required_text("evidenceBundle", value, 256)?
         };
-        let value = required_text("evidenceBundle", value, max)?;
         Ok(EvidenceItem { kind, value })
     }
 
@@ -152,6 +156,19 @@ mod tests {
         );
         let other = EvidenceBundle::new(vec![item(EvidenceKind::Statement, "a:b:1:c")]);
         assert_ne!(bundle.digest(), other.digest());
+    }
+
+    #[test]
+    fn a_multi_line_statement_round_trips() {
+        let bundle = EvidenceBundle::new(vec![
+            item(EvidenceKind::Statement, "line one\nattachment:9:x\n"),
+            item(EvidenceKind::Attachment, "sha256:00"),
+        ]);
+        assert_eq!(
+            EvidenceBundle::from_canonical(&bundle.canonical()).unwrap(),
+            bundle
+        );
+        assert!(EvidenceItem::new(EvidenceKind::ProofPack, "a\nb").is_err());
     }
 
     #[test]

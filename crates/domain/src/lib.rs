@@ -5,17 +5,23 @@
 #[macro_use]
 mod named;
 
+mod attachment;
 mod claim;
+mod contact;
 mod digest;
 mod dispute;
 mod error;
 mod evidence;
 mod ids;
+mod message;
 mod period;
+mod reason;
 mod subject;
 mod timeline;
 
-pub use claim::{BillingTerms, Claim, Quantity, TaxTreatment, Unit};
+pub use attachment::{Attachment, AttachmentError, FileType};
+pub use claim::{BillingTerms, Claim, NoteStatus, Quantity, TaxTreatment, Unit};
+pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;
 pub use dispute::{
     Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply, Outcome,
@@ -24,6 +30,8 @@ pub use dispute::{
 pub use error::DomainError;
 pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};
 pub use ids::{Actor, ActorId, DisputeId, Role, TenantId, Version};
+pub use message::{CollectionHold, Message, MessageText, NewMessage, MAX_COLLECTION_HOLD};
 pub use period::{Period, Timestamp};
+pub use reason::{Reason, ReasonCode};
 pub use subject::{BillItemSubject, DeliverySubject, InvoiceSubject, Subject, SubjectKind};
 pub use timeline::{EntryKind, TimelineEntry, TimelineError};

@@ -1,4 +1,4 @@
-use crate::{DomainError, Period};
+use crate::{DomainError, Email, Locale, Period};
 
 /// Checks a required identifier or short text: not blank, at most `max` characters, no control
 /// characters.
@@ -94,23 +94,108 @@ impl DeliverySubject {
     }
 }
 
-/// A shop's invoice that its customer disputes.
+/// A shop's invoice that its customer disputes, with whom to write to about it and in which
+/// language.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InvoiceSubject {
-    pub invoice: String,
-    pub customer_name: String,
-    pub customer_email: String,
-    pub category: String,
-    pub locale: String,
+    invoice: String,
+    customer_name: String,
+    customer_email: Email,
+    category: String,
+    locale: Locale,
 }
 
-/// One item on a telecom bill.
+impl InvoiceSubject {
+    /// Every part is required: the invoice number, the customer's name and a valid email address,
+    /// the category, and a [`Locale`]. Errors name the invoice contract's fields.
+    pub fn new(
+        invoice: impl Into<String>,
+        customer_name: impl Into<String>,
+        customer_email: impl Into<String>,
+        category: impl Into<String>,
+        locale: impl AsRef<str>,
+    ) -> Result<Self, DomainError> {
+        Ok(InvoiceSubject {
+            invoice: required_text("invoice", invoice, 128)?,
+            customer_name: required_text("customerName", customer_name, 256)?,
+            customer_email: Email::new("customerEmail", customer_email)?,
+            category: required_text("category", category, 128)?,
+            locale: Locale::new(locale)?,
+        })
+    }
+
+    /// The invoice number: two disputes of a tenant about the same number conflict.
+    pub fn invoice(&self) -> &str {
+        &self.invoice
+    }
+
+    pub fn customer_name(&self) -> &str {
+        &self.customer_name
+    }
+
+    pub fn customer_email(&self) -> &Email {
+        &self.customer_email
+    }
+
+    pub fn category(&self) -> &str {
+        &self.category
+    }
+
+    pub fn locale(&self) -> &Locale {
+        &self.locale
+    }
+}
+
+/// One item on a telecom bill, named by its billing system's ids (Oracle BRM POIDs such as
+/// `0.0.0.1+-item-cycle_forward+268139`), which are kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BillItemSubject {
-    pub item_id: String,
-    pub account_id: String,
-    pub bill_unit_id: Option<String>,
-    pub bill_id: Option<String>,
+    item_id: String,
+    account_id: String,
+    bill_unit_id: Option<String>,
+    bill_id: Option<String>,
+}
+
+/// Long enough for any POID (database number, type path and id), short enough to index.
+const MAX_BILLING_ID: usize = 255;
+
+impl BillItemSubject {
+    /// The item and its account are required; the bill unit and the bill are optional. Each id
+    /// is 1 to 255 characters without control characters; nothing else about its form is
+    /// assumed, since each billing system spells its ids its own way.
+    pub fn new(
+        item_id: impl Into<String>,
+        account_id: impl Into<String>,
+        bill_unit_id: Option<String>,
+        bill_id: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let optional = |field, id: Option<String>| {
+            id.map(|id| required_text(field, id, MAX_BILLING_ID))
+                .transpose()
+        };
+        Ok(BillItemSubject {
+            item_id: required_text("itemId", item_id, MAX_BILLING_ID)?,
+            account_id: required_text("notes.accountId", account_id, MAX_BILLING_ID)?,
+            bill_unit_id: optional("notes.billUnitId", bill_unit_id)?,
+            bill_id: optional("notes.billId", bill_id)?,
+        })
+    }
+
+    pub fn item_id(&self) -> &str {
+        &self.item_id
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub fn bill_unit_id(&self) -> Option<&str> {
+        self.bill_unit_id.as_deref()
+    }
+
+    pub fn bill_id(&self) -> Option<&str> {
+        self.bill_id.as_deref()
+    }
 }
 
 /// What is disputed.
@@ -185,6 +270,73 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.screen_ids(), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_bill_item_needs_an_item_and_an_account() {
+        let ok = BillItemSubject::new(
+            "0.0.0.1+-item-cycle_forward+268139",
+            "0.0.0.1+-account+242856",
+            Some("0.0.0.1+-billinfo+244392".into()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(ok.item_id(), "0.0.0.1+-item-cycle_forward+268139");
+        assert_eq!(ok.bill_unit_id(), Some("0.0.0.1+-billinfo+244392"));
+        assert_eq!(ok.bill_id(), None);
+        for (item, account, unit) in [
+            ("", "a", None),
+            ("i", " ", None),
+            ("i", "a", Some("")),
+            ("i\n", "a", None),
+            (&*"i".repeat(256), "a", None),
+        ] {
+            let unit = unit.map(str::to_owned);
+            assert!(
+                BillItemSubject::new(item, account, unit.clone(), None).is_err(),
+                "{item:?} {account:?} {unit:?} accepted"
+            );
+        }
+        let field = |r: Result<BillItemSubject, DomainError>| r.unwrap_err().field();
+        assert_eq!(
+            field(BillItemSubject::new("i", "", None, None)),
+            Some("notes.accountId")
+        );
+    }
+
+    #[test]
+    fn bill_items_conflict_on_the_item_alone() {
+        let item =
+            |i: &str, a: &str| Subject::BillItem(BillItemSubject::new(i, a, None, None).unwrap());
+        assert!(item("i1", "a1").conflicts_with(&item("i1", "a2")));
+        assert!(!item("i1", "a1").conflicts_with(&item("i2", "a1")));
+    }
+
+    #[test]
+    fn an_invoice_subject_validates_every_part_and_names_its_field() {
+        let ok = InvoiceSubject::new("INV-1", "Jan", "jan@example.nl", "damaged", "nl_nl").unwrap();
+        assert_eq!(ok.invoice(), "INV-1");
+        assert_eq!(ok.customer_email().as_str(), "jan@example.nl");
+        assert_eq!(ok.locale().as_str(), "nl-NL");
+        let field = |r: Result<InvoiceSubject, DomainError>| r.unwrap_err().field();
+        let new = |i, n, e, c, l| InvoiceSubject::new(i, n, e, c, l);
+        assert_eq!(field(new("", "J", "j@e.nl", "c", "nl")), Some("invoice"));
+        assert_eq!(
+            field(new("I", " ", "j@e.nl", "c", "nl")),
+            Some("customerName")
+        );
+        assert_eq!(field(new("I", "J", "j@", "c", "nl")), Some("customerEmail"));
+        assert_eq!(field(new("I", "J", "j@e.nl", "", "nl")), Some("category"));
+        assert_eq!(field(new("I", "J", "j@e.nl", "c", "es")), Some("locale"));
+        assert_eq!(field(new("I\n", "J", "j@e.nl", "c", "nl")), Some("invoice"));
+    }
+
+    #[test]
+    fn invoices_conflict_on_the_number_alone() {
+        let invoice =
+            |n: &str, e: &str| Subject::Invoice(InvoiceSubject::new(n, "J", e, "c", "nl").unwrap());
+        assert!(invoice("INV-1", "a@e.nl").conflicts_with(&invoice("INV-1", "b@e.nl")));
+        assert!(!invoice("INV-1", "a@e.nl").conflicts_with(&invoice("INV-2", "a@e.nl")));
     }
 
     #[test]

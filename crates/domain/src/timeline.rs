@@ -11,6 +11,8 @@ named_enum! {
         Withdrawn => "withdrawn",
         Expired => "expired",
         Note => "note",
+        /// A message posted to the dispute's thread.
+        Message => "message",
     }
 }
 
@@ -133,6 +135,13 @@ pub enum TimelineError {
     Truncated,
     #[error("the evidence no longer matches its sealed digest")]
     EvidenceAltered,
+    /// A stored message differs from the timeline entry (or the sealed evidence) that recorded
+    /// it, or a recorded message is missing.
+    #[error("the message recorded by timeline entry {seq} was altered or removed")]
+    MessageAltered { seq: i64 },
+    /// The stored collection hold differs from the one the opening entry recorded.
+    #[error("the collection hold no longer matches the one recorded at opening")]
+    HoldAltered,
 }
 
 /// Recomputes the chain from `anchor` (the evidence digest) and checks it ends at `head`.

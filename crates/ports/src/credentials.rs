@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use disputes_domain::{Actor, ActorId, Digest, DomainError, Role, TenantId, Timestamp};
+use disputes_domain::{Actor, ActorId, Agent, Digest, DomainError, Role, TenantId, Timestamp};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
@@ -41,6 +41,16 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
     async fn create_tenant(&self, tenant: &TenantId, at: Timestamp) -> Result<(), StoreError>;
 
     async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError>;
+
+    /// Makes `owner` the agent who handles the tenant's disputes, replacing any before.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`] when the tenant does not exist.
+    async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError>;
+
+    /// The agent who handles the tenant's disputes; `None` when none was assigned or the tenant
+    /// does not exist.
+    async fn tenant_owner(&self, tenant: &TenantId) -> Result<Option<Agent>, StoreError>;
 
     /// # Errors
     /// MUST return [`StoreError::NotFound`] when the tenant does not exist and
@@ -82,6 +92,19 @@ impl CredentialService {
 
     pub async fn create_tenant(&self, tenant: &TenantId) -> Result<(), ServiceError> {
         Ok(self.store.create_tenant(tenant, self.clock.now()).await?)
+    }
+
+    /// Assigns the agent who handles the tenant's disputes (the invoice contract's `owner`).
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] when the tenant does not exist.
+    pub async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), ServiceError> {
+        Ok(self.store.assign_owner(tenant, owner).await?)
+    }
+
+    /// The agent who handles the tenant's disputes, if one was assigned.
+    pub async fn owner(&self, tenant: &TenantId) -> Result<Option<Agent>, ServiceError> {
+        Ok(self.store.tenant_owner(tenant).await?)
     }
 
     /// Issues a key `dk_<key id>_<secret>` for a role in a tenant, acting as `actor` (by default
@@ -214,7 +237,7 @@ mod tests {
     use std::sync::Mutex;
 
     #[derive(Debug, Default)]
-    struct MemoryStore(Mutex<Vec<ApiKeyRecord>>);
+    struct MemoryStore(Mutex<Vec<ApiKeyRecord>>, Mutex<Option<Agent>>);
 
     #[async_trait]
     impl CredentialStore for MemoryStore {
@@ -223,6 +246,21 @@ mod tests {
         }
         async fn tenant_exists(&self, t: &TenantId) -> Result<bool, StoreError> {
             Ok(t.as_str() == "acme")
+        }
+        async fn assign_owner(&self, t: &TenantId, owner: &Agent) -> Result<(), StoreError> {
+            if t.as_str() != "acme" {
+                return Err(StoreError::NotFound);
+            }
+            *self.1.lock().unwrap() = Some(owner.clone());
+            Ok(())
+        }
+        async fn tenant_owner(&self, t: &TenantId) -> Result<Option<Agent>, StoreError> {
+            Ok(self
+                .1
+                .lock()
+                .unwrap()
+                .clone()
+                .filter(|_| t.as_str() == "acme"))
         }
         async fn add_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
             self.0.lock().unwrap().push(key.clone());
@@ -319,6 +357,21 @@ mod tests {
             .issue_login(&acme, Role::Client, "no spaces")
             .await
             .is_err());
+    }
+
+    #[tokio::test]
+    async fn an_owner_is_assigned_to_an_existing_tenant() {
+        let (svc, _) = service();
+        let acme = TenantId::new("acme").unwrap();
+        assert_eq!(svc.owner(&acme).await.unwrap(), None);
+        let agent = Agent::new("Sanne Bakker", "sanne@billink.example").unwrap();
+        svc.assign_owner(&acme, &agent).await.unwrap();
+        assert_eq!(svc.owner(&acme).await.unwrap(), Some(agent.clone()));
+        let other = TenantId::new("other").unwrap();
+        assert!(matches!(
+            svc.assign_owner(&other, &agent).await,
+            Err(ServiceError::NotFound)
+        ));
     }
 
     #[tokio::test]

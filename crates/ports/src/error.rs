@@ -1,4 +1,4 @@
-use disputes_domain::{DisputeId, DomainError, Version};
+use disputes_domain::{DisputeId, DomainError, ReasonCode, Version};
 
 /// What a store reports. Adapters map their driver's errors (constraint names, connection
 /// failures) to these once, so no layer above ever sees SQL.
@@ -45,6 +45,9 @@ pub enum ServiceError {
     Conflict,
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
+    /// A billing dispute or settlement named a reason code that the tenant's table lacks.
+    #[error("{code} is not in the reason table")]
+    UnknownReason { code: ReasonCode },
     #[error("missing or invalid credentials")]
     Unauthenticated,
     #[error("store unavailable: {0}")]

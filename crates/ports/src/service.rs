@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use disputes_domain::{
     Actor, ActorId, Claim, Decision, Dispute, DisputeId, DisputePolicy, DomainError,
-    EvidenceBundle, OpenDispute, Remedy, Settlement, Subject, SubjectKind, Timestamp, Version,
+    EvidenceBundle, NewMessage, OpenDispute, Remedy, Role, Settlement, Subject, SubjectKind,
+    Timestamp, Version,
 };
 
 use crate::{Clock, DisputeRepository, ListQuery, Page, Principal, ServiceError};
@@ -53,18 +54,28 @@ impl DisputeService {
         by: &Principal,
         request: OpenRequest,
     ) -> Result<Dispute, ServiceError> {
-        let opened_by = Actor::new(
-            request.opened_by.unwrap_or_else(|| by.actor.id.clone()),
-            by.actor.role,
-        );
-        let command = OpenDispute {
-            tenant: by.tenant.clone(),
-            subject: request.subject,
-            claim: request.claim,
-            opened_by,
-            evidence: request.evidence,
-        };
-        let new = Dispute::open(command, self.clock.now(), &self.policy)?;
+        let new = Dispute::open(opening(by, request), self.clock.now(), &self.policy)?;
+        Ok(self.disputes.create(new).await?)
+    }
+
+    /// Opens a dispute for the caller's tenant whose thread starts with `message` (which is
+    /// sealed with the evidence). A file the message describes must be in the blob store
+    /// already; [`MessageService`](crate::MessageService) takes care of that.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub async fn open_with_message(
+        &self,
+        by: &Principal,
+        request: OpenRequest,
+        message: NewMessage,
+    ) -> Result<Dispute, ServiceError> {
+        let new = Dispute::open_with_message(
+            opening(by, request),
+            message,
+            self.clock.now(),
+            &self.policy,
+        )?;
         Ok(self.disputes.create(new).await?)
     }
 
@@ -155,6 +166,36 @@ impl DisputeService {
         .await
     }
 
+    /// Adds a message to the thread, written as `author`: the caller's own role, or the customer
+    /// when the caller is a client, who relays what its customer wrote.
+    ///
+    /// # Errors
+    /// [`DomainError::RoleNotPermitted`] when the caller may not write as `author`; what the
+    /// domain refuses (a final dispute).
+    pub async fn post_message(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        expected: Option<Version>,
+        author: Role,
+        message: NewMessage,
+    ) -> Result<Dispute, ServiceError> {
+        let relays_customer = by.actor.role == Role::Client && author == Role::Customer;
+        if author != by.actor.role && !relays_customer {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.actor.role,
+                action: "post a message as another party to",
+            }
+            .into());
+        }
+        let author = Actor::new(by.actor.id.clone(), author);
+        self.change(by, id, kind, expected, |d, now, _| {
+            d.post_message(author.clone(), message.clone(), now)
+        })
+        .await
+    }
+
     /// Either party adds a note to the timeline.
     pub async fn add_note(
         &self,
@@ -212,6 +253,22 @@ impl DisputeService {
             }
         }
         Err(ServiceError::Conflict)
+    }
+}
+
+/// The domain's opening command for a request of `by`: the caller's tenant, attributed to the
+/// caller unless the request names someone of the caller's role.
+fn opening(by: &Principal, request: OpenRequest) -> OpenDispute {
+    let opened_by = Actor::new(
+        request.opened_by.unwrap_or_else(|| by.actor.id.clone()),
+        by.actor.role,
+    );
+    OpenDispute {
+        tenant: by.tenant.clone(),
+        subject: request.subject,
+        claim: request.claim,
+        opened_by,
+        evidence: request.evidence,
     }
 }
 

@@ -12,14 +12,18 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{
-    Actor, ActorId, BillItemSubject, BillingTerms, Claim, Decision, DeliverySubject, Dispute,
-    DisputeId, DisputePolicy, EvidenceBundle, EvidenceItem, EvidenceKind, InvoiceSubject,
-    NewDispute, OpenDispute, Outcome, Period, Quantity, Remedy, Role, Settlement, Status, Subject,
-    SubjectKind, TaxTreatment, TenantId, Timestamp, Unit, Version,
+    Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, Decision,
+    DeliverySubject, Dispute, DisputeId, DisputePolicy, EvidenceBundle, EvidenceItem, EvidenceKind,
+    InvoiceSubject, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute, Outcome, Period,
+    Quantity, Reason, ReasonCode, Remedy, Role, Settlement, Status, Subject, SubjectKind,
+    TaxTreatment, TenantId, Timestamp, Unit, Version,
 };
 use rust_decimal::Decimal;
 
-use crate::{ApiKeyRecord, CredentialStore, DisputeRepository, ListQuery, PageSize, StoreError};
+use crate::{
+    default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, ListQuery, PageSize,
+    ReasonCatalog, StoreError,
+};
 
 /// Runs every conformance case as its own test against the stores `$store` makes.
 #[macro_export]
@@ -38,6 +42,11 @@ macro_rules! repository_conformance_suite {
             list_pages_by_keyset_without_gaps_or_repeats,
             tenants_and_keys_are_stored,
             ping_answers,
+            billing_terms_and_settlement_reasons_round_trip_exactly,
+            reason_tables_are_seeded_once_per_tenant,
+            reasons_are_added_and_found_per_tenant,
+            messages_and_the_collection_hold_round_trip_exactly,
+            tenant_owners_are_stored,
         );
     };
 }
@@ -57,8 +66,8 @@ macro_rules! __conformance_cases {
 }
 
 /// What the suite needs of a store.
-pub trait Store: DisputeRepository + CredentialStore + 'static {}
-impl<T: DisputeRepository + CredentialStore + 'static> Store for T {}
+pub trait Store: DisputeRepository + CredentialStore + ReasonCatalog + 'static {}
+impl<T: DisputeRepository + CredentialStore + ReasonCatalog + 'static> Store for T {}
 
 fn t0() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -121,13 +130,10 @@ pub fn delivery(
 pub fn invoice(tenant_slug: &str, number: &str) -> OpenDispute {
     OpenDispute {
         tenant: tenant(tenant_slug),
-        subject: Subject::Invoice(InvoiceSubject {
-            invoice: number.into(),
-            customer_name: "Jan de Vries".into(),
-            customer_email: "jan@example.nl".into(),
-            category: "damaged".into(),
-            locale: "nl-NL".into(),
-        }),
+        subject: Subject::Invoice(
+            InvoiceSubject::new(number, "Jan de Vries", "jan@example.nl", "damaged", "nl-NL")
+                .unwrap(),
+        ),
         claim: Claim::new(Quantity::new(dec("49.95"), Unit::new("EUR").unwrap()).unwrap()),
         opened_by: actor("shop", Role::Client),
         evidence: EvidenceBundle::new(vec![EvidenceItem::new(
@@ -138,26 +144,34 @@ pub fn invoice(tenant_slug: &str, number: &str) -> OpenDispute {
     }
 }
 
-/// A bill item dispute on `account`.
+/// A bill item dispute on `account`, with every billing term set: a reason, a note status, a
+/// note amount with a scale of its own and an effective time with microseconds.
 pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
+    let terms = BillingTerms {
+        tax: TaxTreatment::Excluded,
+        credit: true,
+        reason: Some(ReasonCode::new(34, 1).unwrap()),
+        note_status: NoteStatus::Unresolved,
+        note_amount: Some(dec("-12345678901234567.890")),
+        effective: Some(t0() + Duration::microseconds(654_321)),
+    };
+    let quantity = Quantity::new(dec("12345678901234567.89"), Unit::new("USD").unwrap()).unwrap();
     OpenDispute {
         tenant: tenant(tenant_slug),
-        subject: Subject::BillItem(BillItemSubject {
-            item_id: item.into(),
-            account_id: account.into(),
-            bill_unit_id: Some("0.0.0.1+-billinfo+244392".into()),
-            bill_id: None,
-        }),
-        claim: Claim {
-            quantity: Quantity::new(dec("12345678901234567.89"), Unit::new("USD").unwrap())
+        subject: Subject::BillItem(
+            BillItemSubject::new(item, account, Some("0.0.0.1+-billinfo+244392".into()), None)
                 .unwrap(),
-            billing: Some(BillingTerms {
-                tax: TaxTreatment::Excluded,
-                credit: true,
-            }),
-        },
-        opened_by: actor("csr", Role::Customer),
-        evidence: EvidenceBundle::default(),
+        ),
+        claim: Claim::billed(quantity, terms).unwrap(),
+        opened_by: actor("csr", Role::Billing),
+        evidence: EvidenceBundle::new(vec![
+            EvidenceItem::new(
+                EvidenceKind::Statement,
+                "Customer disagrees with item charges.",
+            )
+            .unwrap(),
+            EvidenceItem::new(EvidenceKind::Statement, "Second comment: 5 € < 6 €").unwrap(),
+        ]),
     }
 }
 
@@ -229,6 +243,7 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
             credit_note_id: Some("cn-1".into()),
             makegood_campaign_id: Some("mg-1".into()),
             settlement_adjustment_id: Some("sa-1".into()),
+            reason: Some(ReasonCode::new(35, 1).unwrap()),
             notes: "settled".into(),
         },
         now,
@@ -630,4 +645,282 @@ pub async fn tenants_and_keys_are_stored<S: Store>(store: Arc<S>) {
 
 pub async fn ping_answers<S: Store>(store: Arc<S>) {
     store.ping().await.unwrap();
+}
+
+pub async fn billing_terms_and_settlement_reasons_round_trip_exactly<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let opened = create(&*store, bill_item("acme", "item-1", "acct-1")).await;
+    let read = store
+        .get(opened.tenant(), opened.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, opened);
+    let terms = read.claim().billing.unwrap();
+    assert_eq!(
+        terms.note_amount.unwrap().to_string(),
+        "-12345678901234567.890",
+        "the note amount keeps its digits and scale"
+    );
+    assert_eq!(
+        terms.effective,
+        Some(t0() + Duration::microseconds(654_321))
+    );
+
+    // The fewest terms: no reason, no note amount, no effective time, the default status.
+    let mut bare = bill_item("acme", "item-2", "acct-1");
+    bare.claim = Claim::billed(
+        Quantity::new(dec("5"), Unit::new("XXX").unwrap()).unwrap(),
+        BillingTerms {
+            tax: TaxTreatment::Included,
+            credit: false,
+            reason: None,
+            note_status: NoteStatus::NotSet,
+            note_amount: None,
+            effective: None,
+        },
+    )
+    .unwrap();
+    let bare = create(&*store, bare).await;
+    assert_eq!(
+        store.get(bare.tenant(), bare.id()).await.unwrap().unwrap(),
+        bare
+    );
+
+    // A settlement by amount with a reason, read back.
+    let mut settled = opened.clone();
+    settled
+        .settle(
+            actor("csr", Role::Billing),
+            Settlement {
+                settled_amount: Some(dec("0.01")),
+                reason: Some(ReasonCode::new(35, 2).unwrap()),
+                notes: "Partly credited.".into(),
+                ..Settlement::default()
+            },
+            t0() + Duration::hours(2),
+        )
+        .unwrap();
+    store.update(&settled, opened.version()).await.unwrap();
+    let read = store
+        .get(settled.tenant(), settled.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, settled);
+    assert_eq!(
+        read.resolution().unwrap().reason,
+        Some(ReasonCode::new(35, 2).unwrap())
+    );
+    read.verify().unwrap();
+}
+
+pub async fn reason_tables_are_seeded_once_per_tenant<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let acme = tenant("acme");
+    assert!(store.reasons(&acme).await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .seed_reasons(&tenant("nobody"), &default_reasons())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Of concurrent first uses, exactly one seeds.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .seed_reasons(&tenant("acme"), &default_reasons())
+                    .await
+            })
+        })
+        .collect();
+    let results = futures::future::join_all(tasks).await;
+    let seeded = results.iter().filter(|r| matches!(r, Ok(Ok(true)))).count();
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Ok(false))))
+        .count();
+    assert_eq!((seeded, skipped), (1, 7), "{results:?}");
+    assert_eq!(store.reasons(&acme).await.unwrap(), default_reasons());
+
+    // Once seeded, never again, not even with other defaults.
+    let other = vec![Reason::new(ReasonCode::new(99, 1).unwrap(), "other").unwrap()];
+    assert!(!store.seed_reasons(&acme, &other).await.unwrap());
+    assert_eq!(store.reasons(&acme).await.unwrap(), default_reasons());
+
+    // Another tenant's table is its own.
+    assert!(store.reasons(&tenant("globex")).await.unwrap().is_empty());
+    assert!(store.seed_reasons(&tenant("globex"), &other).await.unwrap());
+    assert_eq!(store.reasons(&tenant("globex")).await.unwrap(), other);
+}
+
+pub async fn reasons_are_added_and_found_per_tenant<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let acme = tenant("acme");
+    let code = ReasonCode::new(i64::from(i32::MAX), 7).unwrap();
+    let reason = Reason::new(code, "Roaming charge disputed: 5 € < 6 €").unwrap();
+    store.add_reason(&acme, &reason).await.unwrap();
+    assert_eq!(
+        store.find_reason(&acme, code).await.unwrap(),
+        Some(reason.clone())
+    );
+    assert_eq!(
+        store.find_reason(&tenant("globex"), code).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_reason(&acme, ReasonCode::new(34, 1).unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.add_reason(&acme, &reason).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        store.add_reason(&tenant("nobody"), &reason).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Seeding keeps what the table holds and adds the rest, in code order.
+    let clash = Reason::new(ReasonCode::new(34, 1).unwrap(), "Our own wording").unwrap();
+    store.add_reason(&acme, &clash).await.unwrap();
+    assert!(store.seed_reasons(&acme, &default_reasons()).await.unwrap());
+    let reasons = store.reasons(&acme).await.unwrap();
+    assert_eq!(reasons.len(), default_reasons().len() + 1);
+    assert_eq!(reasons[0], clash);
+    assert_eq!(reasons.last(), Some(&reason));
+    let codes: Vec<_> = reasons.iter().map(Reason::code).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(codes, sorted);
+}
+
+/// Files of the kinds the invoice contract accepts, as small as their magic numbers allow.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+const PDF: &[u8] = b"%PDF-1.7\n";
+const HEIC: &[u8] = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+
+fn new_message(text: &str, file: Option<(&str, &[u8])>) -> NewMessage {
+    NewMessage {
+        text: MessageText::new("message", text).unwrap(),
+        attachment: file.map(|(name, bytes)| Attachment::inspect(name, bytes).unwrap()),
+    }
+}
+
+pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let opened_at = t0() + Duration::microseconds(123_457);
+    let sealed = Dispute::open_with_message(
+        invoice("acme", "INV-1"),
+        new_message("Het pakket was kapot.\nZie foto.", Some(("foto.png", PNG))),
+        opened_at,
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    let opened = store.create(sealed).await.unwrap();
+    let read = store
+        .get(opened.tenant(), opened.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, opened, "the opening message and the hold read back");
+    assert_eq!(read.messages().len(), 1);
+    assert_eq!(
+        read.collection_hold().map(|h| h.until),
+        Some(opened_at + Duration::days(14))
+    );
+    read.verify().unwrap();
+
+    // Messages of both sides, with and without files; the second update appends two at once.
+    let shop = actor("shop", Role::Client);
+    let customer = actor("shop", Role::Customer);
+    let mut d = opened.clone();
+    d.post_message(
+        shop.clone(),
+        new_message("Kunt u een foto sturen?", None),
+        opened_at + Duration::hours(1),
+    )
+    .unwrap();
+    store.update(&d, opened.version()).await.unwrap();
+    let before = d.version();
+    d.post_message(
+        customer,
+        new_message("Hier\tis\r\nde foto.", Some(("IMG_0001.HEIC", HEIC))),
+        opened_at + Duration::hours(2),
+    )
+    .unwrap();
+    d.post_message(
+        shop.clone(),
+        new_message("Dank u, zie de creditnota.", Some(("creditnota.pdf", PDF))),
+        opened_at + Duration::hours(3),
+    )
+    .unwrap();
+    store.update(&d, before).await.unwrap();
+    let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
+    assert_eq!(read, d);
+    assert_eq!(read.messages().len(), 4);
+    read.verify().unwrap();
+
+    // Settling releases the hold, and the release reads back.
+    let released_at = opened_at + Duration::days(2);
+    let before = d.version();
+    d.settle(
+        shop,
+        Settlement {
+            outcome: Some(Outcome::Granted),
+            notes: "Gecrediteerd.".into(),
+            ..Settlement::default()
+        },
+        released_at,
+    )
+    .unwrap();
+    store.update(&d, before).await.unwrap();
+    let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
+    assert_eq!(read, d);
+    assert_eq!(
+        read.collection_hold().and_then(|h| h.released_at),
+        Some(released_at)
+    );
+    read.verify().unwrap();
+
+    // Lists carry the thread too, and another tenant sees none of it.
+    let page = store
+        .list(
+            &tenant("acme"),
+            &ListQuery {
+                kind: Some(SubjectKind::Invoice),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.disputes, vec![d.clone()]);
+    assert_eq!(store.get(&tenant("globex"), d.id()).await.unwrap(), None);
+}
+
+pub async fn tenant_owners_are_stored<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let acme = tenant("acme");
+    assert_eq!(store.tenant_owner(&acme).await.unwrap(), None);
+    let sanne = Agent::new("Sanne Bakker", "sanne@billink.example").unwrap();
+    store.assign_owner(&acme, &sanne).await.unwrap();
+    assert_eq!(store.tenant_owner(&acme).await.unwrap(), Some(sanne));
+    let joost = Agent::new("Joost de Wit", "joost@billink.example").unwrap();
+    store.assign_owner(&acme, &joost).await.unwrap();
+    assert_eq!(
+        store.tenant_owner(&acme).await.unwrap(),
+        Some(joost.clone())
+    );
+    assert_eq!(store.tenant_owner(&tenant("globex")).await.unwrap(), None);
+    assert!(matches!(
+        store.assign_owner(&tenant("nobody"), &joost).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.tenant_owner(&tenant("nobody")).await.unwrap(), None);
 }

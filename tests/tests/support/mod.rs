@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use disputes_domain::{Dispute, DisputeId, TenantId};
@@ -90,6 +90,8 @@ pub struct Server {
     pub database_url: String,
     /// Holds the SQLite file's directory for as long as the server lives.
     _dir: Option<TempDir>,
+    /// The attachments' directory, shared with a second instance as a shared volume would be.
+    blobs: Arc<TempDir>,
     client: reqwest::Client,
 }
 
@@ -122,17 +124,35 @@ impl Server {
     /// Another server process on this server's database, as a second instance behind a load
     /// balancer would be.
     pub async fn second_instance(&self) -> Server {
-        Server::on(self.store, self.database_url.clone(), None).await
+        Server::on_with_blobs(
+            self.store,
+            self.database_url.clone(),
+            None,
+            self.blobs.clone(),
+        )
+        .await
     }
 
     /// A server on the database at `database_url`.
     pub async fn on(store: Store, database_url: String, dir: Option<TempDir>) -> Server {
+        let blobs = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Server::on_with_blobs(store, database_url, dir, blobs).await
+    }
+
+    /// A server on the database at `database_url` that keeps attachments in `blobs`.
+    async fn on_with_blobs(
+        store: Store,
+        database_url: String,
+        dir: Option<TempDir>,
+        blobs: Arc<TempDir>,
+    ) -> Server {
         let mut server = Server {
             child: None,
             store,
             base: String::new(),
             database_url,
             _dir: dir,
+            blobs,
             client: reqwest::Client::new(),
         };
         server.launch().await;
@@ -149,6 +169,7 @@ impl Server {
                 &self.database_url,
             ])
             .env("RUST_LOG", "info")
+            .env("DISPUTES_BLOB_DIR", self.blobs.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -487,4 +508,98 @@ fn running_as_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// An answer read as text, whatever its format (the billing contract answers in JSON or XML).
+#[derive(Debug)]
+pub struct TextAnswer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl TextAnswer {
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.text))
+    }
+
+    /// The value of a response header, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Server {
+    /// Issues a username login for `role` in `tenant` and returns its password (the Basic
+    /// password of the billing contract, the `billinkId` of the invoice contract).
+    pub fn login(&self, tenant: &str, role: &str, username: &str) -> String {
+        let out = self.cli(&[
+            "key",
+            "create",
+            "--tenant",
+            tenant,
+            "--role",
+            role,
+            "--username",
+            username,
+        ]);
+        let password = out.trim().to_owned();
+        assert_eq!(out, format!("{password}\n"), "the password alone on stdout");
+        password
+    }
+
+    /// Sends a request with optional HTTP Basic credentials, any headers and any body bytes, and
+    /// reads the answer as text.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> TextAnswer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some((username, password)) = basic {
+            request = request.basic_auth(username, Some(password));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a text body");
+        TextAnswer {
+            status,
+            headers,
+            text,
+        }
+    }
+}
+
+impl Server {
+    /// The directory this server keeps attachments in.
+    pub fn blob_dir(&self) -> &Path {
+        self.blobs.path()
+    }
+
+    /// Creates a tenant whose disputes `name` <`email`> handles (the invoice contract's owner).
+    pub fn tenant_with_owner(&self, tenant: &str, name: &str, email: &str) {
+        self.cli(&[
+            "tenant",
+            "create",
+            tenant,
+            "--owner-name",
+            name,
+            "--owner-email",
+            email,
+        ]);
+    }
 }

@@ -2,7 +2,9 @@
 //! seed's JSON and the use-case services of `disputes-ports`; [`shared`] holds what every contract
 //! needs (the error classification, body and decimal parsing, time formatting).
 
+mod billing;
 mod delivery;
+mod invoice;
 mod shared;
 
 use std::sync::Arc;
@@ -12,7 +14,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use disputes_ports::{CredentialService, DisputeRepository, DisputeService};
+use disputes_ports::{
+    BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
+};
 
 pub use shared::Problem;
 
@@ -21,6 +25,10 @@ pub use shared::Problem;
 pub struct AppState {
     pub disputes: DisputeService,
     pub credentials: CredentialService,
+    /// The billing desk's use cases: disputes plus each tenant's reason table.
+    pub billing: BillingService,
+    /// The message threads and their files (the blob store is behind it).
+    pub messages: MessageService,
     /// Asked by `/readyz` whether the store answers.
     pub store: Arc<dyn DisputeRepository>,
 }
@@ -30,6 +38,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(delivery::routes())
+        .merge(billing::routes())
+        .merge(invoice::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(unknown_route)
@@ -53,7 +63,7 @@ async fn unknown_route(request: Request) -> Response {
         "route_not_found",
         format!("no route for {} {}", request.method(), request.uri().path()),
     );
-    render_for_path(request.uri().path(), problem)
+    render_for_path(&request, problem)
 }
 
 async fn method_not_allowed(request: Request) -> Response {
@@ -66,11 +76,19 @@ async fn method_not_allowed(request: Request) -> Response {
             request.uri().path()
         ),
     );
-    render_for_path(request.uri().path(), problem)
+    render_for_path(&request, problem)
 }
 
 /// Each contract answers in its own error shape under its own base path; anything else gets the
 /// delivery envelope.
-fn render_for_path(_path: &str, problem: Problem) -> Response {
+fn render_for_path(request: &Request, problem: Problem) -> Response {
+    let path = request.uri().path();
+    if path.starts_with(billing::BASE_PATH) {
+        // This contract answers in XML too, when the request's Accept asks for it.
+        return billing::render_problem(request.headers(), problem);
+    }
+    if invoice::owns(path) {
+        return invoice::render_problem(problem);
+    }
     delivery::render_problem(problem)
 }

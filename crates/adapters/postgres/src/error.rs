@@ -94,6 +94,7 @@ fn unique_subject(table: &str) -> &'static str {
         "tenants" => "tenant",
         "api_keys" => "api key",
         "disputes" => "dispute",
+        "reason_codes" => "reason",
         _ => "record",
     }
 }

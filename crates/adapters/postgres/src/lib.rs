@@ -1,8 +1,9 @@
 //! The production store: disputes, tenants and API keys in PostgreSQL, through sqlx, shared by
 //! any number of server instances.
 //!
-//! [`PgStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository) and
-//! [`CredentialStore`](disputes_ports::CredentialStore) ports with the same tables, columns and
+//! [`PgStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository),
+//! [`CredentialStore`](disputes_ports::CredentialStore) and
+//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) ports with the same tables, columns and
 //! behaviour as the embedded SQLite store. What it stores reads back exactly: amounts as
 //! `NUMERIC` (scale kept), instants as `TIMESTAMPTZ` (microseconds), the evidence in its
 //! canonical form, and the timeline one row per entry with its hashes, so that
@@ -24,6 +25,7 @@
 mod credentials;
 mod error;
 mod mapping;
+mod reasons;
 mod repository;
 
 #[cfg(feature = "testing")]
@@ -115,7 +117,8 @@ impl PgStore {
     }
 
     /// The connection pool, for tests and tools that need to reach the tables directly
-    /// (`disputes`, `dispute_screens`, `timeline_entries`, `tenants`, `api_keys`).
+    /// (`disputes`, `dispute_screens`, `timeline_entries`,
+    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

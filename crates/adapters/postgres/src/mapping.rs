@@ -7,9 +7,10 @@ use std::fmt::Display;
 
 use chrono::{Duration, SubsecRound};
 use disputes_domain::{
-    Actor, ActorId, BillItemSubject, BillingTerms, Claim, DeliverySubject, Dispute, DisputeId,
-    DisputeParts, EvidenceBundle, InvoiceSubject, OpenerReply, Period, Quantity, Remedy,
-    Resolution, Response, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
+    Actor, ActorId, Attachment, BillItemSubject, BillingTerms, Claim, CollectionHold,
+    DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, Message,
+    NoteStatus, OpenerReply, Period, Quantity, ReasonCode, Remedy, Resolution, Response, Subject,
+    SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
 };
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
@@ -36,6 +37,7 @@ pub(crate) fn bound(at: Timestamp) -> Timestamp {
 pub(crate) enum Value {
     Text(Option<String>),
     BigInt(Option<i64>),
+    Integer(Option<i32>),
     Bool(Option<bool>),
     Time(Option<Timestamp>),
     Decimal(Option<Decimal>),
@@ -47,6 +49,7 @@ impl Value {
         match self {
             Value::Text(v) => query.push_bind(v),
             Value::BigInt(v) => query.push_bind(v),
+            Value::Integer(v) => query.push_bind(v),
             Value::Bool(v) => query.push_bind(v),
             Value::Time(v) => query.push_bind(v),
             Value::Decimal(v) => query.push_bind(v),
@@ -94,7 +97,32 @@ impl Values {
         self.text(prefix.id, actor.map(|a| a.id.as_str()));
         self.text(prefix.role, actor.map(|a| a.role.as_str()));
     }
+
+    fn reason(&mut self, columns: ReasonColumns, code: Option<ReasonCode>) {
+        let (domain_id, reason_id) = (
+            code.map(ReasonCode::domain_id),
+            code.map(ReasonCode::reason_id),
+        );
+        self.0.push((columns.domain_id, Value::Integer(domain_id)));
+        self.0.push((columns.reason_id, Value::Integer(reason_id)));
+    }
 }
+
+/// The two `INTEGER` columns that hold one reason code.
+#[derive(Debug, Clone, Copy)]
+struct ReasonColumns {
+    domain_id: &'static str,
+    reason_id: &'static str,
+}
+
+const CLAIM_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "claim_reason_domain_id",
+    reason_id: "claim_reason_id",
+};
+const RESOLUTION_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "resolution_reason_domain_id",
+    reason_id: "resolution_reason_id",
+};
 
 /// The `<prefix>_id` and `<prefix>_role` columns that hold one actor.
 #[derive(Debug, Clone, Copy)]
@@ -146,27 +174,33 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
             fixed.time("period_end", s.period().end());
         }
         Subject::Invoice(s) => {
-            fixed.text("invoice", s.invoice.as_str());
-            fixed.text("customer_name", s.customer_name.as_str());
-            fixed.text("customer_email", s.customer_email.as_str());
-            fixed.text("category", s.category.as_str());
-            fixed.text("locale", s.locale.as_str());
+            fixed.text("invoice", s.invoice());
+            fixed.text("customer_name", s.customer_name());
+            fixed.text("customer_email", s.customer_email().as_str());
+            fixed.text("category", s.category());
+            fixed.text("locale", s.locale().as_str());
         }
         Subject::BillItem(s) => {
-            fixed.text("item_id", s.item_id.as_str());
-            fixed.text("account_id", s.account_id.as_str());
-            fixed.text("bill_unit_id", s.bill_unit_id.as_deref());
-            fixed.text("bill_id", s.bill_id.as_deref());
+            fixed.text("item_id", s.item_id());
+            fixed.text("account_id", s.account_id());
+            fixed.text("bill_unit_id", s.bill_unit_id());
+            fixed.text("bill_id", s.bill_id());
         }
     }
     fixed.decimal("claim_amount", d.claim.amount());
     fixed.text("claim_unit", d.claim.quantity.unit().as_str());
     fixed.text("claim_tax", d.claim.billing.map(|b| b.tax.as_str()));
     fixed.flag("claim_credit", d.claim.billing.map(|b| b.credit));
+    let billing = d.claim.billing;
+    fixed.reason(CLAIM_REASON, billing.and_then(|b| b.reason));
+    fixed.text("claim_note_status", billing.map(|b| b.note_status.as_str()));
+    fixed.decimal("claim_note_amount", billing.and_then(|b| b.note_amount));
+    fixed.time("claim_effective", billing.and_then(|b| b.effective));
     fixed.actor(OPENED_BY, Some(&d.opened_by));
     fixed.time("opened_at", d.opened_at);
     fixed.text("evidence_canonical", d.evidence.canonical().as_str());
     fixed.text("evidence_digest", d.evidence_digest.to_hex().as_str());
+    fixed.time("hold_until", d.collection_hold.map(|h| h.until));
 
     let mut state = Values::default();
     state.text("status", d.status.as_str());
@@ -174,6 +208,10 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
     state.time("updated_at", d.updated_at);
     state.time("respond_by", d.respond_by);
     state.text("timeline_head", d.timeline_head.to_hex().as_str());
+    state.time(
+        "hold_released_at",
+        d.collection_hold.and_then(|h| h.released_at),
+    );
 
     let response = d.response.as_ref();
     let remedy = response.and_then(|r| r.remedy.as_ref());
@@ -210,6 +248,7 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
     state.actor(RESOLVED_BY, resolution.map(|r| &r.by));
     state.time("resolved_at", resolution.map(|r| r.at));
     state.text("resolution_notes", resolution.map(|r| r.notes.as_str()));
+    state.reason(RESOLUTION_REASON, resolution.and_then(|r| r.reason));
 
     Columns { fixed, state }
 }
@@ -267,6 +306,22 @@ impl Fields<'_> {
         Ok(Actor::new(id, role))
     }
 
+    fn opt_reason(&self, columns: ReasonColumns) -> Result<Option<ReasonCode>, StoreError> {
+        match (
+            self.opt::<i32>(columns.domain_id)?,
+            self.opt::<i32>(columns.reason_id)?,
+        ) {
+            (Some(domain), Some(reason)) => ReasonCode::new(domain.into(), reason.into())
+                .map(Some)
+                .map_err(|e| corrupt(columns.reason_id, e)),
+            (None, None) => Ok(None),
+            _ => Err(corrupt(
+                columns.reason_id,
+                "only one half of the reason code is set",
+            )),
+        }
+    }
+
     /// The period in `start` and `end`, if any; `field` names it in domain errors.
     fn opt_period(
         &self,
@@ -290,6 +345,7 @@ pub(crate) fn dispute_from_row(
     row: &PgRow,
     screens: Vec<String>,
     timeline: Vec<TimelineEntry>,
+    messages: Vec<Message>,
 ) -> Result<Dispute, StoreError> {
     let f = Fields(row);
     let id = DisputeId::new(f.req("id")?).map_err(|e| corrupt("id", e))?;
@@ -307,19 +363,25 @@ pub(crate) fn dispute_from_row(
             .map_err(|e| corrupt("campaign_id", e))?;
             Subject::Delivery(subject)
         }
-        SubjectKind::Invoice => Subject::Invoice(InvoiceSubject {
-            invoice: f.req("invoice")?,
-            customer_name: f.req("customer_name")?,
-            customer_email: f.req("customer_email")?,
-            category: f.req("category")?,
-            locale: f.req("locale")?,
-        }),
-        SubjectKind::BillItem => Subject::BillItem(BillItemSubject {
-            item_id: f.req("item_id")?,
-            account_id: f.req("account_id")?,
-            bill_unit_id: f.opt("bill_unit_id")?,
-            bill_id: f.opt("bill_id")?,
-        }),
+        SubjectKind::Invoice => Subject::Invoice(
+            InvoiceSubject::new(
+                f.req::<String>("invoice")?,
+                f.req::<String>("customer_name")?,
+                f.req::<String>("customer_email")?,
+                f.req::<String>("category")?,
+                f.req::<String>("locale")?,
+            )
+            .map_err(|e| corrupt("invoice", e))?,
+        ),
+        SubjectKind::BillItem => Subject::BillItem(
+            BillItemSubject::new(
+                f.req::<String>("item_id")?,
+                f.req::<String>("account_id")?,
+                f.opt("bill_unit_id")?,
+                f.opt("bill_id")?,
+            )
+            .map_err(|e| corrupt("item_id", e))?,
+        ),
     };
     let quantity = Quantity::new(f.req("claim_amount")?, f.parsed("claim_unit", Unit::new)?)
         .map_err(|e| corrupt("claim_amount", e))?;
@@ -327,6 +389,12 @@ pub(crate) fn dispute_from_row(
         Some(tax) => Some(BillingTerms {
             tax,
             credit: f.req("claim_credit")?,
+            reason: f.opt_reason(CLAIM_REASON)?,
+            note_status: f
+                .opt_parsed("claim_note_status", |s| s.parse())?
+                .unwrap_or(NoteStatus::NotSet),
+            note_amount: f.opt("claim_note_amount")?,
+            effective: f.opt("claim_effective")?,
         }),
         None => None,
     };
@@ -366,6 +434,7 @@ pub(crate) fn dispute_from_row(
             credit_note_id: f.opt("credit_note_id")?,
             makegood_campaign_id: f.opt("makegood_campaign_id")?,
             settlement_adjustment_id: f.opt("settlement_adjustment_id")?,
+            reason: f.opt_reason(RESOLUTION_REASON)?,
             by: f.actor(RESOLVED_BY)?,
             at: f.req("resolved_at")?,
             notes: f.req("resolution_notes")?,
@@ -389,6 +458,14 @@ pub(crate) fn dispute_from_row(
         resolution,
         timeline,
         timeline_head: f.parsed("timeline_head", |h| h.parse())?,
+        messages,
+        collection_hold: match f.opt("hold_until")? {
+            Some(until) => Some(CollectionHold {
+                until,
+                released_at: f.opt("hold_released_at")?,
+            }),
+            None => None,
+        },
     };
     Ok(Dispute::restore(id, parts))
 }
@@ -466,6 +543,110 @@ pub(crate) fn timeline_entry_from_row(row: &PgRow) -> Result<(i64, TimelineEntry
         f.parsed("hash", |h| h.parse())?,
     );
     Ok((f.req("dispute_id")?, entry))
+}
+
+/// Messages column by column, inserted with one `UNNEST` like [`TimelineColumns`]. A message
+/// without an attachment has NULL in the four attachment columns.
+#[derive(Debug, Default)]
+pub(crate) struct MessageColumns {
+    seq: Vec<i64>,
+    at: Vec<Timestamp>,
+    author_id: Vec<String>,
+    author_role: Vec<&'static str>,
+    text: Vec<String>,
+    attachment_name: Vec<Option<String>>,
+    attachment_type: Vec<Option<&'static str>>,
+    attachment_size: Vec<Option<i64>>,
+    attachment_sha256: Vec<Option<String>>,
+}
+
+/// Inserts the messages of a [`MessageColumns`] for the dispute bound to `$1`.
+pub(crate) const INSERT_MESSAGES: &str = "INSERT INTO dispute_messages \
+     (dispute_id, seq, at, author_id, author_role, text, \
+     attachment_name, attachment_type, attachment_size, attachment_sha256) \
+     SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TIMESTAMPTZ[], $4::TEXT[], $5::TEXT[], \
+     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[])";
+
+impl<'m> FromIterator<&'m Message> for MessageColumns {
+    fn from_iter<I: IntoIterator<Item = &'m Message>>(messages: I) -> Self {
+        let mut columns = MessageColumns::default();
+        for message in messages {
+            let attachment = message.attachment();
+            columns.seq.push(message.seq());
+            columns.at.push(message.at());
+            columns
+                .author_id
+                .push(message.author().id.as_str().to_owned());
+            columns.author_role.push(message.author().role.as_str());
+            columns.text.push(message.text().to_owned());
+            columns
+                .attachment_name
+                .push(attachment.map(|a| a.name().to_owned()));
+            columns
+                .attachment_type
+                .push(attachment.map(|a| a.file_type().as_str()));
+            // At most 10 MiB, so it always fits.
+            columns
+                .attachment_size
+                .push(attachment.map(|a| i64::try_from(a.size()).unwrap_or(i64::MAX)));
+            columns
+                .attachment_sha256
+                .push(attachment.map(|a| a.sha256().to_hex()));
+        }
+        columns
+    }
+}
+
+impl MessageColumns {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.seq.is_empty()
+    }
+
+    /// [`INSERT_MESSAGES`] with every parameter bound.
+    pub(crate) fn insert(
+        self,
+        dispute_id: i64,
+    ) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(INSERT_MESSAGES)
+            .bind(dispute_id)
+            .bind(self.seq)
+            .bind(self.at)
+            .bind(self.author_id)
+            .bind(self.author_role)
+            .bind(self.text)
+            .bind(self.attachment_name)
+            .bind(self.attachment_type)
+            .bind(self.attachment_size)
+            .bind(self.attachment_sha256)
+    }
+}
+
+const MESSAGE_AUTHOR: Prefix = Prefix {
+    id: "author_id",
+    role: "author_role",
+};
+
+/// Row → domain for one message; returns the dispute it belongs to as well.
+pub(crate) fn message_from_row(row: &PgRow) -> Result<(i64, Message), StoreError> {
+    let f = Fields(row);
+    let attachment = match f.opt::<String>("attachment_name")? {
+        Some(name) => Some(Attachment::restore(
+            name,
+            f.parsed("attachment_type", |t| t.parse())?,
+            u64::try_from(f.req::<i64>("attachment_size")?)
+                .map_err(|e| corrupt("attachment_size", e))?,
+            f.parsed("attachment_sha256", |h| h.parse())?,
+        )),
+        None => None,
+    };
+    let message = Message::restore(
+        f.req("seq")?,
+        f.req("at")?,
+        f.actor(MESSAGE_AUTHOR)?,
+        f.req("text")?,
+        attachment,
+    );
+    Ok((f.req("dispute_id")?, message))
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use disputes_domain::{Dispute, DisputeId, NewDispute, Subject, TenantId, TimelineEntry, Version};
+use disputes_domain::{
+    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
+};
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::mapping::{
-    bound, dispute_columns, dispute_from_row, screen_ids, timeline_entry_from_row, Columns,
-    TimelineColumns,
+    bound, dispute_columns, dispute_from_row, message_from_row, screen_ids,
+    timeline_entry_from_row, Columns, MessageColumns, TimelineColumns,
 };
 use crate::PgStore;
 
@@ -69,6 +71,7 @@ impl DisputeRepository for PgStore {
         };
         insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
         insert_timeline(&mut tx, id, &parts.timeline).await?;
+        insert_messages(&mut tx, id, &parts.messages).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -204,6 +207,13 @@ impl DisputeRepository for PgStore {
             .iter()
             .skip_while(|e| e.seq() <= expected.get());
         insert_timeline(&mut tx, dispute.id().get(), appended).await?;
+        // Each message is keyed by the entry that recorded it, so the new ones are those of the
+        // new entries.
+        let posted = parts
+            .messages
+            .iter()
+            .skip_while(|m| m.seq() <= expected.get());
+        insert_messages(&mut tx, dispute.id().get(), posted).await?;
         tx.commit().await.map_err(store_error)
     }
 
@@ -238,8 +248,8 @@ impl PgStore {
 fn lock_key(tenant: &TenantId, subject: &Subject) -> String {
     let scope = match subject {
         Subject::Delivery(s) => s.campaign_id(),
-        Subject::Invoice(s) => s.invoice.as_str(),
-        Subject::BillItem(s) => s.item_id.as_str(),
+        Subject::Invoice(s) => s.invoice(),
+        Subject::BillItem(s) => s.item_id(),
     };
     format!("{tenant}\u{1f}{}\u{1f}{scope}", subject.kind())
 }
@@ -260,7 +270,7 @@ async fn find_conflict(
                 " ORDER BY id LIMIT 1"
             ))
             .bind(tenant.as_str())
-            .bind(s.invoice.as_str())
+            .bind(s.invoice())
             .fetch_optional(conn)
             .await
         }
@@ -272,7 +282,7 @@ async fn find_conflict(
                 " ORDER BY id LIMIT 1"
             ))
             .bind(tenant.as_str())
-            .bind(s.item_id.as_str())
+            .bind(s.item_id())
             .fetch_optional(conn)
             .await
         }
@@ -356,9 +366,27 @@ async fn insert_timeline<'e>(
     Ok(())
 }
 
-/// Rebuilds the disputes of `rows`, in order, loading the screens and timelines of all of them
-/// with one query each rather than two per dispute. The ids come from rows already narrowed to
-/// one tenant in the same snapshot, so the children need no tenant filter of their own.
+async fn insert_messages<'m>(
+    conn: &mut PgConnection,
+    dispute_id: i64,
+    messages: impl IntoIterator<Item = &'m Message>,
+) -> Result<(), StoreError> {
+    let columns: MessageColumns = messages.into_iter().collect();
+    if columns.is_empty() {
+        return Ok(());
+    }
+    columns
+        .insert(dispute_id)
+        .execute(conn)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Rebuilds the disputes of `rows`, in order, loading the screens, timelines and messages of all
+/// of them with one query each rather than three per dispute. The ids come from rows already
+/// narrowed to one tenant in the same snapshot, so the children need no tenant filter of their
+/// own.
 async fn with_children(
     conn: &mut PgConnection,
     rows: &[PgRow],
@@ -398,6 +426,19 @@ async fn with_children(
         timelines.entry(dispute_id).or_default().push(entry);
     }
 
+    let mut messages: HashMap<i64, Vec<Message>> = HashMap::new();
+    let message_rows = sqlx::query(
+        "SELECT * FROM dispute_messages WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    for row in &message_rows {
+        let (dispute_id, message) = message_from_row(row)?;
+        messages.entry(dispute_id).or_default().push(message);
+    }
+
     rows.iter()
         .zip(ids)
         .map(|(row, id)| {
@@ -405,6 +446,7 @@ async fn with_children(
                 row,
                 screens.remove(&id).unwrap_or_default(),
                 timelines.remove(&id).unwrap_or_default(),
+                messages.remove(&id).unwrap_or_default(),
             )
         })
         .collect()

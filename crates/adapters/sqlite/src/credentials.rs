@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use disputes_domain::{ActorId, TenantId, Timestamp};
+use disputes_domain::{ActorId, Agent, TenantId, Timestamp};
 use disputes_ports::{ApiKeyRecord, CredentialStore, StoreError};
 use sqlx::Row;
 
@@ -26,6 +26,41 @@ impl CredentialStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(store_error)
+    }
+
+    async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError> {
+        let updated =
+            sqlx::query("UPDATE tenants SET owner_name = ?, owner_email = ? WHERE slug = ?")
+                .bind(owner.name())
+                .bind(owner.email().as_str())
+                .bind(tenant.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?
+                .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn tenant_owner(&self, tenant: &TenantId) -> Result<Option<Agent>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT owner_name, owner_email FROM tenants WHERE slug = ?")
+                .bind(tenant.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        match row {
+            Some((Some(name), Some(email))) => Agent::new(name, email)
+                .map(Some)
+                .map_err(|e| corrupt("owner_email", e)),
+            Some((None, None)) | None => Ok(None),
+            Some(_) => Err(corrupt(
+                "owner_email",
+                "only one of the owner's name and email is set",
+            )),
+        }
     }
 
     async fn add_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {

@@ -87,6 +87,7 @@ fn unique_subject(message: &str) -> &'static str {
         "tenants" => "tenant",
         "api_keys" => "api key",
         "disputes" => "dispute",
+        "reason_codes" => "reason",
         _ => "record",
     }
 }

@@ -1,7 +1,8 @@
 //! The embedded store: disputes, tenants and API keys in one SQLite file, through sqlx.
 //!
-//! [`SqliteStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository) and
-//! [`CredentialStore`](disputes_ports::CredentialStore) ports. What it stores reads back exactly:
+//! [`SqliteStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository),
+//! [`CredentialStore`](disputes_ports::CredentialStore) and
+//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) ports. What it stores reads back exactly:
 //! amounts as decimal text (scale kept), instants as fixed-width UTC text with microseconds, the
 //! evidence in its canonical form, and the timeline one row per entry with its hashes, so that
 //! [`Dispute::verify`](disputes_domain::Dispute::verify) detects any edit made behind its back.
@@ -13,6 +14,7 @@
 mod credentials;
 mod error;
 mod mapping;
+mod reasons;
 mod repository;
 
 use std::path::Path;
@@ -89,7 +91,8 @@ impl SqliteStore {
     }
 
     /// The connection pool, for tests and tools that need to reach the tables directly
-    /// (`disputes`, `dispute_screens`, `timeline_entries`, `tenants`, `api_keys`).
+    /// (`disputes`, `dispute_screens`, `timeline_entries`,
+    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

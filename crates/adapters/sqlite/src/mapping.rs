@@ -7,9 +7,10 @@ use std::fmt::Display;
 
 use chrono::{Duration, NaiveDateTime, SubsecRound};
 use disputes_domain::{
-    Actor, ActorId, BillItemSubject, BillingTerms, Claim, DeliverySubject, Dispute, DisputeId,
-    DisputeParts, EvidenceBundle, InvoiceSubject, OpenerReply, Period, Quantity, Remedy,
-    Resolution, Response, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
+    Actor, ActorId, Attachment, BillItemSubject, BillingTerms, Claim, CollectionHold,
+    DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, Message,
+    NoteStatus, OpenerReply, Period, Quantity, ReasonCode, Remedy, Resolution, Response, Subject,
+    SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
 };
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
@@ -106,7 +107,28 @@ impl Values {
         self.text(prefix.id, actor.map(|a| a.id.as_str()));
         self.text(prefix.role, actor.map(|a| a.role.as_str()));
     }
+
+    fn reason(&mut self, columns: ReasonColumns, code: Option<ReasonCode>) {
+        self.integer(columns.domain_id, code.map(|c| i64::from(c.domain_id())));
+        self.integer(columns.reason_id, code.map(|c| i64::from(c.reason_id())));
+    }
 }
+
+/// The two columns that hold one reason code.
+#[derive(Debug, Clone, Copy)]
+struct ReasonColumns {
+    domain_id: &'static str,
+    reason_id: &'static str,
+}
+
+const CLAIM_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "claim_reason_domain_id",
+    reason_id: "claim_reason_id",
+};
+const RESOLUTION_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "resolution_reason_domain_id",
+    reason_id: "resolution_reason_id",
+};
 
 /// The `<prefix>_id` and `<prefix>_role` columns that hold one actor.
 #[derive(Debug, Clone, Copy)]
@@ -158,27 +180,33 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
             fixed.time("period_end", s.period().end());
         }
         Subject::Invoice(s) => {
-            fixed.text("invoice", s.invoice.as_str());
-            fixed.text("customer_name", s.customer_name.as_str());
-            fixed.text("customer_email", s.customer_email.as_str());
-            fixed.text("category", s.category.as_str());
-            fixed.text("locale", s.locale.as_str());
+            fixed.text("invoice", s.invoice());
+            fixed.text("customer_name", s.customer_name());
+            fixed.text("customer_email", s.customer_email().as_str());
+            fixed.text("category", s.category());
+            fixed.text("locale", s.locale().as_str());
         }
         Subject::BillItem(s) => {
-            fixed.text("item_id", s.item_id.as_str());
-            fixed.text("account_id", s.account_id.as_str());
-            fixed.text("bill_unit_id", s.bill_unit_id.as_deref());
-            fixed.text("bill_id", s.bill_id.as_deref());
+            fixed.text("item_id", s.item_id());
+            fixed.text("account_id", s.account_id());
+            fixed.text("bill_unit_id", s.bill_unit_id());
+            fixed.text("bill_id", s.bill_id());
         }
     }
     fixed.decimal("claim_amount", d.claim.amount());
     fixed.text("claim_unit", d.claim.quantity.unit().as_str());
     fixed.text("claim_tax", d.claim.billing.map(|b| b.tax.as_str()));
     fixed.flag("claim_credit", d.claim.billing.map(|b| b.credit));
+    let billing = d.claim.billing;
+    fixed.reason(CLAIM_REASON, billing.and_then(|b| b.reason));
+    fixed.text("claim_note_status", billing.map(|b| b.note_status.as_str()));
+    fixed.decimal("claim_note_amount", billing.and_then(|b| b.note_amount));
+    fixed.time("claim_effective", billing.and_then(|b| b.effective));
     fixed.actor(OPENED_BY, Some(&d.opened_by));
     fixed.time("opened_at", d.opened_at);
     fixed.text("evidence_canonical", d.evidence.canonical().as_str());
     fixed.text("evidence_digest", d.evidence_digest.to_hex().as_str());
+    fixed.time("hold_until", d.collection_hold.map(|h| h.until));
 
     let mut state = Values::default();
     state.text("status", d.status.as_str());
@@ -186,6 +214,10 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
     state.time("updated_at", d.updated_at);
     state.time("respond_by", d.respond_by);
     state.text("timeline_head", d.timeline_head.to_hex().as_str());
+    state.time(
+        "hold_released_at",
+        d.collection_hold.and_then(|h| h.released_at),
+    );
 
     let response = d.response.as_ref();
     let remedy = response.and_then(|r| r.remedy.as_ref());
@@ -222,6 +254,7 @@ pub(crate) fn dispute_columns(d: &DisputeParts) -> Columns {
     state.actor(RESOLVED_BY, resolution.map(|r| &r.by));
     state.time("resolved_at", resolution.map(|r| r.at));
     state.text("resolution_notes", resolution.map(|r| r.notes.as_str()));
+    state.reason(RESOLUTION_REASON, resolution.and_then(|r| r.reason));
 
     Columns { fixed, state }
 }
@@ -281,6 +314,22 @@ impl Fields<'_> {
         Ok(Actor::new(id, role))
     }
 
+    fn opt_reason(&self, columns: ReasonColumns) -> Result<Option<ReasonCode>, StoreError> {
+        match (
+            self.opt_int(columns.domain_id)?,
+            self.opt_int(columns.reason_id)?,
+        ) {
+            (Some(domain), Some(reason)) => ReasonCode::new(domain, reason)
+                .map(Some)
+                .map_err(|e| corrupt(columns.reason_id, e)),
+            (None, None) => Ok(None),
+            _ => Err(corrupt(
+                columns.reason_id,
+                "only one half of the reason code is set",
+            )),
+        }
+    }
+
     /// The period in `start` and `end`, if any; `field` names it in domain errors.
     fn opt_period(
         &self,
@@ -298,12 +347,13 @@ impl Fields<'_> {
     }
 }
 
-/// Row → domain: a `disputes` row with its screens (in order) and its timeline (by seq).
-/// Nothing is verified here; the service calls [`Dispute::verify`].
+/// Row → domain: a `disputes` row with its screens (in order), its timeline and its messages
+/// (by seq). Nothing is verified here; the service calls [`Dispute::verify`].
 pub(crate) fn dispute_from_row(
     row: &SqliteRow,
     screens: Vec<String>,
     timeline: Vec<TimelineEntry>,
+    messages: Vec<Message>,
 ) -> Result<Dispute, StoreError> {
     let f = Fields(row);
     let id = DisputeId::new(f.int("id")?).map_err(|e| corrupt("id", e))?;
@@ -321,19 +371,25 @@ pub(crate) fn dispute_from_row(
             .map_err(|e| corrupt("campaign_id", e))?;
             Subject::Delivery(subject)
         }
-        SubjectKind::Invoice => Subject::Invoice(InvoiceSubject {
-            invoice: f.text("invoice")?,
-            customer_name: f.text("customer_name")?,
-            customer_email: f.text("customer_email")?,
-            category: f.text("category")?,
-            locale: f.text("locale")?,
-        }),
-        SubjectKind::BillItem => Subject::BillItem(BillItemSubject {
-            item_id: f.text("item_id")?,
-            account_id: f.text("account_id")?,
-            bill_unit_id: f.opt_text("bill_unit_id")?,
-            bill_id: f.opt_text("bill_id")?,
-        }),
+        SubjectKind::Invoice => Subject::Invoice(
+            InvoiceSubject::new(
+                f.text("invoice")?,
+                f.text("customer_name")?,
+                f.text("customer_email")?,
+                f.text("category")?,
+                f.text("locale")?,
+            )
+            .map_err(|e| corrupt("invoice", e))?,
+        ),
+        SubjectKind::BillItem => Subject::BillItem(
+            BillItemSubject::new(
+                f.text("item_id")?,
+                f.text("account_id")?,
+                f.opt_text("bill_unit_id")?,
+                f.opt_text("bill_id")?,
+            )
+            .map_err(|e| corrupt("item_id", e))?,
+        ),
     };
     let quantity = Quantity::new(
         f.req("claim_amount", parse_decimal)?,
@@ -344,6 +400,12 @@ pub(crate) fn dispute_from_row(
         Some(tax) => Some(BillingTerms {
             tax,
             credit: f.int("claim_credit")? != 0,
+            reason: f.opt_reason(CLAIM_REASON)?,
+            note_status: f
+                .opt("claim_note_status", |s| s.parse())?
+                .unwrap_or(NoteStatus::NotSet),
+            note_amount: f.opt("claim_note_amount", parse_decimal)?,
+            effective: f.opt("claim_effective", parse_time)?,
         }),
         None => None,
     };
@@ -383,6 +445,7 @@ pub(crate) fn dispute_from_row(
             credit_note_id: f.opt_text("credit_note_id")?,
             makegood_campaign_id: f.opt_text("makegood_campaign_id")?,
             settlement_adjustment_id: f.opt_text("settlement_adjustment_id")?,
+            reason: f.opt_reason(RESOLUTION_REASON)?,
             by: f.actor(RESOLVED_BY)?,
             at: f.req("resolved_at", parse_time)?,
             notes: f.text("resolution_notes")?,
@@ -406,6 +469,14 @@ pub(crate) fn dispute_from_row(
         resolution,
         timeline,
         timeline_head: f.req("timeline_head", |h| h.parse())?,
+        messages,
+        collection_hold: match f.opt("hold_until", parse_time)? {
+            Some(until) => Some(CollectionHold {
+                until,
+                released_at: f.opt("hold_released_at", parse_time)?,
+            }),
+            None => None,
+        },
     };
     Ok(Dispute::restore(id, parts))
 }
@@ -444,6 +515,57 @@ pub(crate) fn timeline_entry_from_row(row: &SqliteRow) -> Result<(i64, TimelineE
         f.req("hash", |h| h.parse())?,
     );
     Ok((f.int("dispute_id")?, entry))
+}
+
+/// The columns of `dispute_messages` that [`push_message`] binds, in its order.
+pub(crate) const MESSAGE_COLUMNS: &str = "dispute_id, seq, at, author_id, author_role, text, \
+     attachment_name, attachment_type, attachment_size, attachment_sha256";
+
+const MESSAGE_AUTHOR: Prefix = Prefix {
+    id: "author_id",
+    role: "author_role",
+};
+
+/// Domain → row for one message, in [`MESSAGE_COLUMNS`] order.
+pub(crate) fn push_message(
+    row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>,
+    dispute_id: i64,
+    message: &Message,
+) {
+    let attachment = message.attachment();
+    row.push_bind(dispute_id)
+        .push_bind(message.seq())
+        .push_bind(time_text(message.at()))
+        .push_bind(message.author().id.as_str().to_owned())
+        .push_bind(message.author().role.as_str())
+        .push_bind(message.text().to_owned())
+        .push_bind(attachment.map(|a| a.name().to_owned()))
+        .push_bind(attachment.map(|a| a.file_type().as_str()))
+        // At most 10 MiB, so it always fits.
+        .push_bind(attachment.map(|a| i64::try_from(a.size()).unwrap_or(i64::MAX)))
+        .push_bind(attachment.map(|a| a.sha256().to_hex()));
+}
+
+/// Row → domain for one message; returns the dispute it belongs to as well.
+pub(crate) fn message_from_row(row: &SqliteRow) -> Result<(i64, Message), StoreError> {
+    let f = Fields(row);
+    let attachment = match f.opt_text("attachment_name")? {
+        Some(name) => Some(Attachment::restore(
+            name,
+            f.req("attachment_type", |t| t.parse())?,
+            u64::try_from(f.int("attachment_size")?).map_err(|e| corrupt("attachment_size", e))?,
+            f.req("attachment_sha256", |h| h.parse())?,
+        )),
+        None => None,
+    };
+    let message = Message::restore(
+        f.int("seq")?,
+        f.req("at", parse_time)?,
+        f.actor(MESSAGE_AUTHOR)?,
+        f.text("text")?,
+        attachment,
+    );
+    Ok((f.int("dispute_id")?, message))
 }
 
 #[cfg(test)]

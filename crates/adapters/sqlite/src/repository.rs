@@ -1,15 +1,18 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use disputes_domain::{Dispute, DisputeId, NewDispute, Subject, TenantId, TimelineEntry, Version};
+use disputes_domain::{
+    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
+};
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::mapping::{
-    bound_text, dispute_columns, dispute_from_row, push_timeline_entry, screen_ids, time_text,
-    timeline_entry_from_row, Columns, TIMELINE_COLUMNS,
+    bound_text, dispute_columns, dispute_from_row, message_from_row, push_message,
+    push_timeline_entry, screen_ids, time_text, timeline_entry_from_row, Columns, MESSAGE_COLUMNS,
+    TIMELINE_COLUMNS,
 };
 use crate::SqliteStore;
 
@@ -24,7 +27,7 @@ macro_rules! final_statuses {
 
 /// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
 /// write, after the duplicate check had read, so two creates could both pass the check.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl DisputeRepository for SqliteStore {
@@ -54,6 +57,7 @@ impl DisputeRepository for SqliteStore {
         };
         insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
         insert_timeline(&mut tx, id, &parts.timeline).await?;
+        insert_messages(&mut tx, id, &parts.messages).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -196,6 +200,14 @@ impl DisputeRepository for SqliteStore {
             .skip_while(|e| e.seq() <= expected.get())
             .collect::<Vec<_>>();
         insert_timeline(&mut tx, dispute.id().get(), appended).await?;
+        // Each message is keyed by the entry that recorded it, so the new ones are those of the
+        // new entries.
+        let posted = parts
+            .messages
+            .iter()
+            .skip_while(|m| m.seq() <= expected.get())
+            .collect::<Vec<_>>();
+        insert_messages(&mut tx, dispute.id().get(), posted).await?;
         tx.commit().await.map_err(store_error)
     }
 
@@ -233,7 +245,7 @@ async fn find_conflict(
                 " ORDER BY id LIMIT 1"
             ))
             .bind(tenant.as_str())
-            .bind(s.invoice.as_str())
+            .bind(s.invoice())
             .fetch_optional(conn)
             .await
         }
@@ -245,7 +257,7 @@ async fn find_conflict(
                 " ORDER BY id LIMIT 1"
             ))
             .bind(tenant.as_str())
-            .bind(s.item_id.as_str())
+            .bind(s.item_id())
             .fetch_optional(conn)
             .await
         }
@@ -344,8 +356,26 @@ async fn insert_timeline<'e>(
     Ok(())
 }
 
-/// Rebuilds the disputes of `rows`, in order, loading the screens and timelines of all of them
-/// with one query each rather than two per dispute.
+async fn insert_messages<'m>(
+    conn: &mut SqliteConnection,
+    dispute_id: i64,
+    messages: impl IntoIterator<Item = &'m Message>,
+) -> Result<(), StoreError> {
+    let mut messages = messages.into_iter().peekable();
+    if messages.peek().is_none() {
+        return Ok(());
+    }
+    let mut insert =
+        QueryBuilder::<Sqlite>::new(format!("INSERT INTO dispute_messages ({MESSAGE_COLUMNS}) "));
+    insert.push_values(messages, |mut row, message| {
+        push_message(&mut row, dispute_id, message);
+    });
+    insert.build().execute(conn).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// Rebuilds the disputes of `rows`, in order, loading the screens, timelines and messages of all
+/// of them with one query each rather than three per dispute.
 async fn with_children(
     conn: &mut SqliteConnection,
     tenant: &TenantId,
@@ -393,6 +423,22 @@ async fn with_children(
         timelines.entry(dispute_id).or_default().push(entry);
     }
 
+    let mut messages: HashMap<i64, Vec<Message>> = HashMap::new();
+    let message_rows = of_disputes(
+        "SELECT c.* FROM dispute_messages c",
+        tenant,
+        &ids,
+        "c.dispute_id, c.seq",
+    )
+    .build()
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    for row in &message_rows {
+        let (dispute_id, message) = message_from_row(row)?;
+        messages.entry(dispute_id).or_default().push(message);
+    }
+
     rows.iter()
         .zip(ids)
         .map(|(row, id)| {
@@ -400,6 +446,7 @@ async fn with_children(
                 row,
                 screens.remove(&id).unwrap_or_default(),
                 timelines.remove(&id).unwrap_or_default(),
+                messages.remove(&id).unwrap_or_default(),
             )
         })
         .collect()

@@ -466,3 +466,107 @@ proptest! {
         }
     }
 }
+
+/// A bill item dispute as the billing desk opens it: 5 disputed, a credit, by a billing user.
+fn billing_opened() -> Dispute {
+    let billing = actor("csr-1", Role::Billing);
+    let subject = crate::BillItemSubject::new("item-1", "account-1", None, None).unwrap();
+    let terms = crate::BillingTerms {
+        tax: crate::TaxTreatment::Excluded,
+        credit: true,
+        reason: Some(ReasonCode::new(34, 1).unwrap()),
+        note_status: crate::NoteStatus::Resolved,
+        note_amount: Some(dec("-5")),
+        effective: None,
+    };
+    let quantity = Quantity::new(dec("5"), Unit::new("XXX").unwrap()).unwrap();
+    let command = OpenDispute {
+        tenant: TenantId::new("acme").unwrap(),
+        subject: Subject::BillItem(subject),
+        claim: Claim::billed(quantity, terms).unwrap(),
+        opened_by: billing,
+        evidence: EvidenceBundle::new(vec![EvidenceItem::new(
+            EvidenceKind::Statement,
+            "Customer disagrees with item charges.",
+        )
+        .unwrap()]),
+    };
+    Dispute::open(command, t0(), &DisputePolicy::default())
+        .unwrap()
+        .into_dispute(DisputeId::new(2).unwrap())
+}
+
+fn by_amount(amount: &str, reason: Option<ReasonCode>) -> Settlement {
+    Settlement {
+        settled_amount: Some(dec(amount)),
+        reason,
+        notes: "settled".into(),
+        ..Settlement::default()
+    }
+}
+
+#[test]
+fn a_settlement_by_amount_alone_takes_its_outcome_from_the_amount() {
+    assert_eq!(
+        Outcome::for_settled_amount(dec("0"), dec("5")),
+        Ok(Outcome::Denied)
+    );
+    assert_eq!(
+        Outcome::for_settled_amount(dec("5.00"), dec("5")),
+        Ok(Outcome::Granted)
+    );
+    assert_eq!(
+        Outcome::for_settled_amount(dec("4.99"), dec("5")),
+        Ok(Outcome::PartiallyGranted)
+    );
+    for bad in ["-0.01", "5.01"] {
+        let err = Outcome::for_settled_amount(dec(bad), dec("5")).unwrap_err();
+        assert_eq!(err.code(), "invalid_settlement", "{bad}");
+    }
+
+    let billing = actor("csr-1", Role::Billing);
+    let reason = Some(ReasonCode::new(35, 2).unwrap());
+    for (amount, outcome) in [
+        ("0", Outcome::Denied),
+        ("2.50", Outcome::PartiallyGranted),
+        ("5", Outcome::Granted),
+    ] {
+        let mut d = billing_opened();
+        d.settle(billing.clone(), by_amount(amount, reason), t0())
+            .unwrap();
+        let resolution = d.resolution().unwrap();
+        assert_eq!(resolution.outcome, outcome, "{amount}");
+        assert_eq!(resolution.settled_amount, dec(amount));
+        assert_eq!(resolution.reason, reason);
+        assert_eq!(d.status(), Status::Resolved);
+        d.verify().unwrap();
+    }
+
+    let mut d = billing_opened();
+    let err = d
+        .settle(billing.clone(), by_amount("5.01", None), t0())
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_settlement");
+    assert_eq!(
+        d,
+        billing_opened(),
+        "a refused settlement changed the dispute"
+    );
+}
+
+#[test]
+fn a_settled_billing_dispute_cannot_be_settled_again() {
+    let billing = actor("csr-1", Role::Billing);
+    let mut d = billing_opened();
+    d.settle(billing.clone(), by_amount("1", None), t0())
+        .unwrap();
+    let settled = d.clone();
+    // Finality is checked before the amount: settling again is a conflict, whatever the amount.
+    for amount in ["1", "99"] {
+        let err = d
+            .settle(billing.clone(), by_amount(amount, None), t0())
+            .unwrap_err();
+        assert_eq!(err, DomainError::Final(Status::Resolved), "{amount}");
+    }
+    assert_eq!(d, settled);
+}

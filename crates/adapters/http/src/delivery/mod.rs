@@ -10,15 +10,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use disputes_domain::{
     ActorId, Decision, DisputeId, Role, Settlement, Status, SubjectKind, Version,
 };
 use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
 use serde_json::{json, Value};
 
-use crate::shared::{decimal, parse_time, Contract, JsonBody, Problem};
+use crate::shared::{cursor_text, decimal, parse_cursor, parse_time, Contract, JsonBody, Problem};
 use crate::AppState;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
@@ -250,19 +248,6 @@ async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
     dispute_answer(StatusCode::OK, &dispute)
 }
 
-fn cursor_text(id: DisputeId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1:{id}"))
-}
-
-fn parse_cursor(text: &str) -> Result<DisputeId, Problem> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix("v1:").and_then(|id| id.parse().ok()))
-        .ok_or_else(|| Problem::field("cursor", "is not a cursor this API handed out"))
-}
-
 impl ListParams {
     fn into_query(self) -> Result<ListQuery, Problem> {
         let limit = match self.limit {
@@ -391,6 +376,7 @@ async fn resolve(
         credit_note_id: body.credit_note_id,
         makegood_campaign_id: body.makegood_campaign_id,
         settlement_adjustment_id: body.settlement_adjustment_id,
+        reason: None,
         notes: body.notes,
     };
     let dispute = state

@@ -8,7 +8,7 @@ use disputes_domain::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::shared::{decimal, format_time, parse_time, FieldIssue, Problem};
+use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,38 +56,6 @@ pub struct OpenIn {
     pub opened_by: Option<String>,
     pub opened_by_role: Option<String>,
     pub evidence_bundle: Option<EvidenceIn>,
-}
-
-/// Collects every missing or malformed field of a request, so one answer names them all.
-#[derive(Debug, Default)]
-struct Issues(Vec<FieldIssue>);
-
-impl Issues {
-    fn add(&mut self, field: &str, issue: impl Into<String>) {
-        self.0.push(FieldIssue {
-            field: field.to_owned(),
-            issue: issue.into(),
-        });
-    }
-
-    fn required<'a, T>(&mut self, field: &str, value: Option<&'a T>) -> Option<&'a T> {
-        if value.is_none() {
-            self.add(field, "is required");
-        }
-        value
-    }
-
-    fn absorb<T>(&mut self, result: Result<T, Problem>) -> Option<T> {
-        result.map_err(|p| self.0.extend(p.details)).ok()
-    }
-
-    fn finish(self) -> Result<(), Problem> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Problem::invalid(self.0))
-        }
-    }
 }
 
 /// Parses both ends of a `{start, end}` pair, noting each missing or malformed one.

@@ -1,10 +1,15 @@
 //! What every contract shares: the one classification of failures into HTTP statuses and stable
-//! codes ([`Problem`]), JSON bodies whose rejections become problems, exact decimals and times.
+//! codes ([`Problem`]), JSON bodies whose rejections become problems, the [`Issues`] of a
+//! request, exact decimals and times.
 
 mod body;
+mod cursor;
+mod issues;
 mod problem;
 mod values;
 
 pub use body::{Contract, JsonBody};
+pub use cursor::{cursor_text, parse_cursor};
+pub use issues::Issues;
 pub use problem::{FieldIssue, Problem};
 pub use values::{decimal, format_time, parse_time};

@@ -88,7 +88,8 @@ impl From<DomainError> for Problem {
             | DomainError::NonPositiveAmount { .. }
             | DomainError::InvertedPeriod { .. }
             | DomainError::EvidenceRequired
-            | DomainError::SettlementOutOfRange(_) => StatusCode::BAD_REQUEST,
+            | DomainError::SettlementOutOfRange(_)
+            | DomainError::Attachment(_) => StatusCode::BAD_REQUEST,
             DomainError::RoleNotPermitted { .. } | DomainError::OpenerCannotRespond => {
                 StatusCode::FORBIDDEN
             }
@@ -136,6 +137,13 @@ impl From<ServiceError> for Problem {
             ServiceError::AlreadyExists(_) => {
                 Problem::new(StatusCode::CONFLICT, "already_exists", e.to_string())
             }
+            ServiceError::UnknownReason { .. } => Problem {
+                details: vec![FieldIssue {
+                    field: "notes.reasonId".into(),
+                    issue: e.to_string(),
+                }],
+                ..Problem::new(StatusCode::BAD_REQUEST, "unknown_reason", e.to_string())
+            },
             ServiceError::Unauthenticated => Problem::unauthenticated(),
             ServiceError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "store unavailable");

@@ -1,0 +1,396 @@
+//! The billing contract (seed 004, SPEC §4): Oracle Billing Care's item disputes and settlements
+//! under `/bcws/webresources/v1.0`, HTTP Basic logins of a tenant's billing users, bodies in JSON
+//! or XML, ids as BRM POIDs, and every error as `{type, title, status, detail, o:errorCode}`.
+
+mod media;
+mod poid;
+mod wire;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::header::{AUTHORIZATION, HOST, LOCATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use disputes_domain::{DisputeId, Role, SubjectKind};
+use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::shared::{cursor_text, parse_cursor, Problem};
+use crate::AppState;
+use media::{Body, Format};
+use wire::{OpenIn, SettlementIn};
+
+/// Where this contract lives.
+pub const BASE_PATH: &str = "/bcws/webresources/v1.0";
+/// SPEC §6: request bodies of this contract are at most 1 MiB; XML is bounded by it too.
+const BODY_LIMIT: usize = 1024 * 1024;
+const KIND: SubjectKind = SubjectKind::BillItem;
+/// Declares the `o:` prefix of `o:errorCode` in XML errors.
+const ERROR_NAMESPACE: (&str, &str) = ("xmlns:o", "urn:disputes:billing:errors");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/bcws/webresources/v1.0/disputes/item/{item_id}",
+            post(open),
+        )
+        .route("/bcws/webresources/v1.0/disputes/{dispute_id}", get(show))
+        .route(
+            "/bcws/webresources/v1.0/disputes/account/{account_id}",
+            get(list),
+        )
+        .route(
+            "/bcws/webresources/v1.0/disputes/settlement/item/{dispute_id}",
+            post(settle),
+        )
+        .route(
+            "/bcws/webresources/v1.0/disputes/settlement/{settlement_id}",
+            get(settlement),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Renders a problem in this contract's error shape, as JSON or as the XML `headers` ask for;
+/// for failures outside the handlers (unknown routes and methods).
+pub fn render_problem(headers: &HeaderMap, problem: Problem) -> Response {
+    BillingError::new(problem, Format::of(headers)).into_response()
+}
+
+/// An error of this contract: `{"type", "title", "status", "detail", "o:errorCode"}` in the format
+/// the client accepts. `type` names the HTTP status's definition, as Oracle's REST services do;
+/// `o:errorCode` is the stable code clients branch on.
+#[derive(Debug)]
+pub struct BillingError {
+    problem: Problem,
+    format: Format,
+}
+
+impl BillingError {
+    fn new(problem: Problem, format: Format) -> Self {
+        BillingError { problem, format }
+    }
+}
+
+impl IntoResponse for BillingError {
+    fn into_response(self) -> Response {
+        let Problem {
+            status,
+            code,
+            message,
+            ..
+        } = self.problem;
+        let body = json!({
+            "type": type_uri(status),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": message,
+            "o:errorCode": code,
+        });
+        let mut response = self
+            .format
+            .render(status, "error", &[ERROR_NAMESPACE], &body);
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="disputes""#),
+            );
+        }
+        response
+    }
+}
+
+/// The section of RFC 2616 that defines `status`, the `type` Oracle's REST errors carry.
+fn type_uri(status: StatusCode) -> String {
+    let section = match status.as_u16() {
+        400 => "10.4.1",
+        401 => "10.4.2",
+        403 => "10.4.4",
+        404 => "10.4.5",
+        405 => "10.4.6",
+        409 => "10.4.10",
+        412 => "10.4.13",
+        413 => "10.4.14",
+        415 => "10.4.16",
+        500 => "10.5.1",
+        503 => "10.5.4",
+        _ => return "about:blank".to_owned(),
+    };
+    format!("http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec{section}")
+}
+
+type Answer = Result<Response, BillingError>;
+
+/// The caller, from `Authorization: Basic base64(username:password)`: a login that
+/// `disputes key create --role billing --username NAME` issued. Only billing users speak this
+/// contract.
+#[derive(Debug)]
+pub struct Caller(Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = BillingError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let format = Format::of(&parts.headers);
+        let (username, password) = basic_credentials(&parts.headers)
+            .ok_or_else(|| format.error()(Problem::unauthenticated()))?;
+        let principal = state
+            .credentials
+            .authenticate_login(&username, &password)
+            .await
+            .map_err(format.error())?;
+        if principal.actor.role != Role::Billing {
+            return Err(format.error()(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_role",
+                format!(
+                    "the {} role may not use the billing contract",
+                    principal.actor.role
+                ),
+            )));
+        }
+        Ok(Caller(principal))
+    }
+}
+
+/// The username and password of a well-formed Basic `Authorization` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let header = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (username, password) = decoded.split_once(':')?;
+    Some((username.to_owned(), password.to_owned()))
+}
+
+/// One path parameter, percent-decoded; `+` stays `+` (it means a space only in query strings).
+#[derive(Debug)]
+pub struct PathParam(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = BillingError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let format = Format::of(&parts.headers);
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParam(value))
+            .map_err(|rejection: PathRejection| {
+                format.error()(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    rejection.body_text(),
+                ))
+            })
+    }
+}
+
+/// The API's absolute base as the client reached it: `X-Forwarded-Proto` (from a proxy that
+/// terminates TLS) or `http`, the `Host` header, and the base path. Without a usable `Host` the
+/// base is the path alone, a reference relative to the server.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).filter(|h| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    });
+    let Some(host) = host else {
+        return BASE_PATH.to_owned();
+    };
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(p) if p.trim().eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}{BASE_PATH}")
+}
+
+/// A `201` with a reference to what was created, and its uri as the `Location`.
+fn created(format: Format, root: &str, id: &str, uri: &str) -> Answer {
+    let mut response = format.answer(StatusCode::CREATED, root, &wire::reference(id, uri));
+    let location = HeaderValue::from_str(uri).map_err(|e| format.error()(Problem::internal(&e)))?;
+    response.headers_mut().insert(LOCATION, location);
+    Ok(response)
+}
+
+/// The dispute a path's POID names; anything that is not one of ours is simply not found.
+fn dispute_id(format: Format, poid: Option<DisputeId>) -> Result<DisputeId, BillingError> {
+    poid.ok_or_else(|| format.error()(Problem::not_found()))
+}
+
+async fn open(
+    State(state): State<AppState>,
+    format: Format,
+    headers: HeaderMap,
+    Caller(caller): Caller,
+    PathParam(item_id): PathParam,
+    Body(body): Body<OpenIn>,
+) -> Answer {
+    let opening = body.into_opening(item_id).map_err(format.error())?;
+    let request = OpenRequest {
+        subject: opening.subject,
+        claim: opening.claim,
+        evidence: opening.evidence,
+        opened_by: None,
+    };
+    let dispute = state
+        .billing
+        .open(&caller, request)
+        .await
+        .map_err(|e| match e {
+            // The clash named the way this contract names disputes.
+            ServiceError::Duplicate { existing } => Problem::new(
+                StatusCode::CONFLICT,
+                "duplicate_dispute",
+                format!(
+                    "an open dispute ({}) already covers this item",
+                    poid::dispute(existing)
+                ),
+            ),
+            other => other.into(),
+        })
+        .map_err(format.error())?;
+    let id = poid::dispute(dispute.id());
+    let uri = format!("{}/disputes/{id}", base_url(&headers));
+    created(format, "resource", &id, &uri)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    format: Format,
+    headers: HeaderMap,
+    Caller(caller): Caller,
+    PathParam(id): PathParam,
+) -> Answer {
+    let id = dispute_id(format, poid::parse_dispute(&id))?;
+    let dispute = state
+        .disputes
+        .get(&caller, id, KIND)
+        .await
+        .map_err(format.error())?;
+    let body = wire::dispute(&dispute, &base_url(&headers)).map_err(format.error())?;
+    Ok(format.answer(StatusCode::OK, "dispute", &body))
+}
+
+/// `GET /disputes/account/{accountId}` query parameters, as text so that each bad one is named.
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListParams {
+    fn into_query(self, account_id: String) -> Result<ListQuery, Problem> {
+        let limit = match self.limit {
+            None => PageSize::default(),
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| PageSize::new(n).ok())
+                .ok_or_else(|| Problem::field("limit", "must be a whole number from 1 to 100"))?,
+        };
+        let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
+        Ok(ListQuery {
+            kind: Some(KIND),
+            account_id: Some(account_id),
+            limit,
+            after,
+            ..ListQuery::default()
+        })
+    }
+}
+
+/// The account's disputes, newest first, a page at a time: `limit` (1 to 100, default 20), and
+/// `cursor`, the `nextCursor` of the page before.
+async fn list(
+    State(state): State<AppState>,
+    format: Format,
+    headers: HeaderMap,
+    Caller(caller): Caller,
+    PathParam(account_id): PathParam,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Answer {
+    let Query(params) = params.map_err(|e| {
+        format.error()(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            e.body_text(),
+        ))
+    })?;
+    let query = params.into_query(account_id).map_err(format.error())?;
+    let page = state
+        .disputes
+        .list(&caller, &query)
+        .await
+        .map_err(format.error())?;
+    let base = base_url(&headers);
+    let disputes = page
+        .disputes
+        .iter()
+        .map(|d| wire::dispute(d, &base))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(format.error())?;
+    let body = json!({
+        "disputes": disputes,
+        "nextCursor": page.next.map(cursor_text),
+    });
+    Ok(format.answer(StatusCode::OK, "disputeList", &body))
+}
+
+/// Settles in full, in part or not at all, by the amount granted. A dispute settles once; its
+/// settlement's POID carries the dispute's number.
+async fn settle(
+    State(state): State<AppState>,
+    format: Format,
+    headers: HeaderMap,
+    Caller(caller): Caller,
+    PathParam(id): PathParam,
+    Body(body): Body<SettlementIn>,
+) -> Answer {
+    let id = dispute_id(format, poid::parse_dispute(&id))?;
+    let request = body.into_request().map_err(format.error())?;
+    let dispute = state
+        .billing
+        .settle(&caller, id, request.amount, request.reason, request.notes)
+        .await
+        .map_err(format.error())?;
+    let settlement = poid::settlement(dispute.id());
+    let uri = format!("{}/disputes/settlement/{settlement}", base_url(&headers));
+    created(format, "resource", &settlement, &uri)
+}
+
+/// What was disputed and settled, and what the customer still owes of the disputed amount. The
+/// id may be the settlement's POID or its dispute's.
+async fn settlement(
+    State(state): State<AppState>,
+    format: Format,
+    Caller(caller): Caller,
+    PathParam(id): PathParam,
+) -> Answer {
+    let id = dispute_id(format, poid::parse_settlement(&id))?;
+    let dispute = state
+        .disputes
+        .get(&caller, id, KIND)
+        .await
+        .map_err(format.error())?;
+    let body = wire::settlement_report(&dispute).ok_or_else(|| {
+        format.error()(Problem::new(
+            StatusCode::NOT_FOUND,
+            "settlement_not_found",
+            "the dispute has not been settled",
+        ))
+    })?;
+    Ok(format.answer(StatusCode::OK, "settlement", &body))
+}

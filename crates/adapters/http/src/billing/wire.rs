@@ -1,0 +1,502 @@
+//! The billing contract's documents, as seed 004 shows them. One set of request types serves JSON
+//! and XML alike: every field is optional, so that a missing one is named, and every value is a
+//! [`Scalar`], so that `5`, `"5"` and `<amount>5</amount>` all read the same. Answers are built
+//! as JSON values, which [`super::media`] writes as JSON or XML.
+
+use std::str::FromStr;
+
+use disputes_domain::{
+    BillItemSubject, BillingTerms, Claim, Dispute, DomainError, EvidenceBundle, EvidenceItem,
+    EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Unit,
+};
+use rust_decimal::Decimal;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+
+use super::poid;
+use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
+
+/// The currency of every billing claim. The amounts are in the account's currency, which only
+/// the billing system knows; ISO 4217's "no currency" code says so instead of guessing.
+const ACCOUNT_CURRENCY: &str = "XXX";
+
+/// One value of a request as it arrived: a JSON string, number (its literal text: the server
+/// parses JSON with `arbitrary_precision`) or boolean, or the text of an XML element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar(Value);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            scalar @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => Ok(Scalar(scalar)),
+            // An XML element reads as a map: `{}` when empty, `{"$text": ...}` with text.
+            Value::Object(map) if map.is_empty() => Ok(Scalar(Value::String(String::new()))),
+            Value::Object(map) => match map.into_iter().next() {
+                Some((key, text @ Value::String(_))) if key == "$text" => Ok(Scalar(text)),
+                _ => Err(D::Error::custom("must be a single value, not a structure")),
+            },
+            Value::Null | Value::Array(_) => Err(D::Error::custom("must be a single value")),
+        }
+    }
+}
+
+impl Scalar {
+    fn text(&self, field: &str) -> Result<String, Problem> {
+        match &self.0 {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(Problem::field(field, "must be text")),
+        }
+    }
+
+    fn decimal(&self, field: &str) -> Result<Decimal, Problem> {
+        decimal(field, &self.0)
+    }
+
+    /// A whole number, from a JSON number or a decimal string (`34` or `"34"`).
+    fn integer(&self, field: &str) -> Result<i64, Problem> {
+        let text = match &self.0 {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(Problem::field(field, "must be a whole number")),
+        };
+        text.parse()
+            .map_err(|_| Problem::field(field, format!("{text:?} is not a whole number")))
+    }
+
+    /// `true` or `false`, as JSON booleans or as text.
+    fn boolean(&self, field: &str) -> Result<bool, Problem> {
+        match &self.0 {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(false),
+            _ => Err(Problem::field(field, "must be true or false")),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentIn {
+    pub comment: Option<Scalar>,
+}
+
+/// `notes` of `POST /disputes/item/{itemId}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotesIn {
+    pub amount: Option<Scalar>,
+    pub domain_id: Option<Scalar>,
+    pub account_id: Option<Scalar>,
+    pub bill_unit_id: Option<Scalar>,
+    pub bill_id: Option<Scalar>,
+    pub reason_id: Option<Scalar>,
+    pub status: Option<Scalar>,
+    pub comments: Option<Vec<CommentIn>>,
+}
+
+/// `POST /disputes/item/{itemId}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenIn {
+    pub amount: Option<Scalar>,
+    pub include_tax: Option<Scalar>,
+    pub amount_is_credit: Option<Scalar>,
+    pub effective: Option<Scalar>,
+    pub notes: Option<NotesIn>,
+}
+
+/// `notes` of `POST /disputes/settlement/item/{disputeId}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementNotesIn {
+    pub domain_id: Option<Scalar>,
+    pub reason_id: Option<Scalar>,
+    pub comments: Option<Vec<CommentIn>>,
+}
+
+/// `POST /disputes/settlement/item/{disputeId}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementIn {
+    pub amount: Option<Scalar>,
+    pub notes: Option<SettlementNotesIn>,
+}
+
+/// An opening in domain terms.
+#[derive(Debug)]
+pub struct Opening {
+    pub subject: Subject,
+    pub claim: Claim,
+    pub evidence: EvidenceBundle,
+}
+
+/// A settlement in domain terms: the amount decides the outcome.
+#[derive(Debug)]
+pub struct SettlementRequest {
+    pub amount: Decimal,
+    pub reason: Option<ReasonCode>,
+    /// The comments, one per line.
+    pub notes: String,
+}
+
+/// An optional value parsed by `parse`, its problem noted.
+fn optional<T>(
+    issues: &mut Issues,
+    value: Option<&Scalar>,
+    parse: impl FnOnce(&Scalar) -> Result<T, Problem>,
+) -> Option<T> {
+    value.and_then(|v| issues.absorb(parse(v)))
+}
+
+/// `domainId` and `reasonId` name a reason together, or are both absent.
+fn reason_code(
+    issues: &mut Issues,
+    domain_id: Option<&Scalar>,
+    reason_id: Option<&Scalar>,
+) -> Option<ReasonCode> {
+    let domain = optional(issues, domain_id, |d| d.integer("notes.domainId"));
+    let reason = optional(issues, reason_id, |r| r.integer("notes.reasonId"));
+    match (domain_id.is_some(), reason_id.is_some()) {
+        (true, false) => issues.add("notes.reasonId", "is required with notes.domainId"),
+        (false, true) => issues.add("notes.domainId", "is required with notes.reasonId"),
+        _ => {}
+    }
+    issues.absorb(
+        ReasonCode::new(domain?, reason?)
+            .map_err(|e| refused(e.field().unwrap_or("notes.reasonId"), e)),
+    )
+}
+
+/// The text of each comment, each one required and not blank.
+fn comments(issues: &mut Issues, comments: Option<&Vec<CommentIn>>) -> Vec<String> {
+    let mut texts = Vec::new();
+    for (i, comment) in comments.into_iter().flatten().enumerate() {
+        let field = format!("notes.comments[{i}].comment");
+        let Some(text) = issues.required(&field, comment.comment.as_ref()) else {
+            continue;
+        };
+        match issues.absorb(text.text(&field)) {
+            Some(text) if text.trim().is_empty() => issues.add(&field, "must not be empty"),
+            Some(text) => texts.push(text),
+            None => {}
+        }
+    }
+    texts
+}
+
+/// A domain refusal about one value, reported under the wire's name for it (once: the domain's
+/// message names its own field).
+fn refused(field: &str, e: DomainError) -> Problem {
+    let reason = match e {
+        DomainError::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    };
+    Problem::field(field, reason)
+}
+
+impl OpenIn {
+    /// Checks presence and form of every field first, naming each problem, then lets the domain
+    /// validate values. `item_id` is the path's, verbatim.
+    pub fn into_opening(self, item_id: String) -> Result<Opening, Problem> {
+        let mut issues = Issues::default();
+        let amount = issues.required("amount", self.amount.as_ref());
+        let amount = optional(&mut issues, amount, |a| a.decimal("amount"));
+        let include_tax = optional(&mut issues, self.include_tax.as_ref(), |v| {
+            v.boolean("includeTax")
+        });
+        let credit = optional(&mut issues, self.amount_is_credit.as_ref(), |v| {
+            v.boolean("amountIsCredit")
+        });
+        let effective = optional(&mut issues, self.effective.as_ref(), |v| {
+            parse_time("effective", &v.text("effective")?)
+        });
+        let notes = self.notes.unwrap_or_default();
+        let account_id = issues.required("notes.accountId", notes.account_id.as_ref());
+        let account_id = optional(&mut issues, account_id, |a| a.text("notes.accountId"));
+        let text = |issues: &mut Issues, field: &str, value: Option<&Scalar>| {
+            optional(issues, value, |v| v.text(field))
+        };
+        let bill_unit_id = text(&mut issues, "notes.billUnitId", notes.bill_unit_id.as_ref());
+        let bill_id = text(&mut issues, "notes.billId", notes.bill_id.as_ref());
+        let note_amount = optional(&mut issues, notes.amount.as_ref(), |a| {
+            a.decimal("notes.amount")
+        });
+        let reason = reason_code(
+            &mut issues,
+            notes.domain_id.as_ref(),
+            notes.reason_id.as_ref(),
+        );
+        let note_status = optional(&mut issues, notes.status.as_ref(), |s| {
+            NoteStatus::from_code(s.integer("notes.status")?)
+                .map_err(|e| refused("notes.status", e))
+        });
+        let comments = comments(&mut issues, notes.comments.as_ref());
+        issues.finish()?;
+        let (Some(amount), Some(account_id)) = (amount, account_id) else {
+            unreachable!("finish() returned Ok, so every required field is present")
+        };
+
+        let subject = BillItemSubject::new(item_id, account_id, bill_unit_id, bill_id)?;
+        let unit = Unit::new(ACCOUNT_CURRENCY)?;
+        let quantity = Quantity::new(amount, unit).map_err(|_| {
+            Problem::field("amount", "must be greater than zero").with_code("invalid_amount")
+        })?;
+        let terms = BillingTerms {
+            tax: if include_tax.unwrap_or(true) {
+                TaxTreatment::Included
+            } else {
+                TaxTreatment::Excluded
+            },
+            credit: credit.unwrap_or(true),
+            reason,
+            note_status: note_status.unwrap_or(NoteStatus::NotSet),
+            note_amount,
+            effective,
+        };
+        let claim = Claim::billed(quantity, terms)?;
+        let evidence = comments
+            .into_iter()
+            .enumerate()
+            .map(|(i, comment)| {
+                EvidenceItem::new(EvidenceKind::Statement, comment)
+                    .map_err(|e| refused(&format!("notes.comments[{i}].comment"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Opening {
+            subject: Subject::BillItem(subject),
+            claim,
+            evidence: EvidenceBundle::new(evidence),
+        })
+    }
+}
+
+impl SettlementIn {
+    pub fn into_request(self) -> Result<SettlementRequest, Problem> {
+        let mut issues = Issues::default();
+        let amount = issues.required("amount", self.amount.as_ref());
+        let amount = optional(&mut issues, amount, |a| a.decimal("amount"));
+        let notes = self.notes.unwrap_or_default();
+        let reason = reason_code(
+            &mut issues,
+            notes.domain_id.as_ref(),
+            notes.reason_id.as_ref(),
+        );
+        let comments = comments(&mut issues, notes.comments.as_ref());
+        issues.finish()?;
+        Ok(SettlementRequest {
+            amount: amount.expect("finish() returned Ok, so the amount is present"),
+            reason,
+            notes: comments.join("\n"),
+        })
+    }
+}
+
+// ---- answers ----
+
+/// An amount as a JSON number with the decimal's own digits and scale. With
+/// `arbitrary_precision` a `Number` holds its literal text, so nothing passes through `f64`.
+pub fn number(amount: Decimal) -> Value {
+    let text = amount.to_string();
+    serde_json::Number::from_str(&text).map_or(Value::String(text), Value::Number)
+}
+
+/// The `201` answer to a create: a reference to the new resource.
+pub fn reference(id: &str, uri: &str) -> Value {
+    json!({ "extension": null, "reference": { "id": id, "uri": uri } })
+}
+
+fn comment_list<'a>(comments: impl Iterator<Item = &'a str>) -> Vec<Value> {
+    comments.map(|c| json!({ "comment": c })).collect()
+}
+
+fn reason_fields(code: Option<ReasonCode>) -> (Value, Value) {
+    // Shown as the seed sends them: the domain a number, the reason a string.
+    code.map_or((Value::Null, Value::Null), |c| {
+        (json!(c.domain_id()), json!(c.reason_id().to_string()))
+    })
+}
+
+/// The settlement of a dispute, for `GET /disputes/settlement/{id}`; `None` while it has none.
+pub fn settlement_report(d: &Dispute) -> Option<Value> {
+    let resolution = d.resolution()?;
+    let disputed = d.claim().amount();
+    Some(json!({
+        "id": poid::settlement(d.id()),
+        "disputeId": poid::dispute(d.id()),
+        "disputedAmount": number(disputed),
+        "disputedDate": format_time(d.opened_at()),
+        "settledAmount": number(resolution.settled_amount),
+        "settledDate": format_time(resolution.at),
+        "amountDueAfterSettlement": number(disputed - resolution.settled_amount),
+    }))
+}
+
+/// A bill item dispute as `GET /disputes/{id}` shows it: ids, account, item, amounts, tax, reason,
+/// note status, comments, state, and the settlement once there is one. Fields with no value are
+/// `null` (left out in XML).
+pub fn dispute(d: &Dispute, base: &str) -> Result<Value, Problem> {
+    let Subject::BillItem(item) = d.subject() else {
+        return Err(Problem::internal(&format!(
+            "dispute {} is not a bill item dispute",
+            d.id()
+        )));
+    };
+    let terms = d.claim().billing;
+    let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
+    let id = poid::dispute(d.id());
+    let settlement = d.resolution().map(|r| {
+        let (domain_id, reason_id) = reason_fields(r.reason);
+        let comments = r.notes.split('\n').filter(|c| !c.is_empty());
+        json!({
+            "id": poid::settlement(d.id()),
+            "amount": number(r.settled_amount),
+            "outcome": r.outcome.as_str(),
+            "settledDate": format_time(r.at),
+            "notes": {
+                "domainId": domain_id,
+                "reasonId": reason_id,
+                "comments": comment_list(comments),
+            },
+        })
+    });
+    Ok(json!({
+        "id": id,
+        "uri": format!("{base}/disputes/{id}"),
+        "itemId": item.item_id(),
+        "accountId": item.account_id(),
+        "billUnitId": item.bill_unit_id(),
+        "billId": item.bill_id(),
+        "amount": number(d.claim().amount()),
+        "includeTax": terms.map(|t| t.tax == TaxTreatment::Included),
+        "amountIsCredit": terms.map(|t| t.credit),
+        "effective": terms.and_then(|t| t.effective).map(format_time),
+        "notes": {
+            "amount": terms.and_then(|t| t.note_amount).map(number),
+            "domainId": domain_id,
+            "reasonId": reason_id,
+            "status": terms.map(|t| t.note_status.code()),
+            "comments": comment_list(d.evidence().values(EvidenceKind::Statement)),
+        },
+        "status": d.status().as_str(),
+        "createdDate": format_time(d.opened_at()),
+        "modifiedDate": format_time(d.updated_at()),
+        "settlement": settlement,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(json: &str) -> Result<Opening, Problem> {
+        serde_json::from_str::<OpenIn>(json)
+            .unwrap()
+            .into_opening("0.0.0.1+-item-cycle_forward+268139".into())
+    }
+
+    #[test]
+    fn the_seed_opens_with_its_defaults_and_signs() {
+        let opening = open(
+            r#"{"amount": 5, "notes": {"amount": -5, "domainId": 34, "accountId": "0.0.0.1+-account+242856",
+                "billUnitId": "0.0.0.1+-billinfo+244392", "reasonId": "1", "status": 101,
+                "comments": [{"comment": "Customer disagrees with item charges."}]}, "includeTax": false}"#,
+        )
+        .unwrap();
+        let terms = opening.claim.billing.unwrap();
+        assert_eq!(opening.claim.amount().to_string(), "5");
+        assert_eq!(terms.tax, TaxTreatment::Excluded);
+        assert!(terms.credit, "amountIsCredit defaults to true");
+        assert_eq!(terms.reason, Some(ReasonCode::new(34, 1).unwrap()));
+        assert_eq!(terms.note_status, NoteStatus::Resolved);
+        assert_eq!(terms.note_amount.unwrap().to_string(), "-5");
+        assert_eq!(opening.evidence.items().len(), 1);
+    }
+
+    #[test]
+    fn exact_amounts_and_both_forms_of_every_value() {
+        let opening = open(
+            r#"{"amount": "12345678901234567.89", "includeTax": "true",
+                "notes": {"accountId": "a", "domainId": "34", "reasonId": 1, "status": "102"}}"#,
+        )
+        .unwrap();
+        let terms = opening.claim.billing.unwrap();
+        assert_eq!(opening.claim.amount().to_string(), "12345678901234567.89");
+        assert_eq!(terms.tax, TaxTreatment::Included);
+        assert_eq!(terms.reason, Some(ReasonCode::new(34, 1).unwrap()));
+        assert_eq!(terms.note_status, NoteStatus::Unresolved);
+        let opening = open(r#"{"amount": 19.99, "notes": {"accountId": "a"}}"#).unwrap();
+        assert_eq!(opening.claim.amount().to_string(), "19.99");
+        assert_eq!(
+            opening.claim.billing.unwrap().note_status,
+            NoteStatus::NotSet
+        );
+        assert_eq!(
+            number("12345678901234567.89".parse().unwrap()).to_string(),
+            "12345678901234567.89"
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let err = open(
+            r#"{"amount": "abc", "includeTax": 1, "notes": {"domainId": 34, "status": 100.5,
+                "comments": [{}, {"comment": " "}]}}"#,
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "amount",
+                "includeTax",
+                "notes.accountId",
+                "notes.reasonId",
+                "notes.status",
+                "notes.comments[0].comment",
+                "notes.comments[1].comment"
+            ]
+        );
+        assert_eq!(err.code, "validation_failed");
+        for amount in ["0", "-5"] {
+            let err = open(&format!(
+                r#"{{"amount": {amount}, "notes": {{"accountId": "a"}}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!(err.code, "invalid_amount", "{amount}");
+        }
+        let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "amount": 5}}"#).unwrap_err();
+        assert_eq!(err.details[0].field, "notes.amount");
+        let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "status": 103}}"#).unwrap_err();
+        assert!(
+            err.message.starts_with("notes.status: 103 is not"),
+            "{}",
+            err.message
+        );
+        let err =
+            open(r#"{"amount": 5, "notes": {"accountId": "a", "domainId": 0, "reasonId": 1}}"#)
+                .unwrap_err();
+        assert_eq!(err.details[0].field, "notes.domainId");
+        assert!(
+            !err.message.contains("notes.domainId: notes.domainId"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_settlement_needs_an_amount_and_keeps_comments_as_lines() {
+        let request: SettlementIn = serde_json::from_str(
+            r#"{"amount": 2.50, "notes": {"domainId": 35, "reasonId": "2",
+                "comments": [{"comment": "one"}, {"comment": "two"}]}}"#,
+        )
+        .unwrap();
+        let request = request.into_request().unwrap();
+        assert_eq!(request.amount.to_string(), "2.50");
+        assert_eq!(request.reason, Some(ReasonCode::new(35, 2).unwrap()));
+        assert_eq!(request.notes, "one\ntwo");
+        let missing = SettlementIn::default().into_request().unwrap_err();
+        assert_eq!(missing.details[0].field, "amount");
+    }
+}

@@ -1,0 +1,258 @@
+//! The invoice contract (seed 003, SPEC §3): `/v2/dispute`, buy-now-pay-later invoice disputes.
+//! Every call is a POST whose JSON body carries the client's credentials (`billinkUsername`,
+//! `billinkId`); every error is `{code, message, error}`.
+
+mod error;
+mod wire;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use disputes_domain::{Dispute, Role, Settlement, SubjectKind};
+use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::shared::{cursor_text, parse_cursor, JsonBody};
+use crate::AppState;
+use error::Invoice;
+pub use error::{render_problem, InvoiceError};
+use wire::{
+    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, ResolveIn,
+    WHOLE_INVOICE,
+};
+
+/// Where this contract's calls live; unknown routes below it answer in its error shape.
+pub const BASE_PATH: &str = "/v2/dispute";
+
+/// SPEC §6: request bodies of this contract are at most 16 MiB, room for a 10 MiB file in
+/// base64 and the fields around it.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+const KIND: SubjectKind = SubjectKind::Invoice;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(BASE_PATH, post(open))
+        .route("/v2/dispute/info", post(info))
+        .route("/v2/dispute/list", post(list))
+        .route("/v2/dispute/message", post(message))
+        .route("/v2/dispute/resolve", post(resolve))
+        .route("/v2/dispute/attachment", post(attachment))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Whether `path` is this contract's, for answering unknown routes and methods in its shape.
+pub fn owns(path: &str) -> bool {
+    path == BASE_PATH || path.starts_with("/v2/dispute/")
+}
+
+type Answer = Result<Response, InvoiceError>;
+
+/// An authenticated call: the client its credentials name, and the rest of its body as `T`.
+///
+/// The credentials are checked before anything else in the body, so a caller who cannot
+/// authenticate learns nothing about what it sent: first that both are present (each missing one
+/// is a 400 of its own, as for every required field), then that they are a client login of a
+/// tenant (else 401).
+#[derive(Debug)]
+pub struct Call<T> {
+    principal: Principal,
+    body: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Call<T> {
+    type Rejection = InvoiceError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonBody(value, _) = JsonBody::<Value, Invoice>::from_request(request, state).await?;
+        let Value::Object(fields) = &value else {
+            return Err(InvoiceError::bad_request(
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
+        };
+        let mut missing = Missing::default();
+        let secret = credential(&mut missing, fields, "billinkId", "missing_billink_id")?;
+        let username = credential(
+            &mut missing,
+            fields,
+            "billinkUsername",
+            "missing_billink_username",
+        )?;
+        missing.finish()?;
+        let (Some(username), Some(secret)) = (username, secret) else {
+            unreachable!("finish() returned Ok, so both credentials are present")
+        };
+        let principal = state
+            .credentials
+            .authenticate_login(&username, &secret)
+            .await?;
+        // A billing login is a username and a secret too, but not one of this contract's.
+        if principal.actor.role != Role::Client {
+            return Err(ServiceError::Unauthenticated.into());
+        }
+        let body = serde_path_to_error::deserialize(value).map_err(|e| {
+            let field = e.path().to_string();
+            InvoiceError::bad_request("invalid_body", format!("{field}: {}", e.into_inner()))
+        })?;
+        Ok(Call { principal, body })
+    }
+}
+
+/// A credential field: text, or missing (noted in `missing`) when absent, `null` or blank.
+fn credential(
+    missing: &mut Missing,
+    fields: &Map<String, Value>,
+    field: &'static str,
+    name: &'static str,
+) -> Result<Option<String>, InvoiceError> {
+    let text = match fields.get(field) {
+        Some(Value::String(text)) => Some(text.clone()),
+        None | Some(Value::Null) => None,
+        Some(_) => {
+            return Err(InvoiceError::bad_request(
+                "invalid_body",
+                format!("{field} must be a string"),
+            ))
+        }
+    };
+    Ok(missing.text(field, name, &text).map(str::to_owned))
+}
+
+/// A dispute as this contract shows it, with its tenant's owner.
+async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer {
+    let owner = state.credentials.owner(&by.tenant).await?;
+    Ok(Json(DisputeOut::render(d, owner.as_ref())?).into_response())
+}
+
+async fn open(State(state): State<AppState>, call: Call<OpenIn>) -> Answer {
+    let by = call.principal;
+    let opening = call.body.into_opening()?;
+    let request = OpenRequest {
+        subject: opening.subject,
+        claim: opening.claim,
+        evidence: Default::default(),
+        opened_by: None,
+    };
+    let dispute = state
+        .messages
+        .open(&by, request, opening.text, opening.file)
+        .await?;
+    dispute_answer(&state, &by, &dispute).await
+}
+
+async fn info(State(state): State<AppState>, call: Call<IdIn>) -> Answer {
+    let by = call.principal;
+    let dispute = state.disputes.get(&by, call.body.id()?, KIND).await?;
+    dispute_answer(&state, &by, &dispute).await
+}
+
+async fn list(State(state): State<AppState>, call: Call<ListIn>) -> Answer {
+    let by = call.principal;
+    let ListIn {
+        resolved,
+        limit,
+        cursor,
+    } = call.body;
+    let limit = match limit {
+        None => PageSize::default(),
+        Some(value) => wire_limit(&value).ok_or_else(|| {
+            InvoiceError::bad_request(
+                "invalid_limit",
+                "limit must be a whole number from 1 to 100",
+            )
+        })?,
+    };
+    let query = ListQuery {
+        kind: Some(KIND),
+        resolved,
+        limit,
+        after: cursor.as_deref().map(parse_cursor).transpose()?,
+        ..ListQuery::default()
+    };
+    let page = state.disputes.list(&by, &query).await?;
+    let owner = state.credentials.owner(&by.tenant).await?;
+    let disputes = page
+        .disputes
+        .iter()
+        .map(|d| DisputeOut::render(d, owner.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(
+        Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))
+            .into_response(),
+    )
+}
+
+/// A page size from a JSON number or a string of digits.
+fn wire_limit(value: &Value) -> Option<PageSize> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        _ => return None,
+    };
+    PageSize::new(text.parse().ok()?).ok()
+}
+
+async fn message(State(state): State<AppState>, call: Call<MessageIn>) -> Answer {
+    let by = call.principal;
+    let posting = call.body.into_posting()?;
+    let dispute = state
+        .messages
+        .post(
+            &by,
+            posting.id,
+            KIND,
+            posting.author,
+            posting.text,
+            posting.file,
+        )
+        .await?;
+    dispute_answer(&state, &by, &dispute).await
+}
+
+async fn resolve(State(state): State<AppState>, call: Call<ResolveIn>) -> Answer {
+    let by = call.principal;
+    let resolving = call.body.into_resolving()?;
+    // A credit is an amount of the invoice; a dispute about a whole invoice whose amount was
+    // never given cannot take one.
+    if resolving.credit_amount.is_some() {
+        let dispute = state.disputes.get(&by, resolving.id, KIND).await?;
+        let unit = dispute.claim().quantity.unit();
+        if unit.as_str() == WHOLE_INVOICE {
+            return Err(InvoiceError::bad_request(
+                "invoice_amount_unknown",
+                "creditAmount needs the invoice's amount, which this dispute was opened without (send amount when opening)",
+            ));
+        }
+    }
+    let settlement = Settlement {
+        outcome: Some(resolving.outcome),
+        settled_amount: resolving.credit_amount,
+        notes: resolving.text.as_str().to_owned(),
+        ..Settlement::default()
+    };
+    let dispute = state
+        .disputes
+        .settle(&by, resolving.id, KIND, None, settlement)
+        .await?;
+    dispute_answer(&state, &by, &dispute).await
+}
+
+async fn attachment(State(state): State<AppState>, call: Call<AttachmentIn>) -> Answer {
+    let by = call.principal;
+    let (id, sha256) = call.body.into_request()?;
+    let file = state
+        .messages
+        .attachment(&by, id, KIND, sha256)
+        .await?
+        .ok_or_else(|| {
+            InvoiceError::new(
+                StatusCode::NOT_FOUND,
+                "attachment_not_found",
+                "no message of this dispute has a file with this sha256",
+            )
+        })?;
+    Ok(Json(FileOut::render(id, &file)).into_response())
+}

@@ -1,0 +1,698 @@
+//! The invoice contract's JSON, as seed 003 shows it. Requests arrive with every field optional,
+//! so that a missing one is answered with its own error name; responses carry exactly the seed's
+//! attributes.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chrono_tz::Europe::Amsterdam;
+use disputes_domain::{
+    Agent, Attachment, Claim, Digest, Dispute, DisputeId, InvoiceSubject, Message, MessageText,
+    Outcome, Quantity, Role, Subject, Timestamp, Unit,
+};
+use disputes_ports::File;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::InvoiceError;
+use crate::shared::{decimal, Problem};
+
+/// Collects the required fields a request lacks, so that one answer names them all. The error
+/// name is the first one's, in the order the seed lists the fields.
+#[derive(Debug, Default)]
+pub struct Missing(Vec<(&'static str, &'static str)>);
+
+impl Missing {
+    /// The text of `value`, or a note that `field` is missing when it is absent, `null` or blank
+    /// (a PHP client sends `""` for a field it has no value for).
+    pub fn text<'a>(
+        &mut self,
+        field: &'static str,
+        name: &'static str,
+        value: &'a Option<String>,
+    ) -> Option<&'a str> {
+        match value.as_deref() {
+            Some(text) if !text.trim().is_empty() => Some(text),
+            _ => {
+                self.0.push((field, name));
+                None
+            }
+        }
+    }
+
+    /// `value`, or a note that `field` is missing when it is absent or `null`.
+    pub fn value<'a>(
+        &mut self,
+        field: &'static str,
+        name: &'static str,
+        value: &'a Option<Value>,
+    ) -> Option<&'a Value> {
+        if value.is_none() {
+            self.0.push((field, name));
+        }
+        value.as_ref()
+    }
+
+    /// Notes that `field` is missing (because a field that needs it came without it).
+    pub fn add(&mut self, field: &'static str, name: &'static str) {
+        self.0.push((field, name));
+    }
+
+    pub fn finish(self) -> Result<(), InvoiceError> {
+        let Some((_, name)) = self.0.first() else {
+            return Ok(());
+        };
+        let message = self
+            .0
+            .iter()
+            .map(|(field, _)| format!("{field} is required"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(InvoiceError::bad_request(name, message))
+    }
+}
+
+/// A dispute id: a JSON number, or a string of digits (PHP clients send either).
+pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        _ => String::new(),
+    };
+    text.parse::<i64>()
+        .ok()
+        .and_then(|id| DisputeId::new(id).ok())
+        .ok_or_else(|| {
+            InvoiceError::bad_request("invalid_id", "id must be a positive whole number")
+        })
+}
+
+/// The bytes of `file`: strict standard base64 (padding required, no whitespace, no line
+/// breaks), refused as too large from its length alone before anything is decoded.
+pub fn decode_file(text: &str) -> Result<Vec<u8>, InvoiceError> {
+    let invalid = || InvoiceError::bad_request("invalid_base64", "file must be base64 (RFC 4648)");
+    if text.len() % 4 != 0 {
+        return Err(invalid());
+    }
+    let padding = text.bytes().rev().take_while(|&b| b == b'=').count().min(2);
+    let decoded = (text.len() / 4 * 3).saturating_sub(padding) as u64;
+    if decoded > Attachment::MAX_BYTES {
+        return Err(InvoiceError::bad_request(
+            "file_too_large",
+            format!(
+                "the file is {decoded} bytes; at most {} are accepted",
+                Attachment::MAX_BYTES
+            ),
+        ));
+    }
+    STANDARD.decode(text).map_err(|_| invalid())
+}
+
+/// A message's optional file: both `file` and `fileName`, or neither. Blank counts as absent,
+/// as for every field.
+fn file(
+    missing: &mut Missing,
+    file: &Option<String>,
+    file_name: &Option<String>,
+) -> Option<(String, String)> {
+    let given = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+    match (given(file), given(file_name)) {
+        (Some(file), Some(name)) => Some((file, name)),
+        (Some(_), None) => {
+            missing.add("fileName", "missing_file_name");
+            None
+        }
+        (None, Some(_)) => {
+            missing.add("file", "missing_file");
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+/// Decodes and inspects a file after every presence check passed.
+fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceError> {
+    parts
+        .map(|(text, name)| {
+            let bytes = decode_file(&text)?;
+            Ok(File::new(name, bytes)?)
+        })
+        .transpose()
+}
+
+/// `POST /v2/dispute`: the seed's fields, plus an optional `amount` (the disputed part of the
+/// invoice in euros), which a partial credit at resolution needs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenIn {
+    pub category: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub file: Option<String>,
+    pub file_name: Option<String>,
+    pub invoice: Option<String>,
+    pub locale: Option<String>,
+    pub message: Option<String>,
+    pub amount: Option<Value>,
+}
+
+/// An opening in domain terms.
+#[derive(Debug)]
+pub struct Opening {
+    pub subject: Subject,
+    pub claim: Claim,
+    pub text: MessageText,
+    pub file: Option<File>,
+}
+
+/// The unit of a claim about a whole invoice whose amount was not given.
+pub const WHOLE_INVOICE: &str = "invoice";
+
+impl OpenIn {
+    /// Presence of every required field first, then the domain's checks of each value.
+    pub fn into_opening(self) -> Result<Opening, InvoiceError> {
+        let mut missing = Missing::default();
+        let category = missing.text("category", "missing_category", &self.category);
+        let email = missing.text(
+            "customerEmail",
+            "missing_customer_email",
+            &self.customer_email,
+        );
+        let name = missing.text("customerName", "missing_customer_name", &self.customer_name);
+        let file = file(&mut missing, &self.file, &self.file_name);
+        let invoice = missing.text("invoice", "missing_invoice", &self.invoice);
+        let locale = missing.text("locale", "missing_locale", &self.locale);
+        let message = missing.text("message", "missing_message", &self.message);
+        missing.finish()?;
+        let (Some(category), Some(email), Some(name), Some(invoice), Some(locale), Some(message)) =
+            (category, email, name, invoice, locale, message)
+        else {
+            unreachable!("finish() returned Ok, so every required field is present")
+        };
+        let subject = InvoiceSubject::new(invoice, name, email, category, locale)?;
+        // Without an amount the dispute is about the invoice as a whole: one invoice.
+        let quantity = match &self.amount {
+            Some(amount) => Quantity::new(decimal("amount", amount)?, unit("EUR")?)?,
+            None => Quantity::new(1.into(), unit(WHOLE_INVOICE)?)?,
+        };
+        Ok(Opening {
+            subject: Subject::Invoice(subject),
+            claim: Claim::new(quantity),
+            text: MessageText::new("message", message)?,
+            file: into_file(file)?,
+        })
+    }
+}
+
+fn unit(text: &str) -> Result<Unit, InvoiceError> {
+    Unit::new(text).map_err(|e| Problem::internal(&e).into())
+}
+
+/// `POST /v2/dispute/info`.
+#[derive(Debug, Default, Deserialize)]
+pub struct IdIn {
+    pub id: Option<Value>,
+}
+
+impl IdIn {
+    pub fn id(&self) -> Result<DisputeId, InvoiceError> {
+        let mut missing = Missing::default();
+        let id = missing.value("id", "missing_id", &self.id);
+        missing.finish()?;
+        dispute_id(id.expect("finish() returned Ok"))
+    }
+}
+
+/// `POST /v2/dispute/list`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListIn {
+    pub resolved: Option<bool>,
+    pub limit: Option<Value>,
+    pub cursor: Option<String>,
+}
+
+/// `POST /v2/dispute/message`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageIn {
+    pub author: Option<String>,
+    pub file: Option<String>,
+    pub file_name: Option<String>,
+    pub id: Option<Value>,
+    pub message: Option<String>,
+}
+
+/// A message to post, in domain terms.
+#[derive(Debug)]
+pub struct Posting {
+    pub id: DisputeId,
+    pub author: Role,
+    pub text: MessageText,
+    pub file: Option<File>,
+}
+
+impl MessageIn {
+    pub fn into_posting(self) -> Result<Posting, InvoiceError> {
+        let mut missing = Missing::default();
+        let author = missing.text("author", "missing_author", &self.author);
+        let file = file(&mut missing, &self.file, &self.file_name);
+        let id = missing.value("id", "missing_id", &self.id);
+        let message = missing.text("message", "missing_message", &self.message);
+        missing.finish()?;
+        let (Some(author), Some(id), Some(message)) = (author, id, message) else {
+            unreachable!("finish() returned Ok, so every required field is present")
+        };
+        let author = match author {
+            "client" => Role::Client,
+            "customer" => Role::Customer,
+            _ => {
+                return Err(InvoiceError::bad_request(
+                    "invalid_author",
+                    "author must be client or customer",
+                ))
+            }
+        };
+        Ok(Posting {
+            id: dispute_id(id)?,
+            author,
+            text: MessageText::new("message", message)?,
+            file: into_file(file)?,
+        })
+    }
+}
+
+/// `POST /v2/dispute/resolve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveIn {
+    pub credit_amount: Option<Value>,
+    pub id: Option<Value>,
+    pub message: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// A resolution, in domain terms.
+#[derive(Debug)]
+pub struct Resolving {
+    pub id: DisputeId,
+    pub outcome: Outcome,
+    pub credit_amount: Option<rust_decimal::Decimal>,
+    pub text: MessageText,
+}
+
+impl ResolveIn {
+    pub fn into_resolving(self) -> Result<Resolving, InvoiceError> {
+        let mut missing = Missing::default();
+        let id = missing.value("id", "missing_id", &self.id);
+        let message = missing.text("message", "missing_message", &self.message);
+        let outcome = missing.text("outcome", "missing_outcome", &self.outcome);
+        missing.finish()?;
+        let (Some(id), Some(message), Some(outcome)) = (id, message, outcome) else {
+            unreachable!("finish() returned Ok, so every required field is present")
+        };
+        let outcome = match outcome {
+            "granted" => Outcome::Granted,
+            "partially_granted" => Outcome::PartiallyGranted,
+            "denied" => Outcome::Denied,
+            _ => {
+                return Err(InvoiceError::bad_request(
+                    "invalid_outcome",
+                    "outcome must be granted, partially_granted or denied",
+                ))
+            }
+        };
+        let credit_amount = self
+            .credit_amount
+            .as_ref()
+            .map(|a| decimal("creditAmount", a))
+            .transpose()?;
+        if outcome == Outcome::PartiallyGranted && credit_amount.is_none() {
+            return Err(InvoiceError::bad_request(
+                "missing_credit_amount",
+                "creditAmount is required when the outcome is partially_granted",
+            ));
+        }
+        Ok(Resolving {
+            id: dispute_id(id)?,
+            outcome,
+            credit_amount,
+            text: MessageText::new("message", message)?,
+        })
+    }
+}
+
+/// `POST /v2/dispute/attachment`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AttachmentIn {
+    pub id: Option<Value>,
+    pub sha256: Option<String>,
+}
+
+impl AttachmentIn {
+    pub fn into_request(self) -> Result<(DisputeId, Digest), InvoiceError> {
+        let mut missing = Missing::default();
+        let id = missing.value("id", "missing_id", &self.id);
+        let sha256 = missing.text("sha256", "missing_sha256", &self.sha256);
+        missing.finish()?;
+        let (Some(id), Some(sha256)) = (id, sha256) else {
+            unreachable!("finish() returned Ok, so every required field is present")
+        };
+        // Digests are shown in lowercase; accept them in any case.
+        let digest = sha256.to_ascii_lowercase().parse::<Digest>().map_err(|_| {
+            InvoiceError::bad_request("invalid_sha256", "sha256 must be 64 hexadecimal digits")
+        })?;
+        Ok((dispute_id(id)?, digest))
+    }
+}
+
+// ---- responses ----
+
+/// An instant as the provider's PHP backend serialises a `DateTime`: the local time in
+/// Europe/Amsterdam with microseconds, and the zone by name (`timezone_type` 3).
+#[derive(Debug, Clone, Serialize)]
+pub struct PhpDateTime {
+    date: String,
+    timezone_type: u8,
+    timezone: &'static str,
+}
+
+impl PhpDateTime {
+    pub fn at(at: Timestamp) -> Self {
+        PhpDateTime {
+            date: at
+                .with_timezone(&Amsterdam)
+                .format("%Y-%m-%d %H:%M:%S%.6f")
+                .to_string(),
+            timezone_type: 3,
+            timezone: "Europe/Amsterdam",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClientOut {
+    /// The tenant: the merchant account the dispute belongs to.
+    id: String,
+    /// The login that opened the dispute.
+    username: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CustomerOut {
+    name: String,
+    email: String,
+    locale: String,
+    invoice: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OwnerOut {
+    name: String,
+    email: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttachmentOut {
+    name: String,
+    #[serde(rename = "type")]
+    media_type: &'static str,
+    size: u64,
+    sha256: String,
+}
+
+impl From<&Attachment> for AttachmentOut {
+    fn from(a: &Attachment) -> Self {
+        AttachmentOut {
+            name: a.name().to_owned(),
+            media_type: a.media_type(),
+            size: a.size(),
+            sha256: a.sha256().to_hex(),
+        }
+    }
+}
+
+/// One message of `disputeContent`.
+#[derive(Debug, Serialize)]
+pub struct MessageOut {
+    author: &'static str,
+    text: String,
+    time: PhpDateTime,
+    attachment: Option<AttachmentOut>,
+}
+
+impl From<&Message> for MessageOut {
+    fn from(m: &Message) -> Self {
+        MessageOut {
+            author: m.author().role.as_str(),
+            text: m.text().to_owned(),
+            time: PhpDateTime::at(m.at()),
+            attachment: m.attachment().map(AttachmentOut::from),
+        }
+    }
+}
+
+/// One step of the workflow.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepOut {
+    name: &'static str,
+    status: &'static str,
+    at: Option<PhpDateTime>,
+}
+
+/// The workflow, in order.
+const STEPS: [&str; 5] = [
+    "registered",
+    "collection_on_hold",
+    "awaiting_client",
+    "awaiting_customer",
+    "resolved",
+];
+const AWAITING_CLIENT: usize = 2;
+const AWAITING_CUSTOMER: usize = 3;
+const RESOLVED: usize = 4;
+
+/// The workflow of a dispute and the index of its current step.
+///
+/// A dispute is registered and its invoice's collection held at opening. Then it waits on the
+/// client (the merchant), who investigates what it registered; a message from the client hands
+/// it to the customer, a message from the customer hands it back. Steps before the current one
+/// are `done`, later ones `pending`; `at` is when a step was last reached (`null` when it never
+/// was, or is pending). A dispute that ended (resolved, withdrawn or expired) is at `resolved`,
+/// which is then `done` too.
+fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
+    let opened = d.opened_at();
+    let mut client_turn = Some(opened);
+    let mut customer_turn = None;
+    let mut waiting_on = AWAITING_CLIENT;
+    // The opening message is the registration itself; only later messages hand the turn over.
+    for m in d.messages().iter().filter(|m| m.seq() > 1) {
+        match m.author().role {
+            Role::Client => {
+                customer_turn = Some(m.at());
+                waiting_on = AWAITING_CUSTOMER;
+            }
+            Role::Customer => {
+                client_turn = Some(m.at());
+                waiting_on = AWAITING_CLIENT;
+            }
+            _ => {}
+        }
+    }
+    let ended = d.status().is_final();
+    let current = if ended { RESOLVED } else { waiting_on };
+    let reached = [
+        Some(opened),
+        d.collection_hold().map(|_| opened),
+        client_turn,
+        customer_turn,
+        d.resolution().map(|r| r.at).filter(|_| ended),
+    ];
+    let steps = STEPS
+        .iter()
+        .zip(reached)
+        .enumerate()
+        .map(|(i, (&name, at))| {
+            let status = match i.cmp(&current) {
+                std::cmp::Ordering::Less => "done",
+                std::cmp::Ordering::Equal if ended => "done",
+                std::cmp::Ordering::Equal => "current",
+                std::cmp::Ordering::Greater => "pending",
+            };
+            let at = if status == "pending" { None } else { at };
+            StepOut {
+                name,
+                status,
+                at: at.map(PhpDateTime::at),
+            }
+        })
+        .collect();
+    (steps, current)
+}
+
+/// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` are
+/// filled by the notification sinks; until then they are `[]` and `null`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeOut {
+    category: String,
+    client: ClientOut,
+    created_at: PhpDateTime,
+    current_step: StepOut,
+    customer: CustomerOut,
+    dispute_content: Vec<MessageOut>,
+    emails: Vec<Value>,
+    fresh_desk_ticket: Option<Value>,
+    id: i64,
+    notification_mode: &'static str,
+    owner: Option<OwnerOut>,
+    resolved: bool,
+    resolved_at: Option<PhpDateTime>,
+    status: &'static str,
+    steps: Vec<StepOut>,
+}
+
+/// How the parties hear of a dispute: the customer by email, in the dispute's locale.
+const NOTIFICATION_MODE: &str = "email";
+
+impl DisputeOut {
+    /// Renders an invoice dispute. The handlers only ever pass invoice disputes (the service
+    /// filters by kind), so any other subject is a fault of ours.
+    pub fn render(d: &Dispute, owner: Option<&Agent>) -> Result<Self, InvoiceError> {
+        let Subject::Invoice(subject) = d.subject() else {
+            return Err(Problem::internal(&format!(
+                "dispute {} is not an invoice dispute",
+                d.id()
+            ))
+            .into());
+        };
+        let (steps, current) = steps(d);
+        let mut content: Vec<MessageOut> = d.messages().iter().map(MessageOut::from).collect();
+        // The message sent with a resolution closes the thread.
+        if let Some(r) = d.resolution() {
+            let by_a_party = matches!(
+                r.outcome,
+                Outcome::Granted | Outcome::PartiallyGranted | Outcome::Denied
+            );
+            if by_a_party && !r.notes.is_empty() {
+                content.push(MessageOut {
+                    author: r.by.role.as_str(),
+                    text: r.notes.clone(),
+                    time: PhpDateTime::at(r.at),
+                    attachment: None,
+                });
+            }
+        }
+        Ok(DisputeOut {
+            category: subject.category().to_owned(),
+            client: ClientOut {
+                id: d.tenant().to_string(),
+                username: d.opened_by().id.to_string(),
+            },
+            created_at: PhpDateTime::at(d.opened_at()),
+            current_step: steps[current].clone(),
+            customer: CustomerOut {
+                name: subject.customer_name().to_owned(),
+                email: subject.customer_email().to_string(),
+                locale: subject.locale().to_string(),
+                invoice: subject.invoice().to_owned(),
+            },
+            dispute_content: content,
+            emails: Vec::new(),
+            fresh_desk_ticket: None,
+            id: d.id().get(),
+            notification_mode: NOTIFICATION_MODE,
+            owner: owner.map(|o| OwnerOut {
+                name: o.name().to_owned(),
+                email: o.email().to_string(),
+            }),
+            resolved: d.status().is_final(),
+            resolved_at: d.resolution().map(|r| PhpDateTime::at(r.at)),
+            status: d.status().as_str(),
+            steps,
+        })
+    }
+}
+
+/// `POST /v2/dispute/attachment`'s answer: the file, described as in `disputeContent`, with its
+/// bytes in base64 as they were sent.
+#[derive(Debug, Serialize)]
+pub struct FileOut {
+    id: i64,
+    #[serde(flatten)]
+    attachment: AttachmentOut,
+    file: String,
+}
+
+impl FileOut {
+    pub fn render(id: DisputeId, file: &File) -> Self {
+        FileOut {
+            id: id.get(),
+            attachment: AttachmentOut::from(&file.attachment),
+            file: STANDARD.encode(&file.bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn times_are_php_datetimes_in_amsterdam_across_daylight_saving() {
+        let winter = Utc.with_ymd_and_hms(2026, 11, 22, 9, 15, 0).unwrap();
+        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 9, 15, 0).unwrap();
+        let shown = |t| serde_json::to_value(PhpDateTime::at(t)).unwrap();
+        assert_eq!(
+            shown(winter),
+            serde_json::json!({
+                "date": "2026-11-22 10:15:00.000000",
+                "timezone_type": 3,
+                "timezone": "Europe/Amsterdam"
+            })
+        );
+        assert_eq!(shown(summer)["date"], "2026-07-01 11:15:00.000000");
+        let micros = winter + chrono::Duration::microseconds(7);
+        assert_eq!(shown(micros)["date"], "2026-11-22 10:15:00.000007");
+    }
+
+    #[test]
+    fn strict_base64_refuses_whitespace_garbage_and_missing_padding() {
+        assert_eq!(decode_file("JVBERi0=").unwrap(), b"%PDF-");
+        for bad in [
+            "JVBERi0",
+            "JVBE Ri0=",
+            "JVBERi0=\n",
+            "JVB*Ri0=",
+            "JVBERi0==",
+            "====",
+            "Zm9v\r\n",
+        ] {
+            assert!(decode_file(bad).is_err(), "{bad:?}");
+        }
+        assert!(decode_file("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_by_its_length_before_decoding() {
+        let over = "A".repeat(((Attachment::MAX_BYTES + 3) / 3 * 4) as usize);
+        let err = decode_file(&over).unwrap_err();
+        assert!(format!("{err:?}").contains("file_too_large"), "{err:?}");
+        let at_limit = STANDARD.encode(vec![0u8; Attachment::MAX_BYTES as usize]);
+        assert_eq!(
+            decode_file(&at_limit).unwrap().len() as u64,
+            Attachment::MAX_BYTES
+        );
+    }
+
+    #[test]
+    fn ids_are_numbers_or_digit_strings() {
+        for ok in ["7", "\"7\"", "\" 7 \""] {
+            let value: Value = serde_json::from_str(ok).unwrap();
+            assert_eq!(dispute_id(&value).unwrap().get(), 7, "{ok}");
+        }
+        for bad in ["0", "-1", "1.5", "\"x\"", "true", "[1]", "1e3"] {
+            let value: Value = serde_json::from_str(bad).unwrap();
+            assert!(dispute_id(&value).is_err(), "{bad}");
+        }
+    }
+}

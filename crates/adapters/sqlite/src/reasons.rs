@@ -1,0 +1,116 @@
+use async_trait::async_trait;
+use disputes_domain::{Reason, ReasonCode, TenantId};
+use disputes_ports::{ReasonCatalog, StoreError};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::error::{corrupt, store_error};
+use crate::repository::BEGIN_WRITE;
+use crate::SqliteStore;
+
+#[async_trait]
+impl ReasonCatalog for SqliteStore {
+    async fn reasons(&self, tenant: &TenantId) -> Result<Vec<Reason>, StoreError> {
+        sqlx::query(
+            "SELECT domain_id, reason_id, description FROM reason_codes \
+             WHERE tenant = ? ORDER BY domain_id, reason_id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?
+        .iter()
+        .map(reason_from_row)
+        .collect()
+    }
+
+    async fn find_reason(
+        &self,
+        tenant: &TenantId,
+        code: ReasonCode,
+    ) -> Result<Option<Reason>, StoreError> {
+        sqlx::query(
+            "SELECT domain_id, reason_id, description FROM reason_codes \
+             WHERE tenant = ? AND domain_id = ? AND reason_id = ?",
+        )
+        .bind(tenant.as_str())
+        .bind(code.domain_id())
+        .bind(code.reason_id())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?
+        .as_ref()
+        .map(reason_from_row)
+        .transpose()
+    }
+
+    async fn seed_reasons(
+        &self,
+        tenant: &TenantId,
+        defaults: &[Reason],
+    ) -> Result<bool, StoreError> {
+        // The write lock up front: the marker and the reasons go in together or not at all.
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(store_error)?;
+        // An unknown tenant breaks the foreign key, which store_error reports as NotFound.
+        let marked = sqlx::query(
+            "INSERT INTO seeded_reason_tables (tenant) VALUES (?) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
+        if marked == 0 {
+            return Ok(false);
+        }
+        if !defaults.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO reason_codes (tenant, domain_id, reason_id, description) ",
+            );
+            insert.push_values(defaults, |mut row, reason| {
+                row.push_bind(tenant.as_str())
+                    .push_bind(reason.code().domain_id())
+                    .push_bind(reason.code().reason_id())
+                    .push_bind(reason.description());
+            });
+            // What the table holds already keeps its wording.
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+
+    async fn add_reason(&self, tenant: &TenantId, reason: &Reason) -> Result<(), StoreError> {
+        // A taken code breaks the primary key (AlreadyExists), an unknown tenant the foreign key
+        // (NotFound).
+        sqlx::query(
+            "INSERT INTO reason_codes (tenant, domain_id, reason_id, description) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(tenant.as_str())
+        .bind(reason.code().domain_id())
+        .bind(reason.code().reason_id())
+        .bind(reason.description())
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+fn reason_from_row(row: &SqliteRow) -> Result<Reason, StoreError> {
+    let domain_id: i64 = row.try_get("domain_id").map_err(store_error)?;
+    let reason_id: i64 = row.try_get("reason_id").map_err(store_error)?;
+    let description: String = row.try_get("description").map_err(store_error)?;
+    let code = ReasonCode::new(domain_id, reason_id).map_err(|e| corrupt("reason_id", e))?;
+    Reason::new(code, description).map_err(|e| corrupt("description", e))
+}

@@ -1,0 +1,214 @@
+use std::sync::Arc;
+
+use disputes_domain::{Dispute, DisputeId, Reason, ReasonCode, Settlement, SubjectKind, TenantId};
+use rust_decimal::Decimal;
+
+use crate::reasons::default_reasons;
+use crate::{DisputeService, OpenRequest, Principal, ReasonCatalog, ServiceError};
+
+/// The billing desk's use cases (SPEC §4): the dispute use cases plus the tenant's reason table,
+/// whose codes disputes and settlements must name.
+#[derive(Debug, Clone)]
+pub struct BillingService {
+    disputes: DisputeService,
+    reasons: Arc<dyn ReasonCatalog>,
+}
+
+impl BillingService {
+    pub fn new(disputes: DisputeService, reasons: Arc<dyn ReasonCatalog>) -> Self {
+        BillingService { disputes, reasons }
+    }
+
+    /// Opens a bill item dispute; the reason it names, if any, must be in the tenant's table.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownReason`] for a reason the table lacks, before anything is stored;
+    /// otherwise as [`DisputeService::open`].
+    pub async fn open(
+        &self,
+        by: &Principal,
+        request: OpenRequest,
+    ) -> Result<Dispute, ServiceError> {
+        if let Some(code) = request.claim.billing.and_then(|terms| terms.reason) {
+            self.reason(&by.tenant, code).await?;
+        }
+        self.disputes.open(by, request).await
+    }
+
+    /// Settles a bill item dispute by amount: nothing is a denial, the disputed amount a grant,
+    /// anything in between a partial grant. The reason, if any, must be in the tenant's table.
+    ///
+    /// # Errors
+    /// [`ServiceError::UnknownReason`] as for [`open`](Self::open); a domain error for an amount
+    /// outside `0 ..= disputed` or a dispute that is already final; otherwise as
+    /// [`DisputeService::settle`].
+    pub async fn settle(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        amount: Decimal,
+        reason: Option<ReasonCode>,
+        notes: String,
+    ) -> Result<Dispute, ServiceError> {
+        if let Some(code) = reason {
+            self.reason(&by.tenant, code).await?;
+        }
+        let settlement = Settlement {
+            settled_amount: Some(amount),
+            reason,
+            notes,
+            ..Settlement::default()
+        };
+        self.disputes
+            .settle(by, id, SubjectKind::BillItem, None, settlement)
+            .await
+    }
+
+    /// The tenant's reason with `code`. A miss seeds the table with the defaults if it never was
+    /// (a tenant's first use), then looks again; lookups that hit never write.
+    async fn reason(&self, tenant: &TenantId, code: ReasonCode) -> Result<Reason, ServiceError> {
+        if let Some(reason) = self.reasons.find_reason(tenant, code).await? {
+            return Ok(reason);
+        }
+        if self.seed(tenant).await? {
+            if let Some(reason) = self.reasons.find_reason(tenant, code).await? {
+                return Ok(reason);
+            }
+        }
+        Err(ServiceError::UnknownReason { code })
+    }
+
+    async fn seed(&self, tenant: &TenantId) -> Result<bool, ServiceError> {
+        let seeded = self
+            .reasons
+            .seed_reasons(tenant, &default_reasons())
+            .await?;
+        if seeded {
+            tracing::info!(tenant = %tenant, "seeded the default reason table");
+        }
+        Ok(seeded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ManualClock, MockDisputeRepository, MockReasonCatalog};
+    use chrono::{TimeZone, Utc};
+    use disputes_domain::{
+        Actor, ActorId, BillItemSubject, BillingTerms, Claim, DisputePolicy, EvidenceBundle,
+        NoteStatus, Quantity, Role, Subject, TaxTreatment, Unit,
+    };
+
+    fn billing() -> Principal {
+        Principal {
+            tenant: TenantId::new("telco").unwrap(),
+            actor: Actor::new(ActorId::new("csr").unwrap(), Role::Billing),
+        }
+    }
+
+    fn request(reason: ReasonCode) -> OpenRequest {
+        let terms = BillingTerms {
+            tax: TaxTreatment::Included,
+            credit: true,
+            reason: Some(reason),
+            note_status: NoteStatus::NotSet,
+            note_amount: None,
+            effective: None,
+        };
+        OpenRequest {
+            subject: Subject::BillItem(BillItemSubject::new("item", "acct", None, None).unwrap()),
+            claim: Claim::billed(
+                Quantity::new(5.into(), Unit::new("XXX").unwrap()).unwrap(),
+                terms,
+            )
+            .unwrap(),
+            evidence: EvidenceBundle::default(),
+            opened_by: None,
+        }
+    }
+
+    fn service(repo: MockDisputeRepository, reasons: MockReasonCatalog) -> BillingService {
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        let disputes =
+            DisputeService::new(Arc::new(repo), Arc::new(clock), DisputePolicy::default());
+        BillingService::new(disputes, Arc::new(reasons))
+    }
+
+    fn code(domain: i64, reason: i64) -> ReasonCode {
+        ReasonCode::new(domain, reason).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_known_reason_opens_without_writing_the_table() {
+        let mut reasons = MockReasonCatalog::new();
+        reasons
+            .expect_find_reason()
+            .returning(|_, code| Ok(Some(Reason::new(code, "known").unwrap())));
+        reasons.expect_seed_reasons().never();
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .times(1)
+            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+        let opened = service(repo, reasons)
+            .open(&billing(), request(code(34, 1)))
+            .await
+            .unwrap();
+        assert_eq!(opened.opened_by().role, Role::Billing);
+    }
+
+    #[tokio::test]
+    async fn a_first_use_seeds_the_defaults_then_finds_the_reason() {
+        let mut reasons = MockReasonCatalog::new();
+        let mut seq = mockall::Sequence::new();
+        reasons
+            .expect_find_reason()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(None));
+        reasons
+            .expect_seed_reasons()
+            .withf(|tenant, defaults| tenant.as_str() == "telco" && *defaults == default_reasons())
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(true));
+        reasons
+            .expect_find_reason()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, code| Ok(Some(Reason::new(code, "seeded").unwrap())));
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+        service(repo, reasons)
+            .open(&billing(), request(code(34, 1)))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unknown_reason_is_refused_before_anything_is_stored() {
+        let mut reasons = MockReasonCatalog::new();
+        reasons.expect_find_reason().returning(|_, _| Ok(None));
+        // Seeded long ago: the miss is a real one.
+        reasons.expect_seed_reasons().returning(|_, _| Ok(false));
+        let repo = MockDisputeRepository::new(); // any call would panic
+        let svc = service(repo, reasons);
+        let err = svc
+            .open(&billing(), request(code(34, 99)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::UnknownReason { code: c } if c == code(34, 99)));
+        let err = svc
+            .settle(
+                &billing(),
+                DisputeId::new(1).unwrap(),
+                Decimal::ONE,
+                Some(code(35, 99)),
+                String::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::UnknownReason { .. }));
+    }
+}

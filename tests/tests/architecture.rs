@@ -18,7 +18,7 @@ const PORTS: &str = "disputes-ports";
 const APP: &str = "disputes-app";
 
 /// Workspace crates that are tooling around the hexagon rather than a layer of it.
-const TOOLING: &[&str] = &["xtask", "disputes-e2e"];
+const TOOLING: &[&str] = &["xtask", "disputes-e2e", "disputes-bench"];
 
 /// Every library the domain may use; anything else must be argued for here first.
 const DOMAIN_ALLOWED: &[&str] = &["chrono", "rust_decimal", "sha2", "thiserror"];
@@ -404,4 +404,16 @@ fn rule_reports_crates_outside_every_layer() {
     let violations = check(packages);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(violations[0].contains("disputes-misc"), "{violations:?}");
+}
+
+#[test]
+fn rule_accepts_the_bench_harness_as_tooling() {
+    // The bench drives the built server and both databases directly; it is no layer's code.
+    let mut packages = healthy_workspace_with(None);
+    packages.push((
+        "disputes-bench",
+        "bench",
+        vec![("sqlx", None), ("axum", None)],
+    ));
+    assert_eq!(check(packages), Vec::<String>::new());
 }

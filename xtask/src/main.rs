@@ -20,6 +20,12 @@ USAGE:
     cargo xtask <COMMAND>
 
 COMMANDS:
+    bench   Build release and run the benchmark harness (bench/): every
+            scenario on PostgreSQL and SQLite against its baselines, with
+            wrk on 127.0.0.1; writes target/bench/ and updates
+            docs/benchmarks.md and docs/benchmarks.png (about 15 min).
+            `bench --quick`: a smoke run of seconds per scenario on a
+            small store, results in target/bench/ only. Not part of `ci`.
     ci      What CI runs, stopping at the first failure:
             fmt check, clippy -D warnings, build of the `disputes` binary,
             and the whole test suite with snapshots checked (missing or
@@ -72,6 +78,7 @@ fn run() -> anyhow::Result<()> {
 /// A subcommand of `cargo xtask`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Command {
+    Bench { quick: bool },
     Ci,
     Fmt,
     Lint,
@@ -86,6 +93,7 @@ impl Command {
         };
         let command = match first.as_str() {
             "-h" | "--help" | "help" => return Ok(None),
+            "bench" => Command::Bench { quick: false },
             "ci" => Command::Ci,
             "fmt" => Command::Fmt,
             "lint" => Command::Lint,
@@ -95,6 +103,11 @@ impl Command {
         let rest: Vec<String> = args.collect();
         if rest.iter().any(|arg| arg == "-h" || arg == "--help") {
             return Ok(None);
+        }
+        if let (Command::Bench { .. }, [only]) = (command, rest.as_slice()) {
+            if only == "--quick" {
+                return Ok(Some(Command::Bench { quick: true }));
+            }
         }
         if !rest.is_empty() {
             bail!(
@@ -108,6 +121,7 @@ impl Command {
 
     fn name(self) -> &'static str {
         match self {
+            Command::Bench { .. } => "bench",
             Command::Ci => "ci",
             Command::Fmt => "fmt",
             Command::Lint => "lint",
@@ -117,6 +131,8 @@ impl Command {
 
     fn steps(self) -> Vec<Step> {
         match self {
+            Command::Bench { quick: false } => vec![BUILD_RELEASE, BENCH],
+            Command::Bench { quick: true } => vec![BUILD_RELEASE, BENCH_QUICK],
             Command::Ci => vec![FMT_CHECK, CLIPPY, BUILD_SERVER, TEST_CHECKED],
             Command::Fmt => vec![FMT],
             Command::Lint => vec![CLIPPY],
@@ -175,6 +191,38 @@ const BUILD_SERVER: Step = Step {
     },
 };
 
+/// The bench measures the optimised server, and its own harness, built together.
+const BUILD_RELEASE: Step = Step {
+    name: "build release",
+    run: |sh| {
+        let cargo = cargo();
+        cmd!(
+            sh,
+            "{cargo} build --release -p disputes-app -p disputes-bench --bin disputes --bin disputes-bench"
+        )
+        .run()?;
+        Ok(())
+    },
+};
+
+/// The whole benchmark; the harness publishes into docs/ itself.
+const BENCH: Step = Step {
+    name: "bench",
+    run: |sh| {
+        cmd!(sh, "target/release/disputes-bench run --publish").run()?;
+        Ok(())
+    },
+};
+
+/// A smoke run of the same harness, small and short; nothing in docs/ changes.
+const BENCH_QUICK: Step = Step {
+    name: "bench --quick",
+    run: |sh| {
+        cmd!(sh, "target/release/disputes-bench run --quick").run()?;
+        Ok(())
+    },
+};
+
 /// Our stand-in for `cargo insta test --check`: with updates off and `CI` set, a missing
 /// or changed snapshot fails its test and nothing is written to disk.
 const TEST_CHECKED: Step = Step {
@@ -229,6 +277,14 @@ mod tests {
         assert_eq!(parse(&["fmt"]).unwrap(), Some(Command::Fmt));
         assert_eq!(parse(&["lint"]).unwrap(), Some(Command::Lint));
         assert_eq!(parse(&["test"]).unwrap(), Some(Command::Test));
+        assert_eq!(
+            parse(&["bench"]).unwrap(),
+            Some(Command::Bench { quick: false })
+        );
+        assert_eq!(
+            parse(&["bench", "--quick"]).unwrap(),
+            Some(Command::Bench { quick: true })
+        );
         assert_eq!(parse(&["--help"]).unwrap(), None);
         assert_eq!(parse(&["ci", "-h"]).unwrap(), None);
     }
@@ -236,8 +292,10 @@ mod tests {
     #[test]
     fn rejects_unknown_commands_and_stray_arguments() {
         assert!(parse(&[]).is_err());
-        assert!(parse(&["bench"]).is_err());
+        assert!(parse(&["tidy"]).is_err());
         assert!(parse(&["ci", "--fast"]).is_err());
+        assert!(parse(&["ci", "--quick"]).is_err());
+        assert!(parse(&["bench", "--fast"]).is_err());
     }
 
     #[test]

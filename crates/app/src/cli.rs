@@ -44,6 +44,44 @@ pub enum Command {
     /// Manages API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Delivers queued notifications until Ctrl-C or SIGTERM, without serving HTTP (`serve` does
+    /// this too); any number may run against one PostgreSQL database.
+    Dispatch {
+        #[command(flatten)]
+        dispatch: DispatchArgs,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Manages tenants' webhooks.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// How the notification dispatcher runs.
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// How often, in milliseconds, an idle dispatcher looks for due notifications.
+    #[arg(
+        long = "dispatch-poll-ms",
+        env = "DISPUTES_DISPATCH_POLL_MS",
+        default_value_t = 1000
+    )]
+    pub poll_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Registers a URL that receives every event of the tenant's disputes, and prints the
+    /// secret its signatures are made with, alone on stdout.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// An http:// or https:// URL.
+        #[arg(long = "url", value_name = "URL")]
+        endpoint: String,
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +97,8 @@ pub struct ServeArgs {
         default_value = "data/blobs"
     )]
     pub blob_dir: PathBuf,
+    #[command(flatten)]
+    pub dispatch: DispatchArgs,
     #[command(flatten)]
     pub database: Database,
 }
@@ -159,5 +199,16 @@ impl From<KeyRole> for Role {
             KeyRole::Client => Role::Client,
             KeyRole::Billing => Role::Billing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

@@ -11,16 +11,18 @@ use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::AppState;
+use disputes_notify::WebhookNotifier;
 use disputes_ports::{
-    BillingService, BlobStore, Clock, CredentialService, CredentialStore, DisputeRepository,
-    DisputeService, MessageService, ReasonCatalog, SystemClock,
+    BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
+    DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, Sink, SystemClock,
+    WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, KeyCommand, TenantCommand};
+use cli::{Cli, Command, DispatchArgs, KeyCommand, TenantCommand, WebhookCommand};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -41,10 +43,34 @@ async fn main() -> anyhow::Result<()> {
             let blobs = LocalBlobStore::open(&args.blob_dir).with_context(|| {
                 format!("cannot open the blob store at {}", args.blob_dir.display())
             })?;
-            let state = open_store(&args.database.url)
+            let (state, dispatcher) = open_store(&args.database.url)
                 .await?
                 .into_state(Arc::new(blobs));
-            serve(args.listen, state).await
+            serve(args.listen, state, dispatcher, &args.dispatch).await
+        }
+        Command::Dispatch { dispatch, database } => {
+            let dispatcher = open_store(&database.url).await?.dispatcher();
+            announce(&dispatcher);
+            dispatcher.run(poll(&dispatch), shutdown_signal()).await;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Webhook(WebhookCommand::Add {
+            tenant,
+            endpoint,
+            database,
+        }) => {
+            let tenant = TenantId::new(tenant)?;
+            let webhook = open_store(&database.url)
+                .await?
+                .webhooks()
+                .add(&tenant, &endpoint)
+                .await
+                .with_context(|| format!("cannot add a webhook to tenant {tenant}"))?;
+            tracing::info!(tenant = %tenant, url = %webhook.url, "webhook added");
+            // The only time the secret is shown: printed alone, for scripts to capture.
+            println!("{}", webhook.secret);
+            Ok(())
         }
         Command::Migrate { database } => {
             // Opening a store brings its schema up to date; nothing else to do.
@@ -140,11 +166,29 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 }
 
 impl Store {
-    /// Wires the use cases to this store and to `blobs` for attachments.
-    fn into_state(self, blobs: Arc<dyn BlobStore>) -> AppState {
+    /// Wires the use cases to this store and to `blobs` for attachments, with the dispatcher
+    /// that delivers the notifications they queue.
+    fn into_state(self, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher) {
         match self {
             Store::Sqlite(store) => state_over(Arc::new(store), blobs),
             Store::Postgres(store) => state_over(Arc::new(store), blobs),
+        }
+    }
+
+    /// The notification dispatcher alone, for `disputes dispatch`.
+    fn dispatcher(self) -> Dispatcher {
+        match self {
+            Store::Sqlite(store) => dispatcher_over(Arc::new(store)),
+            Store::Postgres(store) => dispatcher_over(Arc::new(store)),
+        }
+    }
+
+    /// Webhook registrations only, for the administration commands.
+    fn webhooks(self) -> WebhookService {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        match self {
+            Store::Sqlite(store) => WebhookService::new(Arc::new(store), clock),
+            Store::Postgres(store) => WebhookService::new(Arc::new(store), clock),
         }
     }
 
@@ -158,30 +202,81 @@ impl Store {
     }
 }
 
-fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> AppState
+fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher)
 where
-    S: DisputeRepository + CredentialStore + ReasonCatalog + 'static,
+    S: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default());
-    AppState {
+    let dispatcher = dispatcher_over(store.clone());
+    // Changes queue notifications for exactly the sinks a dispatcher delivers to.
+    let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default())
+        .with_sinks(dispatcher.sinks());
+    let state = AppState {
         billing: BillingService::new(disputes.clone(), store.clone()),
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
         store,
-    }
+    };
+    (state, dispatcher)
 }
 
-async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
+/// The dispatcher over `store`'s outbox, with every sink this build has.
+fn dispatcher_over<S>(store: Arc<S>) -> Dispatcher
+where
+    S: DisputeRepository + Outbox + WebhookRegistry + 'static,
+{
+    Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
+        .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store)))
+}
+
+/// Says once which notifications are sent, and which are not.
+fn announce(dispatcher: &Dispatcher) {
+    let on = dispatcher.sinks();
+    let off = Sink::ALL
+        .iter()
+        .filter(|sink| !on.contains(sink))
+        .map(|sink| sink.as_str())
+        .collect::<Vec<_>>();
+    let on = on.iter().map(|sink| sink.as_str()).collect::<Vec<_>>();
+    tracing::info!(
+        on = %on.join(", "),
+        off = %off.join(", "),
+        "notifications: only the sinks that are on are queued and delivered"
+    );
+}
+
+fn poll(args: &DispatchArgs) -> std::time::Duration {
+    std::time::Duration::from_millis(args.poll_ms.max(1))
+}
+
+async fn serve(
+    listen: SocketAddr,
+    state: AppState,
+    dispatcher: Dispatcher,
+    dispatch: &DispatchArgs,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
+    announce(&dispatcher);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let poll = poll(dispatch);
+    let dispatching = tokio::spawn(async move {
+        dispatcher
+            .run(poll, async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
     tracing::info!("listening on http://{address}");
     axum::serve(listener, disputes_http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The dispatcher finishes its round; what it has not delivered stays queued.
+    let _ = stop.send(());
+    dispatching.await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -149,7 +149,7 @@ mod tests {
         let mut repo = MockDisputeRepository::new();
         repo.expect_create()
             .times(1)
-            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         let opened = service(repo, reasons)
             .open(&billing(), request(code(34, 1)))
             .await
@@ -179,7 +179,7 @@ mod tests {
             .returning(|_, code| Ok(Some(Reason::new(code, "seeded").unwrap())));
         let mut repo = MockDisputeRepository::new();
         repo.expect_create()
-            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         service(repo, reasons)
             .open(&billing(), request(code(34, 1)))
             .await

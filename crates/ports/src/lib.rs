@@ -1,17 +1,21 @@
 //! The ports around the domain: the driven ports a store, a clock, a credential store, a reason
-//! table and a blob store must implement, and the use-case services ([`DisputeService`],
-//! [`CredentialService`], [`BillingService`], [`MessageService`]) that the contracts drive.
+//! table, a blob store and the notification outbox must implement, and the use-case services
+//! ([`DisputeService`], [`CredentialService`], [`BillingService`], [`MessageService`]) that the
+//! contracts drive, and the [`Dispatcher`] that delivers the outbox's notifications.
 //! Nothing here knows SQL or a wire format.
 
 mod billing;
 mod blobs;
 mod clock;
 mod credentials;
+mod dispatch;
 mod error;
 mod messages;
+mod outbox;
 mod reasons;
 mod repository;
 mod service;
+mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -20,17 +24,26 @@ pub use billing::BillingService;
 pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
+pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use messages::{File, MessageService};
+pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
 pub use service::{DisputeService, OpenRequest};
+pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use blobs::MockBlobStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use credentials::MockCredentialStore;
 #[cfg(any(test, feature = "mocks"))]
+pub use dispatch::MockNotifier;
+#[cfg(any(test, feature = "mocks"))]
+pub use outbox::MockOutbox;
+#[cfg(any(test, feature = "mocks"))]
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockDisputeRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use webhooks::MockWebhookRegistry;

@@ -198,7 +198,7 @@ mod tests {
         repo.expect_create()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         let file = File::new("a.png", PNG.to_vec()).unwrap();
         let d = service(repo, blobs)
             .open(&client(), request(), text("kapot"), Some(file))
@@ -229,7 +229,7 @@ mod tests {
     async fn a_client_relays_its_customer_but_may_not_write_as_the_provider_of_another_role() {
         let mut repo = MockDisputeRepository::new();
         repo.expect_get().returning(|_, _| Ok(Some(stored(false))));
-        repo.expect_update().times(1).returning(|_, _| Ok(()));
+        repo.expect_update().times(1).returning(|_, _, _| Ok(()));
         let svc = service(repo, MockBlobStore::new());
         let id = DisputeId::new(3).unwrap();
         let d = svc

@@ -4,7 +4,7 @@ use disputes_domain::{
     Version,
 };
 
-use crate::StoreError;
+use crate::{Notification, StoreError};
 
 /// A page size between 1 and 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +67,20 @@ pub struct Page {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
-    /// Stores a newly opened dispute with the next id of the store's sequence.
+    /// Stores a newly opened dispute with the next id of the store's sequence, and enqueues
+    /// `outbox` (the notifications of its opening) for it in the outbox, in the same
+    /// transaction: the dispute is stored with all of them or not at all, with none.
     ///
     /// # Errors
     /// MUST return [`StoreError::Duplicate`] when a non-final dispute of the same tenant has a
     /// subject that [conflicts](Subject::conflicts_with) with this one. The check and the insert
     /// MUST be atomic: of any number of concurrent creates for one subject, exactly one succeeds.
-    async fn create(&self, dispute: NewDispute) -> Result<Dispute, StoreError>;
+    /// A create that fails enqueues nothing.
+    async fn create(
+        &self,
+        dispute: NewDispute,
+        outbox: &[Notification],
+    ) -> Result<Dispute, StoreError>;
 
     /// The dispute, if it exists for this tenant.
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError>;
@@ -82,13 +89,19 @@ pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError>;
 
     /// Stores a changed dispute, appending the timeline entries added since `expected`
-    /// (a dispute's version always equals its timeline length).
+    /// (a dispute's version always equals its timeline length), and enqueues `outbox` (the
+    /// notifications of those entries) in the same transaction.
     ///
     /// # Errors
     /// MUST return [`StoreError::NotFound`] when the tenant has no such dispute, and
     /// [`StoreError::VersionConflict`] when the stored version is not `expected`; in both cases
-    /// nothing is written.
-    async fn update(&self, dispute: &Dispute, expected: Version) -> Result<(), StoreError>;
+    /// nothing is written and nothing enqueued.
+    async fn update(
+        &self,
+        dispute: &Dispute,
+        expected: Version,
+        outbox: &[Notification],
+    ) -> Result<(), StoreError>;
 
     /// The non-final dispute of this tenant whose subject conflicts with `subject`, if any.
     async fn find_open_for_subject(

@@ -6,7 +6,9 @@ use disputes_domain::{
     Timestamp, Version,
 };
 
-use crate::{Clock, DisputeRepository, ListQuery, Page, Principal, ServiceError};
+use crate::{
+    Clock, DisputeRepository, ListQuery, Notification, Page, Principal, ServiceError, Sink,
+};
 
 /// What a contract asks to open, in domain terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct DisputeService {
     disputes: Arc<dyn DisputeRepository>,
     clock: Arc<dyn Clock>,
     policy: DisputePolicy,
+    /// The sinks every change is queued for; none until [`with_sinks`](Self::with_sinks).
+    sinks: Vec<Sink>,
 }
 
 impl DisputeService {
@@ -41,7 +45,31 @@ impl DisputeService {
             disputes,
             clock,
             policy,
+            sinks: Vec::new(),
         }
+    }
+
+    /// Queues a notification for each of `sinks` with every change from now on, in the outbox,
+    /// in the same transaction as the change.
+    pub fn with_sinks(mut self, sinks: impl IntoIterator<Item = Sink>) -> Self {
+        self.sinks = sinks.into_iter().collect();
+        self.sinks.dedup();
+        self
+    }
+
+    /// The notifications of every entry of `timeline` after the first `stored` ones.
+    fn notifications(
+        &self,
+        timeline: &[disputes_domain::TimelineEntry],
+        stored: i64,
+    ) -> Vec<Notification> {
+        Notification::for_entries(timeline, stored, &self.sinks)
+    }
+
+    /// Stores a newly opened dispute together with its opening's notifications.
+    async fn create(&self, new: disputes_domain::NewDispute) -> Result<Dispute, ServiceError> {
+        let outbox = self.notifications(&new.parts().timeline, 0);
+        Ok(self.disputes.create(new, &outbox).await?)
     }
 
     /// Opens a dispute for the caller's tenant.
@@ -55,7 +83,7 @@ impl DisputeService {
         request: OpenRequest,
     ) -> Result<Dispute, ServiceError> {
         let new = Dispute::open(opening(by, request), self.clock.now(), &self.policy)?;
-        Ok(self.disputes.create(new).await?)
+        self.create(new).await
     }
 
     /// Opens a dispute for the caller's tenant whose thread starts with `message` (which is
@@ -76,7 +104,7 @@ impl DisputeService {
             self.clock.now(),
             &self.policy,
         )?;
-        Ok(self.disputes.create(new).await?)
+        self.create(new).await
     }
 
     /// One of the caller's disputes. `kind` limits it to the disputes a contract serves.
@@ -246,7 +274,8 @@ impl DisputeService {
                 }
             }
             command(&mut dispute, self.clock.now(), &self.policy)?;
-            match self.disputes.update(&dispute, read_version).await {
+            let outbox = self.notifications(&dispute.parts().timeline, read_version.get());
+            match self.disputes.update(&dispute, read_version, &outbox).await {
                 Ok(()) => return Ok(dispute),
                 Err(crate::StoreError::VersionConflict) => continue,
                 Err(e) => return Err(e.into()),
@@ -278,7 +307,8 @@ mod tests {
     use crate::{ManualClock, MockDisputeRepository, StoreError};
     use chrono::{TimeZone, Utc};
     use disputes_domain::{
-        DeliverySubject, EvidenceItem, EvidenceKind, Period, Quantity, Role, TenantId, Unit,
+        DeliverySubject, EntryKind, EvidenceItem, EvidenceKind, Period, Quantity, Role, TenantId,
+        Unit,
     };
 
     fn principal(role: Role) -> Principal {
@@ -326,8 +356,8 @@ mod tests {
     async fn open_attributes_the_dispute_to_the_caller_by_default() {
         let mut repo = MockDisputeRepository::new();
         repo.expect_create()
-            .withf(|new| new.parts().opened_by.id.as_str() == "dev")
-            .returning(|new| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+            .withf(|new, _| new.parts().opened_by.id.as_str() == "dev")
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         let d = service(repo)
             .open(&principal(Role::Advertiser), request())
             .await
@@ -377,7 +407,7 @@ mod tests {
             .returning(|_, _| Ok(Some(stored())));
         repo.expect_update()
             .times(3)
-            .returning(|_, _| Err(StoreError::VersionConflict));
+            .returning(|_, _, _| Err(StoreError::VersionConflict));
         let err = service(repo)
             .add_note(
                 &principal(Role::Operator),
@@ -404,5 +434,56 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ServiceError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn every_write_carries_one_notification_per_sink_for_each_new_entry() {
+        let sinks = [Sink::Email, Sink::Webhook];
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .withf(move |new, outbox| {
+                outbox.len() == 2
+                    && outbox.iter().map(|n| n.sink).eq(sinks)
+                    && outbox.iter().all(|n| {
+                        (n.seq, n.kind, n.due) == (1, EntryKind::Opened, new.parts().opened_at)
+                            && n.event == outbox[0].event
+                    })
+            })
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
+        repo.expect_get().returning(|_, _| Ok(Some(stored())));
+        repo.expect_update()
+            .withf(move |_, expected, outbox| {
+                *expected == Version::FIRST
+                    && outbox.len() == 2
+                    && outbox
+                        .iter()
+                        .all(|n| (n.seq, n.kind) == (2, EntryKind::Note))
+            })
+            .returning(|_, _, _| Ok(()));
+        let svc = service(repo).with_sinks(sinks);
+        svc.open(&principal(Role::Advertiser), request())
+            .await
+            .unwrap();
+        svc.add_note(
+            &principal(Role::Operator),
+            DisputeId::new(7).unwrap(),
+            SubjectKind::Delivery,
+            None,
+            "n",
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_sinks_nothing_is_queued() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .withf(|_, outbox| outbox.is_empty())
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
+        service(repo)
+            .open(&principal(Role::Advertiser), request())
+            .await
+            .unwrap();
     }
 }

@@ -5,24 +5,26 @@
 //! ```
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
-//! empty store `S` implementing [`DisputeRepository`] and [`CredentialStore`]. Each case is its
-//! own `#[tokio::test]`, so the cases run in parallel and fail one by one.
+//! empty store `S` implementing [`DisputeRepository`], [`CredentialStore`], [`ReasonCatalog`],
+//! [`Outbox`] and [`WebhookRegistry`]. Each case is its own `#[tokio::test]`, so the cases run in parallel and fail one
+//! by one.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{
     Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, Decision,
-    DeliverySubject, Dispute, DisputeId, DisputePolicy, EvidenceBundle, EvidenceItem, EvidenceKind,
-    InvoiceSubject, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute, Outcome, Period,
-    Quantity, Reason, ReasonCode, Remedy, Role, Settlement, Status, Subject, SubjectKind,
-    TaxTreatment, TenantId, Timestamp, Unit, Version,
+    DeliverySubject, Dispute, DisputeId, DisputePolicy, EntryKind, EvidenceBundle, EvidenceItem,
+    EvidenceKind, InvoiceSubject, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute,
+    Outcome, Period, Quantity, Reason, ReasonCode, Remedy, Role, Settlement, Status, Subject,
+    SubjectKind, TaxTreatment, TenantId, TimelineEntry, Timestamp, Unit, Version,
 };
 use rust_decimal::Decimal;
 
 use crate::{
-    default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, ListQuery, PageSize,
-    ReasonCatalog, StoreError,
+    default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
+    Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Sink, StoreError, WebhookRegistry,
 };
 
 /// Runs every conformance case as its own test against the stores `$store` makes.
@@ -47,6 +49,12 @@ macro_rules! repository_conformance_suite {
             reasons_are_added_and_found_per_tenant,
             messages_and_the_collection_hold_round_trip_exactly,
             tenant_owners_are_stored,
+            creates_and_updates_enqueue_their_notifications,
+            a_refused_write_enqueues_nothing,
+            concurrent_updates_enqueue_only_the_winners_notifications,
+            claims_are_exclusive_until_their_lease_ends,
+            delivered_jobs_stay_delivered_and_retries_wait,
+            webhooks_are_per_tenant_and_remember_their_deliveries,
         );
     };
 }
@@ -66,8 +74,14 @@ macro_rules! __conformance_cases {
 }
 
 /// What the suite needs of a store.
-pub trait Store: DisputeRepository + CredentialStore + ReasonCatalog + 'static {}
-impl<T: DisputeRepository + CredentialStore + ReasonCatalog + 'static> Store for T {}
+pub trait Store:
+    DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static
+{
+}
+impl<T> Store for T where
+    T: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static
+{
+}
 
 fn t0() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -180,7 +194,7 @@ fn seal(command: OpenDispute, at: Timestamp) -> NewDispute {
 }
 
 async fn create<S: Store>(store: &S, command: OpenDispute) -> Dispute {
-    store.create(seal(command, t0())).await.unwrap()
+    store.create(seal(command, t0()), &[]).await.unwrap()
 }
 
 pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>(store: Arc<S>) {
@@ -249,7 +263,7 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
         now,
     )
     .unwrap();
-    store.update(&d, a.version()).await.unwrap();
+    store.update(&d, a.version(), &[]).await.unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     read.verify().unwrap();
@@ -270,7 +284,7 @@ pub async fn decimals_and_times_survive_exactly<S: Store>(store: Arc<S>) {
         let mut command = invoice("acme", &format!("INV-{i}"));
         command.claim = Claim::new(Quantity::new(dec(amount), Unit::new("EUR").unwrap()).unwrap());
         let odd_time = t0() + Duration::microseconds(123_457);
-        let created = store.create(seal(command, odd_time)).await.unwrap();
+        let created = store.create(seal(command, odd_time), &[]).await.unwrap();
         let read = store
             .get(created.tenant(), created.id())
             .await
@@ -298,7 +312,7 @@ pub async fn get_and_update_are_scoped_by_tenant<S: Store>(store: Arc<S>) {
         .add_note(actor("x", Role::Client), "hijack", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&foreign, Version::FIRST).await,
+        store.update(&foreign, Version::FIRST, &[]).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.get(d.tenant(), d.id()).await.unwrap().unwrap(), d);
@@ -317,14 +331,14 @@ pub async fn updates_are_guarded_by_version_and_append_the_timeline<S: Store>(st
     first
         .add_note(actor("shop", Role::Client), "one", t0())
         .unwrap();
-    store.update(&first, Version::FIRST).await.unwrap();
+    store.update(&first, Version::FIRST, &[]).await.unwrap();
 
     let mut stale = d.clone();
     stale
         .add_note(actor("shop", Role::Client), "lost", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&stale, Version::FIRST).await,
+        store.update(&stale, Version::FIRST, &[]).await,
         Err(StoreError::VersionConflict)
     ));
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
@@ -336,7 +350,7 @@ pub async fn updates_are_guarded_by_version_and_append_the_timeline<S: Store>(st
         .add_note(actor("shop", Role::Client), "x", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&unknown, first.version()).await,
+        store.update(&unknown, first.version(), &[]).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -345,7 +359,7 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
     with_tenants(&*store, &["acme", "globex"]).await;
     let first = create(&*store, delivery("acme", "c1", &["s1", "s2"], 0, 7)).await;
     let dup = store
-        .create(seal(delivery("acme", "c1", &["s2", "s3"], 6, 9), t0()))
+        .create(seal(delivery("acme", "c1", &["s2", "s3"], 6, 9), t0()), &[])
         .await;
     assert!(matches!(dup, Err(StoreError::Duplicate { existing }) if existing == first.id()));
     // Not the same subject: another campaign, no common screen, adjacent period, other tenant.
@@ -356,12 +370,12 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
 
     let inv = create(&*store, invoice("acme", "INV-1")).await;
     assert!(matches!(
-        store.create(seal(invoice("acme", "INV-1"), t0())).await,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &[]).await,
         Err(StoreError::Duplicate { existing }) if existing == inv.id()
     ));
     let item = create(&*store, bill_item("acme", "item-1", "acct-1")).await;
     assert!(matches!(
-        store.create(seal(bill_item("acme", "item-1", "acct-2"), t0())).await,
+        store.create(seal(bill_item("acme", "item-1", "acct-2"), t0()), &[]).await,
         Err(StoreError::Duplicate { existing }) if existing == item.id()
     ));
 
@@ -370,7 +384,7 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
     withdrawn
         .withdraw(actor("shop", Role::Client), "", t0())
         .unwrap();
-    store.update(&withdrawn, inv.version()).await.unwrap();
+    store.update(&withdrawn, inv.version(), &[]).await.unwrap();
     create(&*store, invoice("acme", "INV-1")).await;
 }
 
@@ -384,7 +398,7 @@ pub async fn concurrent_opens_for_one_subject_admit_exactly_one<S: Store>(store:
                 let screens = ["s1".to_owned(), format!("x{i}")];
                 let screens: Vec<&str> = screens.iter().map(String::as_str).collect();
                 store
-                    .create(seal(delivery("acme", "c1", &screens, 0, 7), t0()))
+                    .create(seal(delivery("acme", "c1", &screens, 0, 7), t0()), &[])
                     .await
             })
         })
@@ -408,7 +422,7 @@ pub async fn concurrent_updates_at_one_version_admit_exactly_one<S: Store>(store
             tokio::spawn(async move {
                 mine.add_note(actor("shop", Role::Client), &format!("note {i}"), t0())
                     .unwrap();
-                store.update(&mine, Version::FIRST).await
+                store.update(&mine, Version::FIRST, &[]).await
             })
         })
         .collect();
@@ -453,7 +467,7 @@ pub async fn find_open_for_subject_sees_only_open_disputes<S: Store>(store: Arc<
             t0(),
         )
         .unwrap();
-    store.update(&resolved, d.version()).await.unwrap();
+    store.update(&resolved, d.version(), &[]).await.unwrap();
     assert_eq!(
         store
             .find_open_for_subject(&tenant("acme"), &probe)
@@ -466,14 +480,17 @@ pub async fn find_open_for_subject_sees_only_open_disputes<S: Store>(store: Arc<
 pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     with_tenants(&*store, &["acme", "globex"]).await;
     let early = store
-        .create(seal(delivery("acme", "c1", &["s1"], 0, 7), t0()))
+        .create(seal(delivery("acme", "c1", &["s1"], 0, 7), t0()), &[])
         .await
         .unwrap();
     let late = store
-        .create(seal(
-            delivery("acme", "c2", &["s1"], 0, 7),
-            t0() + Duration::days(2),
-        ))
+        .create(
+            seal(
+                delivery("acme", "c2", &["s1"], 0, 7),
+                t0() + Duration::days(2),
+            ),
+            &[],
+        )
         .await
         .unwrap();
     let inv = create(&*store, invoice("acme", "INV-1")).await;
@@ -483,7 +500,7 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     resolved
         .withdraw(actor("shop", Role::Client), "", t0())
         .unwrap();
-    store.update(&resolved, inv.version()).await.unwrap();
+    store.update(&resolved, inv.version(), &[]).await.unwrap();
 
     let ids = |q: ListQuery| {
         let store = store.clone();
@@ -701,7 +718,7 @@ pub async fn billing_terms_and_settlement_reasons_round_trip_exactly<S: Store>(s
             t0() + Duration::hours(2),
         )
         .unwrap();
-    store.update(&settled, opened.version()).await.unwrap();
+    store.update(&settled, opened.version(), &[]).await.unwrap();
     let read = store
         .get(settled.tenant(), settled.id())
         .await
@@ -823,7 +840,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         &DisputePolicy::default(),
     )
     .unwrap();
-    let opened = store.create(sealed).await.unwrap();
+    let opened = store.create(sealed, &[]).await.unwrap();
     let read = store
         .get(opened.tenant(), opened.id())
         .await
@@ -847,7 +864,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         opened_at + Duration::hours(1),
     )
     .unwrap();
-    store.update(&d, opened.version()).await.unwrap();
+    store.update(&d, opened.version(), &[]).await.unwrap();
     let before = d.version();
     d.post_message(
         customer,
@@ -861,7 +878,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         opened_at + Duration::hours(3),
     )
     .unwrap();
-    store.update(&d, before).await.unwrap();
+    store.update(&d, before, &[]).await.unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     assert_eq!(read.messages().len(), 4);
@@ -880,7 +897,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         released_at,
     )
     .unwrap();
-    store.update(&d, before).await.unwrap();
+    store.update(&d, before, &[]).await.unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     assert_eq!(
@@ -923,4 +940,258 @@ pub async fn tenant_owners_are_stored<S: Store>(store: Arc<S>) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.tenant_owner(&tenant("nobody")).await.unwrap(), None);
+}
+
+/// The notifications a write appends for `timeline` after `stored` entries, for every sink.
+fn notifications(timeline: &[TimelineEntry], stored: i64) -> Vec<Notification> {
+    Notification::for_entries(timeline, stored, Sink::ALL)
+}
+
+/// Everything due within a day of `t0`, claimed with a lease that outlasts the test.
+async fn claim_all<S: Store>(store: &S) -> Vec<OutboxJob> {
+    store
+        .claim(t0() + Duration::days(1), Duration::days(1), 1000)
+        .await
+        .unwrap()
+}
+
+pub async fn creates_and_updates_enqueue_their_notifications<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let new = seal(invoice("acme", "INV-1"), t0());
+    let opening = notifications(&new.parts().timeline, 0);
+    let d = store.create(new, &opening).await.unwrap();
+    let mut noted = d.clone();
+    noted
+        .add_note(
+            actor("shop", Role::Client),
+            "one",
+            t0() + Duration::minutes(1),
+        )
+        .unwrap();
+    let note = notifications(&noted.parts().timeline, 1);
+    assert_eq!(note.len(), Sink::ALL.len());
+    store.update(&noted, d.version(), &note).await.unwrap();
+
+    let jobs = claim_all(&*store).await;
+    assert_eq!(jobs.len(), 2 * Sink::ALL.len(), "{jobs:?}");
+    for (job, sent) in jobs.iter().zip(opening.iter().chain(&note)) {
+        assert_eq!(
+            (&job.event, job.seq, job.kind, job.sink),
+            (&sent.event, sent.seq, sent.kind, sent.sink)
+        );
+        assert_eq!(
+            (&job.tenant, job.dispute, job.attempts),
+            (d.tenant(), d.id(), 1)
+        );
+    }
+    assert_eq!(jobs[0].kind, EntryKind::Opened);
+    assert_eq!(jobs[Sink::ALL.len()].kind, EntryKind::Note);
+    let events = jobs.iter().map(|j| &j.event).collect::<HashSet<_>>();
+    assert_eq!(
+        events.len(),
+        2,
+        "one event id per entry, shared by its sinks"
+    );
+}
+
+pub async fn a_refused_write_enqueues_nothing<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let d = create(&*store, invoice("acme", "INV-1")).await;
+
+    let duplicate = seal(invoice("acme", "INV-1"), t0());
+    let outbox = notifications(&duplicate.parts().timeline, 0);
+    assert!(matches!(
+        store.create(duplicate, &outbox).await,
+        Err(StoreError::Duplicate { .. })
+    ));
+
+    let mut first = d.clone();
+    first
+        .add_note(actor("shop", Role::Client), "one", t0())
+        .unwrap();
+    store.update(&first, d.version(), &[]).await.unwrap();
+    let mut stale = d.clone();
+    stale
+        .add_note(actor("shop", Role::Client), "lost", t0())
+        .unwrap();
+    let outbox = notifications(&stale.parts().timeline, 1);
+    assert!(matches!(
+        store.update(&stale, d.version(), &outbox).await,
+        Err(StoreError::VersionConflict)
+    ));
+
+    let mut foreign = Dispute::restore(d.id(), first.parts().clone());
+    foreign
+        .add_note(actor("shop", Role::Client), "x", t0())
+        .unwrap();
+    let mut parts = foreign.parts().clone();
+    parts.tenant = tenant("globex");
+    let foreign = Dispute::restore(d.id(), parts);
+    let outbox = notifications(&foreign.parts().timeline, 2);
+    assert!(matches!(
+        store.update(&foreign, first.version(), &outbox).await,
+        Err(StoreError::NotFound)
+    ));
+
+    assert_eq!(claim_all(&*store).await, Vec::new());
+}
+
+pub async fn concurrent_updates_enqueue_only_the_winners_notifications<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let d = create(&*store, invoice("acme", "INV-1")).await;
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            let mut mine = d.clone();
+            tokio::spawn(async move {
+                mine.add_note(actor("shop", Role::Client), &format!("note {i}"), t0())
+                    .unwrap();
+                let outbox = notifications(&mine.parts().timeline, 1);
+                store
+                    .update(&mine, Version::FIRST, &outbox)
+                    .await
+                    .map(|()| outbox)
+            })
+        })
+        .collect();
+    let won = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter_map(|r| r.unwrap().ok())
+        .collect::<Vec<_>>();
+    assert_eq!(won.len(), 1);
+    let events = claim_all(&*store)
+        .await
+        .into_iter()
+        .map(|job| job.event)
+        .collect::<Vec<_>>();
+    let winners = won[0].iter().map(|n| n.event.clone()).collect::<Vec<_>>();
+    assert_eq!(events, winners);
+}
+
+pub async fn claims_are_exclusive_until_their_lease_ends<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    for i in 0..10 {
+        let new = seal(invoice("acme", &format!("INV-{i}")), t0());
+        let outbox = notifications(&new.parts().timeline, 0);
+        store.create(new, &outbox).await.unwrap();
+    }
+    let total = 10 * Sink::ALL.len();
+    let lease = Duration::minutes(5);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let jobs = store.claim(t0(), lease, 4).await.unwrap();
+                    if jobs.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(jobs.into_iter().map(|job| job.id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for task in futures::future::join_all(tasks).await {
+        claimed.extend(task.unwrap());
+    }
+    let distinct = claimed.iter().collect::<HashSet<_>>();
+    assert_eq!(
+        (claimed.len(), distinct.len()),
+        (total, total),
+        "{claimed:?}"
+    );
+
+    let almost = t0() + lease - Duration::microseconds(1);
+    assert_eq!(store.claim(almost, lease, 100).await.unwrap(), Vec::new());
+    let again = store.claim(t0() + lease, lease, 100).await.unwrap();
+    assert_eq!(
+        again.len(),
+        total,
+        "a lapsed lease makes every job due again"
+    );
+    assert!(again.iter().all(|job| job.attempts == 2), "{again:?}");
+}
+
+pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let new = seal(invoice("acme", "INV-1"), t0());
+    let outbox = notifications(&new.parts().timeline, 0);
+    store.create(new, &outbox).await.unwrap();
+    let lease = Duration::minutes(1);
+    let jobs = store.claim(t0(), lease, 100).await.unwrap();
+    let [email, freshdesk, webhook] = &jobs[..] else {
+        panic!("one job per sink: {jobs:?}");
+    };
+    store.delivered(email.id, t0()).await.unwrap();
+    let later = t0() + Duration::hours(1);
+    store
+        .retry_at(freshdesk.id, later, "503 Service Unavailable")
+        .await
+        .unwrap();
+    // A late failure report of a job that was delivered meanwhile changes nothing.
+    store.delivered(webhook.id, t0()).await.unwrap();
+    store.retry_at(webhook.id, t0(), "timed out").await.unwrap();
+    store.delivered(email.id, later).await.unwrap();
+
+    let after_lease = t0() + lease;
+    assert_eq!(
+        store.claim(after_lease, lease, 100).await.unwrap(),
+        Vec::new()
+    );
+    let retried = store.claim(later, lease, 100).await.unwrap();
+    assert_eq!(retried.len(), 1, "{retried:?}");
+    assert_eq!((retried[0].id, retried[0].attempts), (freshdesk.id, 2));
+    store.delivered(freshdesk.id, later).await.unwrap();
+    assert_eq!(claim_all(&*store).await, Vec::new());
+}
+
+pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let a = store
+        .add_webhook(&tenant("acme"), "https://a.example/in", "whsec_a", t0())
+        .await
+        .unwrap();
+    let b = store
+        .add_webhook(&tenant("acme"), "http://127.0.0.1:9/in", "whsec_b", t0())
+        .await
+        .unwrap();
+    store
+        .add_webhook(&tenant("globex"), "https://g.example/in", "whsec_g", t0())
+        .await
+        .unwrap();
+    assert!(store
+        .add_webhook(&tenant("nobody"), "https://n.example", "s", t0())
+        .await
+        .is_err());
+
+    let event = EventId::generate();
+    let pending = store
+        .webhooks_pending(&tenant("acme"), &event)
+        .await
+        .unwrap();
+    assert_eq!(pending, vec![a.clone(), b.clone()]);
+    assert_eq!(
+        (a.url.as_str(), a.secret.as_str()),
+        ("https://a.example/in", "whsec_a")
+    );
+
+    store.webhook_delivered(a.id, &event, t0()).await.unwrap();
+    store.webhook_delivered(a.id, &event, t0()).await.unwrap();
+    let pending = store
+        .webhooks_pending(&tenant("acme"), &event)
+        .await
+        .unwrap();
+    assert_eq!(pending, vec![b.clone()]);
+    let other = EventId::generate();
+    assert_eq!(
+        store
+            .webhooks_pending(&tenant("acme"), &other)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -3,8 +3,8 @@
 //!
 //! [`PgStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository),
 //! [`CredentialStore`](disputes_ports::CredentialStore) and
-//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) ports with the same tables, columns and
-//! behaviour as the embedded SQLite store. What it stores reads back exactly: amounts as
+//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) and [`Outbox`](disputes_ports::Outbox) ports
+//! with the same tables, columns and behaviour as the embedded SQLite store. What it stores reads back exactly: amounts as
 //! `NUMERIC` (scale kept), instants as `TIMESTAMPTZ` (microseconds), the evidence in its
 //! canonical form, and the timeline one row per entry with its hashes, so that
 //! [`Dispute::verify`](disputes_domain::Dispute::verify) detects any edit made behind its back.
@@ -14,6 +14,8 @@
 //!   duplicate check, so of any number of concurrent creates for one subject, from any number of
 //!   processes, exactly one succeeds;
 //! - `update` is a compare-and-set on the version, serialised by the row lock;
+//! - a create or update enqueues its notification jobs in its own transaction, and dispatchers
+//!   claim due jobs with `FOR UPDATE SKIP LOCKED` and a lease, so no two take the same job;
 //! - reads run in one `REPEATABLE READ` snapshot, so a dispute and its timeline always agree;
 //! - migrations run under sqlx's advisory lock, so instances starting together are safe.
 //!
@@ -25,6 +27,7 @@
 mod credentials;
 mod error;
 mod mapping;
+mod outbox;
 mod reasons;
 mod repository;
 
@@ -118,7 +121,7 @@ impl PgStore {
 
     /// The connection pool, for tests and tools that need to reach the tables directly
     /// (`disputes`, `dispute_screens`, `timeline_entries`,
-    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`).
+    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`, `outbox_jobs`).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
-use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError};
+use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
@@ -13,6 +13,7 @@ use crate::mapping::{
     bound, dispute_columns, dispute_from_row, message_from_row, screen_ids,
     timeline_entry_from_row, Columns, MessageColumns, TimelineColumns,
 };
+use crate::outbox::enqueue;
 use crate::PgStore;
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that the planner
@@ -34,7 +35,11 @@ const LOCK_SUBJECT: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)
 
 #[async_trait]
 impl DisputeRepository for PgStore {
-    async fn create(&self, dispute: NewDispute) -> Result<Dispute, StoreError> {
+    async fn create(
+        &self,
+        dispute: NewDispute,
+        outbox: &[Notification],
+    ) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
         // READ COMMITTED (the default) matters here: each statement sees what was committed
         // before it started, so the conflict check, which starts after the lock is granted, sees
@@ -72,6 +77,7 @@ impl DisputeRepository for PgStore {
         insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
         insert_timeline(&mut tx, id, &parts.timeline).await?;
         insert_messages(&mut tx, id, &parts.messages).await?;
+        enqueue(&mut tx, &parts.tenant, id, outbox).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -149,7 +155,12 @@ impl DisputeRepository for PgStore {
         Ok(Page { disputes, next })
     }
 
-    async fn update(&self, dispute: &Dispute, expected: Version) -> Result<(), StoreError> {
+    async fn update(
+        &self,
+        dispute: &Dispute,
+        expected: Version,
+        outbox: &[Notification],
+    ) -> Result<(), StoreError> {
         let parts = dispute.parts();
         // The append below relies on this; a dispute that breaks it would be stored broken.
         if usize::try_from(parts.version.get()).ok() != Some(parts.timeline.len())
@@ -214,6 +225,7 @@ impl DisputeRepository for PgStore {
             .iter()
             .skip_while(|m| m.seq() <= expected.get());
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
+        enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
         tx.commit().await.map_err(store_error)
     }
 

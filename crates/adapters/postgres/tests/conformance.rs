@@ -57,7 +57,10 @@ async fn data_survives_reconnecting() {
     let url = fresh_schema_url("conformance").await;
     let store = connect(&url).await;
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     store.pool().close().await;
     drop(store);
 
@@ -68,12 +71,12 @@ async fn data_survives_reconnecting() {
     assert_eq!(read.as_ref(), Some(&created));
     // The sequence continues where it stopped, and the duplicate rule still holds.
     let next = reconnected
-        .create(seal(invoice("acme", "INV-2")))
+        .create(seal(invoice("acme", "INV-2")), &[])
         .await
         .unwrap();
     assert!(next.id() > created.id());
     assert!(matches!(
-        reconnected.create(seal(invoice("acme", "INV-1"))).await,
+        reconnected.create(seal(invoice("acme", "INV-1")), &[]).await,
         Err(StoreError::Duplicate { existing }) if existing == created.id()
     ));
 }
@@ -83,12 +86,15 @@ async fn an_edited_timeline_row_fails_verification() {
     let url = fresh_schema_url("conformance").await;
     let store = connect(&url).await;
     store.create_tenant(&acme(), now()).await.unwrap();
-    let mut dispute = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let mut dispute = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     let shop = Actor::new(ActorId::new("shop").unwrap(), Role::Client);
     dispute
         .add_note(shop, "the parcel was opened", now())
         .unwrap();
-    store.update(&dispute, Version::FIRST).await.unwrap();
+    store.update(&dispute, Version::FIRST, &[]).await.unwrap();
     store
         .get(&acme(), dispute.id())
         .await
@@ -138,7 +144,10 @@ async fn an_edited_timeline_row_fails_verification() {
 async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
     let store = fresh_store().await;
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     let merchant = Actor::new(ActorId::new("merchant").unwrap(), Role::Operator);
     let empty = Remedy {
         amount: None,
@@ -154,7 +163,10 @@ async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
             &DisputePolicy::default(),
         )
         .unwrap();
-    store.update(&responded, created.version()).await.unwrap();
+    store
+        .update(&responded, created.version(), &[])
+        .await
+        .unwrap();
     let read = store.get(&acme(), created.id()).await.unwrap().unwrap();
     assert_eq!(read, responded);
     assert!(read.response().unwrap().remedy.is_some());
@@ -179,7 +191,7 @@ async fn creates_racing_from_two_processes_admit_exactly_one() {
             let screens = ["s1".to_owned(), format!("x{i}")];
             let screens: Vec<&str> = screens.iter().map(String::as_str).collect();
             store
-                .create(seal(delivery("acme", "c1", &screens, 0, 7)))
+                .create(seal(delivery("acme", "c1", &screens, 0, 7)), &[])
                 .await
         });
     }
@@ -222,7 +234,7 @@ async fn a_killed_connection_is_unavailable_and_then_replaced() {
         .unwrap();
     let waiting = tokio::spawn({
         let store = store.clone();
-        async move { store.create(seal(invoice("acme", "INV-1"))).await }
+        async move { store.create(seal(invoice("acme", "INV-1")), &[]).await }
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -252,7 +264,10 @@ async fn a_killed_connection_is_unavailable_and_then_replaced() {
     admin.close().await;
 
     // The pool drops the dead connection and carries on with a new one.
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     assert_eq!(
         store.get(&acme(), created.id()).await.unwrap(),
         Some(created)
@@ -284,7 +299,10 @@ async fn an_outage_is_reported_fast_and_survived() {
     let port = proxy.port;
     let store = connect(&via(&url, port)).await;
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
 
     proxy.stop().await;
     // The pooled connections are dead and new ones refused: each call gives up after the

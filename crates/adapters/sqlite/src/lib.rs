@@ -2,7 +2,8 @@
 //!
 //! [`SqliteStore`] implements the [`DisputeRepository`](disputes_ports::DisputeRepository),
 //! [`CredentialStore`](disputes_ports::CredentialStore) and
-//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) ports. What it stores reads back exactly:
+//! [`ReasonCatalog`](disputes_ports::ReasonCatalog) and [`Outbox`](disputes_ports::Outbox)
+//! ports: a create or update enqueues its notification jobs in its own transaction. What it stores reads back exactly:
 //! amounts as decimal text (scale kept), instants as fixed-width UTC text with microseconds, the
 //! evidence in its canonical form, and the timeline one row per entry with its hashes, so that
 //! [`Dispute::verify`](disputes_domain::Dispute::verify) detects any edit made behind its back.
@@ -14,6 +15,7 @@
 mod credentials;
 mod error;
 mod mapping;
+mod outbox;
 mod reasons;
 mod repository;
 
@@ -92,7 +94,7 @@ impl SqliteStore {
 
     /// The connection pool, for tests and tools that need to reach the tables directly
     /// (`disputes`, `dispute_screens`, `timeline_entries`,
-    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`).
+    /// `dispute_messages`, `tenants`, `api_keys`, `reason_codes`, `outbox_jobs`).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

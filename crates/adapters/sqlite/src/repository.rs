@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
-use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError};
+use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -14,6 +14,7 @@ use crate::mapping::{
     push_timeline_entry, screen_ids, time_text, timeline_entry_from_row, Columns, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
 };
+use crate::outbox::enqueue;
 use crate::SqliteStore;
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
@@ -31,7 +32,11 @@ pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl DisputeRepository for SqliteStore {
-    async fn create(&self, dispute: NewDispute) -> Result<Dispute, StoreError> {
+    async fn create(
+        &self,
+        dispute: NewDispute,
+        outbox: &[Notification],
+    ) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
         let mut tx = self
             .pool
@@ -58,6 +63,7 @@ impl DisputeRepository for SqliteStore {
         insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
         insert_timeline(&mut tx, id, &parts.timeline).await?;
         insert_messages(&mut tx, id, &parts.messages).await?;
+        enqueue(&mut tx, &parts.tenant, id, outbox).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -141,7 +147,12 @@ impl DisputeRepository for SqliteStore {
         Ok(Page { disputes, next })
     }
 
-    async fn update(&self, dispute: &Dispute, expected: Version) -> Result<(), StoreError> {
+    async fn update(
+        &self,
+        dispute: &Dispute,
+        expected: Version,
+        outbox: &[Notification],
+    ) -> Result<(), StoreError> {
         let parts = dispute.parts();
         // The append below relies on this; a dispute that breaks it would be stored broken.
         if usize::try_from(parts.version.get()).ok() != Some(parts.timeline.len())
@@ -208,6 +219,7 @@ impl DisputeRepository for SqliteStore {
             .skip_while(|m| m.seq() <= expected.get())
             .collect::<Vec<_>>();
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
+        enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
         tx.commit().await.map_err(store_error)
     }
 

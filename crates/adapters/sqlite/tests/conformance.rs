@@ -57,7 +57,10 @@ async fn data_survives_reopening_and_missing_directories_are_created() {
 
     let store = SqliteStore::connect(&url).await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     store.pool().close().await;
     drop(store);
 
@@ -67,12 +70,12 @@ async fn data_survives_reopening_and_missing_directories_are_created() {
     assert_eq!(read.as_ref(), Some(&created));
     // The sequence continues where it stopped, and the duplicate rule still holds.
     let next = reopened
-        .create(seal(invoice("acme", "INV-2")))
+        .create(seal(invoice("acme", "INV-2")), &[])
         .await
         .unwrap();
     assert!(next.id() > created.id());
     assert!(reopened
-        .create(seal(invoice("acme", "INV-1")))
+        .create(seal(invoice("acme", "INV-1")), &[])
         .await
         .is_err());
 }
@@ -81,7 +84,10 @@ async fn data_survives_reopening_and_missing_directories_are_created() {
 async fn an_in_memory_database_keeps_its_data_across_calls() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     let read = store.get(&acme(), created.id()).await.unwrap();
     assert_eq!(read, Some(created));
 }
@@ -92,13 +98,16 @@ async fn an_edited_timeline_row_fails_verification() {
     let url = url(&dir.path().join("disputes.db"));
     let store = SqliteStore::connect(&url).await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
-    let mut dispute = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let mut dispute = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     let shop = Actor::new(ActorId::new("shop").unwrap(), Role::Client);
     dispute
         .add_note(shop, "the parcel was opened", now())
         .unwrap();
     store
-        .update(&dispute, disputes_domain::Version::FIRST)
+        .update(&dispute, disputes_domain::Version::FIRST, &[])
         .await
         .unwrap();
     store
@@ -147,7 +156,10 @@ async fn an_edited_timeline_row_fails_verification() {
 async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store.create(seal(invoice("acme", "INV-1"))).await.unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1")), &[])
+        .await
+        .unwrap();
     let merchant = Actor::new(ActorId::new("merchant").unwrap(), Role::Operator);
     let empty = Remedy {
         amount: None,
@@ -163,7 +175,10 @@ async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
             &DisputePolicy::default(),
         )
         .unwrap();
-    store.update(&responded, created.version()).await.unwrap();
+    store
+        .update(&responded, created.version(), &[])
+        .await
+        .unwrap();
     let read = store.get(&acme(), created.id()).await.unwrap().unwrap();
     assert_eq!(read, responded);
     assert!(read.response().unwrap().remedy.is_some());

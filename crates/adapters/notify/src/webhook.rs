@@ -1,0 +1,178 @@
+//! Webhooks: each event POSTed as JSON to every endpoint the dispute's tenant registered, signed
+//! with the endpoint's secret.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use disputes_ports::{Event, Notifier, NotifyError, WebhookRegistry};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+
+use crate::retry_after;
+
+/// The header with the Unix time (seconds) of the attempt.
+pub const TIMESTAMP_HEADER: &str = "X-Timestamp";
+/// The header with `sha256=` and the hex HMAC-SHA256, keyed with the endpoint's secret, of
+/// `<X-Timestamp>.<body>`.
+pub const SIGNATURE_HEADER: &str = "X-Signature";
+/// The header with the event id, the same on every retry.
+pub const EVENT_ID_HEADER: &str = "X-Event-Id";
+
+/// How long an endpoint may take to answer; well below the dispatcher's lease.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>` with `secret`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The JSON an endpoint receives for `event`: the event id and type (`dispute.<entry kind>`),
+/// the dispute as it is now, and the timeline entry that records what happened.
+pub fn event_body(event: &Event) -> Vec<u8> {
+    let d = &event.dispute;
+    let entry = event.entry().map(|e| {
+        json!({
+            "seq": e.seq(),
+            "at": e.at().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "actor": {"id": e.actor().id.as_str(), "role": e.actor().role.as_str()},
+            "kind": e.kind().as_str(),
+            "notes": e.notes(),
+        })
+    });
+    let body = json!({
+        "id": event.id.as_str(),
+        "type": format!("dispute.{}", event.kind.as_str()),
+        "tenant": d.tenant().as_str(),
+        "data": {
+            "dispute": {
+                "id": d.id().get(),
+                "kind": d.subject().kind().as_str(),
+                "status": d.status().as_str(),
+                "version": d.version().get(),
+            },
+            "entry": entry,
+        },
+    });
+    serde_json::to_vec(&body).expect("a JSON value always serialises")
+}
+
+/// Delivers events to the tenant's webhooks. An endpoint that answered 2xx has taken the event
+/// and is not sent it again; a retry goes only to the others.
+#[derive(Debug, Clone)]
+pub struct WebhookNotifier {
+    registry: Arc<dyn WebhookRegistry>,
+    http: reqwest::Client,
+}
+
+impl WebhookNotifier {
+    pub fn new(registry: Arc<dyn WebhookRegistry>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .expect("a plain HTTP client always builds");
+        WebhookNotifier { registry, http }
+    }
+
+    /// One POST to `url`; `Err` with why it was not taken and any `Retry-After`.
+    async fn post(
+        &self,
+        url: &str,
+        secret: &str,
+        event: &Event,
+        body: &[u8],
+    ) -> Result<(), NotifyError> {
+        let now = SystemTime::now();
+        let timestamp = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(EVENT_ID_HEADER, event.id.as_str())
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, sign(secret, timestamp, body))
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| NotifyError::retry(format!("{url}: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let reason = format!("{url}: {status}");
+        Err(match retry_after(response.headers(), now) {
+            Some(after) => NotifyError::retry_after(reason, after),
+            None => NotifyError::retry(reason),
+        })
+    }
+}
+
+#[async_trait]
+impl Notifier for WebhookNotifier {
+    async fn deliver(&self, event: &Event) -> Result<(), NotifyError> {
+        let tenant = event.dispute.tenant();
+        let pending = self
+            .registry
+            .webhooks_pending(tenant, &event.id)
+            .await
+            .map_err(|e| NotifyError::retry(format!("reading the webhooks: {e}")))?;
+        let body = event_body(event);
+        let mut failures: Vec<NotifyError> = Vec::new();
+        for webhook in pending {
+            match self.post(&webhook.url, &webhook.secret, event, &body).await {
+                Ok(()) => {
+                    let at = chrono::Utc::now();
+                    if let Err(e) = self
+                        .registry
+                        .webhook_delivered(webhook.id, &event.id, at)
+                        .await
+                    {
+                        // Not recorded: the endpoint gets it again, with the same event id.
+                        failures.push(NotifyError::retry(format!("recording a delivery: {e}")));
+                    }
+                }
+                Err(failure) => failures.push(failure),
+            }
+        }
+        if failures.is_empty() {
+            return Ok(());
+        }
+        Err(NotifyError {
+            reason: failures
+                .iter()
+                .map(|f| f.reason.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            // The longest wait any endpoint asked for, so none is called back too early.
+            retry_after: failures.iter().filter_map(|f| f.retry_after).max(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_cover_the_timestamp_and_the_body() {
+        let signature = sign("whsec_test", 1_700_000_000, br#"{"a":1}"#);
+        assert!(signature.starts_with("sha256=") && signature.len() == 7 + 64);
+        assert_ne!(signature, sign("whsec_test", 1_700_000_001, br#"{"a":1}"#));
+        assert_ne!(signature, sign("whsec_test", 1_700_000_000, br#"{"a":2}"#));
+        assert_ne!(signature, sign("whsec_other", 1_700_000_000, br#"{"a":1}"#));
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"whsec_test").unwrap();
+        mac.update(br#"1700000000.{"a":1}"#);
+        assert_eq!(
+            signature,
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! The outbox of notification jobs: enqueued by the repository inside its write transactions,
+//! claimed and marked by dispatchers; and the webhooks that some of them go to.
+
+use async_trait::async_trait;
+use disputes_domain::{DisputeId, TenantId, Timestamp};
+use disputes_ports::{
+    EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::error::{corrupt, store_error};
+use crate::mapping::time_text;
+use crate::repository::BEGIN_WRITE;
+use crate::SqliteStore;
+
+/// Inserts `outbox` for dispute `dispute_id` on the caller's connection, so that the jobs commit
+/// or roll back with the caller's transaction.
+pub(crate) async fn enqueue(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    dispute_id: i64,
+    outbox: &[Notification],
+) -> Result<(), StoreError> {
+    if outbox.is_empty() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO outbox_jobs (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) ",
+    );
+    insert.push_values(outbox, |mut row, job| {
+        row.push_bind(job.event.as_str())
+            .push_bind(tenant.as_str())
+            .push_bind(dispute_id)
+            .push_bind(job.seq)
+            .push_bind(job.kind.as_str())
+            .push_bind(job.sink.as_str())
+            .push_bind(time_text(job.due));
+    });
+    insert.build().execute(conn).await.map_err(store_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u16,
+    ) -> Result<Vec<OutboxJob>, StoreError> {
+        // The write lock, taken up front, makes the select and the update one step: no other
+        // claim can read the same due jobs in between.
+        let mut tx = self
+            .pool
+            .begin_with(BEGIN_WRITE)
+            .await
+            .map_err(store_error)?;
+        let rows = sqlx::query(
+            "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
+             WHERE id IN (SELECT id FROM outbox_jobs \
+                          WHERE delivered_at IS NULL AND next_attempt_at <= ? \
+                          ORDER BY next_attempt_at, id LIMIT ?) \
+             RETURNING id, event_id, tenant, dispute_id, seq, kind, sink, attempts",
+        )
+        .bind(time_text(now + lease))
+        .bind(time_text(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        let mut jobs = rows
+            .iter()
+            .map(job_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING promises no order; hand the jobs out in the order they were enqueued.
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    async fn delivered(&self, job: i64, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox_jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+        )
+        .bind(time_text(at))
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
+             WHERE id = ? AND delivered_at IS NULL",
+        )
+        .bind(time_text(at))
+        .bind(error)
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+fn job_from_row(row: &SqliteRow) -> Result<OutboxJob, StoreError> {
+    let text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
+    let attempts: i64 = row.try_get("attempts").map_err(store_error)?;
+    Ok(OutboxJob {
+        id: row.try_get("id").map_err(store_error)?,
+        event: text("event_id")?.parse()?,
+        tenant: TenantId::new(text("tenant")?).map_err(|e| corrupt("tenant", e))?,
+        dispute: DisputeId::new(row.try_get("dispute_id").map_err(store_error)?)
+            .map_err(|e| corrupt("dispute_id", e))?,
+        seq: row.try_get("seq").map_err(store_error)?,
+        kind: text("kind")?.parse().map_err(|e| corrupt("kind", e))?,
+        sink: text("sink")?.parse()?,
+        attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
+    })
+}
+
+#[async_trait]
+impl WebhookRegistry for SqliteStore {
+    async fn add_webhook(
+        &self,
+        tenant: &TenantId,
+        url: &str,
+        secret: &str,
+        at: Timestamp,
+    ) -> Result<Webhook, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhooks (tenant, url, secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(tenant.as_str())
+        .bind(url)
+        .bind(secret)
+        .bind(time_text(at))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(Webhook {
+            id,
+            tenant: tenant.clone(),
+            url: url.to_owned(),
+            secret: secret.to_owned(),
+        })
+    }
+
+    async fn webhooks_pending(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, url, secret FROM webhooks w WHERE tenant = ? AND NOT EXISTS \
+             (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = ?) \
+             ORDER BY id",
+        )
+        .bind(tenant.as_str())
+        .bind(event.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Webhook {
+                    id: row.try_get("id").map_err(store_error)?,
+                    tenant: tenant.clone(),
+                    url: row.try_get("url").map_err(store_error)?,
+                    secret: row.try_get("secret").map_err(store_error)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn webhook_delivered(
+        &self,
+        webhook: i64,
+        event: &EventId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, delivered_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(webhook)
+        .bind(event.as_str())
+        .bind(time_text(at))
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}

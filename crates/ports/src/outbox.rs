@@ -1,0 +1,212 @@
+//! The outbox: notification jobs written in the same transaction as the change that causes them,
+//! so that a change is never stored without its notifications, nor a notification queued for a
+//! change that was not stored. A dispatcher later claims the due jobs, delivers them and marks
+//! them delivered or due again.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use disputes_domain::{DisputeId, EntryKind, TenantId, TimelineEntry, Timestamp};
+use rand::RngCore;
+
+use crate::StoreError;
+
+/// Where a notification goes. Each sink takes each event at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sink {
+    /// Email over SMTP: the invoice customer, the parties.
+    Email,
+    /// The Freshdesk ticket of the dispute.
+    Freshdesk,
+    /// The tenant's registered webhooks.
+    Webhook,
+}
+
+impl Sink {
+    /// Every sink, in declaration order.
+    pub const ALL: &'static [Sink] = &[Sink::Email, Sink::Freshdesk, Sink::Webhook];
+
+    /// The stable name a store keeps; never rename one, only add.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sink::Email => "email",
+            Sink::Freshdesk => "freshdesk",
+            Sink::Webhook => "webhook",
+        }
+    }
+}
+
+impl fmt::Display for Sink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Sink {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Sink::ALL
+            .iter()
+            .copied()
+            .find(|sink| sink.as_str() == s)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown sink {s:?}")))
+    }
+}
+
+/// The id of one event (one timeline entry of one dispute): `evt_` and 32 hex digits. Every
+/// sink and every retry sees the same id, so a receiver can drop a repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventId(String);
+
+impl EventId {
+    const PREFIX: &'static str = "evt_";
+
+    /// A fresh, random id.
+    pub fn generate() -> Self {
+        EventId(format!("{}{}", Self::PREFIX, random_hex::<16>()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for EventId {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix(Self::PREFIX) {
+            Some(digits)
+                if digits.len() == 32
+                    && digits
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
+                Ok(EventId(s.to_owned()))
+            }
+            _ => Err(StoreError::Corrupt(format!("malformed event id {s:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `N` random bytes in lowercase hex.
+pub(crate) fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A notification to enqueue together with the change that causes it: the timeline entry
+/// `seq` of the dispute being written, for one sink. The entry is append-only, so the
+/// dispatcher reads the event's facts from it later, exactly as they were.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub event: EventId,
+    pub seq: i64,
+    pub kind: EntryKind,
+    pub sink: Sink,
+    /// When the job is first due: the entry's own time.
+    pub due: Timestamp,
+}
+
+impl Notification {
+    /// One notification per sink for every entry of `timeline` after the first `stored` ones
+    /// (a version equals its timeline's length, so for a write based on version `v` these are
+    /// the entries after `v.get()`, and for a create all of them, after 0). The sinks of one
+    /// entry share its event id.
+    pub fn for_entries(timeline: &[TimelineEntry], stored: i64, sinks: &[Sink]) -> Vec<Self> {
+        if sinks.is_empty() {
+            return Vec::new();
+        }
+        timeline
+            .iter()
+            .filter(|entry| entry.seq() > stored)
+            .flat_map(|entry| {
+                let event = EventId::generate();
+                sinks.iter().map(move |&sink| Notification {
+                    event: event.clone(),
+                    seq: entry.seq(),
+                    kind: entry.kind(),
+                    sink,
+                    due: entry.at(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A job of the outbox, as a claim hands it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxJob {
+    /// The store's id of the job, for [`Outbox::delivered`] and [`Outbox::retry_at`].
+    pub id: i64,
+    pub event: EventId,
+    pub tenant: TenantId,
+    pub dispute: DisputeId,
+    /// The timeline entry the event is about.
+    pub seq: i64,
+    pub kind: EntryKind,
+    pub sink: Sink,
+    /// How many times the job has been claimed, this claim included.
+    pub attempts: u32,
+}
+
+/// The jobs the dispute store enqueued, for a dispatcher. Several dispatchers (in one process
+/// or in several sharing a database) may work on one outbox.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync + std::fmt::Debug {
+    /// Claims up to `limit` undelivered jobs due at `now`, oldest due first: each one's attempts
+    /// go up by one and it is not due again until `now + lease`, so that a dispatcher that dies
+    /// mid-delivery only delays its jobs.
+    ///
+    /// # Errors
+    /// Claims MUST be exclusive: of any number of concurrent claims, from any number of
+    /// processes, no two hand out the same job while its lease runs.
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u16,
+    ) -> Result<Vec<OutboxJob>, StoreError>;
+
+    /// Records that the sink took the job at `at`; it is never claimed again. Marking a
+    /// delivered job again changes nothing.
+    async fn delivered(&self, job: i64, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Makes an undelivered job due again at `at`, recording why the attempt failed. A job
+    /// delivered meanwhile (by whoever claimed it after a lease ran out) stays delivered.
+    async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sinks_round_trip_their_names() {
+        for &sink in Sink::ALL {
+            assert_eq!(sink.as_str().parse::<Sink>().unwrap(), sink);
+        }
+        assert!("pager".parse::<Sink>().is_err());
+    }
+
+    #[test]
+    fn event_ids_are_fresh_and_parse_back() {
+        let a = EventId::generate();
+        let b = EventId::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().parse::<EventId>().unwrap(), a);
+        for bad in ["evt_", "evt_XYZ", "0123456789abcdef0123456789abcdef", ""] {
+            assert!(bad.parse::<EventId>().is_err(), "{bad}");
+        }
+    }
+}

@@ -196,7 +196,50 @@ async fn a_stale_if_match_is_a_412_and_a_malformed_one_a_400(store: Store) {
     assert_eq!(any.body["data"]["dispute"]["version"], 3);
 }
 
+async fn abandoned_requests_leave_the_store_healthy(store: Store) {
+    let server = Server::start(store).await;
+    let key = server.tenant_with_key("acme-media", "advertiser", "dev_adv");
+    let open = server
+        .call(Method::POST, "/v1/disputes", Some(&key), Some(opening()))
+        .await;
+    let id = open.body["data"]["dispute"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Clients that give up halfway: each request is cut off within a millisecond, mostly while
+    // the server is inside a database transaction for it.
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_micros(700))
+        .build()
+        .unwrap();
+    let abandoned = (0..300).map(|i| {
+        let url = if i % 2 == 0 {
+            format!("{}/v1/disputes/{id}", server.base)
+        } else {
+            format!("{}/v1/disputes?limit=5", server.base)
+        };
+        impatient.get(url).bearer_auth(&key).send()
+    });
+    join_all(abandoned).await;
+
+    // Every connection the server pooled must still be clean: reads and writes all succeed.
+    for i in 0..40 {
+        let mut body = opening();
+        body["affectedSurface"]["campaignId"] = json!(format!("cmp_after_{i}"));
+        let answer = server
+            .call(Method::POST, "/v1/disputes", Some(&key), Some(body))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+        let read = server
+            .call(Method::GET, &format!("/v1/disputes/{id}"), Some(&key), None)
+            .await;
+        assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
+    }
+}
+
 store_tests! {
+    abandoned_requests_leave_the_store_healthy,
     concurrent_opens_for_one_subject_admit_exactly_one,
     concurrent_responses_at_one_version_admit_exactly_one,
     a_stale_if_match_is_a_412_and_a_malformed_one_a_400,

@@ -10,7 +10,9 @@ mod shared;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::header::ACCEPT;
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -44,7 +46,30 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(run_to_completion))
         .with_state(state)
+}
+
+/// Runs each request on a task of its own, to completion. Hyper drops a request's future when
+/// the client goes away, and a future dropped halfway through a database transaction can hand its
+/// connection back to the pool still inside that transaction (seen under load on PostgreSQL: the
+/// next request on that connection met "there is already a transaction in progress", or a
+/// read-only transaction). A request that was accepted finishes, whether or not anyone listens.
+async fn run_to_completion(request: Request, next: Next) -> Response {
+    // Enough of the request to answer in its contract's shape should the handler panic.
+    let uri = request.uri().clone();
+    let accept = request.headers().get(ACCEPT).cloned();
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(failure) => {
+            let mut echo = Request::new(axum::body::Body::empty());
+            *echo.uri_mut() = uri;
+            if let Some(accept) = accept {
+                echo.headers_mut().insert(ACCEPT, accept);
+            }
+            render_for_path(&echo, Problem::internal(&failure))
+        }
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -419,7 +419,6 @@ async fn with_children(
         screens.entry(dispute_id).or_default().push(screen);
     }
 
-    let mut timelines: HashMap<i64, Vec<TimelineEntry>> = HashMap::new();
     let entry_rows = of_disputes(
         "SELECT c.* FROM timeline_entries c",
         tenant,
@@ -430,12 +429,8 @@ async fn with_children(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    for row in &entry_rows {
-        let (dispute_id, entry) = timeline_entry_from_row(row)?;
-        timelines.entry(dispute_id).or_default().push(entry);
-    }
+    let mut timelines = group_by_dispute(&entry_rows, timeline_entry_from_row)?;
 
-    let mut messages: HashMap<i64, Vec<Message>> = HashMap::new();
     let message_rows = of_disputes(
         "SELECT c.* FROM dispute_messages c",
         tenant,
@@ -446,10 +441,7 @@ async fn with_children(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    for row in &message_rows {
-        let (dispute_id, message) = message_from_row(row)?;
-        messages.entry(dispute_id).or_default().push(message);
-    }
+    let mut messages = group_by_dispute(&message_rows, message_from_row)?;
 
     rows.iter()
         .zip(ids)
@@ -482,6 +474,19 @@ fn of_disputes<'a>(
     }
     query.push(") ORDER BY ").push(order_by);
     query
+}
+
+/// Child rows, already ordered within each dispute, gathered per dispute id.
+fn group_by_dispute<T>(
+    rows: &[SqliteRow],
+    read: impl Fn(&SqliteRow) -> Result<(i64, T), StoreError>,
+) -> Result<HashMap<i64, Vec<T>>, StoreError> {
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        let (dispute_id, child) = read(row)?;
+        grouped.entry(dispute_id).or_default().push(child);
+    }
+    Ok(grouped)
 }
 
 #[cfg(test)]

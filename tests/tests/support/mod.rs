@@ -48,6 +48,12 @@ pub fn binary() -> &'static Path {
     })
 }
 
+fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// Which store a server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
@@ -92,6 +98,9 @@ pub struct Server {
     _dir: Option<TempDir>,
     /// The attachments' directory, shared with a second instance as a shared volume would be.
     blobs: Arc<TempDir>,
+    /// Extra environment of the server process (sinks, limits), kept for restarts and second
+    /// instances.
+    env: Vec<(String, String)>,
     client: reqwest::Client,
 }
 
@@ -106,6 +115,12 @@ pub struct Answer {
 impl Server {
     /// A server on a new, empty database of `store`.
     pub async fn start(store: Store) -> Server {
+        Server::start_with_env(store, &[]).await
+    }
+
+    /// A server on a new, empty database of `store`, with `env` added to its environment
+    /// (`SMTP_URL`, `FRESHDESK_URL`, limits, ...).
+    pub async fn start_with_env(store: Store, env: &[(&str, &str)]) -> Server {
         let (database_url, dir) = match store {
             Store::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -118,7 +133,8 @@ impl Server {
                 None,
             ),
         };
-        Server::on(store, database_url, dir).await
+        let blobs = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Server::on_with_blobs(store, database_url, dir, blobs, owned(env)).await
     }
 
     /// Another server process on this server's database, as a second instance behind a load
@@ -129,6 +145,7 @@ impl Server {
             self.database_url.clone(),
             None,
             self.blobs.clone(),
+            self.env.clone(),
         )
         .await
     }
@@ -136,7 +153,7 @@ impl Server {
     /// A server on the database at `database_url`.
     pub async fn on(store: Store, database_url: String, dir: Option<TempDir>) -> Server {
         let blobs = Arc::new(tempfile::tempdir().expect("temp dir"));
-        Server::on_with_blobs(store, database_url, dir, blobs).await
+        Server::on_with_blobs(store, database_url, dir, blobs, Vec::new()).await
     }
 
     /// A server on the database at `database_url` that keeps attachments in `blobs`.
@@ -145,6 +162,7 @@ impl Server {
         database_url: String,
         dir: Option<TempDir>,
         blobs: Arc<TempDir>,
+        env: Vec<(String, String)>,
     ) -> Server {
         let mut server = Server {
             child: None,
@@ -153,6 +171,7 @@ impl Server {
             database_url,
             _dir: dir,
             blobs,
+            env,
             client: reqwest::Client::new(),
         };
         server.launch().await;
@@ -170,6 +189,7 @@ impl Server {
             ])
             .env("RUST_LOG", "info")
             .env("DISPUTES_BLOB_DIR", self.blobs.path())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -14,6 +14,7 @@ mod messages;
 mod outbox;
 mod reasons;
 mod repository;
+pub mod rows;
 mod service;
 mod webhooks;
 

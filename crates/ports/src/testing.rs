@@ -55,6 +55,7 @@ macro_rules! repository_conformance_suite {
             claims_are_exclusive_until_their_lease_ends,
             delivered_jobs_stay_delivered_and_retries_wait,
             webhooks_are_per_tenant_and_remember_their_deliveries,
+            a_response_with_an_empty_remedy_is_told_apart_from_none,
         );
     };
 }
@@ -1194,4 +1195,37 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
             .len(),
         2
     );
+}
+
+/// `remedy_proposed` is what tells "a remedy with nothing in it" from "no remedy": both have NULL
+/// amount and window.
+pub async fn a_response_with_an_empty_remedy_is_told_apart_from_none<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let created = create(&*store, invoice("acme", "INV-1")).await;
+    let merchant = actor("merchant", Role::Operator);
+    let empty = Remedy {
+        amount: None,
+        makegood_window: None,
+    };
+    let mut responded = created.clone();
+    responded
+        .respond(
+            merchant,
+            "looking into it",
+            Some(empty),
+            t0(),
+            &DisputePolicy::default(),
+        )
+        .unwrap();
+    store
+        .update(&responded, created.version(), &[])
+        .await
+        .unwrap();
+    let read = store
+        .get(&tenant("acme"), created.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, responded);
+    assert!(read.response().unwrap().remedy.is_some());
 }

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
-use disputes_domain::{ActorId, Agent, TenantId, Timestamp};
+use disputes_domain::{Agent, TenantId, Timestamp};
+use disputes_ports::rows::{api_key_from_row, tenant_owner};
 use disputes_ports::{ApiKeyRecord, CredentialStore, StoreError};
-use sqlx::Row;
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
@@ -51,14 +52,8 @@ impl CredentialStore for PgStore {
                 .await
                 .map_err(store_error)?;
         match row {
-            Some((Some(name), Some(email))) => Agent::new(name, email)
-                .map(Some)
-                .map_err(|e| corrupt("owner_email", e)),
-            Some((None, None)) | None => Ok(None),
-            Some(_) => Err(corrupt(
-                "owner_email",
-                "only one of the owner's name and email is set",
-            )),
+            Some((name, email)) => tenant_owner(name, email),
+            None => Ok(None),
         }
     }
 
@@ -93,16 +88,6 @@ impl CredentialStore for PgStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
-        Ok(Some(ApiKeyRecord {
-            key_id: text("key_id")?,
-            tenant: TenantId::new(text("tenant")?).map_err(|e| corrupt("tenant", e))?,
-            role: text("role")?.parse().map_err(|e| corrupt("role", e))?,
-            actor: ActorId::new(text("actor_id")?).map_err(|e| corrupt("actor_id", e))?,
-            secret_hash: text("secret_hash")?
-                .parse()
-                .map_err(|e| corrupt("secret_hash", e))?,
-            created_at: row.try_get("created_at").map_err(store_error)?,
-        }))
+        api_key_from_row(&Stored(&row)).map(Some)
     }
 }

@@ -1,5 +1,3 @@
-use std::fmt::Display;
-
 use disputes_ports::StoreError;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::MigrateError;
@@ -100,9 +98,7 @@ fn unique_subject(table: &str) -> &'static str {
 }
 
 /// A stored value that does not read back into the domain.
-pub(crate) fn corrupt(column: &str, why: impl Display) -> StoreError {
-    StoreError::Corrupt(format!("{column}: {why}"))
-}
+pub(crate) use disputes_ports::rows::corrupt;
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use disputes_domain::{Reason, ReasonCode, TenantId};
+use disputes_ports::rows::reason_from_row;
 use disputes_ports::{ReasonCatalog, StoreError};
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
@@ -19,7 +19,7 @@ impl ReasonCatalog for PgStore {
         .await
         .map_err(store_error)?
         .iter()
-        .map(reason_from_row)
+        .map(|row| reason_from_row(&Stored(row)))
         .collect()
     }
 
@@ -39,7 +39,7 @@ impl ReasonCatalog for PgStore {
         .await
         .map_err(store_error)?
         .as_ref()
-        .map(reason_from_row)
+        .map(|row| reason_from_row(&Stored(row)))
         .transpose()
     }
 
@@ -102,13 +102,4 @@ impl ReasonCatalog for PgStore {
         .map_err(store_error)?;
         Ok(())
     }
-}
-
-fn reason_from_row(row: &PgRow) -> Result<Reason, StoreError> {
-    let domain_id: i32 = row.try_get("domain_id").map_err(store_error)?;
-    let reason_id: i32 = row.try_get("reason_id").map_err(store_error)?;
-    let description: String = row.try_get("description").map_err(store_error)?;
-    let code =
-        ReasonCode::new(domain_id.into(), reason_id.into()).map_err(|e| corrupt("reason_id", e))?;
-    Reason::new(code, description).map_err(|e| corrupt("description", e))
 }

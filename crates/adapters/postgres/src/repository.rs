@@ -9,12 +9,13 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
-use crate::mapping::{
-    bound, dispute_columns, dispute_from_row, message_from_row, screen_ids,
-    timeline_entry_from_row, Columns, MessageColumns, TimelineColumns,
-};
+use crate::mapping::{bound, push_bind, MessageColumns, Stored, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
+use disputes_ports::rows::{
+    dispute_columns, dispute_from_row, message_from_row, screen_ids, timeline_entry_from_row,
+    Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+};
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that the planner
 /// can match the partial unique indexes, whose predicate the migration spells the same way; a
@@ -85,12 +86,14 @@ impl DisputeRepository for PgStore {
 
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
         let mut tx = self.begin_read().await?;
-        let rows = sqlx::query("SELECT * FROM disputes WHERE tenant = $1 AND id = $2")
-            .bind(tenant.as_str())
-            .bind(id.get())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
         let mut disputes = with_children(&mut tx, &rows).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(disputes.pop())
@@ -98,7 +101,9 @@ impl DisputeRepository for PgStore {
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = usize::from(query.limit.get());
-        let mut select = QueryBuilder::<Postgres>::new("SELECT * FROM disputes WHERE tenant = ");
+        let mut select = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = "
+        ));
         select.push_bind(tenant.as_str());
         if let Some(kind) = query.kind {
             select.push(" AND subject_kind = ").push_bind(kind.as_str());
@@ -181,7 +186,7 @@ impl DisputeRepository for PgStore {
                 update.push(", ");
             }
             update.push(column).push(" = ");
-            value.push_bind(&mut update);
+            push_bind(value, &mut update);
         }
         update
             .push(" WHERE id = ")
@@ -334,7 +339,7 @@ async fn insert_dispute(conn: &mut PgConnection, columns: Columns) -> Result<i64
         if i > 0 {
             insert.push(", ");
         }
-        value.push_bind(&mut insert);
+        push_bind(value, &mut insert);
     }
     insert.push(") RETURNING id");
     insert.build_query_scalar().fetch_one(conn).await
@@ -425,29 +430,31 @@ async fn with_children(
         screens.entry(dispute_id).or_default().push(screen);
     }
 
-    let entry_rows = sqlx::query(
-        "SELECT * FROM timeline_entries WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq",
-    )
+    let entry_rows = sqlx::query(&format!(
+        "SELECT {TIMELINE_COLUMNS} FROM timeline_entries \
+         WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq"
+    ))
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    let mut timelines = group_by_dispute(&entry_rows, timeline_entry_from_row)?;
+    let mut timelines = group_by_dispute(&entry_rows, |row| timeline_entry_from_row(&Stored(row)))?;
 
-    let message_rows = sqlx::query(
-        "SELECT * FROM dispute_messages WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq",
-    )
+    let message_rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM dispute_messages \
+         WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq"
+    ))
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    let mut messages = group_by_dispute(&message_rows, message_from_row)?;
+    let mut messages = group_by_dispute(&message_rows, |row| message_from_row(&Stored(row)))?;
 
     rows.iter()
         .zip(ids)
         .map(|(row, id)| {
             dispute_from_row(
-                row,
+                &Stored(row),
                 screens.remove(&id).unwrap_or_default(),
                 timelines.remove(&id).unwrap_or_default(),
                 messages.remove(&id).unwrap_or_default(),

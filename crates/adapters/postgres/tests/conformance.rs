@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use disputes_domain::{
-    Actor, ActorId, Dispute, DisputePolicy, NewDispute, OpenDispute, Remedy, Role, TenantId,
-    TimelineError, Timestamp, Version,
+    Actor, ActorId, Dispute, DisputePolicy, NewDispute, OpenDispute, Role, TenantId, TimelineError,
+    Timestamp, Version,
 };
 use disputes_ports::testing::{delivery, invoice};
 use disputes_ports::{CredentialStore, DisputeRepository, StoreError};
@@ -138,38 +138,6 @@ async fn an_edited_timeline_row_fails_verification() {
     let read = store.get(&acme(), dispute.id()).await.unwrap().unwrap();
     assert_eq!(read.timeline()[1].notes(), "the parcel was fine");
     assert_eq!(read.verify(), Err(TimelineError::Altered { seq: 2 }));
-}
-
-#[tokio::test]
-async fn a_response_with_an_empty_remedy_is_told_apart_from_none() {
-    let store = fresh_store().await;
-    store.create_tenant(&acme(), now()).await.unwrap();
-    let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
-        .await
-        .unwrap();
-    let merchant = Actor::new(ActorId::new("merchant").unwrap(), Role::Operator);
-    let empty = Remedy {
-        amount: None,
-        makegood_window: None,
-    };
-    let mut responded = created.clone();
-    responded
-        .respond(
-            merchant,
-            "looking into it",
-            Some(empty),
-            now(),
-            &DisputePolicy::default(),
-        )
-        .unwrap();
-    store
-        .update(&responded, created.version(), &[])
-        .await
-        .unwrap();
-    let read = store.get(&acme(), created.id()).await.unwrap().unwrap();
-    assert_eq!(read, responded);
-    assert!(read.response().unwrap().remedy.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

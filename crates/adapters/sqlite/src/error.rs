@@ -1,4 +1,3 @@
-use std::fmt::Display;
 use std::path::PathBuf;
 
 use disputes_ports::StoreError;
@@ -93,9 +92,7 @@ fn unique_subject(message: &str) -> &'static str {
 }
 
 /// A stored value that does not read back into the domain.
-pub(crate) fn corrupt(column: &str, why: impl Display) -> StoreError {
-    StoreError::Corrupt(format!("{column}: {why}"))
-}
+pub(crate) use disputes_ports::rows::corrupt;
 
 #[cfg(test)]
 mod tests {

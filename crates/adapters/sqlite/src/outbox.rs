@@ -2,15 +2,15 @@
 //! claimed and marked by dispatchers; and the webhooks that some of them go to.
 
 use async_trait::async_trait;
-use disputes_domain::{DisputeId, TenantId, Timestamp};
+use disputes_domain::{TenantId, Timestamp};
+use disputes_ports::rows::outbox_job_from_row;
 use disputes_ports::{
     EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
 };
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::error::{corrupt, store_error};
-use crate::mapping::time_text;
+use crate::error::store_error;
+use crate::mapping::{time_text, Stored};
 use crate::repository::BEGIN_WRITE;
 use crate::SqliteStore;
 
@@ -72,7 +72,7 @@ impl Outbox for SqliteStore {
         tx.commit().await.map_err(store_error)?;
         let mut jobs = rows
             .iter()
-            .map(job_from_row)
+            .map(|row| outbox_job_from_row(&Stored(row)))
             .collect::<Result<Vec<_>, _>>()?;
         // RETURNING promises no order; hand the jobs out in the order they were enqueued.
         jobs.sort_by_key(|job| job.id);
@@ -104,22 +104,6 @@ impl Outbox for SqliteStore {
         .map_err(store_error)?;
         Ok(())
     }
-}
-
-fn job_from_row(row: &SqliteRow) -> Result<OutboxJob, StoreError> {
-    let text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
-    let attempts: i64 = row.try_get("attempts").map_err(store_error)?;
-    Ok(OutboxJob {
-        id: row.try_get("id").map_err(store_error)?,
-        event: text("event_id")?.parse()?,
-        tenant: TenantId::new(text("tenant")?).map_err(|e| corrupt("tenant", e))?,
-        dispute: DisputeId::new(row.try_get("dispute_id").map_err(store_error)?)
-            .map_err(|e| corrupt("dispute_id", e))?,
-        seq: row.try_get("seq").map_err(store_error)?,
-        kind: text("kind")?.parse().map_err(|e| corrupt("kind", e))?,
-        sink: text("sink")?.parse()?,
-        attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
-    })
 }
 
 #[async_trait]

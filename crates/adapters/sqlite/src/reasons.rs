@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use disputes_domain::{Reason, ReasonCode, TenantId};
+use disputes_ports::rows::reason_from_row;
 use disputes_ports::{ReasonCatalog, StoreError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::repository::BEGIN_WRITE;
 use crate::SqliteStore;
 
@@ -20,7 +21,7 @@ impl ReasonCatalog for SqliteStore {
         .await
         .map_err(store_error)?
         .iter()
-        .map(reason_from_row)
+        .map(|row| reason_from_row(&Stored(row)))
         .collect()
     }
 
@@ -40,7 +41,7 @@ impl ReasonCatalog for SqliteStore {
         .await
         .map_err(store_error)?
         .as_ref()
-        .map(reason_from_row)
+        .map(|row| reason_from_row(&Stored(row)))
         .transpose()
     }
 
@@ -105,12 +106,4 @@ impl ReasonCatalog for SqliteStore {
         .map_err(store_error)?;
         Ok(())
     }
-}
-
-fn reason_from_row(row: &SqliteRow) -> Result<Reason, StoreError> {
-    let domain_id: i64 = row.try_get("domain_id").map_err(store_error)?;
-    let reason_id: i64 = row.try_get("reason_id").map_err(store_error)?;
-    let description: String = row.try_get("description").map_err(store_error)?;
-    let code = ReasonCode::new(domain_id, reason_id).map_err(|e| corrupt("reason_id", e))?;
-    Reason::new(code, description).map_err(|e| corrupt("description", e))
 }

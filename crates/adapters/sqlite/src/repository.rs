@@ -9,13 +9,13 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
-use crate::mapping::{
-    bound_text, dispute_columns, dispute_from_row, message_from_row, push_message,
-    push_timeline_entry, screen_ids, time_text, timeline_entry_from_row, Columns, MESSAGE_COLUMNS,
-    TIMELINE_COLUMNS,
-};
+use crate::mapping::{bound_text, push_bind, time_text, Stored};
 use crate::outbox::enqueue;
 use crate::SqliteStore;
+use disputes_ports::rows::{
+    dispute_columns, dispute_from_row, message_from_row, screen_ids, timeline_entry_from_row,
+    Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+};
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
 /// use the partial unique indexes, whose predicate the migration spells the same way; a unit test
@@ -73,12 +73,14 @@ impl DisputeRepository for SqliteStore {
         // One read transaction, so the row, its screens and its timeline are one snapshot: an
         // update committed in between would otherwise pair a row with a longer timeline.
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let rows = sqlx::query("SELECT * FROM disputes WHERE tenant = ? AND id = ?")
-            .bind(tenant.as_str())
-            .bind(id.get())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = ? AND id = ?"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
         let mut disputes = with_children(&mut tx, tenant, &rows).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(disputes.pop())
@@ -86,7 +88,9 @@ impl DisputeRepository for SqliteStore {
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = usize::from(query.limit.get());
-        let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM disputes WHERE tenant = ");
+        let mut select = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = "
+        ));
         select.push_bind(tenant.as_str());
         if let Some(kind) = query.kind {
             select.push(" AND subject_kind = ").push_bind(kind.as_str());
@@ -174,7 +178,7 @@ impl DisputeRepository for SqliteStore {
                 update.push(", ");
             }
             update.push(column).push(" = ");
-            value.push_bind(&mut update);
+            push_bind(value, &mut update);
         }
         update
             .push(" WHERE id = ")
@@ -319,7 +323,7 @@ async fn insert_dispute(conn: &mut SqliteConnection, columns: Columns) -> Result
         if i > 0 {
             insert.push(", ");
         }
-        value.push_bind(&mut insert);
+        push_bind(value, &mut insert);
     }
     insert.push(")");
     let done = insert.build().execute(conn).await?;
@@ -362,7 +366,16 @@ async fn insert_timeline<'e>(
         "INSERT INTO timeline_entries ({TIMELINE_COLUMNS}) "
     ));
     insert.push_values(entries, |mut row, entry| {
-        push_timeline_entry(&mut row, dispute_id, entry);
+        let entry = TimelineRow::from(entry);
+        row.push_bind(dispute_id)
+            .push_bind(entry.seq)
+            .push_bind(time_text(entry.at))
+            .push_bind(entry.actor_id)
+            .push_bind(entry.actor_role)
+            .push_bind(entry.kind)
+            .push_bind(entry.notes)
+            .push_bind(entry.prev_hash)
+            .push_bind(entry.hash);
     });
     insert.build().execute(conn).await.map_err(store_error)?;
     Ok(())
@@ -380,7 +393,17 @@ async fn insert_messages<'m>(
     let mut insert =
         QueryBuilder::<Sqlite>::new(format!("INSERT INTO dispute_messages ({MESSAGE_COLUMNS}) "));
     insert.push_values(messages, |mut row, message| {
-        push_message(&mut row, dispute_id, message);
+        let message = MessageRow::from(message);
+        row.push_bind(dispute_id)
+            .push_bind(message.seq)
+            .push_bind(time_text(message.at))
+            .push_bind(message.author_id)
+            .push_bind(message.author_role)
+            .push_bind(message.text)
+            .push_bind(message.attachment_name)
+            .push_bind(message.attachment_type)
+            .push_bind(message.attachment_size)
+            .push_bind(message.attachment_sha256);
     });
     insert.build().execute(conn).await.map_err(store_error)?;
     Ok(())
@@ -420,7 +443,10 @@ async fn with_children(
     }
 
     let entry_rows = of_disputes(
-        "SELECT c.* FROM timeline_entries c",
+        &format!(
+            "SELECT {} FROM timeline_entries c",
+            prefixed(TIMELINE_COLUMNS)
+        ),
         tenant,
         &ids,
         "c.dispute_id, c.seq",
@@ -429,10 +455,13 @@ async fn with_children(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    let mut timelines = group_by_dispute(&entry_rows, timeline_entry_from_row)?;
+    let mut timelines = group_by_dispute(&entry_rows, |row| timeline_entry_from_row(&Stored(row)))?;
 
     let message_rows = of_disputes(
-        "SELECT c.* FROM dispute_messages c",
+        &format!(
+            "SELECT {} FROM dispute_messages c",
+            prefixed(MESSAGE_COLUMNS)
+        ),
         tenant,
         &ids,
         "c.dispute_id, c.seq",
@@ -441,13 +470,13 @@ async fn with_children(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    let mut messages = group_by_dispute(&message_rows, message_from_row)?;
+    let mut messages = group_by_dispute(&message_rows, |row| message_from_row(&Stored(row)))?;
 
     rows.iter()
         .zip(ids)
         .map(|(row, id)| {
             dispute_from_row(
-                row,
+                &Stored(row),
                 screens.remove(&id).unwrap_or_default(),
                 timelines.remove(&id).unwrap_or_default(),
                 messages.remove(&id).unwrap_or_default(),
@@ -474,6 +503,15 @@ fn of_disputes<'a>(
     }
     query.push(") ORDER BY ").push(order_by);
     query
+}
+
+/// A column list with each column qualified by the child table's alias `c`.
+fn prefixed(columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("c.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Child rows, already ordered within each dispute, gathered per dispute id.

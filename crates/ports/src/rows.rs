@@ -1,0 +1,685 @@
+//! The store-neutral row model: a dispute, a timeline entry and a message as named column values
+//! and back, for every store. Both stores have the same tables and column names and differ only in
+//! how a column's type is spelled (SQLite: TEXT amounts and fixed-width RFC 3339 times;
+//! PostgreSQL: NUMERIC and TIMESTAMPTZ), so the mapping lives here once and each store only binds
+//! a [`Value`] and implements [`StoredRow`] for its own row type. Nothing here knows SQL.
+//!
+//! Both directions live side by side, so a column is added in one file.
+
+use std::fmt::Display;
+
+use disputes_domain::{
+    Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, CollectionHold,
+    DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, Message,
+    NoteStatus, OpenerReply, Period, Quantity, Reason, ReasonCode, Remedy, Resolution, Response,
+    Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
+};
+use rust_decimal::Decimal;
+
+use crate::{ApiKeyRecord, OutboxJob, StoreError};
+
+/// A stored value the domain refuses, reported with the column it came from.
+pub fn corrupt(column: &str, why: impl Display) -> StoreError {
+    StoreError::Corrupt(format!("{column}: {why}"))
+}
+
+/// One column value in its domain-neutral storage form; `None` is NULL. A store binds each kind
+/// in its own column type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// TEXT in both stores.
+    Text(Option<String>),
+    /// A 64-bit integer (`BIGINT` in PostgreSQL).
+    Integer(Option<i64>),
+    /// A 32-bit integer (`INTEGER` in PostgreSQL): the halves of a reason code.
+    SmallInteger(Option<i32>),
+    /// A yes/no (`BOOLEAN` in PostgreSQL, 0/1 in SQLite).
+    Flag(Option<bool>),
+    /// Money or a quantity (`NUMERIC` in PostgreSQL, its exact text in SQLite).
+    Decimal(Option<Decimal>),
+    /// A UTC instant, whole microseconds (`TIMESTAMPTZ` in PostgreSQL, fixed-width text in
+    /// SQLite).
+    Time(Option<Timestamp>),
+}
+
+/// Named column values, in the order they were set.
+#[derive(Debug, Default)]
+pub struct Values(Vec<(&'static str, Value)>);
+
+impl IntoIterator for Values {
+    type Item = (&'static str, Value);
+    type IntoIter = std::vec::IntoIter<Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl Values {
+    fn text<'a>(&mut self, column: &'static str, value: impl Into<Option<&'a str>>) {
+        let value = value.into().map(str::to_owned);
+        self.0.push((column, Value::Text(value)));
+    }
+
+    fn time(&mut self, column: &'static str, at: impl Into<Option<Timestamp>>) {
+        self.0.push((column, Value::Time(at.into())));
+    }
+
+    fn decimal(&mut self, column: &'static str, amount: impl Into<Option<Decimal>>) {
+        self.0.push((column, Value::Decimal(amount.into())));
+    }
+
+    fn integer(&mut self, column: &'static str, value: impl Into<Option<i64>>) {
+        self.0.push((column, Value::Integer(value.into())));
+    }
+
+    fn flag(&mut self, column: &'static str, flag: Option<bool>) {
+        self.0.push((column, Value::Flag(flag)));
+    }
+
+    fn actor(&mut self, prefix: Prefix, actor: Option<&Actor>) {
+        self.text(prefix.id, actor.map(|a| a.id.as_str()));
+        self.text(prefix.role, actor.map(|a| a.role.as_str()));
+    }
+
+    fn reason(&mut self, columns: ReasonColumns, code: Option<ReasonCode>) {
+        let (domain_id, reason_id) = (
+            code.map(ReasonCode::domain_id),
+            code.map(ReasonCode::reason_id),
+        );
+        self.0
+            .push((columns.domain_id, Value::SmallInteger(domain_id)));
+        self.0
+            .push((columns.reason_id, Value::SmallInteger(reason_id)));
+    }
+}
+
+/// The two columns that hold one reason code.
+#[derive(Debug, Clone, Copy)]
+struct ReasonColumns {
+    domain_id: &'static str,
+    reason_id: &'static str,
+}
+
+const CLAIM_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "claim_reason_domain_id",
+    reason_id: "claim_reason_id",
+};
+const RESOLUTION_REASON: ReasonColumns = ReasonColumns {
+    domain_id: "resolution_reason_domain_id",
+    reason_id: "resolution_reason_id",
+};
+
+/// The `<prefix>_id` and `<prefix>_role` columns that hold one actor.
+#[derive(Debug, Clone, Copy)]
+struct Prefix {
+    id: &'static str,
+    role: &'static str,
+}
+
+const OPENED_BY: Prefix = Prefix {
+    id: "opened_by_id",
+    role: "opened_by_role",
+};
+const RESPONSE_BY: Prefix = Prefix {
+    id: "response_by_id",
+    role: "response_by_role",
+};
+const REPLY_BY: Prefix = Prefix {
+    id: "reply_by_id",
+    role: "reply_by_role",
+};
+const RESOLVED_BY: Prefix = Prefix {
+    id: "resolved_by_id",
+    role: "resolved_by_role",
+};
+const TIMELINE_ACTOR: Prefix = Prefix {
+    id: "actor_id",
+    role: "actor_role",
+};
+const MESSAGE_AUTHOR: Prefix = Prefix {
+    id: "author_id",
+    role: "author_role",
+};
+
+/// Every column of `disputes` that [`dispute_from_row`] reads, for an explicit select list: a
+/// column added by a newer migration is not read by an older server during a rolling upgrade.
+pub const DISPUTE_COLUMNS: &str = "id, tenant, subject_kind, campaign_id, substrate_id, \
+     period_start, period_end, invoice, customer_name, customer_email, category, locale, \
+     item_id, account_id, bill_unit_id, bill_id, claim_amount, claim_unit, claim_tax, \
+     claim_credit, claim_reason_domain_id, claim_reason_id, claim_note_status, \
+     claim_note_amount, claim_effective, opened_by_id, opened_by_role, opened_at, \
+     evidence_canonical, evidence_digest, hold_until, status, version, updated_at, respond_by, \
+     timeline_head, hold_released_at, response_at, response_by_id, response_by_role, \
+     response_notes, remedy_proposed, remedy_amount, makegood_start, makegood_end, reply_at, \
+     reply_by_id, reply_by_role, reply_notes, reply_decision, resolution_outcome, \
+     settled_amount, credit_note_id, makegood_campaign_id, settlement_adjustment_id, \
+     resolved_by_id, resolved_by_role, resolved_at, resolution_notes, \
+     resolution_reason_domain_id, resolution_reason_id";
+
+/// A dispute as named column values of its `disputes` row.
+#[derive(Debug)]
+pub struct Columns {
+    /// Written once, by `create`: what was opened never changes.
+    pub fixed: Values,
+    /// Written by `create` and rewritten by every `update`.
+    pub state: Values,
+}
+
+/// Domain → row. Screens, timeline entries and messages go to their own tables.
+pub fn dispute_columns(d: &DisputeParts) -> Columns {
+    let mut fixed = Values::default();
+    fixed.text("tenant", d.tenant.as_str());
+    fixed.text("subject_kind", d.subject.kind().as_str());
+    match &d.subject {
+        Subject::Delivery(s) => {
+            fixed.text("campaign_id", s.campaign_id());
+            fixed.text("substrate_id", s.substrate_id());
+            fixed.time("period_start", s.period().start());
+            fixed.time("period_end", s.period().end());
+        }
+        Subject::Invoice(s) => {
+            fixed.text("invoice", s.invoice());
+            fixed.text("customer_name", s.customer_name());
+            fixed.text("customer_email", s.customer_email().as_str());
+            fixed.text("category", s.category());
+            fixed.text("locale", s.locale().as_str());
+        }
+        Subject::BillItem(s) => {
+            fixed.text("item_id", s.item_id());
+            fixed.text("account_id", s.account_id());
+            fixed.text("bill_unit_id", s.bill_unit_id());
+            fixed.text("bill_id", s.bill_id());
+        }
+    }
+    fixed.decimal("claim_amount", d.claim.amount());
+    fixed.text("claim_unit", d.claim.quantity.unit().as_str());
+    fixed.text("claim_tax", d.claim.billing.map(|b| b.tax.as_str()));
+    fixed.flag("claim_credit", d.claim.billing.map(|b| b.credit));
+    let billing = d.claim.billing;
+    fixed.reason(CLAIM_REASON, billing.and_then(|b| b.reason));
+    fixed.text("claim_note_status", billing.map(|b| b.note_status.as_str()));
+    fixed.decimal("claim_note_amount", billing.and_then(|b| b.note_amount));
+    fixed.time("claim_effective", billing.and_then(|b| b.effective));
+    fixed.actor(OPENED_BY, Some(&d.opened_by));
+    fixed.time("opened_at", d.opened_at);
+    fixed.text("evidence_canonical", d.evidence.canonical().as_str());
+    fixed.text("evidence_digest", d.evidence_digest.to_hex().as_str());
+    fixed.time("hold_until", d.collection_hold.map(|h| h.until));
+
+    let mut state = Values::default();
+    state.text("status", d.status.as_str());
+    state.integer("version", d.version.get());
+    state.time("updated_at", d.updated_at);
+    state.time("respond_by", d.respond_by);
+    state.text("timeline_head", d.timeline_head.to_hex().as_str());
+    state.time(
+        "hold_released_at",
+        d.collection_hold.and_then(|h| h.released_at),
+    );
+
+    let response = d.response.as_ref();
+    let remedy = response.and_then(|r| r.remedy.as_ref());
+    let window = remedy.and_then(|r| r.makegood_window);
+    state.time("response_at", response.map(|r| r.at));
+    state.actor(RESPONSE_BY, response.map(|r| &r.by));
+    state.text("response_notes", response.map(|r| r.notes.as_str()));
+    state.flag("remedy_proposed", response.map(|r| r.remedy.is_some()));
+    state.decimal("remedy_amount", remedy.and_then(|r| r.amount));
+    state.time("makegood_start", window.map(|w| w.start()));
+    state.time("makegood_end", window.map(|w| w.end()));
+
+    let reply = d.reply.as_ref();
+    state.time("reply_at", reply.map(|r| r.at));
+    state.actor(REPLY_BY, reply.map(|r| &r.by));
+    state.text("reply_notes", reply.map(|r| r.notes.as_str()));
+    state.text("reply_decision", reply.map(|r| r.decision.as_str()));
+
+    let resolution = d.resolution.as_ref();
+    state.text("resolution_outcome", resolution.map(|r| r.outcome.as_str()));
+    state.decimal("settled_amount", resolution.map(|r| r.settled_amount));
+    state.text(
+        "credit_note_id",
+        resolution.and_then(|r| r.credit_note_id.as_deref()),
+    );
+    state.text(
+        "makegood_campaign_id",
+        resolution.and_then(|r| r.makegood_campaign_id.as_deref()),
+    );
+    state.text(
+        "settlement_adjustment_id",
+        resolution.and_then(|r| r.settlement_adjustment_id.as_deref()),
+    );
+    state.actor(RESOLVED_BY, resolution.map(|r| &r.by));
+    state.time("resolved_at", resolution.map(|r| r.at));
+    state.text("resolution_notes", resolution.map(|r| r.notes.as_str()));
+    state.reason(RESOLUTION_REASON, resolution.and_then(|r| r.reason));
+
+    Columns { fixed, state }
+}
+
+/// The screens of a delivery subject, in order; none for other subjects.
+pub fn screen_ids(subject: &Subject) -> &[String] {
+    match subject {
+        Subject::Delivery(s) => s.screen_ids(),
+        Subject::Invoice(_) | Subject::BillItem(_) => &[],
+    }
+}
+
+/// A row as a store read it: each method reads one column in its storage form, `None` for NULL.
+/// A store converts its column type (a NUMERIC, a TEXT amount) here and reports a value it cannot
+/// convert with [`corrupt`]; what the domain then refuses is reported by the readers below.
+pub trait StoredRow {
+    /// A TEXT column.
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError>;
+    /// A 64-bit integer column.
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    /// A 32-bit integer column (see [`Value::SmallInteger`]), widened.
+    fn small_integer(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    /// A yes/no column.
+    fn flag(&self, column: &str) -> Result<Option<bool>, StoreError>;
+    /// A decimal column, with its scale.
+    fn decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError>;
+    /// An instant column.
+    fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;
+}
+
+/// Reads the columns of one row, reporting NULLs where a value is required and values the
+/// domain refuses as corrupt data.
+struct Fields<'r, R: ?Sized>(&'r R);
+
+fn required<T>(column: &str, value: Option<T>) -> Result<T, StoreError> {
+    value.ok_or_else(|| corrupt(column, "is NULL"))
+}
+
+impl<R: StoredRow + ?Sized> Fields<'_, R> {
+    /// A text column the domain parses further (an id, an enum, a digest).
+    fn opt_parsed<T, E: Display>(
+        &self,
+        column: &str,
+        parse: impl FnOnce(String) -> Result<T, E>,
+    ) -> Result<Option<T>, StoreError> {
+        self.0
+            .text(column)?
+            .map(|text| parse(text).map_err(|e| corrupt(column, e)))
+            .transpose()
+    }
+
+    fn parsed<T, E: Display>(
+        &self,
+        column: &str,
+        parse: impl FnOnce(String) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        required(column, self.opt_parsed(column, parse)?)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        self.0.text(column)
+    }
+
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        required(column, self.0.text(column)?)
+    }
+
+    fn integer(&self, column: &str) -> Result<i64, StoreError> {
+        required(column, self.0.integer(column)?)
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, StoreError> {
+        required(column, self.0.flag(column)?)
+    }
+
+    fn opt_decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError> {
+        self.0.decimal(column)
+    }
+
+    fn decimal(&self, column: &str) -> Result<Decimal, StoreError> {
+        required(column, self.0.decimal(column)?)
+    }
+
+    fn opt_time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.0.time(column)
+    }
+
+    fn time(&self, column: &str) -> Result<Timestamp, StoreError> {
+        required(column, self.0.time(column)?)
+    }
+
+    fn actor(&self, columns: Prefix) -> Result<Actor, StoreError> {
+        let id = self.parsed(columns.id, ActorId::new)?;
+        let role = self.parsed(columns.role, |r| r.parse())?;
+        Ok(Actor::new(id, role))
+    }
+
+    fn opt_reason(&self, columns: ReasonColumns) -> Result<Option<ReasonCode>, StoreError> {
+        match (
+            self.0.small_integer(columns.domain_id)?,
+            self.0.small_integer(columns.reason_id)?,
+        ) {
+            (Some(domain), Some(reason)) => ReasonCode::new(domain, reason)
+                .map(Some)
+                .map_err(|e| corrupt(columns.reason_id, e)),
+            (None, None) => Ok(None),
+            _ => Err(corrupt(
+                columns.reason_id,
+                "only one half of the reason code is set",
+            )),
+        }
+    }
+
+    /// The period in `start` and `end`, if any; `field` names it in domain errors.
+    fn opt_period(
+        &self,
+        field: &'static str,
+        start: &str,
+        end: &str,
+    ) -> Result<Option<Period>, StoreError> {
+        match (self.opt_time(start)?, self.opt_time(end)?) {
+            (Some(s), Some(e)) => Period::new(field, s, e)
+                .map(Some)
+                .map_err(|err| corrupt(end, err)),
+            (None, None) => Ok(None),
+            _ => Err(corrupt(end, "only one end of the period is set")),
+        }
+    }
+}
+
+/// Row → domain: a `disputes` row with its screens (in order), its timeline and its messages
+/// (by seq). Nothing is verified here; the service calls [`Dispute::verify`].
+pub fn dispute_from_row(
+    row: &(impl StoredRow + ?Sized),
+    screens: Vec<String>,
+    timeline: Vec<TimelineEntry>,
+    messages: Vec<Message>,
+) -> Result<Dispute, StoreError> {
+    let f = Fields(row);
+    let id = DisputeId::new(f.integer("id")?).map_err(|e| corrupt("id", e))?;
+    let subject = match f.parsed("subject_kind", |k| k.parse::<SubjectKind>())? {
+        SubjectKind::Delivery => {
+            let period = f
+                .opt_period("period", "period_start", "period_end")?
+                .ok_or_else(|| corrupt("period_start", "is NULL"))?;
+            let subject = DeliverySubject::new(
+                f.text("campaign_id")?,
+                screens,
+                f.opt_text("substrate_id")?,
+                period,
+            )
+            .map_err(|e| corrupt("campaign_id", e))?;
+            Subject::Delivery(subject)
+        }
+        SubjectKind::Invoice => Subject::Invoice(
+            InvoiceSubject::new(
+                f.text("invoice")?,
+                f.text("customer_name")?,
+                f.text("customer_email")?,
+                f.text("category")?,
+                f.text("locale")?,
+            )
+            .map_err(|e| corrupt("invoice", e))?,
+        ),
+        SubjectKind::BillItem => Subject::BillItem(
+            BillItemSubject::new(
+                f.text("item_id")?,
+                f.text("account_id")?,
+                f.opt_text("bill_unit_id")?,
+                f.opt_text("bill_id")?,
+            )
+            .map_err(|e| corrupt("item_id", e))?,
+        ),
+    };
+    let quantity = Quantity::new(
+        f.decimal("claim_amount")?,
+        f.parsed("claim_unit", Unit::new)?,
+    )
+    .map_err(|e| corrupt("claim_amount", e))?;
+    let billing = match f.opt_parsed("claim_tax", |t| t.parse())? {
+        Some(tax) => Some(BillingTerms {
+            tax,
+            credit: f.flag("claim_credit")?,
+            reason: f.opt_reason(CLAIM_REASON)?,
+            note_status: f
+                .opt_parsed("claim_note_status", |s| s.parse())?
+                .unwrap_or(NoteStatus::NotSet),
+            note_amount: f.opt_decimal("claim_note_amount")?,
+            effective: f.opt_time("claim_effective")?,
+        }),
+        None => None,
+    };
+    let response = match f.opt_time("response_at")? {
+        Some(at) => Some(Response {
+            at,
+            by: f.actor(RESPONSE_BY)?,
+            notes: f.text("response_notes")?,
+            remedy: if f.flag("remedy_proposed")? {
+                Some(Remedy {
+                    amount: f.opt_decimal("remedy_amount")?,
+                    makegood_window: f.opt_period(
+                        "makegoodWindow",
+                        "makegood_start",
+                        "makegood_end",
+                    )?,
+                })
+            } else {
+                None
+            },
+        }),
+        None => None,
+    };
+    let reply = match f.opt_time("reply_at")? {
+        Some(at) => Some(OpenerReply {
+            at,
+            by: f.actor(REPLY_BY)?,
+            notes: f.text("reply_notes")?,
+            decision: f.parsed("reply_decision", |d| d.parse())?,
+        }),
+        None => None,
+    };
+    let resolution = match f.opt_parsed("resolution_outcome", |o| o.parse())? {
+        Some(outcome) => Some(Resolution {
+            outcome,
+            settled_amount: f.decimal("settled_amount")?,
+            credit_note_id: f.opt_text("credit_note_id")?,
+            makegood_campaign_id: f.opt_text("makegood_campaign_id")?,
+            settlement_adjustment_id: f.opt_text("settlement_adjustment_id")?,
+            reason: f.opt_reason(RESOLUTION_REASON)?,
+            by: f.actor(RESOLVED_BY)?,
+            at: f.time("resolved_at")?,
+            notes: f.text("resolution_notes")?,
+        }),
+        None => None,
+    };
+    let parts = DisputeParts {
+        tenant: f.parsed("tenant", TenantId::new)?,
+        subject,
+        claim: Claim { quantity, billing },
+        opened_by: f.actor(OPENED_BY)?,
+        opened_at: f.time("opened_at")?,
+        updated_at: f.time("updated_at")?,
+        evidence: f.parsed("evidence_canonical", |t| EvidenceBundle::from_canonical(&t))?,
+        evidence_digest: f.parsed("evidence_digest", |h| h.parse())?,
+        status: f.parsed("status", |s| s.parse())?,
+        version: Version::new(f.integer("version")?).map_err(|e| corrupt("version", e))?,
+        respond_by: f.opt_time("respond_by")?,
+        response,
+        reply,
+        resolution,
+        timeline,
+        timeline_head: f.parsed("timeline_head", |h| h.parse())?,
+        messages,
+        collection_hold: match f.opt_time("hold_until")? {
+            Some(until) => Some(CollectionHold {
+                until,
+                released_at: f.opt_time("hold_released_at")?,
+            }),
+            None => None,
+        },
+    };
+    Ok(Dispute::restore(id, parts))
+}
+
+/// The columns of `timeline_entries`, in [`TimelineRow`]'s order.
+pub const TIMELINE_COLUMNS: &str =
+    "dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, hash";
+
+/// Domain → row for one timeline entry (its dispute's id is bound apart).
+#[derive(Debug, Clone)]
+pub struct TimelineRow {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor_id: String,
+    pub actor_role: &'static str,
+    pub kind: &'static str,
+    pub notes: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<&TimelineEntry> for TimelineRow {
+    fn from(entry: &TimelineEntry) -> Self {
+        TimelineRow {
+            seq: entry.seq(),
+            at: entry.at(),
+            actor_id: entry.actor().id.as_str().to_owned(),
+            actor_role: entry.actor().role.as_str(),
+            kind: entry.kind().as_str(),
+            notes: entry.notes().to_owned(),
+            prev_hash: entry.prev_hash().to_hex(),
+            hash: entry.hash().to_hex(),
+        }
+    }
+}
+
+/// Row → domain for one timeline entry; returns the dispute it belongs to as well.
+pub fn timeline_entry_from_row(
+    row: &(impl StoredRow + ?Sized),
+) -> Result<(i64, TimelineEntry), StoreError> {
+    let f = Fields(row);
+    let entry = TimelineEntry::restore(
+        f.integer("seq")?,
+        f.time("at")?,
+        f.actor(TIMELINE_ACTOR)?,
+        f.parsed("kind", |k| k.parse())?,
+        f.text("notes")?,
+        f.parsed("prev_hash", |h| h.parse())?,
+        f.parsed("hash", |h| h.parse())?,
+    );
+    Ok((f.integer("dispute_id")?, entry))
+}
+
+/// The columns of `dispute_messages`, in [`MessageRow`]'s order.
+pub const MESSAGE_COLUMNS: &str = "dispute_id, seq, at, author_id, author_role, text, \
+     attachment_name, attachment_type, attachment_size, attachment_sha256";
+
+/// Domain → row for one message (its dispute's id is bound apart). A message without an
+/// attachment has NULL in the four attachment columns.
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub author_id: String,
+    pub author_role: &'static str,
+    pub text: String,
+    pub attachment_name: Option<String>,
+    pub attachment_type: Option<&'static str>,
+    pub attachment_size: Option<i64>,
+    pub attachment_sha256: Option<String>,
+}
+
+impl From<&Message> for MessageRow {
+    fn from(message: &Message) -> Self {
+        let attachment = message.attachment();
+        MessageRow {
+            seq: message.seq(),
+            at: message.at(),
+            author_id: message.author().id.as_str().to_owned(),
+            author_role: message.author().role.as_str(),
+            text: message.text().to_owned(),
+            attachment_name: attachment.map(|a| a.name().to_owned()),
+            attachment_type: attachment.map(|a| a.file_type().as_str()),
+            // At most 10 MiB, so it always fits.
+            attachment_size: attachment.map(|a| i64::try_from(a.size()).unwrap_or(i64::MAX)),
+            attachment_sha256: attachment.map(|a| a.sha256().to_hex()),
+        }
+    }
+}
+
+/// Row → domain for one message; returns the dispute it belongs to as well.
+pub fn message_from_row(row: &(impl StoredRow + ?Sized)) -> Result<(i64, Message), StoreError> {
+    let f = Fields(row);
+    let attachment = match f.opt_text("attachment_name")? {
+        Some(name) => Some(Attachment::restore(
+            name,
+            f.parsed("attachment_type", |t| t.parse())?,
+            u64::try_from(f.integer("attachment_size")?)
+                .map_err(|e| corrupt("attachment_size", e))?,
+            f.parsed("attachment_sha256", |h| h.parse())?,
+        )),
+        None => None,
+    };
+    let message = Message::restore(
+        f.integer("seq")?,
+        f.time("at")?,
+        f.actor(MESSAGE_AUTHOR)?,
+        f.text("text")?,
+        attachment,
+    );
+    Ok((f.integer("dispute_id")?, message))
+}
+
+/// Row → record for one `api_keys` row (`key_id, tenant, role, actor_id, secret_hash,
+/// created_at`).
+pub fn api_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<ApiKeyRecord, StoreError> {
+    let f = Fields(row);
+    Ok(ApiKeyRecord {
+        key_id: f.text("key_id")?,
+        tenant: f.parsed("tenant", TenantId::new)?,
+        role: f.parsed("role", |r| r.parse())?,
+        actor: f.parsed("actor_id", ActorId::new)?,
+        secret_hash: f.parsed("secret_hash", |h| h.parse())?,
+        created_at: f.time("created_at")?,
+    })
+}
+
+/// A tenant's owner from its `owner_name` and `owner_email` columns: both or neither.
+pub fn tenant_owner(
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<Option<Agent>, StoreError> {
+    match (name, email) {
+        (Some(name), Some(email)) => Agent::new(name, email)
+            .map(Some)
+            .map_err(|e| corrupt("owner_email", e)),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(
+            "owner_email",
+            "only one of the owner's name and email is set",
+        )),
+    }
+}
+
+/// Row → domain for one `reason_codes` row (`domain_id, reason_id, description`).
+pub fn reason_from_row(row: &(impl StoredRow + ?Sized)) -> Result<Reason, StoreError> {
+    let f = Fields(row);
+    let domain_id = required("domain_id", row.small_integer("domain_id")?)?;
+    let reason_id = required("reason_id", row.small_integer("reason_id")?)?;
+    let code = ReasonCode::new(domain_id, reason_id).map_err(|e| corrupt("reason_id", e))?;
+    Reason::new(code, f.text("description")?).map_err(|e| corrupt("description", e))
+}
+
+/// Row → job for one `outbox_jobs` row (`id, event_id, tenant, dispute_id, seq, kind, sink,
+/// attempts`).
+pub fn outbox_job_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxJob, StoreError> {
+    let f = Fields(row);
+    let attempts = required("attempts", row.small_integer("attempts")?)?;
+    Ok(OutboxJob {
+        id: f.integer("id")?,
+        event: f.text("event_id")?.parse()?,
+        tenant: f.parsed("tenant", TenantId::new)?,
+        dispute: DisputeId::new(f.integer("dispute_id")?).map_err(|e| corrupt("dispute_id", e))?,
+        seq: f.integer("seq")?,
+        kind: f.parsed("kind", |k| k.parse())?,
+        sink: f.text("sink")?.parse()?,
+        attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
+    })
+}

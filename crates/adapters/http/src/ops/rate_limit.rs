@@ -25,7 +25,16 @@ pub(super) struct RateLimiter {
     interval: Duration,
     /// How far ahead of now a caller's arrival time may run: the burst beyond the first request.
     burst: Duration,
-    arrivals: Mutex<HashMap<String, Instant>>,
+    arrivals: Mutex<Arrivals>,
+}
+
+/// Callers' arrival times. A time in the past means a full bucket, the same as no entry, so
+/// such entries are dropped whenever the map has doubled since the last sweep: memory follows
+/// the callers active in the last minute, not every caller ever seen.
+#[derive(Debug, Default)]
+struct Arrivals {
+    by_caller: HashMap<String, Instant>,
+    sweep_at: usize,
 }
 
 impl RateLimiter {
@@ -36,7 +45,7 @@ impl RateLimiter {
             RateLimiter {
                 interval,
                 burst: interval * (per_minute - 1),
-                arrivals: Mutex::new(HashMap::new()),
+                arrivals: Mutex::new(Arrivals::default()),
             }
         })
     }
@@ -49,12 +58,23 @@ impl RateLimiter {
             .arrivals
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let arrival = arrivals.get(caller).copied().unwrap_or(now).max(now);
+        let arrival = arrivals
+            .by_caller
+            .get(caller)
+            .copied()
+            .unwrap_or(now)
+            .max(now);
         let ahead = arrival.duration_since(now);
         if ahead > self.burst {
             return Err(ahead - self.burst);
         }
-        arrivals.insert(caller.to_owned(), arrival + self.interval);
+        arrivals
+            .by_caller
+            .insert(caller.to_owned(), arrival + self.interval);
+        if arrivals.by_caller.len() > arrivals.sweep_at {
+            arrivals.by_caller.retain(|_, arrival| *arrival > now);
+            arrivals.sweep_at = (arrivals.by_caller.len() * 2).max(1024);
+        }
         Ok(())
     }
 }
@@ -149,6 +169,23 @@ mod tests {
         assert_eq!(limiter.take("k", much_later), Ok(()));
         assert_eq!(limiter.take("k", much_later), Ok(()));
         assert!(limiter.take("k", much_later).is_err());
+    }
+
+    #[test]
+    fn callers_whose_buckets_are_full_again_are_forgotten() {
+        let limiter = RateLimiter::new(60).unwrap();
+        let start = Instant::now();
+        for n in 0..5000 {
+            assert_eq!(limiter.take(&format!("caller {n}"), start), Ok(()));
+        }
+        // A second later every one of those buckets is full again: sweeping them loses nothing.
+        let later = start + Duration::from_secs(1);
+        for n in 0..5000 {
+            assert_eq!(limiter.take(&format!("newcomer {n}"), later), Ok(()));
+        }
+        let remembered = limiter.arrivals.lock().unwrap().by_caller.len();
+        assert!(remembered <= 5000, "{remembered} callers remembered");
+        assert!(limiter.take("newcomer 1", later).is_ok(), "burst left");
     }
 
     #[test]

@@ -119,6 +119,40 @@ async fn every_answer_carries_a_request_id_and_so_does_every_log_line_of_its_req
     assert_eq!(replaced.len(), 32, "{replaced}");
     assert_ne!(replaced, made_up);
 
+    // The handler's own log lines carry it too: the billing desk's first use of a reason seeds
+    // the tenant's reason table, and says so, from inside the request's task.
+    server.cli(&["tenant", "create", "acme-telco"]);
+    let password = server.login("acme-telco", "billing", "csr-1");
+    let body = json!({
+        "amount": 5,
+        "notes": {
+            "domainId": 34, "reasonId": "1",
+            "accountId": "0.0.0.1+-account+242856", "billUnitId": "0.0.0.1+-billinfo+244392"
+        }
+    });
+    let billed = server
+        .send(
+            Method::POST,
+            "/bcws/webresources/v1.0/disputes/item/0.0.0.1+-item-cycle_forward+1",
+            Some(("csr-1", &password)),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Request-Id", "e2e-billing-0001"),
+            ],
+            Some(body.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(billed.status, StatusCode::CREATED, "{}", billed.text);
+    assert_eq!(billed.header("x-request-id"), Some("e2e-billing-0001"));
+    logged(
+        &server,
+        &[
+            "request_id=e2e-billing-0001",
+            "seeded the default reason table",
+        ],
+    )
+    .await;
+
     // The log names the request id on the lines of its request.
     let line = logged(
         &server,

@@ -274,3 +274,58 @@ async fn metrics_count_requests_by_route_template_and_disputes_by_status(store: 
     has("disputes_outbox_pending_jobs 4");
     has("disputes_outbox_due_jobs 4");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_is_a_503_but_the_request_still_takes_effect() {
+    // A timeout far below what an opening takes (authentication, evidence, a write).
+    let server =
+        Server::start_with_env(Store::Sqlite, &[("DISPUTES_REQUEST_TIMEOUT_MS", "1")]).await;
+    let key = server.tenant_with_key("acme-media", "advertiser", "dev_adv_42");
+    let mut attempts = 0;
+    let late = loop {
+        attempts += 1;
+        let answer = server
+            .call(
+                Method::POST,
+                "/v1/disputes",
+                Some(&key),
+                Some(open_request(&format!("cmp_{attempts}"))),
+            )
+            .await;
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE || attempts == 20 {
+            break answer;
+        }
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    };
+    assert_eq!(
+        late.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        late.body
+    );
+    assert_eq!(late.body["ok"], false);
+    assert_eq!(late.body["error"]["code"], "request_timeout");
+    assert!(late.headers.get("x-request-id").is_some());
+    insta::assert_snapshot!(
+        "request_timeout_delivery",
+        serde_json::to_string_pretty(&late.body).expect("JSON")
+    );
+
+    // Another instance on the same database, without the tight timeout, sees every opening:
+    // the late one ran to completion after its client was answered.
+    let patient = Server::on(Store::Sqlite, server.database_url.clone(), None).await;
+    for _ in 0..100 {
+        let listed = patient
+            .call(Method::GET, "/v1/disputes?limit=100", Some(&key), None)
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let count = listed.body["data"]["disputes"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if count == attempts {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the timed-out opening never took effect");
+}

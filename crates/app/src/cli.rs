@@ -97,6 +97,24 @@ pub struct ServeArgs {
         default_value = "data/blobs"
     )]
     pub blob_dir: PathBuf,
+    /// Requests a minute each authenticated caller (API key, billing user, invoice login) may
+    /// make, with a burst of as many at once; beyond it a 429 with Retry-After. Counted per
+    /// server instance. 0 turns the limit off.
+    #[arg(
+        long = "rate-limit-per-minute",
+        env = "DISPUTES_RATE_LIMIT_PER_MINUTE",
+        default_value_t = disputes_http::Operations::DEFAULT_RATE_LIMIT_PER_MINUTE
+    )]
+    pub rate_limit_per_minute: u32,
+    /// Milliseconds a client waits for an answer before a 503; the request itself still runs
+    /// to completion.
+    #[arg(
+        long = "request-timeout-ms",
+        env = "DISPUTES_REQUEST_TIMEOUT_MS",
+        default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub request_timeout_ms: u64,
     #[command(flatten)]
     pub dispatch: DispatchArgs,
     #[command(flatten)]

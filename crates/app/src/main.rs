@@ -10,12 +10,12 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
-use disputes_http::AppState;
+use disputes_http::{AppState, Operations};
 use disputes_notify::WebhookNotifier;
 use disputes_ports::{
     BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
-    DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, Sink, SystemClock,
-    WebhookRegistry, WebhookService,
+    DisputeRepository, DisputeService, MessageService, OperationsStats, Outbox, ReasonCatalog,
+    Sink, SystemClock, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -43,10 +43,14 @@ async fn main() -> anyhow::Result<()> {
             let blobs = LocalBlobStore::open(&args.blob_dir).with_context(|| {
                 format!("cannot open the blob store at {}", args.blob_dir.display())
             })?;
-            let (state, dispatcher) = open_store(&args.database.url)
-                .await?
-                .into_state(Arc::new(blobs));
-            serve(args.listen, state, dispatcher, &args.dispatch).await
+            let store = open_store(&args.database.url).await?;
+            let operations = Operations {
+                rate_limit_per_minute: args.rate_limit_per_minute,
+                request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
+                stats: Some(store.stats()),
+            };
+            let (state, dispatcher) = store.into_state(Arc::new(blobs));
+            serve(args.listen, state, dispatcher, &args.dispatch, operations).await
         }
         Command::Dispatch { dispatch, database } => {
             let dispatcher = open_store(&database.url).await?.dispatcher();
@@ -192,6 +196,14 @@ impl Store {
         }
     }
 
+    /// The counts `/metrics` shows (disputes by status, outbox depth), over the whole store.
+    fn stats(&self) -> Arc<dyn OperationsStats> {
+        match self {
+            Store::Sqlite(store) => Arc::new(store.clone()),
+            Store::Postgres(store) => Arc::new(store.clone()),
+        }
+    }
+
     /// Tenants and credentials only, for the administration commands.
     fn credentials(self) -> CredentialService {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -255,6 +267,7 @@ async fn serve(
     state: AppState,
     dispatcher: Dispatcher,
     dispatch: &DispatchArgs,
+    operations: Operations,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
@@ -271,9 +284,12 @@ async fn serve(
             .await;
     });
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, disputes_http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        disputes_http::router_with_operations(state, operations),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     // The dispatcher finishes its round; what it has not delivered stays queued.
     let _ = stop.send(());
     dispatching.await?;

@@ -11,6 +11,7 @@ mod credentials;
 mod dispatch;
 mod error;
 mod messages;
+mod operations;
 mod outbox;
 mod reasons;
 mod repository;
@@ -28,6 +29,7 @@ pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKe
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use messages::{File, MessageService};
+pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
@@ -40,6 +42,8 @@ pub use blobs::MockBlobStore;
 pub use credentials::MockCredentialStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
+#[cfg(any(test, feature = "mocks"))]
+pub use operations::MockOperationsStats;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]

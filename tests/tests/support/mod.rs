@@ -102,6 +102,8 @@ pub struct Server {
     /// instances.
     env: Vec<(String, String)>,
     client: reqwest::Client,
+    /// Every line the server has written to stderr (its log), in order.
+    log: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// An answer: its status, headers and JSON body.
@@ -173,6 +175,7 @@ impl Server {
             blobs,
             env,
             client: reqwest::Client::new(),
+            log: Arc::default(),
         };
         server.launch().await;
         server
@@ -197,9 +200,16 @@ impl Server {
             .spawn()
             .expect("the server starts");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let log = self.log.clone();
+        let keep = move |line: &str| {
+            if let Ok(mut log) = log.lock() {
+                log.push(line.to_owned());
+            }
+        };
         let find_address = async {
             while let Some(line) = lines.next_line().await.expect("read stderr") {
                 eprintln!("[server] {line}");
+                keep(&line);
                 if let Some(rest) = line.split("listening on ").nth(1) {
                     return rest.trim().to_owned();
                 }
@@ -213,6 +223,7 @@ impl Server {
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 eprintln!("[server] {line}");
+                keep(&line);
             }
         });
         self.base = base;
@@ -621,5 +632,42 @@ impl Server {
             "--owner-email",
             email,
         ]);
+    }
+}
+
+impl Server {
+    /// The lines the server has logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+
+    /// The server process's id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// Sends the server SIGTERM, as an orchestrator stopping it would.
+    pub fn terminate(&self) {
+        let pid = self.pid().expect("the server runs");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// Waits for the server process to exit (after [`terminate`](Self::terminate)) and returns
+    /// how it exited.
+    pub async fn exit_status(&mut self) -> std::process::ExitStatus {
+        let child = self.child.as_mut().expect("the server was started");
+        tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .expect("the server exits within 60 s")
+            .expect("wait for the server")
+    }
+
+    /// The `host:port` the server listens on.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
     }
 }

@@ -5,6 +5,7 @@
 mod billing;
 mod delivery;
 mod invoice;
+mod ops;
 mod shared;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
 };
 
+pub use ops::Operations;
 pub use shared::Problem;
 
 /// What every handler can reach.
@@ -50,6 +52,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// [`router`] with what running it in production takes (SPEC §6): `/metrics`, a request id on
+/// every answer and log line, the per-caller rate limit and the request timeout.
+pub fn router_with_operations(state: AppState, operations: Operations) -> Router {
+    ops::wrap(router(state), operations)
+}
+
 /// Runs each request on a task of its own, to completion. Hyper drops a request's future when
 /// the client goes away, and a future dropped halfway through a database transaction can hand its
 /// connection back to the pool still inside that transaction (seen under load on PostgreSQL: the
@@ -59,7 +67,8 @@ async fn run_to_completion(request: Request, next: Next) -> Response {
     // Enough of the request to answer in its contract's shape should the handler panic.
     let uri = request.uri().clone();
     let accept = request.headers().get(ACCEPT).cloned();
-    match tokio::spawn(next.run(request)).await {
+    // The task carries the request's span along, so its log lines name the request id.
+    match tokio::spawn(tracing::Instrument::in_current_span(next.run(request))).await {
         Ok(response) => response,
         Err(failure) => {
             let mut echo = Request::new(axum::body::Body::empty());

@@ -27,6 +27,7 @@
 mod credentials;
 mod error;
 mod mapping;
+mod operations;
 mod outbox;
 mod reasons;
 mod repository;

@@ -21,6 +21,7 @@ use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::ops::{login_caller, RateGate};
 use crate::shared::{cursor_text, parse_cursor, Problem};
 use crate::AppState;
 use media::{Body, Format};
@@ -117,6 +118,8 @@ fn type_uri(status: StatusCode) -> String {
         412 => "10.4.13",
         413 => "10.4.14",
         415 => "10.4.16",
+        // RFC 2616 predates 429; RFC 6585 defines it.
+        429 => return "https://www.rfc-editor.org/rfc/rfc6585#section-4".to_owned(),
         500 => "10.5.1",
         503 => "10.5.4",
         _ => return "about:blank".to_owned(),
@@ -157,6 +160,9 @@ impl FromRequestParts<AppState> for Caller {
                 ),
             )));
         }
+        RateGate::of(&parts.extensions)
+            .admit(&login_caller(&principal))
+            .map_err(format.error())?;
         Ok(Caller(principal))
     }
 }

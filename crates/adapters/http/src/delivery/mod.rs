@@ -16,6 +16,7 @@ use disputes_domain::{
 use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
 use serde_json::{json, Value};
 
+use crate::ops::RateGate;
 use crate::shared::{cursor_text, decimal, parse_cursor, parse_time, Contract, JsonBody, Problem};
 use crate::AppState;
 use wire::{
@@ -176,6 +177,9 @@ impl FromRequestParts<AppState> for Caller {
         if !matches!(principal.actor.role, Role::Advertiser | Role::Operator) {
             return Err(forbidden(principal.actor.role, "use the delivery contract").into());
         }
+        // One bucket per key: the key id is the part between `dk_` and the secret.
+        let key_id = key.trim().split('_').nth(1).unwrap_or_default();
+        RateGate::of(&parts.extensions).admit(&format!("key {key_id}"))?;
         Ok(Caller(principal))
     }
 }

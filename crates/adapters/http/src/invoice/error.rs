@@ -66,9 +66,12 @@ const CODES: &[(&str, u32)] = &[
     // 413, 415: the body as a whole.
     ("payload_too_large", 41301),
     ("unsupported_media_type", 41501),
+    // 429: the caller's rate limit (with Retry-After).
+    ("rate_limited", 42901),
     // 500, 503: ours.
     ("internal_error", 50001),
     ("service_unavailable", 50301),
+    ("request_timeout", 50302),
 ];
 
 /// The number of an error name. A name missing from [`CODES`] (a shared code no invoice call

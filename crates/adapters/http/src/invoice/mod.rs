@@ -15,6 +15,7 @@ use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
+use crate::ops::{login_caller, RateGate};
 use crate::shared::{cursor_text, parse_cursor, JsonBody};
 use crate::AppState;
 use error::Invoice;
@@ -66,6 +67,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Call<T> {
     type Rejection = InvoiceError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let gate = RateGate::of(request.extensions());
         let JsonBody(value, _) = JsonBody::<Value, Invoice>::from_request(request, state).await?;
         let Value::Object(fields) = &value else {
             return Err(InvoiceError::bad_request(
@@ -93,6 +95,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Call<T> {
         if principal.actor.role != Role::Client {
             return Err(ServiceError::Unauthenticated.into());
         }
+        gate.admit(&login_caller(&principal))?;
         let body = serde_path_to_error::deserialize(value).map_err(|e| {
             let field = e.path().to_string();
             InvoiceError::bad_request("invalid_body", format!("{field}: {}", e.into_inner()))

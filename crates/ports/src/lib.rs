@@ -14,6 +14,7 @@ mod messages;
 mod outbox;
 mod reasons;
 mod repository;
+mod sent_emails;
 mod service;
 mod webhooks;
 
@@ -30,6 +31,7 @@ pub use messages::{File, MessageService};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
+pub use sent_emails::{SentEmail, SentEmails};
 pub use service::{DisputeService, OpenRequest};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
@@ -45,5 +47,7 @@ pub use outbox::MockOutbox;
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockDisputeRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use sent_emails::MockSentEmails;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

@@ -291,3 +291,34 @@ fn the_owner_gets_a_plain_notice_of_every_entry() {
     assert_eq!(notice.subject, "Dispute 42: new message");
     assert!(notice.body.contains("\nAny news?\n"), "{}", notice.body);
 }
+
+#[test]
+fn the_customer_and_the_owner_are_each_written_to_once() {
+    use crate::email::outgoing;
+    let owner = Agent::new("Sanne Bakker", "sanne@billink.example").unwrap();
+    let opened = event(dispute("fr-BE", Some("10")));
+    let both = outgoing(&opened, Some(&owner));
+    let to: Vec<_> = both
+        .iter()
+        .map(|o| (o.address.as_str(), o.language, o.mail.template.as_str()))
+        .collect();
+    assert_eq!(
+        to,
+        [
+            ("anna@example.nl", "fr", "customer_opened.fr"),
+            ("sanne@billink.example", "en", PARTY_NOTICE),
+        ]
+    );
+    // Without an owner, only the customer; of what is no news to the customer, only the owner.
+    assert_eq!(outgoing(&opened, None).len(), 1);
+    let own = event(post(dispute("fr", Some("10")), Role::Customer, "Alors ?"));
+    let only_owner = outgoing(&own, Some(&owner));
+    assert_eq!(only_owner.len(), 1);
+    assert_eq!(only_owner[0].address.as_str(), "sanne@billink.example");
+    assert_eq!(outgoing(&own, None), Vec::new());
+    // An owner who is the customer too gets one mail, the customer's.
+    let same = Agent::new("Anna", "ANNA@example.nl").unwrap();
+    let one = outgoing(&opened, Some(&same));
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].mail.template, "customer_opened.fr");
+}

@@ -94,7 +94,7 @@ impl EmailNotifier {
     /// A notifier that sends through the relay at `smtp_url` as `from`. `smtp://` speaks plain
     /// SMTP (for local relays and tests), `smtp://...?tls=required` STARTTLS and `smtps://`
     /// implicit TLS, both verified against the web PKI roots. Nothing is connected until the
-    /// first mail.
+    /// first mail. Call it inside a Tokio runtime: the connection pool runs a task of its own.
     ///
     /// # Errors
     /// When the URL or the sender is malformed.
@@ -250,6 +250,41 @@ mod tests {
             id,
             message_id(&disputes_ports::EventId::generate(), &jan, "mail.example")
         );
+    }
+
+    fn notifier(url: &str, from: &str) -> Result<EmailNotifier, EmailConfigError> {
+        EmailNotifier::new(
+            url,
+            from,
+            Arc::new(disputes_ports::MockCredentialStore::new()),
+            Arc::new(disputes_ports::MockSentEmails::new()),
+        )
+    }
+
+    #[tokio::test]
+    async fn plain_starttls_and_tls_relays_are_configured_and_anything_else_refused() {
+        let from = "Billink disputes <disputes@billink.example>";
+        for url in [
+            "smtp://127.0.0.1:2525",
+            "smtp://mail.example:587?tls=required",
+            "smtps://user:secret@mail.example:465",
+        ] {
+            assert!(notifier(url, from).is_ok(), "{url}");
+        }
+        for url in ["http://mail.example", "smtp://", "mail.example:25", ""] {
+            assert!(
+                matches!(notifier(url, from), Err(EmailConfigError::SmtpUrl { .. })),
+                "{url}"
+            );
+        }
+        let refused = notifier("smtps://user:secret@mail.example:465?tls=bogus", "nobody");
+        let Err(EmailConfigError::From { .. }) = refused else {
+            panic!("a sender without an address is refused");
+        };
+        let Err(e) = notifier("ftp://user:secret@mail.example", from) else {
+            panic!("ftp is no relay");
+        };
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 
     #[test]

@@ -407,6 +407,50 @@ async fn the_customer_is_written_to_in_the_dispute_language_and_the_owner_of_eve
         "an opening, two messages, and the other opening"
     );
     assert_eq!(desk.emails(de).await.len(), 5);
+
+    // The end, with the credit and the seller's explanation, in the customer's language.
+    desk.post(
+        "/v2/dispute/resolve",
+        json!({ "id": nl, "outcome": "partially_granted", "creditAmount": "10.5",
+                "message": "De verzendkosten vergoeden wij." }),
+    )
+    .await;
+    let mails = smtp.until(9).await;
+    let jan = to(&mails, "jan.devries@example.nl");
+    let resolved = jan
+        .iter()
+        .find(|m| m.subject.contains("gedeeltelijk toegekend"))
+        .unwrap_or_else(|| panic!("the resolution is mailed: {jan:#?}"));
+    assert_eq!(
+        resolved.subject,
+        format!("Uw geschil {nl} over factuur INV-2026-0042 is gedeeltelijk toegekend")
+    );
+    for fact in [
+        "Betwist bedrag: € 49,95",
+        "Gecrediteerd bedrag: € 10,50",
+        "Toelichting van de verkoper:\nDe verzendkosten vergoeden wij.",
+    ] {
+        assert!(
+            resolved.body.contains(fact),
+            "{fact:?} in {}",
+            resolved.body
+        );
+    }
+    let templates: Vec<Value> = desk
+        .emails(nl)
+        .await
+        .iter()
+        .map(|e| e["template"].clone())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            json!("customer_opened.nl"),
+            json!("party_notice"),
+            json!("customer_partially_granted.nl"),
+            json!("party_notice"),
+        ]
+    );
 }
 
 async fn mail_held_back_by_a_relay_that_is_down_arrives_once_it_is_up(store: Store) {

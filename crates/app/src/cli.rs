@@ -67,6 +67,35 @@ pub struct DispatchArgs {
         default_value_t = 1000
     )]
     pub poll_ms: u64,
+    /// The longest first wait, in milliseconds, before a failed notification is tried again;
+    /// each further failure doubles it (with jitter), up to an hour.
+    #[arg(
+        long = "dispatch-backoff-ms",
+        env = "DISPUTES_DISPATCH_BACKOFF_MS",
+        default_value_t = 1000
+    )]
+    pub backoff_ms: u64,
+    #[command(flatten)]
+    pub email: EmailArgs,
+}
+
+/// Where notification mail goes. Without an SMTP relay no mail is sent (nor queued).
+#[derive(Debug, Args)]
+pub struct EmailArgs {
+    /// The SMTP relay: `smtp://host:port` (plain, for local relays), `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port` (TLS), with `user:password@` before the host if the relay
+    /// asks for a login.
+    #[arg(
+        long = "smtp-url",
+        env = "SMTP_URL",
+        hide_env_values = true,
+        requires = "email_from"
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of notification mail: `disputes@example.com` or
+    /// `"Disputes <disputes@example.com>"`.
+    #[arg(long = "email-from", env = "EMAIL_FROM")]
+    pub email_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

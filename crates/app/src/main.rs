@@ -1,6 +1,7 @@
 //! `disputes`: the dispute engine's server and its administration commands.
 
 mod cli;
+mod email_sink;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -13,9 +14,9 @@ use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::{AppState, Operations};
 use disputes_notify::WebhookNotifier;
 use disputes_ports::{
-    BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
+    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
     DisputeRepository, DisputeService, MessageService, OperationsStats, Outbox, ReasonCatalog,
-    Sink, SystemClock, WebhookRegistry, WebhookService,
+    SentEmails, Sink, SystemClock, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -49,11 +50,11 @@ async fn main() -> anyhow::Result<()> {
                 request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
                 stats: Some(store.stats()),
             };
-            let (state, dispatcher) = store.into_state(Arc::new(blobs));
+            let (state, dispatcher) = store.into_state(Arc::new(blobs), &args.dispatch)?;
             serve(args.listen, state, dispatcher, &args.dispatch, operations).await
         }
         Command::Dispatch { dispatch, database } => {
-            let dispatcher = open_store(&database.url).await?.dispatcher();
+            let dispatcher = open_store(&database.url).await?.dispatcher(&dispatch)?;
             announce(&dispatcher);
             dispatcher.run(poll(&dispatch), shutdown_signal()).await;
             tracing::info!("stopped");
@@ -172,18 +173,22 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 impl Store {
     /// Wires the use cases to this store and to `blobs` for attachments, with the dispatcher
     /// that delivers the notifications they queue.
-    fn into_state(self, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher) {
+    fn into_state(
+        self,
+        blobs: Arc<dyn BlobStore>,
+        sinks: &DispatchArgs,
+    ) -> anyhow::Result<(AppState, Dispatcher)> {
         match self {
-            Store::Sqlite(store) => state_over(Arc::new(store), blobs),
-            Store::Postgres(store) => state_over(Arc::new(store), blobs),
+            Store::Sqlite(store) => state_over(Arc::new(store), blobs, sinks),
+            Store::Postgres(store) => state_over(Arc::new(store), blobs, sinks),
         }
     }
 
     /// The notification dispatcher alone, for `disputes dispatch`.
-    fn dispatcher(self) -> Dispatcher {
+    fn dispatcher(self, sinks: &DispatchArgs) -> anyhow::Result<Dispatcher> {
         match self {
-            Store::Sqlite(store) => dispatcher_over(Arc::new(store)),
-            Store::Postgres(store) => dispatcher_over(Arc::new(store)),
+            Store::Sqlite(store) => dispatcher_over(Arc::new(store), sinks),
+            Store::Postgres(store) => dispatcher_over(Arc::new(store), sinks),
         }
     }
 
@@ -214,12 +219,22 @@ impl Store {
     }
 }
 
-fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher)
+fn state_over<S>(
+    store: Arc<S>,
+    blobs: Arc<dyn BlobStore>,
+    sinks: &DispatchArgs,
+) -> anyhow::Result<(AppState, Dispatcher)>
 where
-    S: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static,
+    S: DisputeRepository
+        + CredentialStore
+        + ReasonCatalog
+        + Outbox
+        + WebhookRegistry
+        + SentEmails
+        + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = dispatcher_over(store.clone());
+    let dispatcher = dispatcher_over(store.clone(), sinks)?;
     // Changes queue notifications for exactly the sinks a dispatcher delivers to.
     let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default())
         .with_sinks(dispatcher.sinks());
@@ -228,18 +243,29 @@ where
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
+        sent_emails: store.clone(),
         store,
     };
-    (state, dispatcher)
+    Ok((state, dispatcher))
 }
 
-/// The dispatcher over `store`'s outbox, with every sink this build has.
-fn dispatcher_over<S>(store: Arc<S>) -> Dispatcher
+/// The dispatcher over `store`'s outbox, with every sink this build has that is configured.
+fn dispatcher_over<S>(store: Arc<S>, sinks: &DispatchArgs) -> anyhow::Result<Dispatcher>
 where
-    S: DisputeRepository + Outbox + WebhookRegistry + 'static,
+    S: DisputeRepository + CredentialStore + Outbox + WebhookRegistry + SentEmails + 'static,
 {
-    Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
-        .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store)))
+    let mut dispatcher = Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
+        .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store.clone())));
+    if let Some(email) = email_sink::email_notifier(&sinks.email, store.clone(), store.clone())? {
+        dispatcher = dispatcher.with_notifier(Sink::Email, Arc::new(email));
+    }
+    Ok(dispatcher.with_backoff(Backoff {
+        // At most the cap, which the delays never pass anyway.
+        base: chrono::Duration::milliseconds(
+            i64::try_from(sinks.backoff_ms.clamp(1, 3_600_000)).unwrap_or(3_600_000),
+        ),
+        ..Backoff::default()
+    }))
 }
 
 /// Says once which notifications are sent, and which are not.

@@ -16,6 +16,7 @@ mod outbox;
 mod reasons;
 mod repository;
 pub mod rows;
+mod sent_emails;
 mod service;
 mod webhooks;
 
@@ -33,6 +34,7 @@ pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
+pub use sent_emails::{SentEmail, SentEmails};
 pub use service::{DisputeService, OpenRequest};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
@@ -50,5 +52,7 @@ pub use outbox::MockOutbox;
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockDisputeRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use sent_emails::MockSentEmails;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

@@ -6,7 +6,7 @@
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
 //! empty store `S` implementing [`DisputeRepository`], [`CredentialStore`], [`ReasonCatalog`],
-//! [`Outbox`] and [`WebhookRegistry`]. Each case is its own `#[tokio::test]`, so the cases run in parallel and fail one
+//! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](crate::SentEmails), for the case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and fail one
 //! by one.
 
 use std::collections::HashSet;
@@ -56,6 +56,7 @@ macro_rules! repository_conformance_suite {
             delivered_jobs_stay_delivered_and_retries_wait,
             webhooks_are_per_tenant_and_remember_their_deliveries,
             a_response_with_an_empty_remedy_is_told_apart_from_none,
+            sent_emails_are_per_tenant_and_once_per_event_and_recipient,
         );
     };
 }
@@ -1228,4 +1229,75 @@ pub async fn a_response_with_an_empty_remedy_is_told_apart_from_none<S: Store>(s
         .unwrap();
     assert_eq!(read, responded);
     assert!(read.response().unwrap().remedy.is_some());
+}
+
+pub async fn sent_emails_are_per_tenant_and_once_per_event_and_recipient<S>(store: Arc<S>)
+where
+    S: Store + crate::SentEmails,
+{
+    use crate::SentEmail;
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let ours = create(&*store, invoice("acme", "INV-1")).await;
+    let theirs = create(&*store, invoice("globex", "INV-1")).await;
+    let event = EventId::generate();
+    let sent = |dispute: &Dispute, recipient: &str, at: Timestamp| SentEmail {
+        tenant: dispute.tenant().clone(),
+        dispute: dispute.id(),
+        event: event.clone(),
+        recipient: recipient.to_owned(),
+        subject: format!("Uw geschil {}", dispute.id()),
+        template: "customer_opened.nl".to_owned(),
+        sent_at: at,
+    };
+    // Microseconds survive; the listing is by time, not by insertion.
+    let owner = sent(
+        &ours,
+        "sanne@billink.example",
+        t0() + Duration::microseconds(2_000_001),
+    );
+    let customer = sent(
+        &ours,
+        "jan@example.nl",
+        t0() + Duration::microseconds(1_000_001),
+    );
+    store.record_sent(&owner).await.unwrap();
+    store.record_sent(&customer).await.unwrap();
+    // A second record of the same event and recipient changes nothing.
+    let again = SentEmail {
+        subject: "changed".to_owned(),
+        ..customer.clone()
+    };
+    store.record_sent(&again).await.unwrap();
+    // Every event is of one dispute, so of one tenant.
+    let theirs_sent = SentEmail {
+        event: EventId::generate(),
+        ..sent(&theirs, "jan@example.nl", t0())
+    };
+    store.record_sent(&theirs_sent).await.unwrap();
+
+    let listed = store
+        .sent_for(&tenant("acme"), &[ours.id(), theirs.id()])
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![customer, owner]);
+    // Another tenant's mail is not there, whatever ids are asked for.
+    assert_eq!(
+        store
+            .sent_for(&tenant("globex"), &[ours.id()])
+            .await
+            .unwrap(),
+        Vec::new()
+    );
+    assert_eq!(
+        store
+            .sent_for(&tenant("globex"), &[theirs.id()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.sent_for(&tenant("acme"), &[]).await.unwrap(),
+        Vec::new()
+    );
 }

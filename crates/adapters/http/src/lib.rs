@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
+    SentEmails,
 };
 
 pub use ops::Operations;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub messages: MessageService,
     /// Asked by `/readyz` whether the store answers.
     pub store: Arc<dyn DisputeRepository>,
+    /// The notification mail sent about each dispute (the invoice contract's `emails`).
+    pub sent_emails: Arc<dyn SentEmails>,
 }
 
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown

@@ -10,7 +10,8 @@ use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, StoreError, SystemClock,
+    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, StoreError,
+    SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -43,6 +44,10 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
     let repo = Arc::new(repo);
     let clock = Arc::new(SystemClock);
     let disputes = DisputeService::new(repo.clone(), clock.clone(), DisputePolicy::default());
+    let mut sent_emails = MockSentEmails::new();
+    sent_emails
+        .expect_sent_for()
+        .returning(|_, _| Ok(Vec::new()));
     router(AppState {
         // No test here reaches a reason table: any call to this one would panic.
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
@@ -50,6 +55,7 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         disputes,
         credentials: CredentialService::new(Arc::new(credentials), clock),
         store: repo,
+        sent_emails: Arc::new(sent_emails),
     })
 }
 

@@ -31,6 +31,7 @@ mod operations;
 mod outbox;
 mod reasons;
 mod repository;
+mod sent_emails;
 
 #[cfg(feature = "testing")]
 pub mod testing;

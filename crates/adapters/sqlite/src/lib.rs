@@ -19,6 +19,7 @@ mod operations;
 mod outbox;
 mod reasons;
 mod repository;
+mod sent_emails;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use disputes_domain::{Dispute, Role, Settlement, SubjectKind};
-use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
+use disputes_domain::{Dispute, DisputeId, Role, Settlement, SubjectKind};
+use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, SentEmail, ServiceError};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
@@ -124,10 +124,24 @@ fn credential(
     Ok(missing.text(field, name, &text).map(str::to_owned))
 }
 
-/// A dispute as this contract shows it, with its tenant's owner.
+/// A dispute as this contract shows it, with its tenant's owner and the mail sent about it.
 async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer {
     let owner = state.credentials.owner(&by.tenant).await?;
-    Ok(Json(DisputeOut::render(d, owner.as_ref())?).into_response())
+    let sent = sent_emails(state, by, &[d.id()]).await?;
+    Ok(Json(DisputeOut::render(d, owner.as_ref())?.with_emails(&sent)).into_response())
+}
+
+/// The mail sent about the caller's `disputes`.
+async fn sent_emails(
+    state: &AppState,
+    by: &Principal,
+    disputes: &[DisputeId],
+) -> Result<Vec<SentEmail>, InvoiceError> {
+    Ok(state
+        .sent_emails
+        .sent_for(&by.tenant, disputes)
+        .await
+        .map_err(ServiceError::from)?)
 }
 
 async fn open(State(state): State<AppState>, call: Call<OpenIn>) -> Answer {
@@ -177,11 +191,13 @@ async fn list(State(state): State<AppState>, call: Call<ListIn>) -> Answer {
     };
     let page = state.disputes.list(&by, &query).await?;
     let owner = state.credentials.owner(&by.tenant).await?;
+    let ids = page.disputes.iter().map(Dispute::id).collect::<Vec<_>>();
+    let sent = sent_emails(&state, &by, &ids).await?;
     let disputes = page
         .disputes
         .iter()
-        .map(|d| DisputeOut::render(d, owner.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|d| Ok(DisputeOut::render(d, owner.as_ref())?.with_emails(&sent)))
+        .collect::<Result<Vec<_>, InvoiceError>>()?;
     Ok(
         Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))
             .into_response(),

@@ -9,7 +9,7 @@ use disputes_domain::{
     Agent, Attachment, Claim, Digest, Dispute, DisputeId, InvoiceSubject, Message, MessageText,
     Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::File;
+use disputes_ports::{File, SentEmail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -539,7 +539,7 @@ pub struct DisputeOut {
     current_step: StepOut,
     customer: CustomerOut,
     dispute_content: Vec<MessageOut>,
-    emails: Vec<Value>,
+    emails: Vec<EmailOut>,
     fresh_desk_ticket: Option<Value>,
     id: i64,
     notification_mode: &'static str,
@@ -609,6 +609,33 @@ impl DisputeOut {
             status: d.status().as_str(),
             steps,
         })
+    }
+}
+
+/// One mail of `emails`: to whom, about what, from which template, when.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailOut {
+    to: String,
+    subject: String,
+    template: String,
+    sent_at: PhpDateTime,
+}
+
+impl DisputeOut {
+    /// Lists in `emails` the mails of `sent` that are about this dispute, in their order.
+    pub fn with_emails(mut self, sent: &[SentEmail]) -> Self {
+        self.emails = sent
+            .iter()
+            .filter(|mail| mail.dispute.get() == self.id)
+            .map(|mail| EmailOut {
+                to: mail.recipient.clone(),
+                subject: mail.subject.clone(),
+                template: mail.template.clone(),
+                sent_at: PhpDateTime::at(mail.sent_at),
+            })
+            .collect();
+        self
     }
 }
 

@@ -8,10 +8,12 @@ mod billing;
 mod blobs;
 mod clock;
 mod credentials;
+mod deadlines;
 mod dispatch;
 mod error;
 mod messages;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 mod service;
@@ -20,16 +22,22 @@ mod webhooks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "testing")]
+pub mod deadline_testing;
+
 pub use billing::BillingService;
 pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
+pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use messages::{File, MessageService};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
+pub use policies::{PolicyChange, PolicyService, TenantPolicies};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
+pub use service::DeadlineAction;
 pub use service::{DisputeService, OpenRequest};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
@@ -38,9 +46,13 @@ pub use blobs::MockBlobStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use credentials::MockCredentialStore;
 #[cfg(any(test, feature = "mocks"))]
+pub use deadlines::MockDeadlineQueue;
+#[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
+#[cfg(any(test, feature = "mocks"))]
+pub use policies::MockTenantPolicies;
 #[cfg(any(test, feature = "mocks"))]
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]

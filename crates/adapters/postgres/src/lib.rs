@@ -25,9 +25,11 @@
 //! before handing it out and replaces broken ones.
 
 mod credentials;
+mod deadlines;
 mod error;
 mod mapping;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 

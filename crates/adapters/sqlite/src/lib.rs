@@ -13,9 +13,11 @@
 //! timeline come from one snapshot. The file runs in WAL mode, so reads never wait for a write.
 
 mod credentials;
+mod deadlines;
 mod error;
 mod mapping;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 

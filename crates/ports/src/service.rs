@@ -63,7 +63,7 @@ impl DisputeService {
     }
 
     /// The policy that applies to the tenant's disputes.
-    async fn policy(
+    async fn policy_for(
         &self,
         tenant: &disputes_domain::TenantId,
     ) -> Result<DisputePolicy, ServiceError> {
@@ -106,7 +106,7 @@ impl DisputeService {
         by: &Principal,
         request: OpenRequest,
     ) -> Result<Dispute, ServiceError> {
-        let policy = self.policy(&by.tenant).await?;
+        let policy = self.policy_for(&by.tenant).await?;
         let new = Dispute::open(opening(by, request), self.clock.now(), &policy)?;
         self.create(new).await
     }
@@ -123,7 +123,7 @@ impl DisputeService {
         request: OpenRequest,
         message: NewMessage,
     ) -> Result<Dispute, ServiceError> {
-        let policy = self.policy(&by.tenant).await?;
+        let policy = self.policy_for(&by.tenant).await?;
         let new =
             Dispute::open_with_message(opening(by, request), message, self.clock.now(), &policy)?;
         self.create(new).await
@@ -322,7 +322,7 @@ impl DisputeService {
     where
         F: Fn(&mut Dispute, Timestamp, &DisputePolicy) -> Result<T, DomainError>,
     {
-        let policy = self.policy(tenant).await?;
+        let policy = self.policy_for(tenant).await?;
         let attempts = if expected.is_some() {
             1
         } else {
@@ -552,6 +552,30 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_tenants_own_policy_sets_the_deadline_and_the_default_fills_in() {
+        let mut policies = crate::MockTenantPolicies::new();
+        let own =
+            DisputePolicy::new(chrono::Duration::days(3), true, chrono::Duration::days(1)).unwrap();
+        policies
+            .expect_policy()
+            .returning(move |t| Ok((t.as_str() == "acme").then_some(own)));
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
+        let svc = service(repo).with_policies(Arc::new(policies));
+        let now = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+        let d = svc
+            .open(&principal(Role::Advertiser), request())
+            .await
+            .unwrap();
+        assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(3)));
+        let mut other = principal(Role::Advertiser);
+        other.tenant = TenantId::new("globex").unwrap();
+        let d = svc.open(&other, request()).await.unwrap();
+        assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(14)));
     }
 
     #[tokio::test]

@@ -50,6 +50,8 @@ pub enum Command {
         #[command(flatten)]
         dispatch: DispatchArgs,
         #[command(flatten)]
+        deadlines: DeadlineArgs,
+        #[command(flatten)]
         database: Database,
     },
     /// Manages tenants' webhooks.
@@ -96,6 +98,20 @@ pub struct EmailArgs {
     /// `"Disputes <disputes@example.com>"`.
     #[arg(long = "email-from", env = "EMAIL_FROM")]
     pub email_from: Option<String>,
+}
+
+/// How the deadline scheduler (reminders and expiry) runs.
+#[derive(Debug, Args)]
+pub struct DeadlineArgs {
+    /// How often, in milliseconds, the scheduler looks for disputes whose reminder is due or
+    /// whose deadline has passed.
+    #[arg(
+        id = "deadline_poll_ms",
+        long = "deadline-poll-ms",
+        env = "DISPUTES_DEADLINE_POLL_MS",
+        default_value_t = 30_000
+    )]
+    pub poll_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +163,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub dispatch: DispatchArgs,
     #[command(flatten)]
+    pub deadlines: DeadlineArgs,
+    #[command(flatten)]
     pub database: Database,
 }
 
@@ -174,6 +192,56 @@ pub enum TenantCommand {
         #[command(flatten)]
         database: Database,
     },
+    /// Sets a tenant's deadline policy: how long whoever must act has, how long before that
+    /// they are reminded, and how a dispute nobody answered in time ends. What is not given
+    /// stays as it was (at first: 14 days, 48 hours, denied).
+    SetPolicy {
+        slug: String,
+        /// Days to respond; fractions allowed (0.5 is 12 hours), kept in whole seconds.
+        #[arg(long = "respond-within-days", value_name = "DAYS", value_parser = days)]
+        respond_within: Option<chrono::Duration>,
+        /// How a dispute whose deadline passes ends: denied (settles nothing) or granted (the
+        /// full claim).
+        #[arg(long = "on-expiry", value_enum)]
+        on_expiry: Option<ExpiryOutcome>,
+        /// Hours before the deadline that a reminder is recorded (and notified); 0 for none.
+        /// Fractions allowed, kept in whole seconds.
+        #[arg(long = "remind-before-hours", value_name = "HOURS", value_parser = hours)]
+        remind_before: Option<chrono::Duration>,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+/// How an expired dispute ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpiryOutcome {
+    Denied,
+    Granted,
+}
+
+/// A number of days, fractions allowed, to the nearest second.
+fn days(text: &str) -> Result<chrono::Duration, String> {
+    seconds_of(text, 86_400.0)
+}
+
+/// A number of hours, fractions allowed, to the nearest second.
+fn hours(text: &str) -> Result<chrono::Duration, String> {
+    seconds_of(text, 3_600.0)
+}
+
+/// `text` (a non-negative number) times `unit` seconds, rounded to whole seconds; the policy
+/// itself checks the range.
+fn seconds_of(text: &str, unit: f64) -> Result<chrono::Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    // Ten years of seconds bound it well inside i64, whatever was typed.
+    if !value.is_finite() || value < 0.0 || value * unit > 10.0 * 365.0 * 86_400.0 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(chrono::Duration::seconds((value * unit).round() as i64))
 }
 
 /// The agent who handles the new tenant's disputes, if known already.
@@ -257,5 +325,17 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn policy_durations_take_fractions_to_the_second() {
+        assert_eq!(days("14"), Ok(chrono::Duration::days(14)));
+        assert_eq!(days("0.5"), Ok(chrono::Duration::hours(12)));
+        assert_eq!(days("0.00003"), Ok(chrono::Duration::seconds(3)));
+        assert_eq!(hours("1.1"), Ok(chrono::Duration::seconds(3960)));
+        assert_eq!(hours("0"), Ok(chrono::Duration::zero()));
+        for bad in ["", "x", "-1", "NaN", "inf", "1e30"] {
+            assert!(days(bad).is_err(), "{bad}");
+        }
     }
 }

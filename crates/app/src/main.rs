@@ -14,16 +14,20 @@ use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::{AppState, Operations};
 use disputes_notify::WebhookNotifier;
 use disputes_ports::{
-    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
-    DisputeRepository, DisputeService, MessageService, OperationsStats, Outbox, ReasonCatalog,
-    SentEmails, Sink, SystemClock, WebhookRegistry, WebhookService,
+    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
+    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, MessageService,
+    OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog, SentEmails, Sink,
+    SystemClock, TenantPolicies, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, DispatchArgs, KeyCommand, TenantCommand, WebhookCommand};
+use cli::{
+    Cli, Command, DeadlineArgs, DispatchArgs, ExpiryOutcome, KeyCommand, TenantCommand,
+    WebhookCommand,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -50,13 +54,22 @@ async fn main() -> anyhow::Result<()> {
                 request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
                 stats: Some(store.stats()),
             };
-            let (state, dispatcher) = store.into_state(Arc::new(blobs), &args.dispatch)?;
-            serve(args.listen, state, dispatcher, &args.dispatch, operations).await
+            let (state, dispatcher, deadlines) =
+                store.into_state(Arc::new(blobs), &args.dispatch)?;
+            let deadlines = run_deadlines(deadlines, &args.deadlines);
+            serve(args.listen, state, dispatcher, &args.dispatch, operations).await?;
+            deadlines.stop().await
         }
-        Command::Dispatch { dispatch, database } => {
-            let dispatcher = open_store(&database.url).await?.dispatcher(&dispatch)?;
+        Command::Dispatch {
+            dispatch,
+            deadlines,
+            database,
+        } => {
+            let (dispatcher, scheduler) = open_store(&database.url).await?.background(&dispatch)?;
             announce(&dispatcher);
+            let deadlines = run_deadlines(scheduler, &deadlines);
             dispatcher.run(poll(&dispatch), shutdown_signal()).await;
+            deadlines.stop().await?;
             tracing::info!("stopped");
             Ok(())
         }
@@ -113,6 +126,34 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot assign an owner to tenant {tenant}"))?;
             tracing::info!(tenant = %tenant, owner = owner.name(), "owner assigned");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::SetPolicy {
+            slug,
+            respond_within,
+            on_expiry,
+            remind_before,
+            database,
+        }) => {
+            let tenant = TenantId::new(slug)?;
+            let change = PolicyChange {
+                respond_within,
+                grant_on_expiry: on_expiry.map(|o| o == ExpiryOutcome::Granted),
+                remind_before,
+            };
+            let policy = open_store(&database.url)
+                .await?
+                .policies()
+                .change(&tenant, change)
+                .await
+                .with_context(|| format!("cannot set the deadline policy of tenant {tenant}"))?;
+            tracing::info!(
+                tenant = %tenant,
+                respond_within_secs = policy.respond_within.num_seconds(),
+                remind_before_secs = policy.remind_before.num_seconds(),
+                on_expiry = %policy.outcome_on_expiry(),
+                "deadline policy set"
+            );
             Ok(())
         }
         Command::Key(KeyCommand::Create {
@@ -172,23 +213,33 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 
 impl Store {
     /// Wires the use cases to this store and to `blobs` for attachments, with the dispatcher
-    /// that delivers the notifications they queue.
+    /// that delivers the notifications they queue and the scheduler that acts on deadlines.
     fn into_state(
         self,
         blobs: Arc<dyn BlobStore>,
         sinks: &DispatchArgs,
-    ) -> anyhow::Result<(AppState, Dispatcher)> {
+    ) -> anyhow::Result<(AppState, Dispatcher, DeadlineScheduler)> {
         match self {
             Store::Sqlite(store) => state_over(Arc::new(store), blobs, sinks),
             Store::Postgres(store) => state_over(Arc::new(store), blobs, sinks),
         }
     }
 
-    /// The notification dispatcher alone, for `disputes dispatch`.
-    fn dispatcher(self, sinks: &DispatchArgs) -> anyhow::Result<Dispatcher> {
+    /// The notification dispatcher and the deadline scheduler, without HTTP, for
+    /// `disputes dispatch`.
+    fn background(self, sinks: &DispatchArgs) -> anyhow::Result<(Dispatcher, DeadlineScheduler)> {
         match self {
-            Store::Sqlite(store) => dispatcher_over(Arc::new(store), sinks),
-            Store::Postgres(store) => dispatcher_over(Arc::new(store), sinks),
+            Store::Sqlite(store) => background_over(Arc::new(store), sinks),
+            Store::Postgres(store) => background_over(Arc::new(store), sinks),
+        }
+    }
+
+    /// Tenants' deadline policies, for the administration commands.
+    fn policies(self) -> PolicyService {
+        let default = DisputePolicy::default();
+        match self {
+            Store::Sqlite(store) => PolicyService::new(Arc::new(store), default),
+            Store::Postgres(store) => PolicyService::new(Arc::new(store), default),
         }
     }
 
@@ -223,7 +274,7 @@ fn state_over<S>(
     store: Arc<S>,
     blobs: Arc<dyn BlobStore>,
     sinks: &DispatchArgs,
-) -> anyhow::Result<(AppState, Dispatcher)>
+) -> anyhow::Result<(AppState, Dispatcher, DeadlineScheduler)>
 where
     S: DisputeRepository
         + CredentialStore
@@ -231,13 +282,13 @@ where
         + Outbox
         + WebhookRegistry
         + SentEmails
+        + TenantPolicies
+        + DeadlineQueue
         + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = dispatcher_over(store.clone(), sinks)?;
-    // Changes queue notifications for exactly the sinks a dispatcher delivers to.
-    let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default())
-        .with_sinks(dispatcher.sinks());
+    let (dispatcher, deadlines) = background_over(store.clone(), sinks)?;
+    let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
     let state = AppState {
         billing: BillingService::new(disputes.clone(), store.clone()),
         messages: MessageService::new(disputes.clone(), blobs),
@@ -246,7 +297,73 @@ where
         sent_emails: store.clone(),
         store,
     };
-    Ok((state, dispatcher))
+    Ok((state, dispatcher, deadlines))
+}
+
+/// The use cases over `store`, each tenant's deadline policy applied. Changes queue
+/// notifications for exactly the sinks `dispatcher` delivers to.
+fn disputes_over<S>(store: Arc<S>, clock: Arc<dyn Clock>, dispatcher: &Dispatcher) -> DisputeService
+where
+    S: DisputeRepository + TenantPolicies + 'static,
+{
+    DisputeService::new(store.clone(), clock, DisputePolicy::default())
+        .with_policies(store)
+        .with_sinks(dispatcher.sinks())
+}
+
+/// The dispatcher and the deadline scheduler over `store`; the scheduler's reminders and
+/// expiries queue notifications like any change.
+fn background_over<S>(
+    store: Arc<S>,
+    sinks: &DispatchArgs,
+) -> anyhow::Result<(Dispatcher, DeadlineScheduler)>
+where
+    S: DisputeRepository
+        + CredentialStore
+        + Outbox
+        + WebhookRegistry
+        + SentEmails
+        + TenantPolicies
+        + DeadlineQueue
+        + 'static,
+{
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let dispatcher = dispatcher_over(store.clone(), sinks)?;
+    let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
+    let deadlines = DeadlineScheduler::new(store, disputes, clock);
+    Ok((dispatcher, deadlines))
+}
+
+/// The deadline scheduler running on a task of its own, until [`stop`](Self::stop).
+struct RunningDeadlines {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningDeadlines {
+    /// Lets the current round finish and waits for it.
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?;
+        Ok(())
+    }
+}
+
+fn run_deadlines(scheduler: DeadlineScheduler, args: &DeadlineArgs) -> RunningDeadlines {
+    let poll = std::time::Duration::from_millis(args.poll_ms.max(1));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        scheduler
+            .run(poll, async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    tracing::info!(
+        poll_ms = poll.as_millis() as u64,
+        "deadlines: reminders and expiry by tenant policy"
+    );
+    RunningDeadlines { stop, task }
 }
 
 /// The dispatcher over `store`'s outbox, with every sink this build has that is configured.

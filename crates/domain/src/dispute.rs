@@ -146,6 +146,8 @@ pub struct DisputePolicy {
     pub respond_within: Duration,
     /// Whether a dispute that expires is settled in the opener's favour (the full claim) or not.
     pub grant_on_expiry: bool,
+    /// How long before `respond_by` whoever must act is reminded; zero sends no reminders.
+    pub remind_before: Duration,
 }
 
 impl Default for DisputePolicy {
@@ -153,6 +155,51 @@ impl Default for DisputePolicy {
         DisputePolicy {
             respond_within: Duration::days(14),
             grant_on_expiry: false,
+            remind_before: Duration::hours(48),
+        }
+    }
+}
+
+impl DisputePolicy {
+    /// The longest response time a tenant may give: a deadline further out is no deadline.
+    pub const MAX_RESPOND_WITHIN: Duration = Duration::days(365);
+
+    /// A policy checked for sense: a response time of at least a second and at most
+    /// [`MAX_RESPOND_WITHIN`](Self::MAX_RESPOND_WITHIN), and a reminder that comes after the
+    /// deadline is set (`0 <= remind_before < respond_within`).
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] naming the offending field.
+    pub fn new(
+        respond_within: Duration,
+        grant_on_expiry: bool,
+        remind_before: Duration,
+    ) -> Result<Self, DomainError> {
+        if respond_within < Duration::seconds(1) || respond_within > Self::MAX_RESPOND_WITHIN {
+            return Err(DomainError::invalid(
+                "respond_within",
+                "must be between 1 second and 365 days",
+            ));
+        }
+        if remind_before < Duration::zero() || remind_before >= respond_within {
+            return Err(DomainError::invalid(
+                "remind_before",
+                "must be at least 0 and shorter than respond_within",
+            ));
+        }
+        Ok(DisputePolicy {
+            respond_within,
+            grant_on_expiry,
+            remind_before,
+        })
+    }
+
+    /// The outcome an expired dispute is settled with: granted (the full claim) or denied.
+    pub fn outcome_on_expiry(&self) -> Outcome {
+        if self.grant_on_expiry {
+            Outcome::Granted
+        } else {
+            Outcome::Denied
         }
     }
 }
@@ -223,6 +270,14 @@ fn notes_text(field: &'static str, notes: &str) -> Result<String, DomainError> {
 
 fn optional_ref(field: &'static str, value: Option<String>) -> Result<Option<String>, DomainError> {
     value.map(|v| required_text(field, v, 256)).transpose()
+}
+
+/// What a reminder entry says: the deadline it is for, in whole microseconds.
+fn reminder_notes(deadline: Timestamp) -> String {
+    format!(
+        "a response is due by {}",
+        deadline.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
 }
 
 /// The dispute aggregate.
@@ -710,6 +765,52 @@ impl Dispute {
         };
         self.finish(resolution, EntryKind::Expired);
         Ok(())
+    }
+
+    /// The engine reminds whoever must act that `respond_by` is near: once `now` is within the
+    /// policy's `remind_before` of it, and once per deadline (a later deadline, set by a response
+    /// or a reply, gets a reminder of its own). The entry's notes name the deadline it is for,
+    /// which is how a second reminder for the same deadline is recognised.
+    ///
+    /// # Errors
+    /// [`DomainError::Final`] for a final dispute; [`DomainError::ReminderNotDue`] before the
+    /// reminder window or once the deadline has passed (expiry is due then); and
+    /// [`DomainError::AlreadyReminded`] when this deadline had its reminder.
+    pub fn remind(&mut self, now: Timestamp, policy: &DisputePolicy) -> Result<(), DomainError> {
+        self.require_not_final()?;
+        let now = to_micros(now);
+        let deadline = match self.parts.respond_by {
+            Some(deadline)
+                if policy.remind_before > Duration::zero()
+                    && now >= deadline - policy.remind_before
+                    && now < deadline =>
+            {
+                deadline
+            }
+            _ => return Err(DomainError::ReminderNotDue),
+        };
+        if self.reminded() {
+            return Err(DomainError::AlreadyReminded);
+        }
+        self.append(
+            Actor::system(),
+            EntryKind::Reminder,
+            reminder_notes(deadline),
+            now,
+        );
+        Ok(())
+    }
+
+    /// Whether the current deadline has had its reminder.
+    pub fn reminded(&self) -> bool {
+        self.parts.respond_by.is_some_and(|deadline| {
+            let notes = reminder_notes(deadline);
+            self.parts
+                .timeline
+                .iter()
+                .rev()
+                .any(|e| e.kind() == EntryKind::Reminder && e.notes() == notes)
+        })
     }
 
     fn require_opener_side(&self, by: &Actor, action: &'static str) -> Result<(), DomainError> {

@@ -34,6 +34,12 @@ pub enum DomainError {
     /// Expiry was asked for before the deadline passed.
     #[error("the dispute is not overdue")]
     NotOverdue,
+    /// A reminder was asked for outside the reminder window before `respond_by`.
+    #[error("no reminder is due: the deadline is not within the reminder window")]
+    ReminderNotDue,
+    /// The current deadline had its reminder already.
+    #[error("the current deadline has had its reminder")]
+    AlreadyReminded,
     /// A file refused as an attachment; its own code says why.
     #[error(transparent)]
     Attachment(#[from] AttachmentError),
@@ -53,6 +59,8 @@ impl DomainError {
             DomainError::OpenerCannotRespond => "opener_cannot_respond",
             DomainError::SettlementOutOfRange(_) => "invalid_settlement",
             DomainError::NotOverdue => "not_overdue",
+            DomainError::ReminderNotDue => "reminder_not_due",
+            DomainError::AlreadyReminded => "already_reminded",
             DomainError::Attachment(e) => e.code(),
         }
     }

@@ -13,6 +13,8 @@ named_enum! {
         Note => "note",
         /// A message posted to the dispute's thread.
         Message => "message",
+        /// The engine reminded whoever must act that `respond_by` is near.
+        Reminder => "reminder",
     }
 }
 

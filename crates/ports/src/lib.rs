@@ -8,11 +8,13 @@ mod billing;
 mod blobs;
 mod clock;
 mod credentials;
+mod deadlines;
 mod dispatch;
 mod error;
 mod messages;
 mod operations;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 pub mod rows;
@@ -23,18 +25,24 @@ mod webhooks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "testing")]
+pub mod deadline_testing;
+
 pub use billing::BillingService;
 pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
+pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
+pub use policies::{PolicyChange, PolicyService, TenantPolicies};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
 pub use sent_emails::{SentEmail, SentEmails};
+pub use service::DeadlineAction;
 pub use service::{DisputeService, OpenRequest};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
@@ -43,11 +51,15 @@ pub use blobs::MockBlobStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use credentials::MockCredentialStore;
 #[cfg(any(test, feature = "mocks"))]
+pub use deadlines::MockDeadlineQueue;
+#[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
 #[cfg(any(test, feature = "mocks"))]
 pub use operations::MockOperationsStats;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
+#[cfg(any(test, feature = "mocks"))]
+pub use policies::MockTenantPolicies;
 #[cfg(any(test, feature = "mocks"))]
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]

@@ -7,7 +7,8 @@ use disputes_domain::{
 };
 
 use crate::{
-    Clock, DisputeRepository, ListQuery, Notification, Page, Principal, ServiceError, Sink,
+    Clock, DisputeRepository, ListQuery, Notification, Page, PolicyService, Principal,
+    ServiceError, Sink, TenantPolicies,
 };
 
 /// What a contract asks to open, in domain terms.
@@ -30,7 +31,11 @@ const UNPINNED_ATTEMPTS: usize = 3;
 pub struct DisputeService {
     disputes: Arc<dyn DisputeRepository>,
     clock: Arc<dyn Clock>,
+    /// The policy of every tenant, until [`with_policies`](Self::with_policies); after that,
+    /// of the tenants that have none of their own.
     policy: DisputePolicy,
+    /// Each tenant's own policy; `None` applies `policy` to every tenant.
+    policies: Option<PolicyService>,
     /// The sinks every change is queued for; none until [`with_sinks`](Self::with_sinks).
     sinks: Vec<Sink>,
 }
@@ -45,7 +50,26 @@ impl DisputeService {
             disputes,
             clock,
             policy,
+            policies: None,
             sinks: Vec::new(),
+        }
+    }
+
+    /// Applies each tenant's own policy from `policies` (the one given to
+    /// [`new`](Self::new) to tenants without one) to opening and to every change.
+    pub fn with_policies(mut self, policies: Arc<dyn TenantPolicies>) -> Self {
+        self.policies = Some(PolicyService::new(policies, self.policy));
+        self
+    }
+
+    /// The policy that applies to the tenant's disputes.
+    async fn policy_for(
+        &self,
+        tenant: &disputes_domain::TenantId,
+    ) -> Result<DisputePolicy, ServiceError> {
+        match &self.policies {
+            Some(policies) => Ok(policies.policy_for(tenant).await?),
+            None => Ok(self.policy),
         }
     }
 
@@ -82,7 +106,8 @@ impl DisputeService {
         by: &Principal,
         request: OpenRequest,
     ) -> Result<Dispute, ServiceError> {
-        let new = Dispute::open(opening(by, request), self.clock.now(), &self.policy)?;
+        let policy = self.policy_for(&by.tenant).await?;
+        let new = Dispute::open(opening(by, request), self.clock.now(), &policy)?;
         self.create(new).await
     }
 
@@ -98,12 +123,9 @@ impl DisputeService {
         request: OpenRequest,
         message: NewMessage,
     ) -> Result<Dispute, ServiceError> {
-        let new = Dispute::open_with_message(
-            opening(by, request),
-            message,
-            self.clock.now(),
-            &self.policy,
-        )?;
+        let policy = self.policy_for(&by.tenant).await?;
+        let new =
+            Dispute::open_with_message(opening(by, request), message, self.clock.now(), &policy)?;
         self.create(new).await
     }
 
@@ -239,6 +261,34 @@ impl DisputeService {
         .await
     }
 
+    /// The engine acts on the dispute's deadline if one is due: it expires a dispute whose
+    /// `respond_by` has passed (with the tenant policy's outcome), or reminds whoever must act
+    /// when the deadline is near and was not reminded of yet. `None` when nothing is due (any
+    /// more: a racing change may have answered the dispute, or another scheduler acted first).
+    ///
+    /// # Errors
+    /// Store failures, and [`ServiceError::Conflict`] when the dispute kept changing under it.
+    pub async fn apply_deadline(
+        &self,
+        tenant: &disputes_domain::TenantId,
+        id: DisputeId,
+    ) -> Result<Option<DeadlineAction>, ServiceError> {
+        let acted = self
+            .apply(tenant, id, None, None, |d, now, policy| {
+                if d.expire(now, policy).is_ok() {
+                    return Ok(DeadlineAction::Expired);
+                }
+                d.remind(now, policy).map(|()| DeadlineAction::Reminded)
+            })
+            .await;
+        match acted {
+            Ok((_, action)) => Ok(Some(action)),
+            // Nothing is due: not yet, no longer, or already done by someone else.
+            Err(ServiceError::Domain(_) | ServiceError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads, applies one domain command and writes back under the version read. With a pinned
     /// version a mismatch is [`ServiceError::StaleVersion`]; without one a lost race is retried
     /// on a fresh read a few times before it becomes [`ServiceError::Conflict`].
@@ -253,6 +303,26 @@ impl DisputeService {
     where
         F: Fn(&mut Dispute, Timestamp, &DisputePolicy) -> Result<(), DomainError>,
     {
+        let (dispute, ()) = self
+            .apply(&by.tenant, id, Some(kind), expected, command)
+            .await?;
+        Ok(dispute)
+    }
+
+    /// [`change`](Self::change) for any actor, the engine included: `kind`, when given, limits
+    /// it to the disputes a contract serves; the command's result comes back with the dispute.
+    async fn apply<F, T>(
+        &self,
+        tenant: &disputes_domain::TenantId,
+        id: DisputeId,
+        kind: Option<SubjectKind>,
+        expected: Option<Version>,
+        command: F,
+    ) -> Result<(Dispute, T), ServiceError>
+    where
+        F: Fn(&mut Dispute, Timestamp, &DisputePolicy) -> Result<T, DomainError>,
+    {
+        let policy = self.policy_for(tenant).await?;
         let attempts = if expected.is_some() {
             1
         } else {
@@ -261,9 +331,9 @@ impl DisputeService {
         for _ in 0..attempts {
             let mut dispute = self
                 .disputes
-                .get(&by.tenant, id)
+                .get(tenant, id)
                 .await?
-                .filter(|d| d.subject().kind() == kind)
+                .filter(|d| kind.is_none_or(|kind| d.subject().kind() == kind))
                 .ok_or(ServiceError::NotFound)?;
             let read_version = dispute.version();
             if let Some(expected) = expected {
@@ -273,16 +343,25 @@ impl DisputeService {
                     });
                 }
             }
-            command(&mut dispute, self.clock.now(), &self.policy)?;
+            let done = command(&mut dispute, self.clock.now(), &policy)?;
             let outbox = self.notifications(&dispute.parts().timeline, read_version.get());
             match self.disputes.update(&dispute, read_version, &outbox).await {
-                Ok(()) => return Ok(dispute),
+                Ok(()) => return Ok((dispute, done)),
                 Err(crate::StoreError::VersionConflict) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ServiceError::Conflict)
     }
+}
+
+/// What the engine did about a dispute's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineAction {
+    /// Recorded a `reminder` entry: the deadline is near.
+    Reminded,
+    /// Closed the dispute with the policy's outcome: the deadline passed.
+    Expired,
 }
 
 /// The domain's opening command for a request of `by`: the caller's tenant, attributed to the
@@ -473,6 +552,30 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_tenants_own_policy_sets_the_deadline_and_the_default_fills_in() {
+        let mut policies = crate::MockTenantPolicies::new();
+        let own =
+            DisputePolicy::new(chrono::Duration::days(3), true, chrono::Duration::days(1)).unwrap();
+        policies
+            .expect_policy()
+            .returning(move |t| Ok((t.as_str() == "acme").then_some(own)));
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
+        let svc = service(repo).with_policies(Arc::new(policies));
+        let now = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+        let d = svc
+            .open(&principal(Role::Advertiser), request())
+            .await
+            .unwrap();
+        assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(3)));
+        let mut other = principal(Role::Advertiser);
+        other.tenant = TenantId::new("globex").unwrap();
+        let d = svc.open(&other, request()).await.unwrap();
+        assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(14)));
     }
 
     #[tokio::test]

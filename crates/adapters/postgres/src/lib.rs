@@ -25,10 +25,12 @@
 //! before handing it out and replaces broken ones.
 
 mod credentials;
+mod deadlines;
 mod error;
 mod mapping;
 mod operations;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;

@@ -13,10 +13,12 @@
 //! timeline come from one snapshot. The file runs in WAL mode, so reads never wait for a write.
 
 mod credentials;
+mod deadlines;
 mod error;
 mod mapping;
 mod operations;
 mod outbox;
+mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;

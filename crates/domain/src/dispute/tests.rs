@@ -293,6 +293,138 @@ fn expiry_waits_for_the_deadline_and_applies_the_policy() {
 }
 
 #[test]
+fn a_reminder_comes_once_within_the_window_before_the_deadline() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    let deadline = d.respond_by().unwrap();
+    let window = deadline - policy.remind_before;
+    let before = d.clone();
+    for too_early in [t0(), window - Duration::microseconds(1)] {
+        assert_eq!(
+            d.remind(too_early, &policy),
+            Err(DomainError::ReminderNotDue)
+        );
+    }
+    assert_eq!(
+        d.remind(deadline, &policy),
+        Err(DomainError::ReminderNotDue)
+    );
+    assert_eq!(d, before, "a refused reminder changed the dispute");
+
+    d.remind(window, &policy).unwrap();
+    let entry = d.timeline().last().unwrap();
+    assert_eq!(entry.kind(), EntryKind::Reminder);
+    assert_eq!(entry.kind().as_str(), "reminder");
+    assert_eq!(entry.actor(), &Actor::system());
+    assert_eq!(
+        entry.notes(),
+        "a response is due by 2026-11-15T09:00:00.000000Z"
+    );
+    assert_eq!((d.version().get(), d.status()), (2, Status::Open));
+    assert_eq!(
+        d.respond_by(),
+        Some(deadline),
+        "a reminder moves no deadline"
+    );
+    assert!(d.reminded());
+    d.verify().unwrap();
+
+    let reminded = d.clone();
+    let err = d
+        .remind(deadline - Duration::hours(1), &policy)
+        .unwrap_err();
+    assert_eq!(
+        (err.clone(), err.code()),
+        (DomainError::AlreadyReminded, "already_reminded")
+    );
+    assert_eq!(d, reminded);
+}
+
+#[test]
+fn a_new_deadline_gets_a_reminder_of_its_own() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    let first = d.respond_by().unwrap();
+    d.remind(first - Duration::hours(1), &policy).unwrap();
+    d.respond(
+        operator(),
+        "checked",
+        None,
+        first - Duration::minutes(30),
+        &policy,
+    )
+    .unwrap();
+    let second = d.respond_by().unwrap();
+    assert!(second > first);
+    assert!(!d.reminded(), "the reminder was for the old deadline");
+    d.remind(second - Duration::hours(2), &policy).unwrap();
+    assert_eq!(
+        d.timeline()
+            .iter()
+            .filter(|e| e.kind() == EntryKind::Reminder)
+            .count(),
+        2
+    );
+    d.verify().unwrap();
+}
+
+#[test]
+fn a_policy_without_a_reminder_window_sends_none_and_finals_get_none() {
+    let quiet = DisputePolicy::new(Duration::days(3), false, Duration::zero()).unwrap();
+    let mut d = opened();
+    let deadline = d.respond_by().unwrap();
+    assert_eq!(
+        d.remind(deadline - Duration::seconds(1), &quiet),
+        Err(DomainError::ReminderNotDue)
+    );
+    d.expire(deadline, &quiet).unwrap();
+    assert_eq!(
+        d.remind(deadline, &DisputePolicy::default()),
+        Err(DomainError::Final(Status::Expired))
+    );
+}
+
+#[test]
+fn a_policy_is_checked_for_sense() {
+    let days = Duration::days;
+    assert!(DisputePolicy::new(days(7), true, Duration::hours(12)).is_ok());
+    assert!(DisputePolicy::new(Duration::seconds(2), false, Duration::seconds(1)).is_ok());
+    for (within, before) in [
+        (Duration::zero(), Duration::zero()),
+        (days(366), Duration::zero()),
+        (days(2), days(2)),
+        (days(2), Duration::seconds(-1)),
+    ] {
+        let err = DisputePolicy::new(within, false, before).unwrap_err();
+        assert_eq!(err.code(), "validation_failed", "{within} {before}");
+    }
+    assert_eq!(
+        DisputePolicy::default().outcome_on_expiry(),
+        Outcome::Denied
+    );
+    assert_eq!(
+        DisputePolicy::new(days(1), true, Duration::zero())
+            .unwrap()
+            .outcome_on_expiry(),
+        Outcome::Granted
+    );
+}
+
+#[test]
+fn expiry_on_a_denying_policy_settles_nothing() {
+    let mut d = opened();
+    let deadline = d.respond_by().unwrap();
+    d.expire(deadline, &DisputePolicy::default()).unwrap();
+    let resolution = d.resolution().unwrap();
+    assert_eq!(
+        (resolution.outcome, resolution.settled_amount),
+        (Outcome::Expired, Decimal::ZERO)
+    );
+    assert_eq!(resolution.by, Actor::system());
+    assert_eq!(d.respond_by(), None);
+}
+
+#[test]
 fn a_proposal_cannot_exceed_the_claim() {
     let mut d = opened();
     let remedy = Remedy {
@@ -354,6 +486,8 @@ enum Command {
     Withdraw(Role),
     Note(Role),
     Expire(i64),
+    /// A reminder, this many hours after the command's time.
+    Remind(i64),
 }
 
 fn role() -> impl Strategy<Value = Role> {
@@ -384,6 +518,7 @@ fn command() -> impl Strategy<Value = Command> {
         role().prop_map(Command::Withdraw),
         role().prop_map(Command::Note),
         (0i64..40).prop_map(Command::Expire),
+        (0i64..400).prop_map(Command::Remind),
     ]
 }
 
@@ -414,6 +549,7 @@ fn apply(d: &mut Dispute, command: &Command, now: Timestamp) -> Result<(), Domai
         Command::Withdraw(r) => d.withdraw(who(r), "n", now),
         Command::Note(r) => d.add_note(who(r), "n", now),
         Command::Expire(days) => d.expire(now + Duration::days(days), &policy),
+        Command::Remind(hours) => d.remind(now + Duration::hours(hours), &policy),
     }
 }
 
@@ -444,6 +580,14 @@ fn assert_consistent(d: &Dispute) {
     if let Some(r) = &p.resolution {
         assert!(r.settled_amount >= Decimal::ZERO && r.settled_amount <= p.claim.amount());
     }
+    let reminders = p
+        .timeline
+        .iter()
+        .filter(|e| e.kind() == EntryKind::Reminder)
+        .map(TimelineEntry::notes)
+        .collect::<Vec<_>>();
+    let distinct = reminders.iter().collect::<std::collections::HashSet<_>>();
+    assert_eq!(distinct.len(), reminders.len(), "one reminder per deadline");
     d.verify().expect("the chain stays whole");
 }
 

@@ -95,7 +95,9 @@ impl From<DomainError> for Problem {
             }
             DomainError::IllegalTransition { .. }
             | DomainError::Final(_)
-            | DomainError::NotOverdue => StatusCode::CONFLICT,
+            | DomainError::NotOverdue
+            | DomainError::ReminderNotDue
+            | DomainError::AlreadyReminded => StatusCode::CONFLICT,
         };
         let details = e
             .field()

@@ -12,6 +12,7 @@ use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::AppState;
 use disputes_notify::WebhookNotifier;
+use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
     DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, Sink, SystemClock,
@@ -204,7 +205,13 @@ impl Store {
 
 fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher)
 where
-    S: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static,
+    S: DisputeRepository
+        + CredentialStore
+        + ReasonCatalog
+        + Outbox
+        + WebhookRegistry
+        + IdempotencyStore
+        + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dispatcher = dispatcher_over(store.clone());
@@ -216,6 +223,7 @@ where
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
+        idempotency: store.clone(),
         store,
     };
     (state, dispatcher)

@@ -10,6 +10,7 @@ mod clock;
 mod credentials;
 mod dispatch;
 mod error;
+pub mod idempotency;
 mod messages;
 mod outbox;
 mod reasons;
@@ -26,6 +27,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
+pub use idempotency::{IdempotencyKey, IdempotencyStore};
 pub use messages::{File, MessageService};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
@@ -39,6 +41,8 @@ pub use blobs::MockBlobStore;
 pub use credentials::MockCredentialStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
+#[cfg(any(test, feature = "mocks"))]
+pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]

@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
-    BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
+    BillingService, CredentialService, DisputeRepository, DisputeService, IdempotencyStore,
+    MessageService,
 };
 
 pub use shared::Problem;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub messages: MessageService,
     /// Asked by `/readyz` whether the store answers.
     pub store: Arc<dyn DisputeRepository>,
+    /// Where `Idempotency-Key`s are reserved and answers kept for replays.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown
@@ -46,6 +49,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            shared::idempotency::keyed_posts,
+        ))
         .layer(middleware::from_fn(run_to_completion))
         .with_state(state)
 }

@@ -26,6 +26,7 @@
 
 mod credentials;
 mod error;
+mod idempotency;
 mod mapping;
 mod outbox;
 mod reasons;

@@ -14,6 +14,7 @@
 
 mod credentials;
 mod error;
+mod idempotency;
 mod mapping;
 mod outbox;
 mod reasons;

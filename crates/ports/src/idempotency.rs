@@ -232,3 +232,115 @@ pub async fn within<F: Future>(reservation: Reservation, request: F) -> F::Outpu
 pub fn current_reservation() -> Option<Reservation> {
     CURRENT.try_with(Clone::clone).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn t0() -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+    }
+
+    fn fingerprint(body: &str) -> Fingerprint {
+        Fingerprint::of([b"POST".as_slice(), b"/v1/disputes", body.as_bytes()])
+    }
+
+    fn stored() -> StoredKey {
+        StoredKey {
+            fingerprint: fingerprint("{}"),
+            created_at: t0(),
+            lease_until: t0() + LEASE,
+            effect: None,
+            response: None,
+        }
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_of_at_most_255_characters() {
+        assert!(IdempotencyKey::new("3f1c-a9_b.Z~!").is_ok());
+        assert!(IdempotencyKey::new(&"k".repeat(255)).is_ok());
+        for bad in [
+            String::new(),
+            "k".repeat(256),
+            "a b".into(),
+            "a\tb".into(),
+            "café".into(),
+        ] {
+            assert!(IdempotencyKey::new(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_tell_parts_apart() {
+        let a = Fingerprint::of([b"ab".as_slice(), b"c"]);
+        let b = Fingerprint::of([b"a".as_slice(), b"bc"]);
+        assert_ne!(a, b, "parts are length prefixed");
+        assert_eq!(a, Fingerprint::of([b"ab".as_slice(), b"c"]));
+        assert_eq!(a.as_str().len(), 64);
+    }
+
+    #[test]
+    fn the_verdict_follows_the_keys_life() {
+        let key = stored();
+        assert_eq!(key.verdict(&fingerprint("{}"), t0()), Some(Claim::InFlight));
+        assert_eq!(
+            key.verdict(&fingerprint("{\"x\":1}"), t0()),
+            Some(Claim::Mismatch)
+        );
+        // The lease ended without an effect: the key may be taken over.
+        assert_eq!(key.verdict(&fingerprint("{}"), t0() + LEASE), None);
+
+        let effected = StoredKey {
+            effect: Some((DisputeId::new(7).unwrap(), Version::FIRST)),
+            ..stored()
+        };
+        assert_eq!(
+            effected.verdict(&fingerprint("{}"), t0()),
+            Some(Claim::InFlight)
+        );
+        assert_eq!(
+            effected.verdict(&fingerprint("{}"), t0() + LEASE),
+            Some(Claim::Effected {
+                dispute: DisputeId::new(7).unwrap(),
+                version: Version::FIRST
+            })
+        );
+
+        let answer = StoredResponse {
+            status: 201,
+            content_type: None,
+            etag: None,
+            location: None,
+            body: b"{}".to_vec(),
+        };
+        let answered = StoredKey {
+            response: Some(answer.clone()),
+            ..effected
+        };
+        assert_eq!(
+            answered.verdict(&fingerprint("{}"), t0()),
+            Some(Claim::Replay(answer))
+        );
+        // A day later the key is forgotten, whatever it held.
+        assert_eq!(
+            answered.verdict(&fingerprint("{\"x\":1}"), t0() + RETENTION),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_is_current_only_within_its_request() {
+        let reservation = Reservation {
+            tenant: TenantId::new("acme").unwrap(),
+            principal: "advertiser:ads".into(),
+            key: IdempotencyKey::new("k").unwrap(),
+            token: Reservation::new_token(),
+        };
+        assert_eq!(current_reservation(), None);
+        let seen = within(reservation.clone(), async { current_reservation() }).await;
+        assert_eq!(seen, Some(reservation));
+        assert_eq!(current_reservation(), None);
+    }
+}

@@ -280,6 +280,33 @@ async fn a_lost_answer_is_answered_from_the_dispute(store: Store) {
     assert_eq!(delivery_disputes(&server, &key).await, 1);
 }
 
+/// Makes the key's first request look as if it were still running: no answer, a lease that
+/// has not ended.
+async fn put_back_in_flight(server: &Server) {
+    let held = server
+        .sql(
+            "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, \
+             lease_until = '9999-12-31T23:59:59.000000Z'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(held, 1);
+}
+
+async fn a_request_in_flight_is_answered_409(store: Store) {
+    let server = Server::start(store).await;
+    let key = server.tenant_with_key("acme-media", "advertiser", "dev_adv_42");
+    let first = open(&server, &key, "open-1", opening("cmp_1")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    put_back_in_flight(&server).await;
+
+    let again = open(&server, &key, "open-1", opening("cmp_1")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.headers["retry-after"], "1");
+    insta::assert_snapshot!("delivery_key_in_flight", shown(&again));
+    assert_eq!(delivery_disputes(&server, &key).await, 1);
+}
+
 /// A billing server with one tenant and one billing user; returns the user's password.
 async fn billing_desk(store: Store) -> (Server, String) {
     let server = Server::start(store).await;
@@ -396,6 +423,10 @@ async fn billing_refuses_a_key_reused_for_another_request(store: Store) {
     .await;
     assert_eq!(as_xml.status, StatusCode::UNPROCESSABLE_ENTITY);
     insta::assert_snapshot!("billing_key_reused_xml", shown_text(&as_xml));
+    put_back_in_flight(&server).await;
+    let in_flight = billing_post(&server, &password, path, JSON, "k", item_dispute("acct-1")).await;
+    assert_eq!(in_flight.status, StatusCode::CONFLICT);
+    insta::assert_snapshot!("billing_key_in_flight", shown_text(&in_flight));
     let malformed = billing_post(&server, &password, path, JSON, "", item_dispute("acct-1")).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     insta::assert_snapshot!("billing_key_malformed", shown_text(&malformed));
@@ -411,6 +442,7 @@ store_tests! {
     keys_are_independent_per_tenant,
     concurrent_opens_with_one_key_make_one_dispute,
     a_lost_answer_is_answered_from_the_dispute,
+    a_request_in_flight_is_answered_409,
     billing_replays_in_json_and_xml,
     billing_refuses_a_key_reused_for_another_request,
 }

@@ -80,35 +80,23 @@ pub async fn keyed_posts(State(state): State<AppState>, request: Request, next: 
 
 /// Runs a keyed POST of contract `C` at most once per key.
 pub async fn guard<C: KeyedContract>(state: AppState, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST || !request.headers().contains_key(IDEMPOTENCY_KEY) {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    let key = match parts
-        .headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|value| {
-            value
-                .to_str()
-                .map_err(|_| "must be visible ASCII characters")
-        })
-        .and_then(|text| text.ok())
-        .map(IdempotencyKey::new)
-    {
-        Some(Ok(key)) => key,
-        Some(Err(why)) => {
-            return C::problem(&parts.headers, Problem::field("Idempotency-Key", why))
-        }
-        None => {
-            return C::problem(
-                &parts.headers,
-                Problem::field("Idempotency-Key", "must be visible ASCII characters"),
-            )
-        }
+    let header = match request.headers().get(IDEMPOTENCY_KEY) {
+        Some(header) if request.method() == Method::POST => header,
+        _ => return next.run(request).await,
     };
+    let key = match header
+        .to_str()
+        .map_err(|_| "must be visible ASCII characters")
+        .and_then(IdempotencyKey::new)
+    {
+        Ok(key) => key,
+        Err(why) => return C::problem(request.headers(), Problem::field("Idempotency-Key", why)),
+    };
+    let (mut parts, body) = request.into_parts();
     let Some(principal) = C::principal(&mut parts, &state).await else {
         return next.run(Request::from_parts(parts, body)).await;
     };
+    // Over the limit, or cut off by the client: either way there is no request to run.
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return C::problem(
             &parts.headers,

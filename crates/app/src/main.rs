@@ -13,6 +13,7 @@ use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::{AppState, Operations};
 use disputes_notify::WebhookNotifier;
+use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
     DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, MessageService,
@@ -284,6 +285,7 @@ where
         + SentEmails
         + TenantPolicies
         + DeadlineQueue
+        + IdempotencyStore
         + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -295,6 +297,7 @@ where
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
         sent_emails: store.clone(),
+        idempotency: store.clone(),
         store,
     };
     Ok((state, dispatcher, deadlines))

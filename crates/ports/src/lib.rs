@@ -11,6 +11,7 @@ mod credentials;
 mod deadlines;
 mod dispatch;
 mod error;
+pub mod idempotency;
 mod messages;
 mod operations;
 mod outbox;
@@ -35,6 +36,7 @@ pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKe
 pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
+pub use idempotency::{IdempotencyKey, IdempotencyStore};
 pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
@@ -54,6 +56,7 @@ pub use credentials::MockCredentialStore;
 pub use deadlines::MockDeadlineQueue;
 #[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
+pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use operations::MockOperationsStats;
 #[cfg(any(test, feature = "mocks"))]

@@ -9,6 +9,8 @@
 //! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](crate::SentEmails), for the case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and fail one
 //! by one.
 
+pub mod idempotency;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
-    BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
-    SentEmails,
+    BillingService, CredentialService, DisputeRepository, DisputeService, IdempotencyStore,
+    MessageService, SentEmails,
 };
 
 pub use ops::Operations;
@@ -38,6 +38,8 @@ pub struct AppState {
     pub store: Arc<dyn DisputeRepository>,
     /// The notification mail sent about each dispute (the invoice contract's `emails`).
     pub sent_emails: Arc<dyn SentEmails>,
+    /// Where `Idempotency-Key`s are reserved and answers kept for replays.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown
@@ -51,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            shared::idempotency::keyed_posts,
+        ))
         .layer(middleware::from_fn(run_to_completion))
         .with_state(state)
 }

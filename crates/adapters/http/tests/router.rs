@@ -8,6 +8,7 @@ use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
+use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
     MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, StoreError,
@@ -56,6 +57,8 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         credentials: CredentialService::new(Arc::new(credentials), clock),
         store: repo,
         sent_emails: Arc::new(sent_emails),
+        // No test here sends an Idempotency-Key: any call to this store would panic.
+        idempotency: Arc::new(MockIdempotencyStore::new()),
     })
 }
 

@@ -9,6 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
+use crate::idempotency::record_effect;
 use crate::mapping::{bound, push_bind, MessageColumns, Stored, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
@@ -79,6 +80,7 @@ impl DisputeRepository for PgStore {
         insert_timeline(&mut tx, id, &parts.timeline).await?;
         insert_messages(&mut tx, id, &parts.messages).await?;
         enqueue(&mut tx, &parts.tenant, id, outbox).await?;
+        record_effect(&mut tx, id, parts.version.get()).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -231,6 +233,7 @@ impl DisputeRepository for PgStore {
             .skip_while(|m| m.seq() <= expected.get());
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
         enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
+        record_effect(&mut tx, dispute.id().get(), parts.version.get()).await?;
         tx.commit().await.map_err(store_error)
     }
 

@@ -15,6 +15,7 @@
 mod credentials;
 mod deadlines;
 mod error;
+mod idempotency;
 mod mapping;
 mod operations;
 mod outbox;

@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
+use crate::idempotency::record_effect;
 use crate::mapping::{bound_text, push_bind, time_text, Stored};
 use crate::outbox::enqueue;
 use crate::SqliteStore;
@@ -64,6 +65,7 @@ impl DisputeRepository for SqliteStore {
         insert_timeline(&mut tx, id, &parts.timeline).await?;
         insert_messages(&mut tx, id, &parts.messages).await?;
         enqueue(&mut tx, &parts.tenant, id, outbox).await?;
+        record_effect(&mut tx, id, parts.version.get()).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -224,6 +226,7 @@ impl DisputeRepository for SqliteStore {
             .collect::<Vec<_>>();
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
         enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
+        record_effect(&mut tx, dispute.id().get(), parts.version.get()).await?;
         tx.commit().await.map_err(store_error)
     }
 

@@ -2,6 +2,7 @@
 //! under `/bcws/webresources/v1.0`, HTTP Basic logins of a tenant's billing users, bodies in JSON
 //! or XML, ids as BRM POIDs, and every error as `{type, title, status, detail, o:errorCode}`.
 
+pub(crate) mod keyed;
 mod media;
 mod poid;
 mod wire;
@@ -133,7 +134,7 @@ type Answer = Result<Response, BillingError>;
 /// `disputes key create --role billing --username NAME` issued. Only billing users speak this
 /// contract.
 #[derive(Debug)]
-pub struct Caller(Principal);
+pub struct Caller(pub(crate) Principal);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = BillingError;

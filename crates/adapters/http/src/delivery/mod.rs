@@ -1,6 +1,7 @@
 //! The delivery contract (seed 000, SPEC §2): `/v1/disputes`, Bearer API keys, and the
 //! `{ok, data, contractVersion}` envelope on every answer, errors included.
 
+pub(crate) mod keyed;
 mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -153,7 +154,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
 /// contract.
 #[derive(Debug)]
-pub struct Caller(Principal);
+pub struct Caller(pub(crate) Principal);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = DeliveryError;

@@ -4,6 +4,7 @@
 
 mod body;
 mod cursor;
+pub mod idempotency;
 mod issues;
 mod problem;
 mod values;

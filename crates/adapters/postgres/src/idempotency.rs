@@ -1,0 +1,210 @@
+//! The [`IdempotencyStore`] port on `idempotency_keys`, and [`record_effect`], which binds a
+//! key to the create or update it caused inside that write's transaction.
+
+use async_trait::async_trait;
+use disputes_domain::{DisputeId, Timestamp, Version};
+use disputes_ports::idempotency::{
+    current_reservation, Claim, Fingerprint, IdempotencyStore, KeyedRequest, Reservation,
+    StoredKey, StoredResponse, LEASE, RETENTION,
+};
+use disputes_ports::StoreError;
+use sqlx::{PgConnection, Row};
+
+use crate::error::{corrupt, store_error};
+use crate::PgStore;
+
+/// How many expired keys one reserve prunes at most, so that pruning never makes a request slow.
+const PRUNE_BATCH: i64 = 100;
+
+#[async_trait]
+impl IdempotencyStore for PgStore {
+    async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError> {
+        // A concurrent insert of the same key waits for this one to commit and then does nothing;
+        // the row lock of `stored_key` serializes the rest.
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys \
+             WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now - RETENTION)
+        .bind(PRUNE_BATCH)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let token = Reservation::new_token();
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys \
+             (tenant, principal, idempotency_key, fingerprint, token, created_at, lease_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(request.tenant.as_str())
+        .bind(&request.principal)
+        .bind(request.key.as_str())
+        .bind(request.fingerprint.as_str())
+        .bind(&token)
+        .bind(now)
+        .bind(now + LEASE)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
+        if inserted == 0 {
+            let stored = stored_key(&mut tx, request).await?;
+            if let Some(claim) = stored.verdict(&request.fingerprint, now) {
+                tx.commit().await.map_err(store_error)?;
+                return Ok(claim);
+            }
+            // Expired, or abandoned without an effect: this request starts it afresh.
+            sqlx::query(
+                "UPDATE idempotency_keys SET fingerprint = $1, token = $2, created_at = $3, \
+                 lease_until = $4, dispute_id = NULL, dispute_version = NULL, \
+                 response_status = NULL, response_content_type = NULL, response_etag = NULL, \
+                 response_location = NULL, response_body = NULL \
+                 WHERE tenant = $5 AND principal = $6 AND idempotency_key = $7",
+            )
+            .bind(request.fingerprint.as_str())
+            .bind(&token)
+            .bind(now)
+            .bind(now + LEASE)
+            .bind(request.tenant.as_str())
+            .bind(&request.principal)
+            .bind(request.key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(Claim::Reserved(Reservation {
+            tenant: request.tenant.clone(),
+            principal: request.principal.clone(),
+            key: request.key.clone(),
+            token,
+        }))
+    }
+
+    async fn complete(
+        &self,
+        reservation: &Reservation,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET response_status = $1, response_content_type = $2, \
+             response_etag = $3, response_location = $4, response_body = $5 \
+             WHERE tenant = $6 AND principal = $7 AND idempotency_key = $8 AND token = $9",
+        )
+        .bind(i32::from(response.status))
+        .bind(&response.content_type)
+        .bind(&response.etag)
+        .bind(&response.location)
+        .bind(&response.body)
+        .bind(reservation.tenant.as_str())
+        .bind(&reservation.principal)
+        .bind(reservation.key.as_str())
+        .bind(&reservation.token)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE tenant = $1 AND principal = $2 \
+             AND idempotency_key = $3 AND token = $4 AND dispute_id IS NULL",
+        )
+        .bind(reservation.tenant.as_str())
+        .bind(&reservation.principal)
+        .bind(reservation.key.as_str())
+        .bind(&reservation.token)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+async fn stored_key(
+    conn: &mut PgConnection,
+    request: &KeyedRequest,
+) -> Result<StoredKey, StoreError> {
+    let row = sqlx::query(
+        "SELECT fingerprint, created_at, lease_until, dispute_id, dispute_version, \
+         response_status, response_content_type, response_etag, response_location, response_body \
+         FROM idempotency_keys WHERE tenant = $1 AND principal = $2 AND idempotency_key = $3 \
+         FOR UPDATE",
+    )
+    .bind(request.tenant.as_str())
+    .bind(&request.principal)
+    .bind(request.key.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let time = |column: &str| -> Result<Timestamp, StoreError> {
+        row.try_get(column).map_err(store_error)
+    };
+    let dispute: Option<i64> = row.try_get("dispute_id").map_err(store_error)?;
+    let version: Option<i64> = row.try_get("dispute_version").map_err(store_error)?;
+    let effect = match (dispute, version) {
+        (Some(dispute), Some(version)) => Some((
+            DisputeId::new(dispute).map_err(|e| corrupt("dispute_id", e))?,
+            Version::new(version).map_err(|e| corrupt("dispute_version", e))?,
+        )),
+        _ => None,
+    };
+    let status: Option<i32> = row.try_get("response_status").map_err(store_error)?;
+    let response = match status {
+        None => None,
+        Some(status) => Some(StoredResponse {
+            status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
+            content_type: row.try_get("response_content_type").map_err(store_error)?,
+            etag: row.try_get("response_etag").map_err(store_error)?,
+            location: row.try_get("response_location").map_err(store_error)?,
+            body: row
+                .try_get::<Option<Vec<u8>>, _>("response_body")
+                .map_err(store_error)?
+                .unwrap_or_default(),
+        }),
+    };
+    Ok(StoredKey {
+        fingerprint: Fingerprint::from_stored(row.try_get("fingerprint").map_err(store_error)?),
+        created_at: time("created_at")?,
+        lease_until: time("lease_until")?,
+        effect,
+        response,
+    })
+}
+
+/// Records on the running request's key (if it has one) that it produced `version` of dispute
+/// `id`, inside the caller's transaction. Fails with [`StoreError::VersionConflict`], so the
+/// write rolls back, when the key is no longer held by this request.
+pub(crate) async fn record_effect(
+    conn: &mut PgConnection,
+    id: i64,
+    version: i64,
+) -> Result<(), StoreError> {
+    let Some(reservation) = current_reservation() else {
+        return Ok(());
+    };
+    let marked = sqlx::query(
+        "UPDATE idempotency_keys SET dispute_id = $1, dispute_version = $2 \
+         WHERE tenant = $3 AND principal = $4 AND idempotency_key = $5 AND token = $6",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(reservation.tenant.as_str())
+    .bind(&reservation.principal)
+    .bind(reservation.key.as_str())
+    .bind(&reservation.token)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?
+    .rows_affected();
+    if marked == 0 {
+        tracing::warn!(
+            key = reservation.key.as_str(),
+            "idempotency key was taken over; refusing the write"
+        );
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(())
+}

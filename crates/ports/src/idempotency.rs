@@ -1,0 +1,346 @@
+//! Idempotency keys (SPEC §6): a client that sends `Idempotency-Key` with a POST may send the same
+//! request again, after a timeout or a dropped connection, and get the first answer instead of a
+//! second effect.
+//!
+//! A key is scoped by tenant and principal (the credential's actor and role), so two clients never
+//! collide. Its life has three steps:
+//!
+//! 1. [`IdempotencyStore::reserve`] claims it in a short transaction of its own, with the
+//!    request's [`Fingerprint`] and a lease. A key that is taken answers instead: the stored
+//!    response, a mismatch, in flight, or the dispute its interrupted request changed.
+//! 2. The request runs [`within`] its [`Reservation`]. A [`DisputeRepository`] create or update
+//!    records, in the same transaction as the change, which dispute and version the key produced
+//!    (see [`current_reservation`]). So a key is bound to its effect atomically: a replay never
+//!    repeats an effect that committed, even when the answer to it was never stored.
+//! 3. [`IdempotencyStore::complete`] stores the answer, or [`IdempotencyStore::release`] frees a
+//!    key whose request failed on our side without an effect, so that a retry runs.
+//!
+//! A key is kept for [`RETENTION`]; after that it is forgotten and may be used again.
+//!
+//! [`DisputeRepository`]: crate::DisputeRepository
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use chrono::Duration;
+use disputes_domain::{DisputeId, TenantId, Timestamp, Version};
+use sha2::{Digest as _, Sha256};
+
+use crate::StoreError;
+
+/// How long a key is remembered (SPEC §6: 24 h).
+pub const RETENTION: Duration = Duration::hours(24);
+
+/// How long a reservation holds a key before a retry may take it over. Far longer than any
+/// request runs; a request that outlives it can no longer record an effect (see
+/// [`current_reservation`]), so two requests never both act on one key.
+pub const LEASE: Duration = Duration::seconds(60);
+
+/// A valid `Idempotency-Key`: 1 to 255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 255;
+
+    /// # Errors
+    /// A description of what is wrong with `text`, for the caller's error message.
+    pub fn new(text: &str) -> Result<Self, &'static str> {
+        if text.is_empty() {
+            return Err("must not be empty");
+        }
+        if text.len() > Self::MAX_LEN {
+            return Err("must be at most 255 characters");
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be visible ASCII characters without spaces");
+        }
+        Ok(IdempotencyKey(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// SHA-256 over what makes two requests "the same": method, path with query, the headers that
+/// change what a request means or how it is answered, and the body bytes. Each part is length
+/// prefixed, so no two different requests run together into one text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of a request made of `parts`, in order.
+    pub fn of<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut hash = Sha256::new();
+        for part in parts {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        Fingerprint(hex(&hash.finalize()))
+    }
+
+    /// A stored fingerprint, as [`as_str`](Self::as_str) spelled it.
+    pub fn from_stored(text: String) -> Self {
+        Fingerprint(text)
+    }
+
+    /// Lowercase hex, 64 characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A request that carries a key: whose it is, the key, and the request's fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRequest {
+    pub tenant: TenantId,
+    /// The credential within the tenant, such as `advertiser:acme-ads`.
+    pub principal: String,
+    pub key: IdempotencyKey,
+    pub fingerprint: Fingerprint,
+}
+
+/// A key held by one request. `token` tells this holder apart from a later one that took the key
+/// over after the lease ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub tenant: TenantId,
+    pub principal: String,
+    pub key: IdempotencyKey,
+    pub token: String,
+}
+
+impl Reservation {
+    /// A fresh holder token: 128 random bits in hex.
+    pub fn new_token() -> String {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        hex(&bytes)
+    }
+}
+
+/// The parts of an answer a replay repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What [`IdempotencyStore::reserve`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is this request's now: run it.
+    Reserved(Reservation),
+    /// The same request was answered before: answer the same.
+    Replay(StoredResponse),
+    /// The key was used for a different request.
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+    /// The first request changed `dispute` (to `version`) but its answer was never stored (the
+    /// process stopped in between): answer from the dispute as it is, never change it again.
+    Effected {
+        dispute: DisputeId,
+        version: Version,
+    },
+}
+
+/// A key as a store holds it, for [`verdict`](Self::verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub fingerprint: Fingerprint,
+    pub created_at: Timestamp,
+    pub lease_until: Timestamp,
+    /// The dispute and version its request produced, if any.
+    pub effect: Option<(DisputeId, Version)>,
+    pub response: Option<StoredResponse>,
+}
+
+impl StoredKey {
+    /// What a new request with `fingerprint` at `now` meets: a [`Claim`] other than
+    /// [`Claim::Reserved`], or `None` when the key may be (re)taken, because it expired or its
+    /// request ended without an effect or an answer. Every store decides with this one rule.
+    pub fn verdict(&self, fingerprint: &Fingerprint, now: Timestamp) -> Option<Claim> {
+        if self.created_at + RETENTION <= now {
+            return None;
+        }
+        if self.fingerprint != *fingerprint {
+            return Some(Claim::Mismatch);
+        }
+        if let Some(response) = &self.response {
+            return Some(Claim::Replay(response.clone()));
+        }
+        if now < self.lease_until {
+            return Some(Claim::InFlight);
+        }
+        self.effect
+            .map(|(dispute, version)| Claim::Effected { dispute, version })
+    }
+}
+
+/// Where idempotency keys live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + std::fmt::Debug {
+    /// Claims `request.key` for this request at `now`, or reports why it is taken. Keys older
+    /// than [`RETENTION`] count as never used (and some of them are pruned on the way).
+    ///
+    /// MUST be atomic: of any number of concurrent reserves of one key, exactly one is
+    /// [`Claim::Reserved`]. A reservation whose lease ([`LEASE`]) ended without an effect may be
+    /// taken over.
+    async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError>;
+
+    /// Stores the answer of the reserved request; later reserves of the key replay it. Does
+    /// nothing when the reservation was taken over.
+    async fn complete(
+        &self,
+        reservation: &Reservation,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    /// Frees the key of a request that failed without an effect, so that a retry runs. A key
+    /// whose effect was recorded is kept (a retry answers from the dispute).
+    async fn release(&self, reservation: &Reservation) -> Result<(), StoreError>;
+}
+
+tokio::task_local! {
+    static CURRENT: Reservation;
+}
+
+/// Runs `request` with `reservation` as the [`current_reservation`]: every dispute it creates or
+/// updates is recorded against the key, in the same transaction.
+pub async fn within<F: Future>(reservation: Reservation, request: F) -> F::Output {
+    CURRENT.scope(reservation, request).await
+}
+
+/// The reservation of the request running on this task, if it carries a key.
+///
+/// A [`DisputeRepository`](crate::DisputeRepository) that implements [`IdempotencyStore`] too
+/// MUST, inside the transaction of every `create` and `update`, record the dispute and its new
+/// version on this reservation's key, and fail the write with [`StoreError::VersionConflict`]
+/// when the key is no longer held by this reservation (its lease ended and a retry took it over),
+/// so that one key never has two effects. It is carried with the task, as a tracing span is,
+/// rather than through every use case's signature.
+pub fn current_reservation() -> Option<Reservation> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn t0() -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+    }
+
+    fn fingerprint(body: &str) -> Fingerprint {
+        Fingerprint::of([b"POST".as_slice(), b"/v1/disputes", body.as_bytes()])
+    }
+
+    fn stored() -> StoredKey {
+        StoredKey {
+            fingerprint: fingerprint("{}"),
+            created_at: t0(),
+            lease_until: t0() + LEASE,
+            effect: None,
+            response: None,
+        }
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_of_at_most_255_characters() {
+        assert!(IdempotencyKey::new("3f1c-a9_b.Z~!").is_ok());
+        assert!(IdempotencyKey::new(&"k".repeat(255)).is_ok());
+        for bad in [
+            String::new(),
+            "k".repeat(256),
+            "a b".into(),
+            "a\tb".into(),
+            "café".into(),
+        ] {
+            assert!(IdempotencyKey::new(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_tell_parts_apart() {
+        let a = Fingerprint::of([b"ab".as_slice(), b"c"]);
+        let b = Fingerprint::of([b"a".as_slice(), b"bc"]);
+        assert_ne!(a, b, "parts are length prefixed");
+        assert_eq!(a, Fingerprint::of([b"ab".as_slice(), b"c"]));
+        assert_eq!(a.as_str().len(), 64);
+    }
+
+    #[test]
+    fn the_verdict_follows_the_keys_life() {
+        let key = stored();
+        assert_eq!(key.verdict(&fingerprint("{}"), t0()), Some(Claim::InFlight));
+        assert_eq!(
+            key.verdict(&fingerprint("{\"x\":1}"), t0()),
+            Some(Claim::Mismatch)
+        );
+        // The lease ended without an effect: the key may be taken over.
+        assert_eq!(key.verdict(&fingerprint("{}"), t0() + LEASE), None);
+
+        let effected = StoredKey {
+            effect: Some((DisputeId::new(7).unwrap(), Version::FIRST)),
+            ..stored()
+        };
+        assert_eq!(
+            effected.verdict(&fingerprint("{}"), t0()),
+            Some(Claim::InFlight)
+        );
+        assert_eq!(
+            effected.verdict(&fingerprint("{}"), t0() + LEASE),
+            Some(Claim::Effected {
+                dispute: DisputeId::new(7).unwrap(),
+                version: Version::FIRST
+            })
+        );
+
+        let answer = StoredResponse {
+            status: 201,
+            content_type: None,
+            etag: None,
+            location: None,
+            body: b"{}".to_vec(),
+        };
+        let answered = StoredKey {
+            response: Some(answer.clone()),
+            ..effected
+        };
+        assert_eq!(
+            answered.verdict(&fingerprint("{}"), t0()),
+            Some(Claim::Replay(answer))
+        );
+        // A day later the key is forgotten, whatever it held.
+        assert_eq!(
+            answered.verdict(&fingerprint("{\"x\":1}"), t0() + RETENTION),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_is_current_only_within_its_request() {
+        let reservation = Reservation {
+            tenant: TenantId::new("acme").unwrap(),
+            principal: "advertiser:ads".into(),
+            key: IdempotencyKey::new("k").unwrap(),
+            token: Reservation::new_token(),
+        };
+        assert_eq!(current_reservation(), None);
+        let seen = within(reservation.clone(), async { current_reservation() }).await;
+        assert_eq!(seen, Some(reservation));
+        assert_eq!(current_reservation(), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! The idempotency-key conformance cases. A store that implements
+//! [`IdempotencyStore`] runs them beside the repository suite:
+//!
+//! ```text
+//! disputes_ports::idempotency_conformance_suite!(my_store::fresh_for_test());
+//! ```
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use disputes_domain::{Role, Version};
+
+use super::{actor, create, invoice, seal, t0, tenant, with_tenants, Store};
+use crate::idempotency::{
+    within, Claim, Fingerprint, IdempotencyStore, KeyedRequest, Reservation, StoredResponse, LEASE,
+    RETENTION,
+};
+use crate::{IdempotencyKey, StoreError};
+
+/// Runs every idempotency conformance case as its own test against the stores `$store` makes.
+#[macro_export]
+macro_rules! idempotency_conformance_suite {
+    ($store:expr) => {
+        $crate::__idempotency_cases!($store;
+            a_key_is_reserved_once_and_replays_its_answer,
+            keys_are_scoped_by_tenant_and_principal,
+            a_write_within_a_reservation_records_its_effect,
+            a_refused_write_records_nothing,
+            a_write_after_its_key_was_taken_over_is_refused,
+            released_and_expired_keys_run_again,
+            concurrent_reserves_of_one_key_admit_exactly_one,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __idempotency_cases {
+    ($store:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let store = $store.await;
+                $crate::testing::idempotency::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// What the cases need of a store.
+pub trait KeyStore: Store + IdempotencyStore {}
+
+impl<S: Store + IdempotencyStore> KeyStore for S {}
+
+fn request(tenant_slug: &str, principal: &str, key: &str, body: &str) -> KeyedRequest {
+    KeyedRequest {
+        tenant: tenant(tenant_slug),
+        principal: principal.to_owned(),
+        key: IdempotencyKey::new(key).unwrap(),
+        fingerprint: Fingerprint::of([b"POST".as_slice(), b"/v1/disputes", body.as_bytes()]),
+    }
+}
+
+async fn reserve<S: KeyStore>(
+    store: &S,
+    request: &KeyedRequest,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Reservation {
+    match store.reserve(request, at).await.unwrap() {
+        Claim::Reserved(reservation) => reservation,
+        other => panic!("expected the key to be reserved, got {other:?}"),
+    }
+}
+
+fn answer(body: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        content_type: Some("application/json".into()),
+        etag: Some("\"1\"".into()),
+        location: None,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+pub async fn a_key_is_reserved_once_and_replays_its_answer<S: KeyStore>(store: Arc<S>) {
+    let first = request("acme", "advertiser:ads", "k-1", "{}");
+    let reservation = reserve(&*store, &first, t0()).await;
+    assert_eq!(reservation.key.as_str(), "k-1");
+    assert_eq!(store.reserve(&first, t0()).await.unwrap(), Claim::InFlight);
+    let other = request("acme", "advertiser:ads", "k-1", "{\"x\":1}");
+    assert_eq!(store.reserve(&other, t0()).await.unwrap(), Claim::Mismatch);
+
+    store
+        .complete(&reservation, &answer("{\"ok\":true}"))
+        .await
+        .unwrap();
+    let later = t0() + LEASE + Duration::hours(1);
+    assert_eq!(
+        store.reserve(&first, later).await.unwrap(),
+        Claim::Replay(answer("{\"ok\":true}"))
+    );
+    assert_eq!(store.reserve(&other, later).await.unwrap(), Claim::Mismatch);
+}
+
+pub async fn keys_are_scoped_by_tenant_and_principal<S: KeyStore>(store: Arc<S>) {
+    reserve(&*store, &request("acme", "advertiser:ads", "k", "{}"), t0()).await;
+    reserve(
+        &*store,
+        &request("globex", "advertiser:ads", "k", "{}"),
+        t0(),
+    )
+    .await;
+    reserve(&*store, &request("acme", "operator:ops", "k", "{}"), t0()).await;
+    assert_eq!(
+        store
+            .reserve(&request("acme", "advertiser:ads", "k", "{}"), t0())
+            .await
+            .unwrap(),
+        Claim::InFlight
+    );
+}
+
+pub async fn a_write_within_a_reservation_records_its_effect<S: KeyStore>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let opening = request("acme", "client:shop", "open", "{}");
+    let reservation = reserve(&*store, &opening, t0()).await;
+    let created = within(
+        reservation,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
+    )
+    .await
+    .unwrap();
+    // Its answer never stored (the process stopped): after the lease, a replay learns what
+    // the first request did instead of doing it again.
+    let later = t0() + LEASE + Duration::seconds(1);
+    assert_eq!(
+        store.reserve(&opening, later).await.unwrap(),
+        Claim::Effected {
+            dispute: created.id(),
+            version: Version::FIRST
+        }
+    );
+
+    let noting = request("acme", "client:shop", "note", "{}");
+    let reservation = reserve(&*store, &noting, t0()).await;
+    let mut noted = created.clone();
+    noted
+        .add_note(actor("shop", Role::Client), "the parcel was opened", t0())
+        .unwrap();
+    within(reservation, store.update(&noted, created.version(), &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.reserve(&noting, later).await.unwrap(),
+        Claim::Effected {
+            dispute: created.id(),
+            version: noted.version()
+        }
+    );
+    // A write outside any reservation records nothing anywhere.
+    create(&*store, invoice("acme", "INV-2")).await;
+}
+
+pub async fn a_refused_write_records_nothing<S: KeyStore>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    create(&*store, invoice("acme", "INV-1")).await;
+    let opening = request("acme", "client:shop", "open", "{}");
+    let reservation = reserve(&*store, &opening, t0()).await;
+    let duplicate = within(
+        reservation,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
+    )
+    .await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate { .. })));
+    // Abandoned without an effect: once the lease ends, a retry takes the key over.
+    let later = t0() + LEASE + Duration::seconds(1);
+    reserve(&*store, &opening, later).await;
+}
+
+pub async fn a_write_after_its_key_was_taken_over_is_refused<S: KeyStore>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let opening = request("acme", "client:shop", "open", "{}");
+    let slow = reserve(&*store, &opening, t0()).await;
+    let retry = reserve(&*store, &opening, t0() + LEASE + Duration::seconds(1)).await;
+    assert_ne!(slow.token, retry.token);
+
+    let refused = within(
+        slow,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
+    )
+    .await;
+    assert!(matches!(refused, Err(StoreError::VersionConflict)));
+    let subject = invoice("acme", "INV-1").subject;
+    assert_eq!(
+        store
+            .find_open_for_subject(&tenant("acme"), &subject)
+            .await
+            .unwrap(),
+        None,
+        "the refused create must roll back"
+    );
+    within(
+        retry,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn released_and_expired_keys_run_again<S: KeyStore>(store: Arc<S>) {
+    let failed = request("acme", "advertiser:ads", "k", "{}");
+    let reservation = reserve(&*store, &failed, t0()).await;
+    store.release(&reservation).await.unwrap();
+    let again = reserve(&*store, &failed, t0()).await;
+    store.complete(&again, &answer("{}")).await.unwrap();
+
+    // Kept for a day, then forgotten: even another request may use the key.
+    let another = request("acme", "advertiser:ads", "k", "{\"other\":true}");
+    let almost = t0() + RETENTION - Duration::seconds(1);
+    assert_eq!(
+        store.reserve(&another, almost).await.unwrap(),
+        Claim::Mismatch
+    );
+    reserve(&*store, &another, t0() + RETENTION).await;
+}
+
+pub async fn concurrent_reserves_of_one_key_admit_exactly_one<S: KeyStore>(store: Arc<S>) {
+    let shared = request("acme", "advertiser:ads", "k", "{}");
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move { store.reserve(&shared, t0()).await })
+    });
+    let claims = futures::future::join_all(attempts).await;
+    let mut reserved = 0;
+    for claim in claims {
+        match claim.unwrap().unwrap() {
+            Claim::Reserved(_) => reserved += 1,
+            Claim::InFlight => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(reserved, 1);
+}

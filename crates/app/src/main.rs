@@ -11,11 +11,11 @@ use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::AppState;
-use disputes_notify::WebhookNotifier;
+use disputes_notify::{FreshdeskClient, FreshdeskConfig, FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::{
-    BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
-    DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, Sink, SystemClock,
-    WebhookRegistry, WebhookService,
+    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
+    DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, ServiceError, Sink,
+    SystemClock, TicketStore, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -43,13 +43,23 @@ async fn main() -> anyhow::Result<()> {
             let blobs = LocalBlobStore::open(&args.blob_dir).with_context(|| {
                 format!("cannot open the blob store at {}", args.blob_dir.display())
             })?;
+            let sinks = Sinks::from_args(&args.dispatch)?;
             let (state, dispatcher) = open_store(&args.database.url)
                 .await?
-                .into_state(Arc::new(blobs));
+                .into_state(Arc::new(blobs), &sinks);
             serve(args.listen, state, dispatcher, &args.dispatch).await
         }
-        Command::Dispatch { dispatch, database } => {
-            let dispatcher = open_store(&database.url).await?.dispatcher();
+        Command::Dispatch {
+            dispatch,
+            blob_dir,
+            database,
+        } => {
+            let blobs = LocalBlobStore::open(&blob_dir)
+                .with_context(|| format!("cannot open the blob store at {}", blob_dir.display()))?;
+            let sinks = Sinks::from_args(&dispatch)?;
+            let dispatcher = open_store(&database.url)
+                .await?
+                .dispatcher(Arc::new(blobs), &sinks);
             announce(&dispatcher);
             dispatcher.run(poll(&dispatch), shutdown_signal()).await;
             tracing::info!("stopped");
@@ -66,7 +76,14 @@ async fn main() -> anyhow::Result<()> {
                 .webhooks()
                 .add(&tenant, &endpoint)
                 .await
-                .with_context(|| format!("cannot add a webhook to tenant {tenant}"))?;
+                .map_err(|e| match e {
+                    // The store's only way to say the tenant is unknown.
+                    ServiceError::NotFound => anyhow::anyhow!(
+                        "no tenant named {tenant}: create it first with `disputes tenant create {tenant}`"
+                    ),
+                    other => anyhow::Error::new(other)
+                        .context(format!("cannot add a webhook to tenant {tenant}")),
+                })?;
             tracing::info!(tenant = %tenant, url = %webhook.url, "webhook added");
             // The only time the secret is shown: printed alone, for scripts to capture.
             println!("{}", webhook.secret);
@@ -168,18 +185,18 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 impl Store {
     /// Wires the use cases to this store and to `blobs` for attachments, with the dispatcher
     /// that delivers the notifications they queue.
-    fn into_state(self, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher) {
+    fn into_state(self, blobs: Arc<dyn BlobStore>, sinks: &Sinks) -> (AppState, Dispatcher) {
         match self {
-            Store::Sqlite(store) => state_over(Arc::new(store), blobs),
-            Store::Postgres(store) => state_over(Arc::new(store), blobs),
+            Store::Sqlite(store) => state_over(Arc::new(store), blobs, sinks),
+            Store::Postgres(store) => state_over(Arc::new(store), blobs, sinks),
         }
     }
 
     /// The notification dispatcher alone, for `disputes dispatch`.
-    fn dispatcher(self) -> Dispatcher {
+    fn dispatcher(self, blobs: Arc<dyn BlobStore>, sinks: &Sinks) -> Dispatcher {
         match self {
-            Store::Sqlite(store) => dispatcher_over(Arc::new(store)),
-            Store::Postgres(store) => dispatcher_over(Arc::new(store)),
+            Store::Sqlite(store) => dispatcher_over(Arc::new(store), blobs, sinks),
+            Store::Postgres(store) => dispatcher_over(Arc::new(store), blobs, sinks),
         }
     }
 
@@ -202,12 +219,18 @@ impl Store {
     }
 }
 
-fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>) -> (AppState, Dispatcher)
+fn state_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>, sinks: &Sinks) -> (AppState, Dispatcher)
 where
-    S: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static,
+    S: DisputeRepository
+        + CredentialStore
+        + ReasonCatalog
+        + Outbox
+        + WebhookRegistry
+        + TicketStore
+        + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = dispatcher_over(store.clone());
+    let dispatcher = dispatcher_over(store.clone(), blobs.clone(), sinks);
     // Changes queue notifications for exactly the sinks a dispatcher delivers to.
     let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default())
         .with_sinks(dispatcher.sinks());
@@ -216,18 +239,65 @@ where
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
+        tickets: store.clone(),
         store,
     };
     (state, dispatcher)
 }
 
-/// The dispatcher over `store`'s outbox, with every sink this build has.
-fn dispatcher_over<S>(store: Arc<S>) -> Dispatcher
+/// The dispatcher over `store`'s outbox, with every sink this build has that is configured.
+fn dispatcher_over<S>(store: Arc<S>, blobs: Arc<dyn BlobStore>, sinks: &Sinks) -> Dispatcher
 where
-    S: DisputeRepository + Outbox + WebhookRegistry + 'static,
+    S: DisputeRepository + Outbox + WebhookRegistry + TicketStore + CredentialStore + 'static,
 {
-    Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
-        .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store)))
+    let mut dispatcher = Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
+        .with_backoff(sinks.backoff)
+        .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store.clone())));
+    if let Some(client) = &sinks.freshdesk {
+        let tickets = FreshdeskNotifier::new(client.clone(), store.clone(), blobs, store);
+        dispatcher = dispatcher.with_notifier(Sink::Freshdesk, Arc::new(tickets));
+    }
+    dispatcher
+}
+
+/// The sinks' configuration, read once from the command line and environment.
+struct Sinks {
+    backoff: Backoff,
+    /// `None` when Freshdesk is off: then no Freshdesk jobs are queued.
+    freshdesk: Option<FreshdeskClient>,
+}
+
+impl Sinks {
+    fn from_args(args: &DispatchArgs) -> anyhow::Result<Sinks> {
+        let backoff = Backoff {
+            max: chrono::Duration::milliseconds(
+                i64::try_from(args.backoff_max_ms.max(1)).unwrap_or(i64::MAX),
+            ),
+            ..Backoff::default()
+        };
+        let freshdesk = match (
+            &args.freshdesk.freshdesk_url,
+            &args.freshdesk.freshdesk_api_key,
+        ) {
+            (Some(url), Some(key)) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    anyhow::bail!("FRESHDESK_URL must be an http:// or https:// URL, not {url:?}");
+                }
+                let config = FreshdeskConfig::new(url.as_str(), key.as_str()).with_timeout(
+                    std::time::Duration::from_millis(args.freshdesk.freshdesk_timeout_ms.max(1)),
+                );
+                tracing::info!(url = %config.base_url, "Freshdesk tickets are on");
+                Some(FreshdeskClient::new(config).context("cannot set up the Freshdesk client")?)
+            }
+            _ => {
+                tracing::info!(
+                    "Freshdesk tickets are off: set FRESHDESK_URL and FRESHDESK_API_KEY to open one per dispute"
+                );
+                None
+            }
+        };
+        Ok(Sinks { backoff, freshdesk })
+    }
 }
 
 /// Says once which notifications are sent, and which are not.

@@ -15,6 +15,7 @@ mod outbox;
 mod reasons;
 mod repository;
 mod service;
+mod tickets;
 mod webhooks;
 
 #[cfg(feature = "testing")]
@@ -31,6 +32,7 @@ pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
 pub use service::{DisputeService, OpenRequest};
+pub use tickets::{Ticket, TicketStatus, TicketStore};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -45,5 +47,7 @@ pub use outbox::MockOutbox;
 pub use reasons::MockReasonCatalog;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockDisputeRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use tickets::MockTicketStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

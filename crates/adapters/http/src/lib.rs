@@ -18,6 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
+    TicketStore,
 };
 
 pub use shared::Problem;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub messages: MessageService,
     /// Asked by `/readyz` whether the store answers.
     pub store: Arc<dyn DisputeRepository>,
+    /// Each dispute's help-desk ticket (the invoice contract's `freshDeskTicket`).
+    pub tickets: Arc<dyn TicketStore>,
 }
 
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown

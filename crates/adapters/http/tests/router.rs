@@ -10,7 +10,8 @@ use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, StoreError, SystemClock,
+    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockTicketStore, StoreError,
+    SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -50,6 +51,8 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         disputes,
         credentials: CredentialService::new(Arc::new(credentials), clock),
         store: repo,
+        // No test here reads a dispute's ticket: any call to this one would panic.
+        tickets: Arc::new(MockTicketStore::new()),
     })
 }
 

@@ -1,10 +1,15 @@
 //! The notification sinks, as [`Notifier`](disputes_ports::Notifier)s for the
 //! [`Dispatcher`](disputes_ports::Dispatcher): today the tenants' signed webhooks
-//! ([`WebhookNotifier`]). Only this crate (and the http adapter) knows a wire format.
+//! ([`WebhookNotifier`]) and Freshdesk tickets ([`FreshdeskNotifier`]). Only this crate (and the http adapter) knows a wire format.
 
+mod freshdesk;
 mod retry;
 mod webhook;
 
+pub use freshdesk::{
+    description, dispute_tags, escape_html, ticket_subject, FreshdeskClient, FreshdeskConfig,
+    FreshdeskError, FreshdeskNotifier, NewTicket, RemoteTicket, TicketFile, ATTACHMENTS_LIMIT,
+};
 pub use retry::retry_after;
 pub use webhook::{
     event_body, sign, WebhookNotifier, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,

@@ -30,6 +30,7 @@ mod mapping;
 mod outbox;
 mod reasons;
 mod repository;
+mod tickets;
 
 #[cfg(feature = "testing")]
 pub mod testing;

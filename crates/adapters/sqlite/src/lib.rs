@@ -18,6 +18,7 @@ mod mapping;
 mod outbox;
 mod reasons;
 mod repository;
+mod tickets;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -124,7 +124,12 @@ fn credential(
 /// A dispute as this contract shows it, with its tenant's owner.
 async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer {
     let owner = state.credentials.owner(&by.tenant).await?;
-    Ok(Json(DisputeOut::render(d, owner.as_ref())?).into_response())
+    let ticket = state
+        .tickets
+        .ticket(&by.tenant, d.id())
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(Json(DisputeOut::render(d, owner.as_ref())?.with_ticket(ticket.as_ref())).into_response())
 }
 
 async fn open(State(state): State<AppState>, call: Call<OpenIn>) -> Answer {
@@ -174,10 +179,19 @@ async fn list(State(state): State<AppState>, call: Call<ListIn>) -> Answer {
     };
     let page = state.disputes.list(&by, &query).await?;
     let owner = state.credentials.owner(&by.tenant).await?;
+    let ids = page.disputes.iter().map(Dispute::id).collect::<Vec<_>>();
+    let tickets = state
+        .tickets
+        .tickets(&by.tenant, &ids)
+        .await
+        .map_err(ServiceError::from)?;
     let disputes = page
         .disputes
         .iter()
-        .map(|d| DisputeOut::render(d, owner.as_ref()))
+        .map(|d| {
+            let ticket = tickets.iter().find(|t| t.dispute == d.id());
+            DisputeOut::render(d, owner.as_ref()).map(|out| out.with_ticket(ticket))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(
         Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))

@@ -20,6 +20,8 @@ mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod ticket_testing;
 
 pub use billing::BillingService;
 pub use blobs::BlobStore;

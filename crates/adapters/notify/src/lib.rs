@@ -1,6 +1,7 @@
 //! The notification sinks, as [`Notifier`](disputes_ports::Notifier)s for the
 //! [`Dispatcher`](disputes_ports::Dispatcher): today the tenants' signed webhooks
-//! ([`WebhookNotifier`]) and Freshdesk tickets ([`FreshdeskNotifier`]). Only this crate (and the http adapter) knows a wire format.
+//! ([`WebhookNotifier`]) and Freshdesk tickets ([`FreshdeskNotifier`]). Only this crate (and the
+//! http adapter) knows a wire format.
 
 mod freshdesk;
 mod retry;

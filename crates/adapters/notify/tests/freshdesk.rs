@@ -312,6 +312,14 @@ impl Respond for Conversations {
 
 /// A desk on its own port, with a sink pointed at it whose requests give up after `timeout`.
 async fn desk(timeout: Duration) -> (MockServer, Desk, FreshdeskNotifier, Arc<Tickets>) {
+    desk_with_files(timeout, vec![PDF.to_vec()]).await
+}
+
+/// [`desk`], with a blob store that holds `files`.
+async fn desk_with_files(
+    timeout: Duration,
+    files: Vec<Vec<u8>>,
+) -> (MockServer, Desk, FreshdeskNotifier, Arc<Tickets>) {
     let server = MockServer::start().await;
     let desk = Desk::default();
     Mock::given(method("POST"))
@@ -347,8 +355,15 @@ async fn desk(timeout: Duration) -> (MockServer, Desk, FreshdeskNotifier, Arc<Ti
     let client = FreshdeskClient::new(config).unwrap();
     let tickets = Arc::new(Tickets::default());
     let mut blobs = MockBlobStore::new();
-    blobs.expect_get().returning(|_, digest| {
-        Ok((digest == disputes_domain::Digest::of(PDF)).then(|| PDF.to_vec()))
+    let files: Vec<_> = files
+        .into_iter()
+        .map(|bytes| (disputes_domain::Digest::of(&bytes), bytes))
+        .collect();
+    blobs.expect_get().returning(move |_, digest| {
+        Ok(files
+            .iter()
+            .find(|(stored, _)| *stored == digest)
+            .map(|(_, bytes)| bytes.clone()))
     });
     let mut owners = MockCredentialStore::new();
     owners
@@ -811,4 +826,60 @@ async fn a_message_waits_for_the_ticket_and_a_withdrawal_resolves_it() {
     let body: Value = serde_json::from_slice(&puts[0].body).unwrap();
     assert_eq!(body, json!({"status": 4}));
     assert_eq!(ticket.status, TicketStatus::Resolved);
+}
+
+#[tokio::test]
+async fn files_beyond_20_mb_stay_behind_and_the_description_says_so() {
+    // Three files of 8 MB: the first two fit Freshdesk's 20 MB, the third does not.
+    let files: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| {
+            let mut bytes = b"%PDF-1.4 ".to_vec();
+            bytes.resize(8 * 1000 * 1000, i);
+            bytes
+        })
+        .collect();
+    let mut stored = files.clone();
+    stored.push(PDF.to_vec());
+    let (server, _desk, notifier, _tickets) =
+        desk_with_files(Duration::from_secs(30), stored).await;
+    let client = Actor::new(ActorId::new("billink-user").unwrap(), Role::Client);
+    let mut dispute = invoice_dispute(0);
+    for (i, bytes) in files.iter().enumerate() {
+        let message = NewMessage {
+            text: MessageText::new("message", format!("Scan {i}")).unwrap(),
+            attachment: Some(Attachment::inspect(format!("scan-{i}.pdf"), bytes).unwrap()),
+        };
+        dispute.post_message(client.clone(), message, t0()).unwrap();
+    }
+    notifier
+        .deliver(&event(&dispute, 1, 1, &EventId::generate()))
+        .await
+        .unwrap();
+    let posts = requests_to(&server, "POST", "/api/v2/tickets").await;
+    let Body::Form(fields) = body_of(&posts[0]) else {
+        panic!("files go as multipart/form-data");
+    };
+    let attached: Vec<(String, usize)> = fields
+        .iter()
+        .filter(|f| f.name == "attachments[]")
+        .map(|f| (f.file_name.clone().unwrap(), f.bytes.len()))
+        .collect();
+    assert_eq!(
+        attached,
+        [
+            ("proof.pdf".to_owned(), PDF.len()),
+            ("scan-0.pdf".to_owned(), 8_000_000),
+            ("scan-1.pdf".to_owned(), 8_000_000),
+        ]
+    );
+    let description = fields
+        .iter()
+        .find(|f| f.name == "description")
+        .unwrap()
+        .text();
+    assert!(
+        description
+            .contains("Not attached, over Freshdesk's 20 MB limit: scan-2.pdf (8000000 bytes)"),
+        "{description}"
+    );
 }

@@ -34,6 +34,14 @@ const ERROR_BODY_LIMIT: usize = 500;
 /// How many pages of a ticket's conversations a retry reads looking for its note.
 const CONVERSATION_PAGES: u32 = 10;
 
+/// How many attempts a later event waits for the opening event to open the ticket before it
+/// opens the ticket itself: a dispute opened while Freshdesk was off has no opening job at all.
+pub const ATTEMPTS_BEFORE_OPENING: u32 = 3;
+
+/// Ticket openings of one process are serialised per dispute through this many locks (a dispute
+/// takes lock `id % OPENING_LOCKS`), so the opening event and a later one never both open one.
+const OPENING_LOCKS: usize = 64;
+
 /// Where the desk is and how to sign in.
 #[derive(Clone)]
 pub struct FreshdeskConfig {
@@ -362,6 +370,7 @@ pub struct FreshdeskNotifier {
     tickets: Arc<dyn TicketStore>,
     blobs: Arc<dyn BlobStore>,
     owners: Arc<dyn CredentialStore>,
+    opening: Arc<[tokio::sync::Mutex<()>]>,
 }
 
 impl FreshdeskNotifier {
@@ -377,6 +386,9 @@ impl FreshdeskNotifier {
             tickets,
             blobs,
             owners,
+            opening: (0..OPENING_LOCKS)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 
@@ -461,11 +473,20 @@ impl FreshdeskNotifier {
     }
 
     /// Opens the dispute's ticket, or adopts the one an earlier attempt opened.
+    ///
+    /// Openings of one dispute take turns within this process, and each looks at the store again
+    /// once it has the lock, so of two events that race only the first opens the ticket.
     async fn open_ticket(&self, event: &Event, email: String) -> Result<Ticket, NotifyError> {
         let dispute = &event.dispute;
+        let stripe = usize::try_from(dispute.id().get()).unwrap_or_default() % self.opening.len();
+        let _turn = self.opening[stripe].lock().await;
+        if let Some(ticket) = self.stored_ticket(dispute).await? {
+            return Ok(ticket);
+        }
         let tags = dispute_tags(dispute);
-        if event.attempt > 1 {
-            // An earlier attempt may have opened it and lost the answer.
+        if event.attempt > 1 || event.kind != EntryKind::Opened {
+            // An earlier attempt, or another event of the dispute (maybe in another process),
+            // may have opened it and lost the answer.
             if let Some(found) = self
                 .client
                 .find_tagged(&tags)
@@ -562,12 +583,16 @@ impl Notifier for FreshdeskNotifier {
         if !(closing || event.kind == EntryKind::Message) {
             return Ok(());
         }
-        // Only the opening event opens the ticket, so that two events of one dispute never both
-        // open one; until it has, the others wait.
-        let Some(ticket) = stored else {
-            return Err(NotifyError::retry(
-                "the dispute's Freshdesk ticket is not open yet",
-            ));
+        let ticket = match stored {
+            Some(ticket) => ticket,
+            // The opening event normally opens the ticket; a later one waits for it a few
+            // attempts, then (a dispute opened while Freshdesk was off) opens it itself.
+            None if event.attempt <= ATTEMPTS_BEFORE_OPENING => {
+                return Err(NotifyError::retry(
+                    "the dispute's Freshdesk ticket is not open yet",
+                ));
+            }
+            None => self.open_ticket(event, email).await?,
         };
         if event.kind == EntryKind::Message {
             return self.add_message_note(&ticket, event).await;

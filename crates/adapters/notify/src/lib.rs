@@ -10,6 +10,7 @@ mod webhook;
 pub use freshdesk::{
     description, dispute_tags, escape_html, ticket_subject, FreshdeskClient, FreshdeskConfig,
     FreshdeskError, FreshdeskNotifier, NewTicket, RemoteTicket, TicketFile, ATTACHMENTS_LIMIT,
+    ATTEMPTS_BEFORE_OPENING,
 };
 pub use retry::retry_after;
 pub use webhook::{

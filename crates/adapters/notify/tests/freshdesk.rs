@@ -883,3 +883,49 @@ async fn files_beyond_20_mb_stay_behind_and_the_description_says_so() {
         "{description}"
     );
 }
+
+#[tokio::test]
+async fn a_later_event_opens_the_ticket_of_a_dispute_opened_before_freshdesk() {
+    let (server, desk, notifier, tickets) = desk(Duration::from_secs(5)).await;
+    let dispute = invoice_dispute(1);
+    let seq = dispute.timeline().last().unwrap().seq();
+    let message = EventId::generate();
+    let attempt = disputes_notify::ATTEMPTS_BEFORE_OPENING + 1;
+    notifier
+        .deliver(&event(&dispute, seq, attempt, &message))
+        .await
+        .unwrap();
+    assert_eq!(desk.ticket_count(), 1);
+    let ticket = tickets.of(&dispute).expect("the message opened the ticket");
+    assert_eq!(
+        requests_to(&server, "GET", "/api/v2/search/tickets")
+            .await
+            .len(),
+        1,
+        "it looked for one first"
+    );
+    let notes = desk.notes();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].0, ticket.id);
+}
+
+#[tokio::test]
+async fn the_opening_and_a_later_event_racing_open_one_ticket() {
+    let (_server, desk, notifier, tickets) = desk(Duration::from_secs(5)).await;
+    let dispute = invoice_dispute(1);
+    let seq = dispute.timeline().last().unwrap().seq();
+    let opening = event(&dispute, 1, 1, &EventId::generate());
+    let later = event(
+        &dispute,
+        seq,
+        disputes_notify::ATTEMPTS_BEFORE_OPENING + 1,
+        &EventId::generate(),
+    );
+    // The later event first: its search goes out before the opening event's ticket exists.
+    let (b, a) = tokio::join!(notifier.deliver(&later), notifier.deliver(&opening));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(desk.ticket_count(), 1, "one ticket, whoever came first");
+    assert_eq!(desk.notes().len(), 1);
+    assert_eq!(tickets.of(&dispute).unwrap().id, desk.notes()[0].0);
+}

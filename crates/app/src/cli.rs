@@ -49,6 +49,13 @@ pub enum Command {
     Dispatch {
         #[command(flatten)]
         dispatch: DispatchArgs,
+        /// The attachments' directory, as `serve` has it (Freshdesk tickets carry the files).
+        #[arg(
+            long = "blob-dir",
+            env = "DISPUTES_BLOB_DIR",
+            default_value = "data/blobs"
+        )]
+        blob_dir: PathBuf,
         #[command(flatten)]
         deadlines: DeadlineArgs,
         #[command(flatten)]
@@ -77,8 +84,18 @@ pub struct DispatchArgs {
         default_value_t = 1000
     )]
     pub backoff_ms: u64,
+    /// The longest wait, in milliseconds, between two attempts at a notification a sink
+    /// refused (the backoff doubles up to it).
+    #[arg(
+        long = "dispatch-backoff-max-ms",
+        env = "DISPUTES_DISPATCH_BACKOFF_MAX_MS",
+        default_value_t = 3_600_000
+    )]
+    pub backoff_max_ms: u64,
     #[command(flatten)]
     pub email: EmailArgs,
+    #[command(flatten)]
+    pub freshdesk: FreshdeskArgs,
 }
 
 /// Where notification mail goes. Without an SMTP relay no mail is sent (nor queued).
@@ -98,6 +115,33 @@ pub struct EmailArgs {
     /// `"Disputes <disputes@example.com>"`.
     #[arg(long = "email-from", env = "EMAIL_FROM")]
     pub email_from: Option<String>,
+}
+
+/// The Freshdesk desk that gets a ticket per dispute; off unless both are given.
+#[derive(Debug, Args)]
+pub struct FreshdeskArgs {
+    /// The desk's base URL, e.g. `https://acme.freshdesk.com`.
+    #[arg(
+        long = "freshdesk-url",
+        env = "FRESHDESK_URL",
+        requires = "freshdesk_api_key"
+    )]
+    pub freshdesk_url: Option<String>,
+    /// An agent's API key (HTTP Basic `<key>:X`).
+    #[arg(
+        long = "freshdesk-api-key",
+        env = "FRESHDESK_API_KEY",
+        requires = "freshdesk_url",
+        hide_env_values = true
+    )]
+    pub freshdesk_api_key: Option<String>,
+    /// How long, in milliseconds, one request to Freshdesk may take.
+    #[arg(
+        long = "freshdesk-timeout-ms",
+        env = "FRESHDESK_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub freshdesk_timeout_ms: u64,
 }
 
 /// How the deadline scheduler (reminders and expiry) runs.

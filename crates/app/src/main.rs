@@ -2,6 +2,7 @@
 
 mod cli;
 mod email_sink;
+mod freshdesk_sink;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -12,13 +13,13 @@ use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
 use disputes_http::{AppState, Operations};
-use disputes_notify::WebhookNotifier;
+use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
     DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, MessageService,
-    OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog, SentEmails, Sink,
-    SystemClock, TenantPolicies, WebhookRegistry, WebhookService,
+    OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog, SentEmails, ServiceError,
+    Sink, SystemClock, TenantPolicies, TicketStore, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -64,9 +65,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Dispatch {
             dispatch,
             deadlines,
+            blob_dir,
             database,
         } => {
-            let (dispatcher, scheduler) = open_store(&database.url).await?.background(&dispatch)?;
+            // Tickets carry the disputes' files, so the dispatcher reads the blob store too.
+            let blobs = LocalBlobStore::open(&blob_dir)
+                .with_context(|| format!("cannot open the blob store at {}", blob_dir.display()))?;
+            let (dispatcher, scheduler) = open_store(&database.url)
+                .await?
+                .background(Arc::new(blobs), &dispatch)?;
             announce(&dispatcher);
             let deadlines = run_deadlines(scheduler, &deadlines);
             dispatcher.run(poll(&dispatch), shutdown_signal()).await;
@@ -85,7 +92,14 @@ async fn main() -> anyhow::Result<()> {
                 .webhooks()
                 .add(&tenant, &endpoint)
                 .await
-                .with_context(|| format!("cannot add a webhook to tenant {tenant}"))?;
+                .map_err(|e| match e {
+                    // The store's only way to say the tenant is unknown.
+                    ServiceError::NotFound => anyhow::anyhow!(
+                        "no tenant named {tenant}: create it first with `disputes tenant create {tenant}`"
+                    ),
+                    other => anyhow::Error::new(other)
+                        .context(format!("cannot add a webhook to tenant {tenant}")),
+                })?;
             tracing::info!(tenant = %tenant, url = %webhook.url, "webhook added");
             // The only time the secret is shown: printed alone, for scripts to capture.
             println!("{}", webhook.secret);
@@ -228,10 +242,14 @@ impl Store {
 
     /// The notification dispatcher and the deadline scheduler, without HTTP, for
     /// `disputes dispatch`.
-    fn background(self, sinks: &DispatchArgs) -> anyhow::Result<(Dispatcher, DeadlineScheduler)> {
+    fn background(
+        self,
+        blobs: Arc<dyn BlobStore>,
+        sinks: &DispatchArgs,
+    ) -> anyhow::Result<(Dispatcher, DeadlineScheduler)> {
         match self {
-            Store::Sqlite(store) => background_over(Arc::new(store), sinks),
-            Store::Postgres(store) => background_over(Arc::new(store), sinks),
+            Store::Sqlite(store) => background_over(Arc::new(store), blobs, sinks),
+            Store::Postgres(store) => background_over(Arc::new(store), blobs, sinks),
         }
     }
 
@@ -283,13 +301,14 @@ where
         + Outbox
         + WebhookRegistry
         + SentEmails
+        + TicketStore
         + TenantPolicies
         + DeadlineQueue
         + IdempotencyStore
         + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (dispatcher, deadlines) = background_over(store.clone(), sinks)?;
+    let (dispatcher, deadlines) = background_over(store.clone(), blobs.clone(), sinks)?;
     let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
     let state = AppState {
         billing: BillingService::new(disputes.clone(), store.clone()),
@@ -297,6 +316,7 @@ where
         disputes,
         credentials: CredentialService::new(store.clone(), clock),
         sent_emails: store.clone(),
+        tickets: store.clone(),
         idempotency: store.clone(),
         store,
     };
@@ -318,6 +338,7 @@ where
 /// expiries queue notifications like any change.
 fn background_over<S>(
     store: Arc<S>,
+    blobs: Arc<dyn BlobStore>,
     sinks: &DispatchArgs,
 ) -> anyhow::Result<(Dispatcher, DeadlineScheduler)>
 where
@@ -326,12 +347,13 @@ where
         + Outbox
         + WebhookRegistry
         + SentEmails
+        + TicketStore
         + TenantPolicies
         + DeadlineQueue
         + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = dispatcher_over(store.clone(), sinks)?;
+    let dispatcher = dispatcher_over(store.clone(), blobs, sinks)?;
     let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
     let deadlines = DeadlineScheduler::new(store, disputes, clock);
     Ok((dispatcher, deadlines))
@@ -370,21 +392,35 @@ fn run_deadlines(scheduler: DeadlineScheduler, args: &DeadlineArgs) -> RunningDe
 }
 
 /// The dispatcher over `store`'s outbox, with every sink this build has that is configured.
-fn dispatcher_over<S>(store: Arc<S>, sinks: &DispatchArgs) -> anyhow::Result<Dispatcher>
+fn dispatcher_over<S>(
+    store: Arc<S>,
+    blobs: Arc<dyn BlobStore>,
+    sinks: &DispatchArgs,
+) -> anyhow::Result<Dispatcher>
 where
-    S: DisputeRepository + CredentialStore + Outbox + WebhookRegistry + SentEmails + 'static,
+    S: DisputeRepository
+        + CredentialStore
+        + Outbox
+        + WebhookRegistry
+        + SentEmails
+        + TicketStore
+        + 'static,
 {
     let mut dispatcher = Dispatcher::new(store.clone(), store.clone(), Arc::new(SystemClock))
         .with_notifier(Sink::Webhook, Arc::new(WebhookNotifier::new(store.clone())));
     if let Some(email) = email_sink::email_notifier(&sinks.email, store.clone(), store.clone())? {
         dispatcher = dispatcher.with_notifier(Sink::Email, Arc::new(email));
     }
+    if let Some(client) = freshdesk_sink::freshdesk_client(&sinks.freshdesk)? {
+        let tickets = FreshdeskNotifier::new(client, store.clone(), blobs, store);
+        dispatcher = dispatcher.with_notifier(Sink::Freshdesk, Arc::new(tickets));
+    }
+    // The first wait is at most the longest one, which the delays never pass anyway.
+    let max_ms = sinks.backoff_max_ms.max(1);
+    let millis = |ms: u64| chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX));
     Ok(dispatcher.with_backoff(Backoff {
-        // At most the cap, which the delays never pass anyway.
-        base: chrono::Duration::milliseconds(
-            i64::try_from(sinks.backoff_ms.clamp(1, 3_600_000)).unwrap_or(3_600_000),
-        ),
-        ..Backoff::default()
+        base: millis(sinks.backoff_ms.clamp(1, max_ms)),
+        max: millis(max_ms),
     }))
 }
 

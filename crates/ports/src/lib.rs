@@ -21,10 +21,13 @@ mod repository;
 pub mod rows;
 mod sent_emails;
 mod service;
+mod tickets;
 mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod ticket_testing;
 
 #[cfg(feature = "testing")]
 pub mod deadline_testing;
@@ -46,6 +49,7 @@ pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
 pub use sent_emails::{SentEmail, SentEmails};
 pub use service::DeadlineAction;
 pub use service::{DisputeService, OpenRequest};
+pub use tickets::{Ticket, TicketStatus, TicketStore};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -69,5 +73,6 @@ pub use reasons::MockReasonCatalog;
 pub use repository::MockDisputeRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use sent_emails::MockSentEmails;
+pub use tickets::MockTicketStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

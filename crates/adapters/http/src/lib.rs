@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, IdempotencyStore,
-    MessageService, SentEmails,
+    MessageService, SentEmails, TicketStore,
 };
 
 pub use ops::Operations;
@@ -40,6 +40,8 @@ pub struct AppState {
     pub sent_emails: Arc<dyn SentEmails>,
     /// Where `Idempotency-Key`s are reserved and answers kept for replays.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Each dispute's help-desk ticket (the invoice contract's `freshDeskTicket`).
+    pub tickets: Arc<dyn TicketStore>,
 }
 
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown

@@ -12,7 +12,8 @@ use disputes_ports::idempotency::{Claim, Reservation, StoredResponse};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey,
     MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
-    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, StoreError, SystemClock,
+    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError,
+    SystemClock,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -41,6 +42,7 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
         credentials: CredentialService::new(Arc::new(credentials), clock),
         store: repo,
         sent_emails: Arc::new(MockSentEmails::new()),
+        tickets: Arc::new(MockTicketStore::new()),
         idempotency: Arc::new(keys),
     })
 }

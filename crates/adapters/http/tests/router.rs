@@ -11,8 +11,8 @@ use disputes_http::{router, AppState};
 use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, StoreError,
-    SystemClock,
+    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, MockTicketStore,
+    StoreError, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -59,6 +59,8 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         sent_emails: Arc::new(sent_emails),
         // No test here sends an Idempotency-Key: any call to this store would panic.
         idempotency: Arc::new(MockIdempotencyStore::new()),
+        // No test here reads a dispute's ticket: any call to this one would panic.
+        tickets: Arc::new(MockTicketStore::new()),
     })
 }
 

@@ -35,6 +35,7 @@ mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;
+mod tickets;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -23,6 +23,7 @@ mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;
+mod tickets;
 
 use std::path::Path;
 use std::str::FromStr;

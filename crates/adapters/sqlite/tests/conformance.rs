@@ -38,6 +38,7 @@ fn url(path: &Path) -> String {
 
 disputes_ports::repository_conformance_suite!(fresh_store());
 disputes_ports::idempotency_conformance_suite!(fresh_store());
+disputes_ports::ticket_store_conformance_suite!(fresh_store());
 
 fn now() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

@@ -128,7 +128,17 @@ fn credential(
 async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer {
     let owner = state.credentials.owner(&by.tenant).await?;
     let sent = sent_emails(state, by, &[d.id()]).await?;
-    Ok(Json(DisputeOut::render(d, owner.as_ref())?.with_emails(&sent)).into_response())
+    let ticket = state
+        .tickets
+        .ticket(&by.tenant, d.id())
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(Json(
+        DisputeOut::render(d, owner.as_ref())?
+            .with_emails(&sent)
+            .with_ticket(ticket.as_ref()),
+    )
+    .into_response())
 }
 
 /// The mail sent about the caller's `disputes`.
@@ -193,10 +203,20 @@ async fn list(State(state): State<AppState>, call: Call<ListIn>) -> Answer {
     let owner = state.credentials.owner(&by.tenant).await?;
     let ids = page.disputes.iter().map(Dispute::id).collect::<Vec<_>>();
     let sent = sent_emails(&state, &by, &ids).await?;
+    let tickets = state
+        .tickets
+        .tickets(&by.tenant, &ids)
+        .await
+        .map_err(ServiceError::from)?;
     let disputes = page
         .disputes
         .iter()
-        .map(|d| Ok(DisputeOut::render(d, owner.as_ref())?.with_emails(&sent)))
+        .map(|d| {
+            let ticket = tickets.iter().find(|t| t.dispute == d.id());
+            Ok(DisputeOut::render(d, owner.as_ref())?
+                .with_emails(&sent)
+                .with_ticket(ticket))
+        })
         .collect::<Result<Vec<_>, InvoiceError>>()?;
     Ok(
         Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))

@@ -9,7 +9,7 @@ use disputes_domain::{
     Agent, Attachment, Claim, Digest, Dispute, DisputeId, InvoiceSubject, Message, MessageText,
     Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::{File, SentEmail};
+use disputes_ports::{File, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -540,7 +540,7 @@ pub struct DisputeOut {
     customer: CustomerOut,
     dispute_content: Vec<MessageOut>,
     emails: Vec<EmailOut>,
-    fresh_desk_ticket: Option<Value>,
+    fresh_desk_ticket: Option<TicketOut>,
     id: i64,
     notification_mode: &'static str,
     owner: Option<OwnerOut>,
@@ -553,7 +553,25 @@ pub struct DisputeOut {
 /// How the parties hear of a dispute: the customer by email, in the dispute's locale.
 const NOTIFICATION_MODE: &str = "email";
 
+/// The dispute's Freshdesk ticket: `{id, url, status}`, status by Freshdesk's names.
+#[derive(Debug, Serialize)]
+pub struct TicketOut {
+    id: i64,
+    url: String,
+    status: &'static str,
+}
+
 impl DisputeOut {
+    /// Shows `ticket` as the dispute's `freshDeskTicket` (`null` while there is none).
+    pub fn with_ticket(mut self, ticket: Option<&Ticket>) -> Self {
+        self.fresh_desk_ticket = ticket.map(|t| TicketOut {
+            id: t.id,
+            url: t.url.clone(),
+            status: t.status.as_str(),
+        });
+        self
+    }
+
     /// Renders an invoice dispute. The handlers only ever pass invoice disputes (the service
     /// filters by kind), so any other subject is a fault of ours.
     pub fn render(d: &Dispute, owner: Option<&Agent>) -> Result<Self, InvoiceError> {

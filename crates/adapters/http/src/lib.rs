@@ -5,6 +5,7 @@
 mod billing;
 mod delivery;
 mod invoice;
+mod openapi;
 mod shared;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
 };
 
+pub use openapi::{document as openapi_document, document_json as openapi_json};
 pub use shared::Problem;
 
 /// What every handler can reach.
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(invoice::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        // The OpenAPI document of every contract and its documentation page.
+        .merge(openapi::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(run_to_completion))

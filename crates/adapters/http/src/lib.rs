@@ -21,7 +21,7 @@ use disputes_ports::{
     BillingService, CredentialService, DisputeRepository, DisputeService, MessageService,
 };
 
-pub use openapi::{document as openapi_document, document_json as openapi_json};
+pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use shared::Problem;
 
 /// What every handler can reach.

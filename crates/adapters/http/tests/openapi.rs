@@ -48,7 +48,10 @@ async fn get(path: &str) -> (StatusCode, String, Vec<u8>) {
 async fn the_document_is_served_as_json_without_credentials() {
     let (status, content_type, body) = get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     let served: Value = serde_json::from_slice(&body).expect("JSON");
     let generated: Value = serde_json::from_str(&openapi_json()).expect("JSON");
     assert_eq!(served, generated);

@@ -9,7 +9,7 @@ use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
     error_response, idempotency_key, operation, page_size_schema, path_param, query_param,
-    response_with, schema_ref, string_schema, DisputeStatus, Op, Outcome,
+    response_with, schema_ref, string_schema, with_links, DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "billing";
@@ -305,7 +305,17 @@ fn paths() -> Paths {
             poid_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
             idempotency_key(),
         ])
-        .answer(201, created("The dispute, opened: a reference to it."))
+        .answer(
+            201,
+            with_links(
+                created("The dispute, opened: a reference to it."),
+                &[
+                    ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
+                    ("billingSettleDispute", "disputeId", "$response.body#/reference/id"),
+                    ("billingListDisputes", "accountId", "$request.body#/notes/accountId"),
+                ],
+            ),
+        )
         .errors(OPEN_ERRORS, error),
         read(
             "/bcws/webresources/v1.0/disputes/{disputeId}",
@@ -340,7 +350,13 @@ fn paths() -> Paths {
             poid_param("disputeId", "The dispute's POID."),
             idempotency_key(),
         ])
-        .answer(201, created("The settlement: a reference to it."))
+        .answer(
+            201,
+            with_links(
+                created("The settlement: a reference to it."),
+                &[("billingGetSettlement", "settlementId", "$response.body#/reference/id")],
+            ),
+        )
         .errors(SETTLE_ERRORS, error),
         read(
             "/bcws/webresources/v1.0/disputes/settlement/{settlementId}",

@@ -9,8 +9,8 @@ use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
     error_response, header_param, idempotency_key, json_content, operation, page_size_schema,
-    path_param, query_param, response_with, schema_ref, string_schema, time_schema, Decision,
-    DisputeStatus, Op, Outcome,
+    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links,
+    Decision, DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "delivery";
@@ -35,8 +35,10 @@ pub struct Period {
 #[derive(ToSchema)]
 #[schema(as = DeliverySurface, rename_all = "camelCase")]
 pub struct Surface {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 128)]
     campaign_id: String,
+    /// At least one screen; each id 1 to 128 characters.
+    #[schema(min_items = 1)]
     screen_ids: Vec<String>,
     substrate_id: Option<String>,
 }
@@ -45,7 +47,7 @@ pub struct Surface {
 #[derive(ToSchema)]
 #[schema(as = DeliveryShortfall)]
 pub struct Shortfall {
-    #[schema(example = "EUR")]
+    #[schema(pattern = "^([A-Z]{3}|[a-z_]{1,32})$", example = "EUR")]
     unit: String,
     /// A decimal string, greater than zero.
     #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
@@ -418,7 +420,21 @@ fn paths() -> Paths {
         .security(BEARER)
         .params([idempotency_key()])
         .json_body("DeliveryOpenRequest")
-        .answer(201, dispute("The dispute, opened."))
+        .answer(
+            201,
+            with_links(
+                dispute("The dispute, opened."),
+                &[
+                    "deliveryGetDispute",
+                    "deliveryOperatorResponse",
+                    "deliveryAdvertiserResponse",
+                    "deliveryResolveDispute",
+                    "deliveryWithdrawDispute",
+                    "deliveryAddNote",
+                ]
+                .map(|operation| (operation, "id", "$response.body#/data/dispute/id")),
+            ),
+        )
         .errors(CREATE_ERRORS, error),
         operation(
             HttpMethod::Get,

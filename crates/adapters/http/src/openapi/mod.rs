@@ -18,7 +18,9 @@ mod delivery;
 mod invoice;
 
 use axum::Router;
+use serde_json::Value;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -90,18 +92,57 @@ pub fn document() -> OpenApi {
     doc
 }
 
-/// [`document`] as pretty JSON with a final newline: what `docs/openapi.json` holds.
+/// [`document`] as JSON, as served and checked in.
+///
+/// utoipa 5 serialises the fields of a Link object in snake case (`operation_id`), which no
+/// OpenAPI reader knows; they are renamed here to the specification's `operationId`,
+/// `operationRef` and `requestBody`.
+pub fn document_value() -> Value {
+    let mut json = serde_json::to_value(document()).unwrap_or_else(|e| {
+        // Serialising plain data cannot fail; if it ever did, the page says so.
+        serde_json::json!({ "openapi": "3.1.0", "error": e.to_string() })
+    });
+    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
+        let responses = paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+            .filter_map(|operation| operation.get_mut("responses"))
+            .filter_map(Value::as_object_mut)
+            .flat_map(|responses| responses.values_mut());
+        for response in responses {
+            let links = response.get_mut("links").and_then(Value::as_object_mut);
+            for link in links.into_iter().flat_map(|l| l.values_mut()) {
+                if let Some(link) = link.as_object_mut() {
+                    for (snake, camel) in LINK_FIELDS {
+                        if let Some(value) = link.remove(snake) {
+                            link.insert(camel.to_owned(), value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    json
+}
+
+/// The fields of a Link object that utoipa misspells, and their names in the specification.
+const LINK_FIELDS: [(&str, &str); 3] = [
+    ("operation_id", "operationId"),
+    ("operation_ref", "operationRef"),
+    ("request_body", "requestBody"),
+];
+
+/// [`document_value`] as pretty JSON with a final newline: what `docs/openapi.json` holds.
 pub fn document_json() -> String {
-    let mut json = document()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut json = serde_json::to_string_pretty(&document_value()).unwrap_or_default();
     json.push('\n');
     json
 }
 
 /// `GET /openapi.json` and the Swagger UI at `GET /docs`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::from(SwaggerUi::new(DOCS_PATH).url(DOCUMENT_PATH, document()))
+    Router::from(SwaggerUi::new(DOCS_PATH).external_url_unchecked(DOCUMENT_PATH, document_value()))
 }
 
 fn tag(name: &str, description: &str) -> utoipa::openapi::Tag {
@@ -240,6 +281,21 @@ fn response_with(
         );
     }
     response.build()
+}
+
+/// `response` with links to the operations (`operation id`, `parameter`, runtime expression) that
+/// take a value it gives: how a client (or schemathesis' stateful tests) goes on from it.
+fn with_links(mut response: Response, links: &[(&str, &str, &str)]) -> Response {
+    for (operation_id, parameter, expression) in links {
+        let link = LinkBuilder::new()
+            .operation_id(*operation_id)
+            .parameter(*parameter, *expression)
+            .build();
+        response
+            .links
+            .insert((*operation_id).to_owned(), RefOr::T(link));
+    }
+    response
 }
 
 /// What each error status means, in every contract.
@@ -387,6 +443,15 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "unresolved: {missing:?}");
+    }
+
+    #[test]
+    fn links_name_their_operation_as_the_specification_spells_it() {
+        let json = document_value();
+        let links = &json["paths"]["/v1/disputes"]["post"]["responses"]["201"]["links"];
+        let link = &links["deliveryGetDispute"];
+        assert_eq!(link["operationId"], "deliveryGetDispute");
+        assert!(link.get("operation_id").is_none(), "{link}");
     }
 
     #[test]

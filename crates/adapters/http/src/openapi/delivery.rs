@@ -35,13 +35,27 @@ pub struct Period {
 #[derive(ToSchema)]
 #[schema(as = DeliverySurface, rename_all = "camelCase")]
 pub struct Surface {
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     campaign_id: String,
-    /// At least one screen; each id 1 to 128 characters.
+    /// At least one screen.
     #[schema(min_items = 1)]
-    screen_ids: Vec<String>,
+    screen_ids: Vec<ScreenId>,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     substrate_id: Option<String>,
 }
+
+/// A screen's id: 1 to 128 characters without control characters.
+#[derive(ToSchema)]
+#[schema(as = DeliveryScreenId, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+pub struct ScreenId(String);
 
 /// How much is claimed, in a currency (ISO 4217, `EUR`) or a delivery unit (`impressions`).
 #[derive(ToSchema)]
@@ -50,7 +64,7 @@ pub struct Shortfall {
     #[schema(pattern = "^([A-Z]{3}|[a-z_]{1,32})$", example = "EUR")]
     unit: String,
     /// A decimal string, greater than zero.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     amount: String,
 }
 
@@ -69,9 +83,13 @@ pub struct Evidence {
 #[derive(ToSchema)]
 #[schema(as = DeliveryEvidenceRequest, rename_all = "camelCase")]
 pub struct EvidenceRequest {
+    #[schema(nullable = false)]
     proof_pack_ids: Option<Vec<String>>,
+    #[schema(nullable = false)]
     metering_snapshot_ids: Option<Vec<String>>,
+    #[schema(nullable = false)]
     settlement_application_ids: Option<Vec<String>>,
+    #[schema(nullable = false)]
     attachment_refs: Option<Vec<String>>,
     auditor_report_ref: Option<String>,
 }
@@ -92,9 +110,16 @@ pub struct OpenRequest {
     affected_surface: Surface,
     claimed_shortfall: Shortfall,
     /// Who opened it, as the caller's systems name them; the key's developer if not given.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     opened_by: Option<String>,
     opened_by_role: Option<Role>,
-    evidence_bundle: Option<EvidenceRequest>,
+    /// Required: at least one of `proofPackIds`, `meteringSnapshotIds` or
+    /// `settlementApplicationIds` must name something (else 400 `evidence_required`).
+    evidence_bundle: EvidenceRequest,
 }
 
 /// A remedy the operator proposes: an amount, a makegood window, or both.
@@ -110,6 +135,7 @@ pub struct RemedyRequest {
 #[derive(ToSchema)]
 #[schema(as = DeliveryOperatorResponseRequest, rename_all = "camelCase")]
 pub struct OperatorResponseRequest {
+    #[schema(nullable = false)]
     notes: Option<String>,
     proposed_remedy: Option<RemedyRequest>,
 }
@@ -126,6 +152,7 @@ pub enum DecisionRequest {
 #[derive(ToSchema)]
 #[schema(as = DeliveryAdvertiserResponseRequest)]
 pub struct AdvertiserResponseRequest {
+    #[schema(nullable = false)]
     notes: Option<String>,
     decision: DecisionRequest,
 }
@@ -150,6 +177,7 @@ pub struct ResolveRequest {
     credit_note_id: Option<String>,
     makegood_campaign_id: Option<String>,
     settlement_adjustment_id: Option<String>,
+    #[schema(nullable = false)]
     notes: Option<String>,
 }
 
@@ -157,6 +185,7 @@ pub struct ResolveRequest {
 #[derive(ToSchema)]
 #[schema(as = DeliveryNotesRequest)]
 pub struct NotesRequest {
+    #[schema(nullable = false)]
     notes: Option<String>,
 }
 

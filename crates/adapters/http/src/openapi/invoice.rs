@@ -29,17 +29,24 @@ pub struct OpenRequest {
     /// The client's login secret.
     #[schema(min_length = 1)]
     billink_id: String,
-    #[schema(min_length = 1, example = "wrong_amount")]
+    #[schema(
+        min_length = 1,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "wrong_amount"
+    )]
     category: String,
     #[schema(format = Email, example = "jan@example.nl")]
     customer_email: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     customer_name: String,
     /// The invoice number.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     invoice: String,
     /// The customer's language (`nl`, `en`, `de` or `fr`, optionally with a region: `nl-NL`).
-    #[schema(example = "nl")]
+    #[schema(
+        pattern = "^([nN][lL]|[eE][nN]|[dD][eE]|[fF][rR])([-_][A-Za-z]{2})?$",
+        example = "nl"
+    )]
     locale: String,
     /// The customer's first message.
     #[schema(min_length = 1)]

@@ -53,7 +53,19 @@ pub struct OpenNotes {
 
 /// `POST /disputes/item/{itemId}`.
 #[derive(ToSchema)]
-#[schema(as = BillingOpenRequest, rename_all = "camelCase", xml(name = "dispute"))]
+#[schema(as = BillingOpenRequest, rename_all = "camelCase", xml(name = "dispute"), example = json!({
+    "amount": 5,
+    "includeTax": false,
+    "notes": {
+        "amount": -5,
+        "domainId": 34,
+        "accountId": "0.0.0.1+-account+242856",
+        "billUnitId": "0.0.0.1+-billinfo+244392",
+        "reasonId": "1",
+        "status": 101,
+        "comments": [{"comment": "Customer disagrees with item charges."}]
+    }
+}))]
 pub struct OpenRequest {
     /// The disputed amount, greater than zero.
     #[schema(example = 5)]

@@ -104,7 +104,14 @@ pub enum Role {
 
 /// `POST /v1/disputes`.
 #[derive(ToSchema)]
-#[schema(as = DeliveryOpenRequest, rename_all = "camelCase")]
+#[schema(as = DeliveryOpenRequest, rename_all = "camelCase", example = json!({
+    "disputedPeriod": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
+    "affectedSurface": {"campaignId": "cmp_8841", "screenIds": ["scr_12", "scr_13"]},
+    "claimedShortfall": {"unit": "EUR", "amount": "1250.00"},
+    "openedBy": "dev_adv_3",
+    "openedByRole": "advertiser",
+    "evidenceBundle": {"proofPackIds": ["pp_77"]}
+}))]
 pub struct OpenRequest {
     disputed_period: Period,
     affected_surface: Surface,

@@ -21,7 +21,17 @@ const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 500, 503];
 
 /// `POST /v2/dispute`.
 #[derive(ToSchema)]
-#[schema(as = InvoiceOpenRequest, rename_all = "camelCase")]
+#[schema(as = InvoiceOpenRequest, rename_all = "camelCase", example = json!({
+    "billinkUsername": "shop-42",
+    "billinkId": "the-login-secret",
+    "category": "wrong_amount",
+    "customerEmail": "jan@example.nl",
+    "customerName": "Jan Jansen",
+    "invoice": "INV-2026-0042",
+    "locale": "nl",
+    "message": "Ik heb maar twee van de drie artikelen ontvangen.",
+    "amount": "129.95"
+}))]
 pub struct OpenRequest {
     /// The client's login name.
     #[schema(min_length = 1)]

@@ -38,13 +38,20 @@ pub struct OpenNotes {
     /// The reason's domain, with `reasonId`; a pair of the tenant's reason table.
     domain_id: Option<i64>,
     /// The account's POID.
-    #[schema(example = "0.0.0.1+-account+242856")]
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-account+242856"
+    )]
     account_id: String,
-    #[schema(example = "0.0.0.1+-billinfo+244392")]
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-billinfo+244392"
+    )]
     bill_unit_id: Option<String>,
+    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     bill_id: Option<String>,
-    /// The reason within `domainId` (a number or a digit string).
-    #[schema(example = "1")]
+    /// The reason within `domainId` (a number or a digit string); the two come together.
+    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
     reason_id: Option<String>,
     /// The note's status code (BRM's 101 resolved, 102 unresolved).
     status: Option<i64>,
@@ -85,7 +92,8 @@ pub struct OpenRequest {
 #[schema(as = BillingSettlementNotes, rename_all = "camelCase")]
 pub struct SettlementNotes {
     domain_id: Option<i64>,
-    #[schema(example = "1")]
+    /// The reason within `domainId`; the two come together.
+    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
     reason_id: Option<String>,
     comments: Option<Vec<Comment>>,
 }

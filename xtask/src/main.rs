@@ -13,6 +13,8 @@ use std::{
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
+mod schemathesis;
+
 const HELP: &str = "\
 cargo xtask — project automation for the dispute engine
 
@@ -28,10 +30,20 @@ COMMANDS:
             small store, results in target/bench/ only. Not part of `ci`.
     ci      What CI runs, stopping at the first failure:
             fmt check, clippy -D warnings, build of the `disputes` binary,
-            and the whole test suite with snapshots checked (missing or
-            changed insta snapshots fail, nothing is written)
+            docs/openapi.json up to date, the whole test suite with
+            snapshots checked (missing or changed insta snapshots fail,
+            nothing is written), and schemathesis against the server
     fmt     Format the whole workspace (cargo fmt --all)
     lint    Run clippy over every target with warnings denied
+    openapi Write the OpenAPI document of every contract to
+            docs/openapi.json (`disputes openapi`).
+            `openapi --check`: fail if docs/openapi.json differs from
+            what the code generates
+    schemathesis
+            Build the server, start it on a fresh SQLite database and run
+            schemathesis (pip install schemathesis, the version .ci/run
+            pins) over every contract with valid credentials: no 5xx, no
+            answer that breaks the document, no undocumented status
     test    Build the `disputes` binary and run the whole test suite;
             new or changed snapshots are written as .snap.new for review
             (`cargo insta review`)
@@ -82,6 +94,8 @@ enum Command {
     Ci,
     Fmt,
     Lint,
+    Openapi { check: bool },
+    Schemathesis,
     Test,
 }
 
@@ -97,6 +111,8 @@ impl Command {
             "ci" => Command::Ci,
             "fmt" => Command::Fmt,
             "lint" => Command::Lint,
+            "openapi" => Command::Openapi { check: false },
+            "schemathesis" => Command::Schemathesis,
             "test" => Command::Test,
             other => bail!("unknown command `{other}`\n\n{HELP}"),
         };
@@ -107,6 +123,11 @@ impl Command {
         if let (Command::Bench { .. }, [only]) = (command, rest.as_slice()) {
             if only == "--quick" {
                 return Ok(Some(Command::Bench { quick: true }));
+            }
+        }
+        if let (Command::Openapi { .. }, [only]) = (command, rest.as_slice()) {
+            if only == "--check" {
+                return Ok(Some(Command::Openapi { check: true }));
             }
         }
         if !rest.is_empty() {
@@ -125,6 +146,8 @@ impl Command {
             Command::Ci => "ci",
             Command::Fmt => "fmt",
             Command::Lint => "lint",
+            Command::Openapi { .. } => "openapi",
+            Command::Schemathesis => "schemathesis",
             Command::Test => "test",
         }
     }
@@ -133,9 +156,19 @@ impl Command {
         match self {
             Command::Bench { quick: false } => vec![BUILD_RELEASE, BENCH],
             Command::Bench { quick: true } => vec![BUILD_RELEASE, BENCH_QUICK],
-            Command::Ci => vec![FMT_CHECK, CLIPPY, BUILD_SERVER, TEST_CHECKED],
+            Command::Ci => vec![
+                FMT_CHECK,
+                CLIPPY,
+                BUILD_SERVER,
+                OPENAPI_CHECK,
+                TEST_CHECKED,
+                SCHEMATHESIS,
+            ],
             Command::Fmt => vec![FMT],
             Command::Lint => vec![CLIPPY],
+            Command::Openapi { check: false } => vec![BUILD_SERVER, OPENAPI_WRITE],
+            Command::Openapi { check: true } => vec![BUILD_SERVER, OPENAPI_CHECK],
+            Command::Schemathesis => vec![BUILD_SERVER, SCHEMATHESIS],
             Command::Test => vec![BUILD_SERVER, TEST_REVIEW],
         }
     }
@@ -189,6 +222,46 @@ const BUILD_SERVER: Step = Step {
         cmd!(sh, "{cargo} build -p disputes-app --bin disputes").run()?;
         Ok(())
     },
+};
+
+/// Where the OpenAPI document is checked in.
+const OPENAPI_DOCUMENT: &str = "docs/openapi.json";
+
+/// The document as the code generates it: `disputes openapi` (xtask depends on none of our
+/// crates, so it asks the binary).
+fn generated_openapi(sh: &Shell) -> anyhow::Result<String> {
+    let binary = schemathesis::server_binary(&project_root());
+    let mut document = cmd!(sh, "{binary} openapi").quiet().read()?;
+    document.push('\n');
+    Ok(document)
+}
+
+const OPENAPI_WRITE: Step = Step {
+    name: "openapi",
+    run: |sh| {
+        sh.write_file(OPENAPI_DOCUMENT, generated_openapi(sh)?)?;
+        eprintln!("wrote {OPENAPI_DOCUMENT}");
+        Ok(())
+    },
+};
+
+const OPENAPI_CHECK: Step = Step {
+    name: "openapi --check",
+    run: |sh| {
+        let checked_in = sh.read_file(OPENAPI_DOCUMENT).unwrap_or_default();
+        if checked_in != generated_openapi(sh)? {
+            bail!(
+                "{OPENAPI_DOCUMENT} is not what the code generates; run `cargo xtask openapi` and commit the result"
+            );
+        }
+        Ok(())
+    },
+};
+
+/// schemathesis against the running server, over every contract.
+const SCHEMATHESIS: Step = Step {
+    name: "schemathesis",
+    run: |sh| schemathesis::run(sh, &schemathesis::server_binary(&project_root())),
 };
 
 /// The bench measures the optimised server, and its own harness, built together.
@@ -278,6 +351,18 @@ mod tests {
         assert_eq!(parse(&["lint"]).unwrap(), Some(Command::Lint));
         assert_eq!(parse(&["test"]).unwrap(), Some(Command::Test));
         assert_eq!(
+            parse(&["openapi"]).unwrap(),
+            Some(Command::Openapi { check: false })
+        );
+        assert_eq!(
+            parse(&["openapi", "--check"]).unwrap(),
+            Some(Command::Openapi { check: true })
+        );
+        assert_eq!(
+            parse(&["schemathesis"]).unwrap(),
+            Some(Command::Schemathesis)
+        );
+        assert_eq!(
             parse(&["bench"]).unwrap(),
             Some(Command::Bench { quick: false })
         );
@@ -296,6 +381,8 @@ mod tests {
         assert!(parse(&["ci", "--fast"]).is_err());
         assert!(parse(&["ci", "--quick"]).is_err());
         assert!(parse(&["bench", "--fast"]).is_err());
+        assert!(parse(&["openapi", "--quick"]).is_err());
+        assert!(parse(&["schemathesis", "--check"]).is_err());
     }
 
     #[test]
@@ -307,7 +394,9 @@ mod tests {
                 "fmt --check",
                 "clippy",
                 "build disputes",
-                "test (snapshots checked)"
+                "openapi --check",
+                "test (snapshots checked)",
+                "schemathesis"
             ]
         );
     }

@@ -64,6 +64,9 @@ pub enum Command {
     /// Manages tenants' webhooks.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Prints the OpenAPI 3.1 document of every contract (what `GET /openapi.json` serves and
+    /// docs/openapi.json holds), and exits.
+    Openapi,
 }
 
 /// How the notification dispatcher runs.

@@ -44,6 +44,10 @@ async fn main() -> anyhow::Result<()> {
 
     let cli = Cli::parse();
     match cli.command {
+        Command::Openapi => {
+            print!("{}", disputes_http::openapi_json());
+            Ok(())
+        }
         Command::Serve(args) => {
             // Attachments never go near a web root: they live where --blob-dir says, and leave
             // it only through the engine.

@@ -5,6 +5,7 @@
 mod billing;
 mod delivery;
 mod invoice;
+mod openapi;
 mod ops;
 mod shared;
 
@@ -22,6 +23,7 @@ use disputes_ports::{
     MessageService, SentEmails, TicketStore,
 };
 
+pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use ops::Operations;
 pub use shared::Problem;
 
@@ -53,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(invoice::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        // The OpenAPI document of every contract and its documentation page.
+        .merge(openapi::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -1,0 +1,422 @@
+//! The billing contract (`/bcws/webresources/v1.0`) in the OpenAPI document: HTTP Basic logins,
+//! bodies in JSON or XML both ways (`Content-Type` for requests, `Accept` for answers), ids as BRM
+//! POIDs, amounts as JSON numbers, and every error as `{type, title, status, detail, o:errorCode}`.
+
+use utoipa::openapi::path::{HttpMethod, Parameter};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response};
+use utoipa::{OpenApi as _, ToSchema};
+
+use super::{
+    error_response, idempotency_key, operation, page_size_schema, path_param, query_param,
+    response_with, schema_ref, string_schema, with_links, DisputeStatus, Op, Outcome,
+};
+
+const TAG: &str = "billing";
+const BASIC: &str = "basic";
+/// Requests and answers are JSON or XML; JSON unless the client asks otherwise.
+const MEDIA_TYPES: &[&str] = &["application/json", "application/xml"];
+const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 500, 503];
+const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 500, 503];
+const LIST_ERRORS: &[u16] = &[400, 401, 403, 500, 503];
+const SETTLE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 500, 503];
+
+/// One comment of a dispute or settlement.
+#[derive(ToSchema)]
+#[schema(as = BillingComment)]
+pub struct Comment {
+    #[schema(min_length = 1)]
+    comment: String,
+}
+
+/// `notes` of an opening: the account, the bill, the reason and comments.
+#[derive(ToSchema)]
+#[schema(as = BillingOpenNotes, rename_all = "camelCase")]
+pub struct OpenNotes {
+    /// The note's own amount, signed (a credit is negative).
+    amount: Option<f64>,
+    /// The reason's domain, with `reasonId`; a pair of the tenant's reason table.
+    domain_id: Option<i64>,
+    /// The account's POID.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-account+242856"
+    )]
+    account_id: String,
+    #[schema(
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-billinfo+244392"
+    )]
+    bill_unit_id: Option<String>,
+    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    bill_id: Option<String>,
+    /// The reason within `domainId` (a number or a digit string); the two come together.
+    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
+    reason_id: Option<String>,
+    /// The note's status code (BRM's 101 resolved, 102 unresolved).
+    status: Option<i64>,
+    comments: Option<Vec<Comment>>,
+}
+
+/// `POST /disputes/item/{itemId}`.
+#[derive(ToSchema)]
+#[schema(as = BillingOpenRequest, rename_all = "camelCase", xml(name = "dispute"), example = json!({
+    "amount": 5,
+    "includeTax": false,
+    "notes": {
+        "amount": -5,
+        "domainId": 34,
+        "accountId": "0.0.0.1+-account+242856",
+        "billUnitId": "0.0.0.1+-billinfo+244392",
+        "reasonId": "1",
+        "status": 101,
+        "comments": [{"comment": "Customer disagrees with item charges."}]
+    }
+}))]
+pub struct OpenRequest {
+    /// The disputed amount, greater than zero.
+    #[schema(example = 5)]
+    amount: f64,
+    /// Whether the amount includes tax (default true).
+    include_tax: Option<bool>,
+    /// Whether the amount is a credit to the customer (default true).
+    amount_is_credit: Option<bool>,
+    /// When the adjustment takes effect.
+    #[schema(format = DateTime)]
+    effective: Option<String>,
+    notes: OpenNotes,
+}
+
+/// `notes` of a settlement: a reason and comments.
+#[derive(ToSchema)]
+#[schema(as = BillingSettlementNotes, rename_all = "camelCase")]
+pub struct SettlementNotes {
+    domain_id: Option<i64>,
+    /// The reason within `domainId`; the two come together.
+    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
+    reason_id: Option<String>,
+    comments: Option<Vec<Comment>>,
+}
+
+/// `POST /disputes/settlement/item/{disputeId}`.
+#[derive(ToSchema)]
+#[schema(as = BillingSettlementRequest, xml(name = "settlement"))]
+pub struct SettlementRequest {
+    /// The amount granted: the disputed amount settles in full, less in part, 0 not at all.
+    #[schema(example = 5)]
+    amount: f64,
+    notes: Option<SettlementNotes>,
+}
+
+/// Where a created resource lives.
+#[derive(ToSchema)]
+#[schema(as = BillingReferenceTarget)]
+pub struct ReferenceTarget {
+    #[schema(example = "0.0.0.1+-item-dispute+42")]
+    id: String,
+    uri: String,
+}
+
+/// The answer to a creation: a reference to what was created.
+#[derive(ToSchema)]
+#[schema(as = BillingReference, xml(name = "resource"))]
+pub struct Reference {
+    /// Always `null`.
+    #[schema(value_type = Option<String>, required = true)]
+    extension: Option<String>,
+    reference: ReferenceTarget,
+}
+
+/// `notes` of a dispute as shown; what was not given is `null`.
+#[derive(ToSchema)]
+#[schema(as = BillingDisputeNotes, rename_all = "camelCase")]
+pub struct DisputeNotes {
+    #[schema(required = true)]
+    amount: Option<f64>,
+    #[schema(required = true)]
+    domain_id: Option<i64>,
+    #[schema(required = true)]
+    reason_id: Option<String>,
+    #[schema(required = true)]
+    status: Option<i64>,
+    comments: Vec<Comment>,
+}
+
+/// `notes` of a settlement as shown.
+#[derive(ToSchema)]
+#[schema(as = BillingSettlementNotesShown, rename_all = "camelCase")]
+pub struct SettlementNotesShown {
+    #[schema(required = true)]
+    domain_id: Option<i64>,
+    #[schema(required = true)]
+    reason_id: Option<String>,
+    comments: Vec<Comment>,
+}
+
+/// A dispute's settlement, as part of the dispute.
+#[derive(ToSchema)]
+#[schema(as = BillingDisputeSettlement, rename_all = "camelCase")]
+pub struct DisputeSettlement {
+    id: String,
+    amount: f64,
+    outcome: Outcome,
+    #[schema(format = DateTime)]
+    settled_date: String,
+    notes: SettlementNotesShown,
+}
+
+/// A bill item dispute. Fields with no value are `null` (left out in XML).
+#[derive(ToSchema)]
+#[schema(as = BillingDispute, rename_all = "camelCase", xml(name = "dispute"))]
+pub struct Dispute {
+    #[schema(example = "0.0.0.1+-item-dispute+42")]
+    id: String,
+    uri: String,
+    item_id: String,
+    account_id: String,
+    #[schema(required = true)]
+    bill_unit_id: Option<String>,
+    #[schema(required = true)]
+    bill_id: Option<String>,
+    amount: f64,
+    #[schema(required = true)]
+    include_tax: Option<bool>,
+    #[schema(required = true)]
+    amount_is_credit: Option<bool>,
+    #[schema(format = DateTime, required = true)]
+    effective: Option<String>,
+    notes: DisputeNotes,
+    status: DisputeStatus,
+    #[schema(format = DateTime)]
+    created_date: String,
+    #[schema(format = DateTime)]
+    modified_date: String,
+    #[schema(required = true)]
+    settlement: Option<DisputeSettlement>,
+}
+
+/// A page of an account's disputes, newest first.
+#[derive(ToSchema)]
+#[schema(as = BillingDisputePage, rename_all = "camelCase", xml(name = "disputeList"))]
+pub struct DisputePage {
+    disputes: Vec<Dispute>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+/// What was disputed and settled, and what the customer still owes of the disputed amount.
+#[derive(ToSchema)]
+#[schema(as = BillingSettlement, rename_all = "camelCase", xml(name = "settlement"))]
+pub struct Settlement {
+    #[schema(example = "0.0.0.1+-item-settlement+42")]
+    id: String,
+    dispute_id: String,
+    disputed_amount: f64,
+    #[schema(format = DateTime)]
+    disputed_date: String,
+    settled_amount: f64,
+    #[schema(format = DateTime)]
+    settled_date: String,
+    amount_due_after_settlement: f64,
+}
+
+/// Every error of this contract (in XML, `<error xmlns:o="urn:disputes:billing:errors">`).
+#[derive(ToSchema)]
+#[schema(as = BillingError, xml(name = "error"))]
+pub struct Error {
+    /// The definition of the HTTP status (RFC 2616 section), or `about:blank`.
+    #[schema(rename = "type")]
+    kind: String,
+    #[schema(example = "Not Found")]
+    title: String,
+    status: i64,
+    detail: String,
+    /// A stable code to branch on.
+    #[schema(rename = "o:errorCode", example = "not_found")]
+    error_code: String,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(
+    OpenRequest,
+    SettlementRequest,
+    Reference,
+    Dispute,
+    DisputePage,
+    Settlement,
+    Error
+)))]
+struct Schemas;
+
+/// This contract's part of the document.
+pub fn document() -> OpenApi {
+    let mut doc = Schemas::openapi();
+    doc.paths = paths();
+    let components = doc.components.take().unwrap_or_default();
+    doc.components = Some(
+        ComponentsBuilder::from(components)
+            .security_scheme(
+                BASIC,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Basic)
+                        .description(Some(
+                            "The billing contract: a login from `disputes key create --role billing --username NAME`, as `Authorization: Basic base64(NAME:password)`.",
+                        ))
+                        .build(),
+                ),
+            )
+            .build(),
+    );
+    doc
+}
+
+fn error(status: u16) -> Response {
+    error_response(status, "BillingError", MEDIA_TYPES)
+}
+
+/// An answer of the schema `name`, in JSON or XML.
+fn answer(description: &str, name: &str) -> Response {
+    let content = MEDIA_TYPES
+        .iter()
+        .map(|media_type| (*media_type, schema_ref(name)))
+        .collect();
+    response_with(description, content, &[])
+}
+
+/// A `201` with a reference to what was created, and its uri as `Location`.
+fn created(description: &str) -> Response {
+    let content = MEDIA_TYPES
+        .iter()
+        .map(|media_type| (*media_type, schema_ref("BillingReference")))
+        .collect();
+    response_with(
+        description,
+        content,
+        &[("Location", "The created resource's uri.")],
+    )
+}
+
+fn poid_param(name: &str, description: &str) -> Parameter {
+    path_param(name, description)
+}
+
+fn read(path: &'static str, id: &str, summary: &str, description: &str) -> Op {
+    operation(HttpMethod::Get, path, TAG, id, summary, description).security(BASIC)
+}
+
+fn change(path: &'static str, id: &str, summary: &str, description: &str, body: &str) -> Op {
+    operation(HttpMethod::Post, path, TAG, id, summary, description)
+        .security(BASIC)
+        .body(body, MEDIA_TYPES)
+}
+
+fn paths() -> Paths {
+    let operations = [
+        change(
+            "/bcws/webresources/v1.0/disputes/item/{itemId}",
+            "billingOpenDispute",
+            "Open a bill item dispute",
+            "Disputes an amount of a bill item of an account. A second open dispute of the same item is a 409 `duplicate_dispute`.",
+            "BillingOpenRequest",
+        )
+        .params([
+            poid_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
+            idempotency_key(),
+        ])
+        .answer(
+            201,
+            with_links(
+                created("The dispute, opened: a reference to it."),
+                &[
+                    ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
+                    ("billingSettleDispute", "disputeId", "$response.body#/reference/id"),
+                    ("billingListDisputes", "accountId", "$request.body#/notes/accountId"),
+                ],
+            ),
+        )
+        .errors(OPEN_ERRORS, error),
+        read(
+            "/bcws/webresources/v1.0/disputes/{disputeId}",
+            "billingGetDispute",
+            "Get a bill item dispute",
+            "One dispute of the tenant, by its POID.",
+        )
+        .params([poid_param("disputeId", "The dispute's POID, such as `0.0.0.1+-item-dispute+42`.")])
+        .answer(200, answer("The dispute.", "BillingDispute"))
+        .errors(READ_ERRORS, error),
+        read(
+            "/bcws/webresources/v1.0/disputes/account/{accountId}",
+            "billingListDisputes",
+            "List an account's disputes",
+            "The account's disputes, newest first, a page at a time.",
+        )
+        .params([
+            poid_param("accountId", "The account's POID, such as `0.0.0.1+-account+242856`."),
+            query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),
+            query_param("cursor", string_schema(), "The `nextCursor` of the page before."),
+        ])
+        .answer(200, answer("A page of disputes.", "BillingDisputePage"))
+        .errors(LIST_ERRORS, error),
+        change(
+            "/bcws/webresources/v1.0/disputes/settlement/item/{disputeId}",
+            "billingSettleDispute",
+            "Settle a dispute",
+            "Settles the dispute in full, in part or not at all, by the amount granted. A dispute settles once; its settlement's POID carries the dispute's number.",
+            "BillingSettlementRequest",
+        )
+        .params([
+            poid_param("disputeId", "The dispute's POID."),
+            idempotency_key(),
+        ])
+        .answer(
+            201,
+            with_links(
+                created("The settlement: a reference to it."),
+                &[("billingGetSettlement", "settlementId", "$response.body#/reference/id")],
+            ),
+        )
+        .errors(SETTLE_ERRORS, error),
+        read(
+            "/bcws/webresources/v1.0/disputes/settlement/{settlementId}",
+            "billingGetSettlement",
+            "Get a settlement",
+            "What was disputed and settled. The id may be the settlement's POID or its dispute's.",
+        )
+        .params([poid_param("settlementId", "The settlement's POID, such as `0.0.0.1+-item-settlement+42`, or its dispute's.")])
+        .answer(200, answer("The settlement.", "BillingSettlement"))
+        .errors(READ_ERRORS, error),
+    ];
+    operations
+        .into_iter()
+        .fold(PathsBuilder::new(), |paths, op| op.add_to(paths))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_and_answers_are_json_or_xml_behind_basic_auth() {
+        let json = serde_json::to_value(document()).expect("the document serialises");
+        let open = &json["paths"]["/bcws/webresources/v1.0/disputes/item/{itemId}"]["post"];
+        assert_eq!(open["security"], serde_json::json!([{"basic": []}]));
+        for media_type in ["application/json", "application/xml"] {
+            assert!(
+                open["requestBody"]["content"][media_type].is_object(),
+                "{media_type}"
+            );
+            assert_eq!(
+                open["responses"]["400"]["content"][media_type]["schema"]["$ref"],
+                "#/components/schemas/BillingError"
+            );
+        }
+        assert!(open["responses"]["201"]["headers"]["Location"].is_object());
+        let error = &json["components"]["schemas"]["BillingError"]["properties"];
+        assert!(error["o:errorCode"].is_object() && error["type"].is_object());
+        let amount = &json["components"]["schemas"]["BillingDispute"]["properties"]["amount"];
+        assert_eq!(amount["type"], "number");
+    }
+}

@@ -1,0 +1,473 @@
+//! The invoice contract (`/v2/dispute`) in the OpenAPI document. Every call is a POST whose JSON
+//! body carries the client's credentials (`billinkUsername`, `billinkId`): OpenAPI has no
+//! security scheme for credentials inside a body, so they are required fields of every request
+//! schema and the operations say so. Errors are `{code, message, error}`; times are PHP
+//! `DateTime` objects in Europe/Amsterdam.
+
+use serde_json::Value;
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response};
+use utoipa::{OpenApi as _, ToSchema};
+
+use super::{error_response, json_content, operation, response_with, DisputeStatus, Op};
+
+const TAG: &str = "invoice";
+/// How a call authenticates; OpenAPI cannot say it with a security scheme.
+const CREDENTIALS: &str = "Authenticates with `billinkUsername` and `billinkId` in the body (a client login from `disputes key create --role client --username NAME`); both are checked before anything else in the body.";
+const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 500, 503];
+const LIST_ERRORS: &[u16] = &[400, 401, 403, 413, 415, 500, 503];
+const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 413, 415, 500, 503];
+const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 500, 503];
+
+/// `POST /v2/dispute`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceOpenRequest, rename_all = "camelCase", example = json!({
+    "billinkUsername": "shop-42",
+    "billinkId": "the-login-secret",
+    "category": "wrong_amount",
+    "customerEmail": "jan@example.nl",
+    "customerName": "Jan Jansen",
+    "invoice": "INV-2026-0042",
+    "locale": "nl",
+    "message": "Ik heb maar twee van de drie artikelen ontvangen.",
+    "amount": "129.95"
+}))]
+pub struct OpenRequest {
+    /// The client's login name.
+    #[schema(min_length = 1)]
+    billink_username: String,
+    /// The client's login secret.
+    #[schema(min_length = 1)]
+    billink_id: String,
+    #[schema(
+        min_length = 1,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "wrong_amount"
+    )]
+    category: String,
+    #[schema(format = Email, example = "jan@example.nl")]
+    customer_email: String,
+    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    customer_name: String,
+    /// The invoice number.
+    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    invoice: String,
+    /// The customer's language (`nl`, `en`, `de` or `fr`, optionally with a region: `nl-NL`).
+    #[schema(
+        pattern = "^([nN][lL]|[eE][nN]|[dD][eE]|[fF][rR])([-_][A-Za-z]{2})?$",
+        example = "nl"
+    )]
+    locale: String,
+    /// The customer's first message.
+    #[schema(min_length = 1)]
+    message: String,
+    /// A file for the message, in base64 (RFC 4648, padded); with `fileName`. At most 10 MiB of
+    /// PDF, PNG, JPEG, HEIC, DOC or DOCX.
+    #[schema(content_encoding = "base64")]
+    file: Option<String>,
+    /// The file's name; its extension must match its contents.
+    #[schema(example = "invoice.pdf")]
+    file_name: Option<String>,
+    /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
+    /// disputed and no partial credit can be given.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "129.95")]
+    amount: Option<String>,
+}
+
+/// `POST /v2/dispute/info`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceIdRequest, rename_all = "camelCase")]
+pub struct IdRequest {
+    #[schema(min_length = 1)]
+    billink_username: String,
+    #[schema(min_length = 1)]
+    billink_id: String,
+    /// The dispute's id (a digit string is accepted too).
+    #[schema(minimum = 1)]
+    id: i64,
+}
+
+/// `POST /v2/dispute/list`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceListRequest, rename_all = "camelCase")]
+pub struct ListRequest {
+    #[schema(min_length = 1)]
+    billink_username: String,
+    #[schema(min_length = 1)]
+    billink_id: String,
+    /// Only resolved (`true`) or unresolved (`false`) disputes; all if left out.
+    resolved: Option<bool>,
+    /// How many disputes a page holds, 1 to 100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// The `nextCursor` of the page before.
+    cursor: Option<String>,
+}
+
+/// Who writes a message.
+#[derive(ToSchema)]
+#[schema(as = InvoiceAuthor, rename_all = "snake_case")]
+pub enum Author {
+    Client,
+    Customer,
+}
+
+/// `POST /v2/dispute/message`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceMessageRequest, rename_all = "camelCase")]
+pub struct MessageRequest {
+    #[schema(min_length = 1)]
+    billink_username: String,
+    #[schema(min_length = 1)]
+    billink_id: String,
+    #[schema(minimum = 1)]
+    id: i64,
+    author: Author,
+    #[schema(min_length = 1)]
+    message: String,
+    /// A file for the message, in base64; with `fileName`.
+    #[schema(content_encoding = "base64")]
+    file: Option<String>,
+    file_name: Option<String>,
+}
+
+/// How a dispute is resolved.
+#[derive(ToSchema)]
+#[schema(as = InvoiceOutcomeRequest, rename_all = "snake_case")]
+pub enum OutcomeRequest {
+    Granted,
+    PartiallyGranted,
+    Denied,
+}
+
+/// `POST /v2/dispute/resolve`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceResolveRequest, rename_all = "camelCase")]
+pub struct ResolveRequest {
+    #[schema(min_length = 1)]
+    billink_username: String,
+    #[schema(min_length = 1)]
+    billink_id: String,
+    #[schema(minimum = 1)]
+    id: i64,
+    outcome: OutcomeRequest,
+    /// The message that closes the thread.
+    #[schema(min_length = 1)]
+    message: String,
+    /// The credit in EUR, required when partially granted; at most the disputed amount.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "20.00")]
+    credit_amount: Option<String>,
+}
+
+/// `POST /v2/dispute/attachment`.
+#[derive(ToSchema)]
+#[schema(as = InvoiceAttachmentRequest, rename_all = "camelCase")]
+pub struct AttachmentRequest {
+    #[schema(min_length = 1)]
+    billink_username: String,
+    #[schema(min_length = 1)]
+    billink_id: String,
+    #[schema(minimum = 1)]
+    id: i64,
+    /// The file's SHA-256, as `disputeContent[].attachment.sha256` shows it.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    sha256: String,
+}
+
+/// A time as PHP's `DateTime` serialises it, in Europe/Amsterdam.
+#[derive(ToSchema)]
+#[schema(as = InvoiceDateTime)]
+pub struct DateTime {
+    #[schema(example = "2026-11-22 10:15:00.000000")]
+    date: String,
+    /// Always 3 (a named time zone).
+    timezone_type: i64,
+    #[schema(example = "Europe/Amsterdam")]
+    timezone: String,
+}
+
+/// The client (merchant) whose invoice it is.
+#[derive(ToSchema)]
+#[schema(as = InvoiceClient)]
+pub struct Client {
+    id: String,
+    username: String,
+}
+
+/// The customer who disputes the invoice.
+#[derive(ToSchema)]
+#[schema(as = InvoiceCustomer)]
+pub struct Customer {
+    name: String,
+    email: String,
+    locale: String,
+    invoice: String,
+}
+
+/// The agent who handles the tenant's disputes.
+#[derive(ToSchema)]
+#[schema(as = InvoiceOwner)]
+pub struct Owner {
+    name: String,
+    email: String,
+}
+
+/// A file of a message, without its bytes.
+#[derive(ToSchema)]
+#[schema(as = InvoiceAttachment)]
+pub struct Attachment {
+    name: String,
+    /// The file's media type.
+    #[schema(rename = "type", example = "application/pdf")]
+    media_type: String,
+    size: i64,
+    sha256: String,
+}
+
+/// One message of the dispute's thread.
+#[derive(ToSchema)]
+#[schema(as = InvoiceMessage)]
+pub struct Message {
+    /// `client`, `customer`, or who resolved the dispute.
+    author: String,
+    text: String,
+    time: DateTime,
+    #[schema(required = true)]
+    attachment: Option<Attachment>,
+}
+
+/// One step of the workflow.
+#[derive(ToSchema)]
+#[schema(as = InvoiceStep)]
+pub struct Step {
+    /// `registered`, `collection_on_hold`, `awaiting_client`, `awaiting_customer`, `resolved`.
+    name: String,
+    /// `done`, `current` or `pending`.
+    status: String,
+    /// When the step was last reached; `null` when it never was or is pending.
+    #[schema(required = true)]
+    at: Option<DateTime>,
+}
+
+/// A notification email sent about the dispute.
+#[derive(ToSchema)]
+#[schema(as = InvoiceEmail, rename_all = "camelCase")]
+pub struct Email {
+    to: String,
+    subject: String,
+    template: String,
+    sent_at: Value,
+}
+
+/// The support ticket opened for the dispute.
+#[derive(ToSchema)]
+#[schema(as = InvoiceFreshDeskTicket)]
+pub struct FreshDeskTicket {
+    id: Value,
+    url: String,
+    status: Value,
+}
+
+/// An invoice dispute, as every call but `list` and `attachment` answers.
+#[derive(ToSchema)]
+#[schema(as = InvoiceDispute, rename_all = "camelCase")]
+pub struct Dispute {
+    category: String,
+    client: Client,
+    created_at: DateTime,
+    current_step: Step,
+    customer: Customer,
+    dispute_content: Vec<Message>,
+    emails: Vec<Email>,
+    #[schema(required = true)]
+    fresh_desk_ticket: Option<FreshDeskTicket>,
+    id: i64,
+    #[schema(example = "email")]
+    notification_mode: String,
+    #[schema(required = true)]
+    owner: Option<Owner>,
+    resolved: bool,
+    #[schema(required = true)]
+    resolved_at: Option<DateTime>,
+    status: DisputeStatus,
+    steps: Vec<Step>,
+}
+
+/// A page of disputes, newest first.
+#[derive(ToSchema)]
+#[schema(as = InvoiceDisputePage, rename_all = "camelCase")]
+pub struct DisputePage {
+    disputes: Vec<Dispute>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+/// A file of the dispute, with its bytes in base64.
+#[derive(ToSchema)]
+#[schema(as = InvoiceFile)]
+pub struct File {
+    id: i64,
+    name: String,
+    #[schema(rename = "type", example = "application/pdf")]
+    media_type: String,
+    size: i64,
+    sha256: String,
+    #[schema(content_encoding = "base64")]
+    file: String,
+}
+
+/// Every error of this contract.
+#[derive(ToSchema)]
+#[schema(as = InvoiceError)]
+pub struct Error {
+    /// A stable number; its first three digits are the HTTP status.
+    #[schema(example = 40005)]
+    code: i64,
+    message: String,
+    /// A stable name to branch on.
+    #[schema(example = "missing_category")]
+    error: String,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(
+    OpenRequest,
+    IdRequest,
+    ListRequest,
+    MessageRequest,
+    ResolveRequest,
+    AttachmentRequest,
+    Dispute,
+    DisputePage,
+    File,
+    Error
+)))]
+struct Schemas;
+
+/// This contract's part of the document.
+pub fn document() -> OpenApi {
+    let mut doc = Schemas::openapi();
+    doc.paths = paths();
+    doc
+}
+
+fn error(status: u16) -> Response {
+    error_response(status, "InvoiceError", &["application/json"])
+}
+
+/// A call: a POST with a JSON body of the schema `body` (credentials included).
+fn call(path: &'static str, id: &str, summary: &str, what: &str, body: &str) -> Op {
+    let description = format!("{what} {CREDENTIALS}");
+    operation(HttpMethod::Post, path, TAG, id, summary, &description).json_body(body)
+}
+
+fn dispute(description: &str) -> Response {
+    response_with(description, json_content("InvoiceDispute"), &[])
+}
+
+fn paths() -> Paths {
+    let operations = [
+        call(
+            "/v2/dispute",
+            "invoiceOpenDispute",
+            "Open an invoice dispute",
+            "Registers the customer's dispute of an invoice with a first message (and optionally a file), and holds the invoice's collection. A second open dispute of the same invoice is a 409 `duplicate_dispute`.",
+            "InvoiceOpenRequest",
+        )
+        .answer(200, dispute("The dispute, opened."))
+        .errors(OPEN_ERRORS, error),
+        call(
+            "/v2/dispute/info",
+            "invoiceGetDispute",
+            "Get an invoice dispute",
+            "One dispute of the client's tenant.",
+            "InvoiceIdRequest",
+        )
+        .answer(200, dispute("The dispute."))
+        .errors(READ_ERRORS, error),
+        call(
+            "/v2/dispute/list",
+            "invoiceListDisputes",
+            "List invoice disputes",
+            "The tenant's invoice disputes, newest first, a page at a time.",
+            "InvoiceListRequest",
+        )
+        .answer(
+            200,
+            response_with(
+                "A page of disputes.",
+                json_content("InvoiceDisputePage"),
+                &[],
+            ),
+        )
+        .errors(LIST_ERRORS, error),
+        call(
+            "/v2/dispute/message",
+            "invoicePostMessage",
+            "Post a message",
+            "Adds a message of the client or the customer (and optionally a file) to the thread; it hands the turn to the other party.",
+            "InvoiceMessageRequest",
+        )
+        .answer(200, dispute("The dispute with the message."))
+        .errors(CHANGE_ERRORS, error),
+        call(
+            "/v2/dispute/resolve",
+            "invoiceResolveDispute",
+            "Resolve a dispute",
+            "Ends the dispute: granted, partially granted (with `creditAmount`) or denied, with a closing message.",
+            "InvoiceResolveRequest",
+        )
+        .answer(200, dispute("The dispute, resolved."))
+        .errors(CHANGE_ERRORS, error),
+        call(
+            "/v2/dispute/attachment",
+            "invoiceGetAttachment",
+            "Get a file of the thread",
+            "A file of one of the dispute's messages, by its SHA-256, with its bytes.",
+            "InvoiceAttachmentRequest",
+        )
+        .answer(
+            200,
+            response_with("The file.", json_content("InvoiceFile"), &[]),
+        )
+        .errors(READ_ERRORS, error),
+    ];
+    operations
+        .into_iter()
+        .fold(PathsBuilder::new(), |paths, op| op.add_to(paths))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_call_requires_the_body_credentials_and_answers_errors_in_its_shape() {
+        let json = serde_json::to_value(document()).expect("the document serialises");
+        let paths = json["paths"].as_object().expect("paths");
+        assert_eq!(paths.len(), 6);
+        for (path, item) in paths {
+            let op = &item["post"];
+            let body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .expect("a body schema");
+            let name = body.rsplit('/').next().unwrap_or_default();
+            let required = &json["components"]["schemas"][name]["required"];
+            for field in ["billinkUsername", "billinkId"] {
+                assert!(
+                    required
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|f| f == field)),
+                    "{path}: {field} is not required"
+                );
+            }
+            assert_eq!(
+                op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/InvoiceError",
+                "{path}"
+            );
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! The OpenAPI 3.1 document of all three contracts, served at `GET /openapi.json`, and a Swagger UI
+//! page at `GET /docs` whose assets are compiled into the binary (nothing is fetched, at build or
+//! run time).
+//!
+//! The wire types of the handlers are lenient on purpose (every field optional, amounts as raw
+//! JSON) so that each missing or malformed field is reported by name in the contract's error
+//! shape; the document describes what a client must send and what it gets back. So each contract
+//! has its own module of schema types that mirror the wire (derived with `utoipa::ToSchema`), and
+//! its operations are built from one table with the helpers here, which give every operation the
+//! same treatment of auth, headers and errors. `cargo xtask schemathesis` checks the running
+//! server against this document: no answer may break its schema or use an undocumented status.
+
+// The schema types describe the wire for the document only; the handlers render the wire.
+#![allow(dead_code)]
+
+mod billing;
+mod delivery;
+mod invoice;
+
+use axum::Router;
+use serde_json::Value;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
+    Required, Response, ResponseBuilder, Schema,
+};
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Where the document is served.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+/// Where the documentation page is served.
+pub const DOCS_PATH: &str = "/docs";
+
+const DESCRIPTION: &str = "\
+One dispute engine behind three wire contracts, each with its own authentication and error shape:
+
+* **delivery** (`/v1/disputes`): advertisers and operators of a campaign, with Bearer API keys; \
+every answer is the envelope `{ok, data | error, contractVersion}`; amounts are decimal strings.
+* **invoice** (`/v2/dispute`): buy-now-pay-later invoice disputes; every call is a POST whose JSON \
+body carries the client's credentials, `billinkUsername` and `billinkId` (a login from \
+`disputes key create --role client --username NAME`); errors are `{code, message, error}`.
+* **billing** (`/bcws/webresources/v1.0`): bill item disputes and settlements in the manner of \
+Oracle Billing Care, with HTTP Basic logins (`disputes key create --role billing --username NAME`); \
+bodies in JSON or XML (`Content-Type` for requests, `Accept` for answers); amounts are JSON numbers; \
+errors are `{type, title, status, detail, o:errorCode}`.
+
+Another tenant's dispute is never shown: it is not found (404).";
+
+/// The whole document: every contract's paths, schemas and security schemes.
+pub fn document() -> OpenApi {
+    let mut doc = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("disputes")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(DESCRIPTION))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name("Apache-2.0")
+                        .identifier(Some("Apache-2.0"))
+                        .build(),
+                )),
+        )
+        .tags(Some([
+            tag(
+                "delivery",
+                "Delivery disputes of advertising campaigns (`/v1`).",
+            ),
+            tag(
+                "invoice",
+                "Invoice disputes of buy-now-pay-later invoices (`/v2/dispute`).",
+            ),
+            tag(
+                "billing",
+                "Bill item disputes and settlements (`/bcws/webresources/v1.0`).",
+            ),
+        ]))
+        .build();
+    doc.merge(Shared::openapi());
+    doc.merge(delivery::document());
+    doc.merge(invoice::document());
+    doc.merge(billing::document());
+    doc
+}
+
+/// [`document`] as JSON, as served and checked in.
+///
+/// utoipa 5 serialises the fields of a Link object in snake case (`operation_id`), which no
+/// OpenAPI reader knows; they are renamed here to the specification's `operationId`,
+/// `operationRef` and `requestBody`.
+pub fn document_value() -> Value {
+    let mut json = serde_json::to_value(document()).unwrap_or_else(|e| {
+        // Serialising plain data cannot fail; if it ever did, the page says so.
+        serde_json::json!({ "openapi": "3.1.0", "error": e.to_string() })
+    });
+    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
+        let responses = paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+            .filter_map(|operation| operation.get_mut("responses"))
+            .filter_map(Value::as_object_mut)
+            .flat_map(|responses| responses.values_mut());
+        for response in responses {
+            let links = response.get_mut("links").and_then(Value::as_object_mut);
+            for link in links.into_iter().flat_map(|l| l.values_mut()) {
+                if let Some(link) = link.as_object_mut() {
+                    for (snake, camel) in LINK_FIELDS {
+                        if let Some(value) = link.remove(snake) {
+                            link.insert(camel.to_owned(), value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    json
+}
+
+/// The fields of a Link object that utoipa misspells, and their names in the specification.
+const LINK_FIELDS: [(&str, &str); 3] = [
+    ("operation_id", "operationId"),
+    ("operation_ref", "operationRef"),
+    ("request_body", "requestBody"),
+];
+
+/// [`document_value`] as pretty JSON with a final newline: what `docs/openapi.json` holds.
+pub fn document_json() -> String {
+    let mut json = serde_json::to_string_pretty(&document_value()).unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// `GET /openapi.json` and the Swagger UI at `GET /docs`.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::from(SwaggerUi::new(DOCS_PATH).external_url_unchecked(DOCUMENT_PATH, document_value()))
+}
+
+fn tag(name: &str, description: &str) -> utoipa::openapi::Tag {
+    TagBuilder::new()
+        .name(name)
+        .description(Some(description))
+        .build()
+}
+
+/// The states of a dispute, in every contract.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DisputeStatus {
+    Open,
+    Responded,
+    Accepted,
+    UnderReview,
+    Resolved,
+    Withdrawn,
+    Expired,
+}
+
+/// How a dispute ended.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Outcome {
+    Granted,
+    PartiallyGranted,
+    Denied,
+    Withdrawn,
+    Expired,
+}
+
+/// The opener's answer to a response.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Decision {
+    Accept,
+    Reject,
+    MoreInfo,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(DisputeStatus, Outcome, Decision)))]
+struct Shared;
+
+/// A `$ref` to a schema of `components`.
+fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn string_schema() -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).into()
+}
+
+fn time_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .into()
+}
+
+/// `limit` of a list: a page of 1 to 100 disputes.
+fn page_size_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(100))
+        .into()
+}
+
+fn path_param(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(string_schema()))
+        .build()
+}
+
+fn query_param(name: &str, schema: impl Into<RefOr<Schema>>, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+/// An optional request header.
+fn header_param(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(string_schema()))
+        .build()
+}
+
+/// `Idempotency-Key` of the POSTs of the delivery and billing contracts.
+fn idempotency_key() -> Parameter {
+    header_param(
+        "Idempotency-Key",
+        "Optional. A key of the client's choosing: a retry of the same POST with the same key and body gets the first answer again instead of acting twice.",
+    )
+}
+
+/// A JSON body of the schema `name`.
+fn json_content(name: &str) -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![("application/json", schema_ref(name))]
+}
+
+/// A response with `content` (media type, schema) and `headers` (name, description).
+fn response_with(
+    description: &str,
+    content: Vec<(&str, RefOr<Schema>)>,
+    headers: &[(&str, &str)],
+) -> Response {
+    let mut response = ResponseBuilder::new().description(description);
+    for (media_type, schema) in content {
+        response = response.content(
+            media_type,
+            ContentBuilder::new().schema(Some(schema)).build(),
+        );
+    }
+    for (name, description) in headers {
+        response = response.header(
+            *name,
+            HeaderBuilder::new()
+                .schema(string_schema())
+                .description(Some(*description))
+                .build(),
+        );
+    }
+    response.build()
+}
+
+/// `response` with links to the operations (`operation id`, `parameter`, runtime expression) that
+/// take a value it gives: how a client (or schemathesis' stateful tests) goes on from it.
+fn with_links(mut response: Response, links: &[(&str, &str, &str)]) -> Response {
+    for (operation_id, parameter, expression) in links {
+        let link = LinkBuilder::new()
+            .operation_id(*operation_id)
+            .parameter(*parameter, *expression)
+            .build();
+        response
+            .links
+            .insert((*operation_id).to_owned(), RefOr::T(link));
+    }
+    response
+}
+
+/// What each error status means, in every contract.
+fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => "The request is invalid: a field is missing or malformed, or a value is refused.",
+        401 => "The credentials are missing or invalid.",
+        403 => "The caller's role may not do this.",
+        404 => "No such dispute (or resource) for this tenant.",
+        409 => "The dispute's state does not allow this, or a duplicate.",
+        412 => "`If-Match` names a version that is no longer current.",
+        413 => "The body is larger than this contract accepts.",
+        415 => "The body is not in a media type this contract accepts.",
+        500 => "A fault of the service; the answer reveals nothing of it.",
+        503 => "The store is unreachable; retry later.",
+        _ => "An error.",
+    }
+}
+
+/// An error `status` with the contract's error schema under each media type.
+fn error_response(status: u16, schema: &str, media_types: &[&'static str]) -> Response {
+    let content = media_types
+        .iter()
+        .map(|media_type| (*media_type, schema_ref(schema)))
+        .collect();
+    response_with(error_description(status), content, &[])
+}
+
+/// One operation, built up from a contract's table.
+struct Op {
+    method: HttpMethod,
+    path: &'static str,
+    builder: OperationBuilder,
+}
+
+/// An operation on `path`, identified by `id`, under the contract's `tag`.
+fn operation(
+    method: HttpMethod,
+    path: &'static str,
+    tag: &str,
+    id: &str,
+    summary: &str,
+    description: &str,
+) -> Op {
+    Op {
+        method,
+        path,
+        builder: OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(id))
+            .summary(Some(summary))
+            .description(Some(description)),
+    }
+}
+
+impl Op {
+    /// Requires the security scheme `name`.
+    fn security(mut self, name: &str) -> Self {
+        self.builder = self
+            .builder
+            .security(SecurityRequirement::new::<_, [&str; 0], &str>(name, []));
+        self
+    }
+
+    fn params(mut self, params: impl IntoIterator<Item = Parameter>) -> Self {
+        for param in params {
+            self.builder = self.builder.parameter(param);
+        }
+        self
+    }
+
+    /// A required body: the schema `name` under each media type.
+    fn body(mut self, name: &str, media_types: &[&str]) -> Self {
+        let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+        for media_type in media_types {
+            body = body.content(
+                *media_type,
+                ContentBuilder::new().schema(Some(schema_ref(name))).build(),
+            );
+        }
+        self.builder = self.builder.request_body(Some(body.build()));
+        self
+    }
+
+    fn json_body(self, name: &str) -> Self {
+        self.body(name, &["application/json"])
+    }
+
+    /// The answer with `status`.
+    fn answer(mut self, status: u16, response: Response) -> Self {
+        self.builder = self.builder.response(status.to_string(), response);
+        self
+    }
+
+    /// Every error of `statuses`, as `render` describes each.
+    fn errors(mut self, statuses: &[u16], render: impl Fn(u16) -> Response) -> Self {
+        for status in statuses {
+            self.builder = self.builder.response(status.to_string(), render(*status));
+        }
+        self
+    }
+
+    fn add_to(self, paths: PathsBuilder) -> PathsBuilder {
+        paths.path(self.path, PathItem::new(self.method, self.builder.build()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_the_three_contracts_and_their_security() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json()).expect("the document is JSON");
+        assert!(
+            json["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{}",
+            json["openapi"]
+        );
+        let schemes = &json["components"]["securitySchemes"];
+        assert_eq!(schemes["bearer"]["scheme"], "bearer");
+        assert_eq!(schemes["basic"]["scheme"], "basic");
+        let paths = json["paths"].as_object().expect("paths");
+        for prefix in ["/v1/", "/v2/dispute", "/bcws/webresources/v1.0/"] {
+            assert!(
+                paths.keys().any(|p| p.starts_with(prefix)),
+                "no path under {prefix}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_to_a_schema_of_the_document() {
+        let text = document_json();
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let schemas = json["components"]["schemas"].as_object().expect("schemas");
+        let mut missing = Vec::new();
+        for piece in text.split("\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap_or_default();
+            if !schemas.contains_key(name) {
+                missing.push(name.to_owned());
+            }
+        }
+        assert!(missing.is_empty(), "unresolved: {missing:?}");
+    }
+
+    #[test]
+    fn links_name_their_operation_as_the_specification_spells_it() {
+        let json = document_value();
+        let links = &json["paths"]["/v1/disputes"]["post"]["responses"]["201"]["links"];
+        let link = &links["deliveryGetDispute"];
+        assert_eq!(link["operationId"], "deliveryGetDispute");
+        assert!(link.get("operation_id").is_none(), "{link}");
+    }
+
+    #[test]
+    fn the_document_is_the_same_every_time() {
+        assert_eq!(document_json(), document_json());
+    }
+}

@@ -1,0 +1,212 @@
+//! `cargo xtask schemathesis`: property-based tests of the running server against its own
+//! OpenAPI document, with schemathesis (PyPI; `.ci/run` installs the pinned version).
+//!
+//! Starts `disputes serve` on a fresh SQLite database on 127.0.0.1 port 0, issues credentials for
+//! every role a contract has (Bearer keys for the delivery advertiser and operator, a billing
+//! login for HTTP Basic, a client login whose credentials the hooks in
+//! `xtask/schemathesis/disputes_hooks.py` put into every invoice body), runs schemathesis over
+//! each contract's operations, and stops the server. A 5xx, an answer that breaks its schema or
+//! an undocumented status fails the run.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+/// What schemathesis checks: no server errors, answers that match their schema, statuses,
+/// content types and headers the document names.
+const CHECKS: &str = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,response_headers_conformance";
+/// Examples per operation and phase; the whole run stays within a few minutes on a small machine.
+const MAX_EXAMPLES: &str = "40";
+/// A fixed seed keeps CI reproducible; `DISPUTES_SCHEMATHESIS_SEED` explores others.
+const DEFAULT_SEED: &str = "20261124";
+const TENANT: &str = "schemathesis";
+
+/// One run of schemathesis: a contract's paths, seen by one caller.
+struct Run<'a> {
+    name: &'a str,
+    path_regex: &'a str,
+    auth: Auth,
+    /// Which of schemathesis' phases apply: the stateful one follows OpenAPI links, and a
+    /// contract without them has none to follow.
+    phases: &'a str,
+}
+
+const ALL_PHASES: &str = "examples,coverage,fuzzing,stateful";
+/// The invoice contract names disputes in the body, which links cannot fill in; the hooks
+/// feed remembered ids into its generated calls instead.
+const STATELESS_PHASES: &str = "examples,coverage,fuzzing";
+
+enum Auth {
+    Bearer(String),
+    Basic(String, String),
+    /// The invoice contract's body credentials, handed to the hooks.
+    Body(String, String),
+}
+
+pub fn run(sh: &Shell, binary: &Path) -> anyhow::Result<()> {
+    let dir = sh.current_dir().join("target").join("schemathesis");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let database = format!("sqlite://{}", dir.join("disputes.db").display());
+
+    let cli = |args: &[&str]| -> anyhow::Result<String> {
+        let output = cmd!(sh, "{binary} {args...} --database-url {database}")
+            .quiet()
+            .ignore_stderr()
+            .read()?;
+        Ok(output.trim().to_owned())
+    };
+    cli(&["tenant", "create", TENANT])?;
+    let key = |role: &str| cli(&["key", "create", "--tenant", TENANT, "--role", role]);
+    let login = |role: &str, username: &str| {
+        cli(&[
+            "key",
+            "create",
+            "--tenant",
+            TENANT,
+            "--role",
+            role,
+            "--username",
+            username,
+        ])
+    };
+    let runs = [
+        Run {
+            name: "delivery (advertiser)",
+            path_regex: "^/v1/",
+            auth: Auth::Bearer(key("advertiser")?),
+            phases: ALL_PHASES,
+        },
+        Run {
+            name: "delivery (operator)",
+            path_regex: "^/v1/",
+            auth: Auth::Bearer(key("operator")?),
+            phases: ALL_PHASES,
+        },
+        Run {
+            name: "invoice",
+            path_regex: "^/v2/dispute",
+            auth: Auth::Body(
+                "schemathesis-client".into(),
+                login("client", "schemathesis-client")?,
+            ),
+            phases: STATELESS_PHASES,
+        },
+        Run {
+            name: "billing",
+            path_regex: "^/bcws/",
+            auth: Auth::Basic(
+                "schemathesis-billing".into(),
+                login("billing", "schemathesis-billing")?,
+            ),
+            phases: ALL_PHASES,
+        },
+    ];
+
+    let server = Server::start(binary, &database, &dir.join("blobs"))?;
+    let seed = std::env::var("DISPUTES_SCHEMATHESIS_SEED").unwrap_or_else(|_| DEFAULT_SEED.into());
+    let hooks = sh.current_dir().join("xtask").join("schemathesis");
+    let mut failed = Vec::new();
+    for run in &runs {
+        eprintln!("==> schemathesis: {}", run.name);
+        let schema = format!("{}/openapi.json", server.base);
+        let base = &server.base;
+        let regex = run.path_regex;
+        let phases = run.phases;
+        let mut command = cmd!(
+            sh,
+            "python3 -m schemathesis.cli run {schema} --url {base} --include-path-regex {regex} --checks {CHECKS} --phases {phases} --max-examples {MAX_EXAMPLES} --seed {seed} --no-color"
+        )
+        // Quiet: the command line holds this run's secrets.
+        .quiet()
+        .env("PYTHONPATH", &hooks)
+        .env("SCHEMATHESIS_HOOKS", "disputes_hooks");
+        command = match &run.auth {
+            Auth::Bearer(key) => {
+                command.args(["--header", &format!("Authorization: Bearer {key}")])
+            }
+            Auth::Basic(user, password) => command.args(["--auth", &format!("{user}:{password}")]),
+            Auth::Body(user, secret) => command
+                .env("DISPUTES_INVOICE_USERNAME", user)
+                .env("DISPUTES_INVOICE_SECRET", secret),
+        };
+        if command.run().is_err() {
+            failed.push(run.name);
+        }
+    }
+    drop(server);
+    if !failed.is_empty() {
+        bail!(
+            "schemathesis found failures in: {}; each is a 5xx, an answer that breaks the document, or an undocumented status. Fix the handler (with a regression test) or the document in crates/adapters/http/src/openapi/, then run `cargo xtask schemathesis` again",
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `disputes serve` on 127.0.0.1 port 0, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(binary: &Path, database: &str, blobs: &Path) -> anyhow::Result<Server> {
+        let mut child = Command::new(binary)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                database,
+            ])
+            .env("DISPUTES_BLOB_DIR", blobs)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let stderr = child.stderr.take().context("the server's stderr")?;
+        let (address, listening) = mpsc::channel();
+        // Reads the log for the address, then keeps draining it so the server never blocks.
+        std::thread::spawn(move || {
+            let mut address = Some(address);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[server] {line}");
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    if let Some(sender) = address.take() {
+                        let _ = sender.send(rest.trim().to_owned());
+                    }
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+        };
+        server.base = listening
+            .recv_timeout(Duration::from_secs(60))
+            .context("the server did not listen within 60 s")?;
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The debug build of the server, as `cargo build -p disputes-app --bin disputes` leaves it.
+pub fn server_binary(root: &Path) -> PathBuf {
+    root.join("target").join("debug").join("disputes")
+}

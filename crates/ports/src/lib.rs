@@ -25,12 +25,11 @@ mod tickets;
 mod webhooks;
 
 #[cfg(feature = "testing")]
+pub mod deadline_testing;
+#[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod ticket_testing;
-
-#[cfg(feature = "testing")]
-pub mod deadline_testing;
 
 pub use billing::BillingService;
 pub use blobs::BlobStore;
@@ -47,8 +46,7 @@ pub use policies::{PolicyChange, PolicyService, TenantPolicies};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
 pub use sent_emails::{SentEmail, SentEmails};
-pub use service::DeadlineAction;
-pub use service::{DisputeService, OpenRequest};
+pub use service::{DeadlineAction, DisputeService, OpenRequest};
 pub use tickets::{Ticket, TicketStatus, TicketStore};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 
@@ -60,6 +58,7 @@ pub use credentials::MockCredentialStore;
 pub use deadlines::MockDeadlineQueue;
 #[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
+#[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use operations::MockOperationsStats;
@@ -73,6 +72,7 @@ pub use reasons::MockReasonCatalog;
 pub use repository::MockDisputeRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use sent_emails::MockSentEmails;
+#[cfg(any(test, feature = "mocks"))]
 pub use tickets::MockTicketStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

@@ -14,8 +14,8 @@ use disputes_http::AppState;
 use disputes_notify::WebhookNotifier;
 use disputes_ports::{
     BillingService, BlobStore, Clock, CredentialService, CredentialStore, Dispatcher,
-    DisputeRepository, DisputeService, MessageService, Outbox, ReasonCatalog, Sink, SystemClock,
-    WebhookRegistry, WebhookService,
+    DisputeRepository, DisputeService, KeyCache, MessageService, Outbox, ReasonCatalog, Sink,
+    SystemClock, WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -215,7 +215,16 @@ where
         billing: BillingService::new(disputes.clone(), store.clone()),
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
-        credentials: CredentialService::new(store.clone(), clock),
+        // Every request authenticates; remembering verified keys briefly saves a database round
+        // trip each time (see KeyCache for what that means for revocation).
+        credentials: CredentialService::new(
+            Arc::new(KeyCache::new(
+                store.clone(),
+                clock.clone(),
+                KeyCache::DEFAULT_TTL,
+            )),
+            clock,
+        ),
         store,
     };
     (state, dispatcher)

@@ -18,7 +18,7 @@ OUT=$(realpath -m "$3")
 N=${4:-200}
 ADDR=127.0.0.1:18087
 BASE=http://$ADDR
-SCHEMA=profile_h7
+SCHEMA=disputes_profile
 rm -rf "$OUT"
 mkdir -p "$OUT"
 

@@ -17,7 +17,7 @@ use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
-    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, MessageService,
+    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, KeyCache, MessageService,
     OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog, SentEmails, ServiceError,
     Sink, SystemClock, TenantPolicies, TicketStore, WebhookRegistry, WebhookService,
 };
@@ -318,7 +318,16 @@ where
         billing: BillingService::new(disputes.clone(), store.clone()),
         messages: MessageService::new(disputes.clone(), blobs),
         disputes,
-        credentials: CredentialService::new(store.clone(), clock),
+        // Every request authenticates; remembering verified keys briefly saves a database round
+        // trip each time (see KeyCache for what that means for revocation).
+        credentials: CredentialService::new(
+            Arc::new(KeyCache::new(
+                store.clone(),
+                clock.clone(),
+                KeyCache::DEFAULT_TTL,
+            )),
+            clock,
+        ),
         sent_emails: store.clone(),
         tickets: store.clone(),
         idempotency: store.clone(),

@@ -12,6 +12,7 @@ mod deadlines;
 mod dispatch;
 mod error;
 pub mod idempotency;
+mod key_cache;
 mod messages;
 mod operations;
 mod outbox;
@@ -39,6 +40,7 @@ pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use idempotency::{IdempotencyKey, IdempotencyStore};
+pub use key_cache::KeyCache;
 pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};

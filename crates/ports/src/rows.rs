@@ -6,6 +6,7 @@
 //!
 //! Both directions live side by side, so a column is added in one file.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 
 use disputes_domain::{
@@ -682,4 +683,139 @@ pub fn outbox_job_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxJob,
         sink: f.text("sink")?.parse()?,
         attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
     })
+}
+
+/// The columns a dispute's children come back in when a store reads a dispute with one statement
+/// (see [`dispute_with_children`]): each an array aggregated by the store (JSON in both), NULL or
+/// empty for none.
+pub const CHILD_COLUMNS: [&str; 3] = ["screens", "timeline", "messages"];
+
+/// One value of a child row as a store's aggregate rendered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// Text, and instants (RFC 3339, with `Z` or an offset).
+    Text(String),
+    Integer(i64),
+    Flag(bool),
+}
+
+/// One child row (a timeline entry, a message) as named [`Field`]s; a NULL column is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldRow(pub HashMap<String, Field>);
+
+impl FieldRow {
+    fn get(&self, column: &str) -> Option<&Field> {
+        self.0.get(column)
+    }
+}
+
+impl StoredRow for FieldRow {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Field::Text(text)) => Ok(Some(text.clone())),
+            Some(other) => Err(corrupt(column, format!("{other:?} is not text"))),
+        }
+    }
+
+    fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Field::Integer(n)) => Ok(Some(*n)),
+            Some(other) => Err(corrupt(column, format!("{other:?} is not an integer"))),
+        }
+    }
+
+    fn small_integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        self.integer(column)
+    }
+
+    fn flag(&self, column: &str) -> Result<Option<bool>, StoreError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(Field::Flag(flag)) => Ok(Some(*flag)),
+            Some(Field::Integer(n)) => Ok(Some(*n != 0)),
+            Some(other) => Err(corrupt(column, format!("{other:?} is not a flag"))),
+        }
+    }
+
+    fn decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError> {
+        self.text(column)?
+            .map(|text| text.parse().map_err(|e| corrupt(column, e)))
+            .transpose()
+    }
+
+    fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.text(column)?
+            .map(|text| {
+                chrono::DateTime::parse_from_rfc3339(&text)
+                    .map(|at| at.to_utc())
+                    .map_err(|e| corrupt(column, e))
+            })
+            .transpose()
+    }
+}
+
+/// Row → domain for a `disputes` row read together with its children (see [`CHILD_COLUMNS`]):
+/// the screen ids in position order, and the timeline entries and messages, each a
+/// [`FieldRow`] of the columns of [`TIMELINE_COLUMNS`] or [`MESSAGE_COLUMNS`], in `seq` order.
+/// One statement is one snapshot in both stores, so the row and its children always agree,
+/// without a read transaction and its extra round trips.
+pub fn dispute_with_children(
+    row: &(impl StoredRow + ?Sized),
+    screens: Vec<String>,
+    timeline: &[FieldRow],
+    messages: &[FieldRow],
+) -> Result<Dispute, StoreError> {
+    let timeline = timeline
+        .iter()
+        .map(|child| timeline_entry_from_row(child).map(|(_, entry)| entry))
+        .collect::<Result<Vec<_>, _>>()?;
+    let messages = messages
+        .iter()
+        .map(|child| message_from_row(child).map(|(_, message)| message))
+        .collect::<Result<Vec<_>, _>>()?;
+    dispute_from_row(row, screens, timeline, messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn row(fields: &[(&str, Field)]) -> FieldRow {
+        FieldRow(
+            fields
+                .iter()
+                .map(|(name, field)| ((*name).to_owned(), field.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn field_rows_read_both_stores_renderings() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::microseconds(7);
+        // SQLite's fixed-width text and PostgreSQL's JSON rendering of a TIMESTAMPTZ.
+        for text in [
+            "2026-03-01T12:00:00.000007Z",
+            "2026-03-01T14:00:00.000007+02:00",
+        ] {
+            let fields = row(&[("at", Field::Text(text.into()))]);
+            assert_eq!(fields.time("at").unwrap(), Some(at));
+        }
+        let fields = row(&[
+            ("seq", Field::Integer(3)),
+            ("flag", Field::Flag(true)),
+            ("bit", Field::Integer(0)),
+            ("n", Field::Text("5.00".into())),
+        ]);
+        assert_eq!(fields.integer("seq").unwrap(), Some(3));
+        assert_eq!(fields.text("absent").unwrap(), None);
+        assert_eq!(fields.flag("flag").unwrap(), Some(true));
+        assert_eq!(fields.flag("bit").unwrap(), Some(false));
+        assert_eq!(fields.decimal("n").unwrap().unwrap().to_string(), "5.00");
+        assert!(matches!(fields.text("seq"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(fields.integer("n"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(fields.time("n"), Err(StoreError::Corrupt(_))));
+    }
 }

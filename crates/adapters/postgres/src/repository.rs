@@ -1,21 +1,19 @@
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{bound, push_bind, MessageColumns, Stored, TimelineColumns};
+use crate::mapping::{bound, dispute_with_children, push_bind, MessageColumns, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
 use disputes_ports::rows::{
-    dispute_columns, dispute_from_row, message_from_row, screen_ids, timeline_entry_from_row,
-    Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that the planner
@@ -26,10 +24,6 @@ macro_rules! final_statuses {
         "('resolved', 'withdrawn', 'expired')"
     };
 }
-
-/// How reads begin: one snapshot for the whole transaction, so that a dispute, its screens and
-/// its timeline agree even while an update commits between the queries.
-const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// Serialises `create`s of one subject scope across every process sharing the database, until
 /// the transaction ends. `$1` is [`lock_key`]'s text; PostgreSQL hashes it to the 64-bit key.
@@ -87,25 +81,22 @@ impl DisputeRepository for PgStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = $1 AND id = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(id.get())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let mut disputes = with_children(&mut tx, &rows).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(disputes.pop())
+        // One statement reads the row and its children: one snapshot (so an update committed
+        // meanwhile cannot pair a row with a longer timeline) in one round trip, where a
+        // REPEATABLE READ transaction took six.
+        let row = sqlx::query(&GET_DISPUTE)
+            .bind(tenant.as_str())
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.map(|row| dispute_with_children(&row)).transpose()
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = usize::from(query.limit.get());
-        let mut select = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = "
-        ));
+        let mut select =
+            QueryBuilder::<Postgres>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
         if let Some(kind) = query.kind {
             select.push(" AND subject_kind = ").push_bind(kind.as_str());
@@ -144,16 +135,17 @@ impl DisputeRepository for PgStore {
             .push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(query.limit.get()) + 1);
 
-        let mut tx = self.begin_read().await?;
         let mut rows = select
             .build()
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let disputes = with_children(&mut tx, &rows).await?;
-        tx.commit().await.map_err(store_error)?;
+        let disputes = rows
+            .iter()
+            .map(dispute_with_children)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = if more {
             disputes.last().map(Dispute::id)
         } else {
@@ -252,12 +244,6 @@ impl DisputeRepository for PgStore {
             .await
             .map_err(store_error)?;
         Ok(())
-    }
-}
-
-impl PgStore {
-    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        self.pool.begin_with(BEGIN_READ).await.map_err(store_error)
     }
 }
 
@@ -403,80 +389,36 @@ async fn insert_messages<'m>(
     Ok(())
 }
 
-/// Rebuilds the disputes of `rows`, in order, loading the screens, timelines and messages of all
-/// of them with one query each rather than three per dispute. The ids come from rows already
-/// narrowed to one tenant in the same snapshot, so the children need no tenant filter of their
-/// own.
-async fn with_children(
-    conn: &mut PgConnection,
-    rows: &[PgRow],
-) -> Result<Vec<Dispute>, StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = rows
-        .iter()
-        .map(|row| row.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(store_error)?;
-
-    let mut screens: HashMap<i64, Vec<String>> = HashMap::new();
-    let screen_rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT dispute_id, screen_id FROM dispute_screens \
-         WHERE dispute_id = ANY($1) ORDER BY dispute_id, position",
+/// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS),
+/// the dispute's screens, timeline and messages as JSON arrays (NULL for none), `FROM disputes
+/// d`; the caller appends the `WHERE`. Built once: the column lists are constants.
+static SELECT_DISPUTES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {DISPUTE_COLUMNS}, \
+         (SELECT json_agg(s.screen_id ORDER BY s.position)::TEXT FROM dispute_screens s \
+          WHERE s.dispute_id = d.id) AS screens, \
+         (SELECT json_agg(json_build_object({}) ORDER BY t.seq)::TEXT FROM timeline_entries t \
+          WHERE t.dispute_id = d.id) AS timeline, \
+         (SELECT json_agg(json_build_object({}) ORDER BY m.seq)::TEXT FROM dispute_messages m \
+          WHERE m.dispute_id = d.id) AS messages \
+         FROM disputes d",
+        json_fields("t", TIMELINE_COLUMNS),
+        json_fields("m", MESSAGE_COLUMNS),
     )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    for (dispute_id, screen) in screen_rows {
-        screens.entry(dispute_id).or_default().push(screen);
-    }
+});
 
-    let entry_rows = sqlx::query(&format!(
-        "SELECT {TIMELINE_COLUMNS} FROM timeline_entries \
-         WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let mut timelines = group_by_dispute(&entry_rows, |row| timeline_entry_from_row(&Stored(row)))?;
+/// One dispute of a tenant, by id.
+static GET_DISPUTE: LazyLock<String> =
+    LazyLock::new(|| format!("{} WHERE tenant = $1 AND id = $2", *SELECT_DISPUTES));
 
-    let message_rows = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM dispute_messages \
-         WHERE dispute_id = ANY($1) ORDER BY dispute_id, seq"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let mut messages = group_by_dispute(&message_rows, |row| message_from_row(&Stored(row)))?;
-
-    rows.iter()
-        .zip(ids)
-        .map(|(row, id)| {
-            dispute_from_row(
-                &Stored(row),
-                screens.remove(&id).unwrap_or_default(),
-                timelines.remove(&id).unwrap_or_default(),
-                messages.remove(&id).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-/// Child rows, already ordered within each dispute, gathered per dispute id.
-fn group_by_dispute<T>(
-    rows: &[PgRow],
-    read: impl Fn(&PgRow) -> Result<(i64, T), StoreError>,
-) -> Result<HashMap<i64, Vec<T>>, StoreError> {
-    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
-    for row in rows {
-        let (dispute_id, child) = read(row)?;
-        grouped.entry(dispute_id).or_default().push(child);
-    }
-    Ok(grouped)
+/// `json_build_object`'s arguments for `columns` of the table aliased `alias`: each name, then
+/// its value.
+fn json_fields(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("'{column}', {alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

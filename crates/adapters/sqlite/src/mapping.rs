@@ -3,8 +3,8 @@
 //! RFC 3339 TEXT, so that text order is time order.
 
 use chrono::{Duration, NaiveDateTime, SubsecRound};
-use disputes_domain::Timestamp;
-use disputes_ports::rows::{corrupt, StoredRow, Value};
+use disputes_domain::{Dispute, Timestamp};
+use disputes_ports::rows::{self, corrupt, Field, FieldRow, StoredRow, Value, CHILD_COLUMNS};
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
@@ -89,6 +89,60 @@ impl StoredRow for Stored<'_> {
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         self.parse_text(column, parse_time)
     }
+}
+
+/// Row → domain for a row of `SELECT_DISPUTES`: the dispute's columns and its children,
+/// aggregated as JSON arrays in the [`CHILD_COLUMNS`].
+pub(crate) fn dispute_with_children(row: &SqliteRow) -> Result<Dispute, StoreError> {
+    let row = Stored(row);
+    let [screens, timeline, messages] = CHILD_COLUMNS;
+    let screens = json_array(&row, screens)?
+        .into_iter()
+        .map(|screen| match screen {
+            serde_json::Value::String(id) => Ok(id),
+            other => Err(corrupt(screens, format!("{other} is not a screen id"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let timeline = field_rows(&row, timeline)?;
+    let messages = field_rows(&row, messages)?;
+    rows::dispute_with_children(&row, screens, &timeline, &messages)
+}
+
+fn json_array(row: &Stored<'_>, column: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+    match row.text(column)? {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(column, e)),
+    }
+}
+
+/// A JSON array of objects as [`FieldRow`]s: strings, integers and booleans; NULLs left out.
+fn field_rows(row: &Stored<'_>, column: &str) -> Result<Vec<FieldRow>, StoreError> {
+    json_array(row, column)?
+        .into_iter()
+        .map(|child| {
+            let serde_json::Value::Object(object) = child else {
+                return Err(corrupt(column, format!("{child} is not an object")));
+            };
+            let mut fields = FieldRow::default();
+            for (name, value) in object {
+                let field = match value {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(text) => Field::Text(text),
+                    serde_json::Value::Bool(flag) => Field::Flag(flag),
+                    serde_json::Value::Number(n) => {
+                        Field::Integer(n.as_i64().ok_or_else(|| {
+                            corrupt(column, format!("{name}: {n} is not an integer"))
+                        })?)
+                    }
+                    other => {
+                        return Err(corrupt(column, format!("{name}: {other} is not a value")))
+                    }
+                };
+                fields.0.insert(name, field);
+            }
+            Ok(fields)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,21 +1,20 @@
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{bound_text, push_bind, time_text, Stored};
+use crate::mapping::{bound_text, dispute_with_children, push_bind, time_text};
 use crate::outbox::enqueue;
 use crate::SqliteStore;
 use disputes_ports::rows::{
-    dispute_columns, dispute_from_row, message_from_row, screen_ids, timeline_entry_from_row,
-    Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
+    MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
@@ -72,27 +71,21 @@ impl DisputeRepository for SqliteStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
-        // One read transaction, so the row, its screens and its timeline are one snapshot: an
-        // update committed in between would otherwise pair a row with a longer timeline.
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let rows = sqlx::query(&format!(
-            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = ? AND id = ?"
-        ))
-        .bind(tenant.as_str())
-        .bind(id.get())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let mut disputes = with_children(&mut tx, tenant, &rows).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(disputes.pop())
+        // One statement reads the row and its children: one snapshot, so an update committed
+        // meanwhile cannot pair a row with a longer timeline, and one trip to SQLite's thread.
+        let row = sqlx::query(&GET_DISPUTE)
+            .bind(tenant.as_str())
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.map(|row| dispute_with_children(&row)).transpose()
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = usize::from(query.limit.get());
-        let mut select = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant = "
-        ));
+        let mut select =
+            QueryBuilder::<Sqlite>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
         if let Some(kind) = query.kind {
             select.push(" AND subject_kind = ").push_bind(kind.as_str());
@@ -135,16 +128,17 @@ impl DisputeRepository for SqliteStore {
             .push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(query.limit.get()) + 1);
 
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let mut rows = select
             .build()
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let disputes = with_children(&mut tx, tenant, &rows).await?;
-        tx.commit().await.map_err(store_error)?;
+        let disputes = rows
+            .iter()
+            .map(dispute_with_children)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = if more {
             disputes.last().map(Dispute::id)
         } else {
@@ -412,122 +406,35 @@ async fn insert_messages<'m>(
     Ok(())
 }
 
-/// Rebuilds the disputes of `rows`, in order, loading the screens, timelines and messages of all
-/// of them with one query each rather than three per dispute.
-async fn with_children(
-    conn: &mut SqliteConnection,
-    tenant: &TenantId,
-    rows: &[SqliteRow],
-) -> Result<Vec<Dispute>, StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = rows
-        .iter()
-        .map(|row| row.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(store_error)?;
-
-    let mut screens: HashMap<i64, Vec<String>> = HashMap::new();
-    let screen_rows = of_disputes(
-        "SELECT c.dispute_id, c.screen_id FROM dispute_screens c",
-        tenant,
-        &ids,
-        "c.dispute_id, c.position",
+/// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS),
+/// the dispute's screens, timeline and messages as JSON arrays, `FROM disputes d`; the caller
+/// appends the `WHERE`. Built once: the column lists are constants.
+static SELECT_DISPUTES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {DISPUTE_COLUMNS}, \
+         (SELECT json_group_array(s.screen_id ORDER BY s.position) FROM dispute_screens s \
+          WHERE s.dispute_id = d.id) AS screens, \
+         (SELECT json_group_array(json_object({}) ORDER BY t.seq) FROM timeline_entries t \
+          WHERE t.dispute_id = d.id) AS timeline, \
+         (SELECT json_group_array(json_object({}) ORDER BY m.seq) FROM dispute_messages m \
+          WHERE m.dispute_id = d.id) AS messages \
+         FROM disputes d",
+        json_fields("t", TIMELINE_COLUMNS),
+        json_fields("m", MESSAGE_COLUMNS),
     )
-    .build()
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    for row in screen_rows {
-        let dispute_id: i64 = row.try_get("dispute_id").map_err(store_error)?;
-        let screen: String = row.try_get("screen_id").map_err(store_error)?;
-        screens.entry(dispute_id).or_default().push(screen);
-    }
+});
 
-    let entry_rows = of_disputes(
-        &format!(
-            "SELECT {} FROM timeline_entries c",
-            prefixed(TIMELINE_COLUMNS)
-        ),
-        tenant,
-        &ids,
-        "c.dispute_id, c.seq",
-    )
-    .build()
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let mut timelines = group_by_dispute(&entry_rows, |row| timeline_entry_from_row(&Stored(row)))?;
+/// One dispute of a tenant, by id.
+static GET_DISPUTE: LazyLock<String> =
+    LazyLock::new(|| format!("{} WHERE tenant = ? AND id = ?", *SELECT_DISPUTES));
 
-    let message_rows = of_disputes(
-        &format!(
-            "SELECT {} FROM dispute_messages c",
-            prefixed(MESSAGE_COLUMNS)
-        ),
-        tenant,
-        &ids,
-        "c.dispute_id, c.seq",
-    )
-    .build()
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let mut messages = group_by_dispute(&message_rows, |row| message_from_row(&Stored(row)))?;
-
-    rows.iter()
-        .zip(ids)
-        .map(|(row, id)| {
-            dispute_from_row(
-                &Stored(row),
-                screens.remove(&id).unwrap_or_default(),
-                timelines.remove(&id).unwrap_or_default(),
-                messages.remove(&id).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-/// `select` (a child table aliased `c`) narrowed to the children of the tenant's disputes `ids`.
-fn of_disputes<'a>(
-    select: &str,
-    tenant: &'a TenantId,
-    ids: &[i64],
-    order_by: &str,
-) -> QueryBuilder<'a, Sqlite> {
-    let mut query = QueryBuilder::new(select);
-    query
-        .push(" JOIN disputes d ON d.id = c.dispute_id WHERE d.tenant = ")
-        .push_bind(tenant.as_str())
-        .push(" AND d.id IN (");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(") ORDER BY ").push(order_by);
-    query
-}
-
-/// A column list with each column qualified by the child table's alias `c`.
-fn prefixed(columns: &str) -> String {
+/// `json_object`'s arguments for `columns` of the table aliased `alias`: each name, then its value.
+fn json_fields(alias: &str, columns: &str) -> String {
     columns
         .split(", ")
-        .map(|column| format!("c.{column}"))
+        .map(|column| format!("'{column}', {alias}.{column}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Child rows, already ordered within each dispute, gathered per dispute id.
-fn group_by_dispute<T>(
-    rows: &[SqliteRow],
-    read: impl Fn(&SqliteRow) -> Result<(i64, T), StoreError>,
-) -> Result<HashMap<i64, Vec<T>>, StoreError> {
-    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
-    for row in rows {
-        let (dispute_id, child) = read(row)?;
-        grouped.entry(dispute_id).or_default().push(child);
-    }
-    Ok(grouped)
 }
 
 #[cfg(test)]

@@ -5,190 +5,16 @@
 
 mod support;
 
-use std::future::Future;
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
-use disputes_postgres::PgStore;
-use disputes_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use support::smtp::{free_port, to, Smtp};
+use support::wait::eventually;
 use support::{store_tests, Server, Store};
-use tempfile::TempDir;
-use tokio::process::{Child, Command};
 
 const TENANT: &str = "webshop-de";
 const USERNAME: &str = "webshop-api";
 const OWNER: &str = "sanne.bakker@billink.example";
 const FROM: &str = "Billink disputes <disputes@billink.example>";
-/// How long anything in these tests may take to happen.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Polls `done` every 100 ms until it holds; fails after [`PATIENCE`], saying `what` never did.
-async fn eventually<F, Fut>(what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited {PATIENCE:?} in vain: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A port on 127.0.0.1 that nothing listens on (yet).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
-
-/// One mail as the SMTP server received it.
-#[derive(Debug, Clone)]
-struct Mail {
-    to: String,
-    subject: String,
-    message_id: String,
-    language: String,
-    body: String,
-}
-
-/// aiosmtpd on 127.0.0.1:`port`, delivering into a Maildir; killed when dropped.
-struct Smtp {
-    _child: Child,
-    port: u16,
-    maildir: TempDir,
-}
-
-impl Smtp {
-    async fn start() -> Smtp {
-        Smtp::start_on(free_port()).await
-    }
-
-    async fn start_on(port: u16) -> Smtp {
-        // Debian's python, which has the package; a `python3` on PATH may not.
-        let python = "/usr/bin/python3";
-        let installed = std::process::Command::new(python)
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|status| status.success());
-        assert!(
-            installed,
-            "these tests need a real SMTP server: apt-get install python3-aiosmtpd"
-        );
-        let maildir = tempfile::tempdir().expect("temp dir");
-        for sub in ["new", "cur", "tmp"] {
-            std::fs::create_dir(maildir.path().join(sub)).expect("maildir");
-        }
-        let mut child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("aiosmtpd starts");
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("aiosmtpd exited before listening: {status}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "aiosmtpd does not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Smtp {
-            _child: child,
-            port,
-            maildir,
-        }
-    }
-
-    fn url(port: u16) -> String {
-        format!("smtp://127.0.0.1:{port}")
-    }
-
-    /// Every mail received so far.
-    fn mails(&self) -> Vec<Mail> {
-        let files: Vec<PathBuf> = std::fs::read_dir(self.maildir.path().join("new"))
-            .expect("read the maildir")
-            .map(|entry| entry.expect("entry").path())
-            .collect();
-        files
-            .iter()
-            .map(|file| {
-                let bytes = std::fs::read(file).expect("read a mail");
-                let parsed = mailparse::parse_mail(&bytes).expect("a well-formed mail");
-                let header = |name: &str| {
-                    parsed
-                        .headers
-                        .iter()
-                        .find(|h| h.get_key_ref().eq_ignore_ascii_case(name))
-                        .map(|h| h.get_value())
-                        .unwrap_or_default()
-                };
-                Mail {
-                    to: header("To"),
-                    subject: header("Subject"),
-                    message_id: header("Message-ID"),
-                    language: header("Content-Language"),
-                    body: parsed
-                        .get_body()
-                        .expect("a readable body")
-                        .replace("\r\n", "\n"),
-                }
-            })
-            .collect()
-    }
-
-    /// Waits until `n` mails have arrived; returns them.
-    async fn until(&self, n: usize) -> Vec<Mail> {
-        eventually(&format!("{n} mails arrive"), || async {
-            self.mails().len() >= n
-        })
-        .await;
-        self.mails()
-    }
-}
-
-/// The mails of `mails` to `address`.
-fn to<'a>(mails: &'a [Mail], address: &str) -> Vec<&'a Mail> {
-    mails.iter().filter(|m| m.to.contains(address)).collect()
-}
-
-/// One number from the server's database, read past the server.
-async fn count(server: &Server, sql: &str) -> i64 {
-    match server.store {
-        Store::Sqlite => {
-            let store = SqliteStore::connect(&server.database_url)
-                .await
-                .expect("open sqlite");
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(store.pool())
-                .await
-        }
-        Store::Postgres => {
-            let store = PgStore::connect(&server.database_url)
-                .await
-                .expect("open postgres");
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(store.pool())
-                .await
-        }
-    }
-    .expect("the query runs")
-}
 
 const UNDELIVERED_MAIL_JOBS: &str =
     "SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'email' AND delivered_at IS NULL";
@@ -381,7 +207,7 @@ async fn the_customer_is_written_to_in_the_dispute_language_and_the_owner_of_eve
     )
     .await;
     eventually("every mail job is delivered", || async {
-        count(&desk.server, UNDELIVERED_MAIL_JOBS).await == 0
+        desk.server.count(UNDELIVERED_MAIL_JOBS).await == 0
     })
     .await;
     let mails = smtp.mails();
@@ -466,12 +292,12 @@ async fn mail_held_back_by_a_relay_that_is_down_arrives_once_it_is_up(store: Sto
         )
         .await;
     eventually("the relay is tried and found down, twice", || async {
-        count(
-            &desk.server,
-            "SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'email' AND delivered_at IS NULL \
+        desk.server
+            .count(
+                "SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'email' AND delivered_at IS NULL \
              AND attempts >= 2 AND last_error IS NOT NULL",
-        )
-        .await
+            )
+            .await
             == 1
     })
     .await;
@@ -486,7 +312,7 @@ async fn mail_held_back_by_a_relay_that_is_down_arrives_once_it_is_up(store: Sto
         mails[0].body
     );
     eventually("the mail job is delivered", || async {
-        count(&desk.server, UNDELIVERED_MAIL_JOBS).await == 0
+        desk.server.count(UNDELIVERED_MAIL_JOBS).await == 0
     })
     .await;
     // Delivered means never offered again: exactly one mail, and one recorded.
@@ -506,20 +332,16 @@ async fn without_a_relay_no_mail_is_queued(store: Store) {
         )
         .await;
     assert_eq!(
-        count(
-            &desk.server,
-            "SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'email'"
-        )
-        .await,
+        desk.server
+            .count("SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'email'")
+            .await,
         0
     );
     // The webhook sink is always on: the opening did queue its job.
     assert_eq!(
-        count(
-            &desk.server,
-            "SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'webhook'"
-        )
-        .await,
+        desk.server
+            .count("SELECT COUNT(*) FROM outbox_jobs WHERE sink = 'webhook'")
+            .await,
         1
     );
     assert_eq!(desk.emails(id).await, Vec::<Value>::new());

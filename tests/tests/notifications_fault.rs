@@ -1,7 +1,7 @@
-//! End-to-end tests of the notification sinks under faults (SPEC §5): a webhook receiver and a
-//! fake Freshdesk that are both down while disputes are opened get every notification exactly
-//! once when they come back, from one server or (on PostgreSQL) two sharing the database; and
-//! the invoice contract shows the dispute's Freshdesk ticket.
+//! End-to-end tests of the notification sinks under faults (SPEC §5): a webhook receiver, a fake
+//! Freshdesk and a real SMTP relay (aiosmtpd) that are all down while disputes are opened get
+//! every notification exactly once when they come back, from one server or (on PostgreSQL) two
+//! sharing the database; and the invoice contract shows the dispute's Freshdesk ticket.
 
 mod support;
 
@@ -19,6 +19,8 @@ use axum::Json;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::smtp::{free_port, Smtp};
+use support::wait::{eventually, within};
 use support::{store_tests, Server, Store};
 
 const API_KEY: &str = "fd-e2e-key";
@@ -303,15 +305,6 @@ async fn hook(down: bool) -> (String, Hook) {
     (url, hook)
 }
 
-/// Polls `done` every 100 ms for up to `limit`; panics with `what` when it never holds.
-async fn until(limit: Duration, what: impl Fn() -> String, done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "{}", what());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn delivery_request(campaign: &str) -> Value {
     json!({
         "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
@@ -321,19 +314,36 @@ fn delivery_request(campaign: &str) -> Value {
     })
 }
 
-async fn nothing_is_lost_while_both_sinks_are_down(store: Store) {
+/// The webhook endpoint, the desk and the mail relay are all down while `DISPUTES` disputes are
+/// opened, and every notification is tried and refused; then all three come back. Each sink must
+/// then have every notification exactly once: a webhook event per opening (by `X-Event-Id`), a
+/// ticket per dispute, a mail to the owner per opening (by `Message-ID`). On PostgreSQL two
+/// server instances, so two dispatchers, share the outbox and take turns opening the disputes.
+async fn nothing_is_lost_while_all_three_sinks_are_down(store: Store) {
     const DISPUTES: usize = 100;
+    const OWNER: &str = "olga@acme.example";
     let desk = Desk::start(true).await;
     let (hook_url, hook) = hook(true).await;
-    let env = desk.env();
+    // Nothing listens on the relay's port until the outage ends: every send is refused.
+    let relay_port = free_port();
+    let relay_url = Smtp::url(relay_port);
+    let mut env = desk.env();
+    env.extend([
+        ("DISPUTES_DISPATCH_BACKOFF_MS", "100".to_owned()),
+        ("SMTP_URL", relay_url),
+        (
+            "EMAIL_FROM",
+            "Acme disputes <disputes@acme.example>".to_owned(),
+        ),
+    ]);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let first = Server::start_with_env(store, &env).await;
+    let mut first = Server::start_with_env(store, &env).await;
     // On PostgreSQL a second instance, and so a second dispatcher, shares the outbox.
-    let second = match store {
+    let mut second = match store {
         Store::Postgres => Some(first.second_instance().await),
         Store::Sqlite => None,
     };
-    first.tenant_with_owner("acme", "Olga Owner", "olga@acme.example");
+    first.tenant_with_owner("acme", "Olga Owner", OWNER);
     let advertiser = first.key("acme", "advertiser", "dev_adv");
     first.cli(&["webhook", "add", "--tenant", "acme", "--url", &hook_url]);
 
@@ -364,46 +374,8 @@ async fn nothing_is_lost_while_both_sinks_are_down(store: Store) {
                 .to_owned(),
         );
     }
-    // Both sinks have been refusing for a while by now.
-    until(
-        Duration::from_secs(30),
-        || "the dispatchers never tried the desk".into(),
-        || desk.state.lock().unwrap().refused > 0,
-    )
-    .await;
-    assert!(desk.tickets().is_empty() && hook.taken.lock().unwrap().is_empty());
-
-    desk.down.store(false, Ordering::SeqCst);
-    hook.down.store(false, Ordering::SeqCst);
-    until(
-        Duration::from_secs(45),
-        || {
-            format!(
-                "after the outage only {} tickets and {} webhook events of {DISPUTES} arrived",
-                desk.tickets().len(),
-                hook.taken.lock().unwrap().len()
-            )
-        },
-        || desk.tickets().len() >= DISPUTES && hook.taken.lock().unwrap().len() >= DISPUTES,
-    )
-    .await;
-    // Time for a stray repeat to show up, were there one.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    let tickets = desk.tickets();
-    assert_eq!(
-        tickets.len(),
-        DISPUTES,
-        "one ticket per dispute, none twice"
-    );
-    let mut per_dispute: BTreeMap<String, usize> = BTreeMap::new();
-    for ticket in &tickets {
-        assert_eq!(ticket.tags[0], "dispute");
-        assert_eq!(ticket.email, "olga@acme.example");
-        *per_dispute.entry(ticket.tags[1].clone()).or_default() += 1;
-    }
-    assert_eq!(per_dispute.len(), DISPUTES, "{per_dispute:?}");
-    // A ticket is tagged with the dispute's number, whatever prefix the contract's id has.
+    // A ticket, a mail and a webhook event are tagged with the dispute's number, whatever prefix
+    // the contract's id has.
     let numbers: BTreeSet<String> = opened
         .iter()
         .map(|id| {
@@ -411,6 +383,70 @@ async fn nothing_is_lost_while_both_sinks_are_down(store: Store) {
                 .to_owned()
         })
         .collect();
+    assert_eq!(numbers.len(), DISPUTES);
+
+    // The outage lasts until every sink has refused every one of its notifications at least once.
+    for sink in ["webhook", "freshdesk", "email"] {
+        let queued = first
+            .count(&format!(
+                "SELECT COUNT(*) FROM outbox_jobs WHERE sink = '{sink}'"
+            ))
+            .await;
+        assert_eq!(queued, DISPUTES as i64, "one {sink} job per opening");
+    }
+    let all_refused = within(Duration::from_secs(30), || async {
+        first
+            .count(
+                "SELECT COUNT(*) FROM outbox_jobs \
+                 WHERE attempts > 0 AND last_error IS NOT NULL AND delivered_at IS NULL",
+            )
+            .await
+            == 3 * DISPUTES as i64
+    })
+    .await;
+    assert!(
+        all_refused,
+        "not every job was tried while the sinks were down"
+    );
+    assert!(desk.state.lock().unwrap().refused > 0);
+    assert!(desk.tickets().is_empty() && hook.taken.lock().unwrap().is_empty());
+
+    desk.down.store(false, Ordering::SeqCst);
+    hook.down.store(false, Ordering::SeqCst);
+    let relay = Smtp::start_on(relay_port).await;
+    let all_delivered = within(Duration::from_secs(60), || async {
+        first
+            .count("SELECT COUNT(*) FROM outbox_jobs WHERE delivered_at IS NULL")
+            .await
+            == 0
+    })
+    .await;
+    assert!(
+        all_delivered,
+        "after the outage only {} tickets, {} webhook events and {} mails of {DISPUTES} arrived",
+        desk.tickets().len(),
+        hook.taken.lock().unwrap().len(),
+        relay.mails().len()
+    );
+    // Once the servers have exited nothing more can arrive: what the sinks hold now is all
+    // they will ever get, so a repeat would show in the counts below.
+    for server in std::iter::once(&mut first).chain(second.as_mut()) {
+        server.terminate();
+        server.exit_status().await;
+    }
+
+    let tickets = desk.tickets();
+    let mut per_dispute: BTreeMap<String, usize> = BTreeMap::new();
+    for ticket in &tickets {
+        assert_eq!(ticket.tags[0], "dispute");
+        assert_eq!(ticket.email, OWNER);
+        *per_dispute.entry(ticket.tags[1].clone()).or_default() += 1;
+    }
+    assert_eq!(
+        tickets.len(),
+        DISPUTES,
+        "one ticket per dispute, none twice"
+    );
     assert_eq!(
         per_dispute.keys().cloned().collect::<BTreeSet<_>>(),
         numbers,
@@ -418,12 +454,41 @@ async fn nothing_is_lost_while_both_sinks_are_down(store: Store) {
     );
 
     let taken = hook.taken.lock().unwrap().clone();
-    let ids: BTreeSet<&String> = taken.iter().collect();
+    let events: BTreeSet<String> = taken.iter().cloned().collect();
     assert_eq!(
-        (taken.len(), ids.len()),
+        (taken.len(), events.len()),
         (DISPUTES, DISPUTES),
         "each webhook event taken exactly once"
     );
+
+    let mails = relay.mails();
+    let message_ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(
+        (mails.len(), message_ids.len()),
+        (DISPUTES, DISPUTES),
+        "each opening mailed to the owner exactly once"
+    );
+    assert!(mails.iter().all(|m| m.to.contains(OWNER)), "{mails:#?}");
+    // A mail's Message-ID starts with its event's id: the mail and the webhook event are
+    // the same notifications.
+    let mailed_events: BTreeSet<String> = mails
+        .iter()
+        .map(|m| {
+            let id = m.message_id.trim_start_matches('<');
+            id.split('.').next().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(mailed_events, events, "the mails are of the opening events");
+    let mailed_disputes: BTreeSet<String> = mails
+        .iter()
+        .map(|m| {
+            m.subject
+                .trim_start_matches("Dispute ")
+                .trim_end_matches(": opened")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(mailed_disputes, numbers, "every opened dispute is mailed");
 }
 
 async fn the_invoice_contract_shows_the_ticket(store: Store) {
@@ -456,11 +521,9 @@ async fn the_invoice_contract_shows_the_ticket(store: Store) {
     assert_eq!(opened.status, reqwest::StatusCode::OK, "{:#}", opened.body);
     let id = opened.body["id"].as_i64().unwrap();
 
-    until(
-        Duration::from_secs(30),
-        || "no ticket was opened".into(),
-        || !desk.tickets().is_empty(),
-    )
+    eventually("a ticket is opened", || async {
+        !desk.tickets().is_empty()
+    })
     .await;
     let ticket = desk.tickets()[0].clone();
     assert_eq!(ticket.email, "jan.devries@example.nl", "the customer asks");
@@ -580,7 +643,7 @@ async fn a_webhook_for_an_unknown_tenant_is_refused_clearly(store: Store) {
 }
 
 store_tests!(
-    nothing_is_lost_while_both_sinks_are_down,
+    nothing_is_lost_while_all_three_sinks_are_down,
     the_invoice_contract_shows_the_ticket,
     without_freshdesk_nothing_is_queued_for_it,
     a_webhook_for_an_unknown_tenant_is_refused_clearly

@@ -671,3 +671,8 @@ impl Server {
         self.base.trim_start_matches("http://")
     }
 }
+
+/// A real SMTP relay (aiosmtpd) for the email tests.
+pub mod smtp;
+/// Polling with a time limit, and counting rows in a server's database.
+pub mod wait;

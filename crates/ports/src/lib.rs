@@ -60,6 +60,7 @@ pub use credentials::MockCredentialStore;
 pub use deadlines::MockDeadlineQueue;
 #[cfg(any(test, feature = "mocks"))]
 pub use dispatch::MockNotifier;
+#[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use operations::MockOperationsStats;
@@ -73,6 +74,7 @@ pub use reasons::MockReasonCatalog;
 pub use repository::MockDisputeRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use sent_emails::MockSentEmails;
+#[cfg(any(test, feature = "mocks"))]
 pub use tickets::MockTicketStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use webhooks::MockWebhookRegistry;

@@ -8,8 +8,16 @@ taken from the environment the xtask sets.
 Its calls also name disputes by an `id` in the body, which OpenAPI links cannot fill in. So that
 calls reach real disputes rather than only "not found", the ids (and file hashes) that answers
 show are remembered, and every other call that sends an `id` (or `sha256`) gets a remembered one.
+
+The delivery and billing POSTs take an `Idempotency-Key`, and generated keys repeat (`0`, `a`)
+across different requests: each such call would be a 422 `idempotency_key_reused` that never
+reaches its handler. So a well-formed generated key gets a digest of the request appended: the same
+request with the same key is still a replay (`Idempotent-Replayed`), a different one gets a key of
+its own, and a malformed key is sent as generated (a 400). The 422 itself is tested by the http
+crate's tests.
 """
 
+import hashlib
 import os
 
 import schemathesis
@@ -35,9 +43,26 @@ def _remember(dispute):
                 _seen_hashes.append(sha256)
 
 
+def _is_well_formed_key(key):
+    """What the server takes as an `Idempotency-Key`: 1 to 255 visible ASCII characters."""
+    return 0 < len(key) <= 255 and all(0x21 <= ord(c) <= 0x7E for c in key)
+
+
+def _key_per_request(case):
+    headers = case.headers or {}
+    name = next((h for h in headers if h.lower() == "idempotency-key"), None)
+    if name is None or not isinstance(headers[name], str) or not _is_well_formed_key(headers[name]):
+        return
+    others = sorted((k.lower(), str(v)) for k, v in headers.items() if k != name)
+    request = repr((case.method, case.formatted_path, case.query, case.media_type, others, case.body))
+    digest = hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    headers[name] = headers[name][: 255 - 17] + "-" + digest
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     global _calls
+    _key_per_request(case)
     if not case.path.startswith(INVOICE_PREFIX) or not isinstance(case.body, dict):
         return
     username = os.environ.get("DISPUTES_INVOICE_USERNAME")

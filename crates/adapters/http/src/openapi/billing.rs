@@ -8,18 +8,18 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response}
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
-    error_response, idempotency_key, operation, page_size_schema, path_param, query_param,
-    response_with, schema_ref, string_schema, with_links, DisputeStatus, Op, Outcome,
+    error_response, operation, page_size_schema, path_param, query_param, response_with,
+    schema_ref, string_schema, with_links, DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "billing";
 const BASIC: &str = "basic";
 /// Requests and answers are JSON or XML; JSON unless the client asks otherwise.
 const MEDIA_TYPES: &[&str] = &["application/json", "application/xml"];
-const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 500, 503];
-const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 500, 503];
-const LIST_ERRORS: &[u16] = &[400, 401, 403, 500, 503];
-const SETTLE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 500, 503];
+const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
+const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 429, 500, 503];
+const LIST_ERRORS: &[u16] = &[400, 401, 403, 429, 500, 503];
+const SETTLE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503];
 
 /// One comment of a dispute or settlement.
 #[derive(ToSchema)]
@@ -323,8 +323,8 @@ fn paths() -> Paths {
         )
         .params([
             poid_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
-            idempotency_key(),
         ])
+        .keyed()
         .answer(
             201,
             with_links(
@@ -368,8 +368,8 @@ fn paths() -> Paths {
         )
         .params([
             poid_param("disputeId", "The dispute's POID."),
-            idempotency_key(),
         ])
+        .keyed()
         .answer(
             201,
             with_links(

@@ -8,18 +8,18 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response}
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
-    error_response, header_param, idempotency_key, json_content, operation, page_size_schema,
-    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links,
-    Decision, DisputeStatus, Op, Outcome,
+    error_response, header_param, json_content, operation, page_size_schema, path_param,
+    query_param, response_with, schema_ref, string_schema, time_schema, with_links, Decision,
+    DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "delivery";
 const BEARER: &str = "bearer";
 /// The errors each kind of operation can answer with.
-const CREATE_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 500, 503];
-const LIST_ERRORS: &[u16] = &[400, 401, 403, 500, 503];
-const READ_ERRORS: &[u16] = &[401, 403, 404, 500, 503];
-const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 500, 503];
+const CREATE_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
+const LIST_ERRORS: &[u16] = &[400, 401, 403, 429, 500, 503];
+const READ_ERRORS: &[u16] = &[401, 403, 404, 429, 500, 503];
+const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 500, 503];
 
 /// A `{start, end}` pair of RFC 3339 times; the start comes before the end.
 #[derive(ToSchema)]
@@ -254,6 +254,23 @@ pub struct Resolution {
     notes: String,
 }
 
+/// What happened in a timeline entry (`reminder`: the engine reminded whoever must act that
+/// `respondBy` is near).
+#[derive(ToSchema)]
+#[schema(as = DeliveryTimelineKind, rename_all = "snake_case")]
+pub enum TimelineKind {
+    Opened,
+    Responded,
+    Accepted,
+    Rejected,
+    Settled,
+    Withdrawn,
+    Expired,
+    Note,
+    Message,
+    Reminder,
+}
+
 /// One entry of the dispute's hash-chained history.
 #[derive(ToSchema)]
 #[schema(as = DeliveryTimelineEntry)]
@@ -262,8 +279,7 @@ pub struct TimelineEntry {
     #[schema(format = DateTime)]
     at: String,
     actor: String,
-    /// `opened`, `responded`, `accepted`, `rejected`, `settled`, `withdrawn`, `expired`, `note`, ...
-    kind: String,
+    kind: TimelineKind,
     notes: String,
     /// SHA-256 of this entry and the one before, in hex.
     hash: String,
@@ -437,7 +453,8 @@ fn dispute_id() -> Parameter {
 fn change(path: &'static str, id: &str, summary: &str, description: &str, body: &str) -> Op {
     operation(HttpMethod::Post, path, TAG, id, summary, description)
         .security(BEARER)
-        .params([dispute_id(), if_match(), idempotency_key()])
+        .params([dispute_id(), if_match()])
+        .keyed()
         .json_body(body)
         .answer(200, dispute("The dispute as it is now."))
         .errors(CHANGE_ERRORS, error)
@@ -454,7 +471,7 @@ fn paths() -> Paths {
             "Claims a shortfall in delivery of a campaign over a period. An advertiser key opens as advertiser, an operator key as operator; a second open dispute about the same campaign and period is a 409 `duplicate_dispute`.",
         )
         .security(BEARER)
-        .params([idempotency_key()])
+        .keyed()
         .json_body("DeliveryOpenRequest")
         .answer(
             201,

@@ -4,7 +4,6 @@
 //! schema and the operations say so. Errors are `{code, message, error}`; times are PHP
 //! `DateTime` objects in Europe/Amsterdam.
 
-use serde_json::Value;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response};
 use utoipa::{OpenApi as _, ToSchema};
@@ -14,10 +13,10 @@ use super::{error_response, json_content, operation, response_with, DisputeStatu
 const TAG: &str = "invoice";
 /// How a call authenticates; OpenAPI cannot say it with a security scheme.
 const CREDENTIALS: &str = "Authenticates with `billinkUsername` and `billinkId` in the body (a client login from `disputes key create --role client --username NAME`); both are checked before anything else in the body.";
-const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 500, 503];
-const LIST_ERRORS: &[u16] = &[400, 401, 403, 413, 415, 500, 503];
-const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 413, 415, 500, 503];
-const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 500, 503];
+const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 429, 500, 503];
+const LIST_ERRORS: &[u16] = &[400, 401, 403, 413, 415, 429, 500, 503];
+const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 413, 415, 429, 500, 503];
+const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 429, 500, 503];
 
 /// `POST /v2/dispute`.
 #[derive(ToSchema)]
@@ -249,23 +248,41 @@ pub struct Step {
     at: Option<DateTime>,
 }
 
-/// A notification email sent about the dispute.
+/// A notification email sent about the dispute, oldest first.
 #[derive(ToSchema)]
 #[schema(as = InvoiceEmail, rename_all = "camelCase")]
 pub struct Email {
+    /// The recipient's address.
+    #[schema(example = "jan@example.nl")]
     to: String,
     subject: String,
+    /// The name of the template the mail was written from.
+    #[schema(example = "dispute_opened")]
     template: String,
-    sent_at: Value,
+    /// When it was sent, in the shape of `createdAt`.
+    sent_at: DateTime,
 }
 
-/// The support ticket opened for the dispute.
+/// A Freshdesk ticket's state, by Freshdesk's names.
+#[derive(ToSchema)]
+#[schema(as = InvoiceFreshDeskTicketStatus, rename_all = "snake_case")]
+pub enum TicketStatus {
+    Open,
+    Pending,
+    Resolved,
+    Closed,
+}
+
+/// The Freshdesk ticket opened for the dispute.
 #[derive(ToSchema)]
 #[schema(as = InvoiceFreshDeskTicket)]
 pub struct FreshDeskTicket {
-    id: Value,
+    /// Freshdesk's id of the ticket.
+    #[schema(example = 4711)]
+    id: i64,
+    /// Where an agent opens the ticket.
     url: String,
-    status: Value,
+    status: TicketStatus,
 }
 
 /// An invoice dispute, as every call but `list` and `attachment` answers.
@@ -278,7 +295,9 @@ pub struct Dispute {
     current_step: Step,
     customer: Customer,
     dispute_content: Vec<Message>,
+    /// The notification emails sent about the dispute; empty when none were.
     emails: Vec<Email>,
+    /// `null` until a ticket is opened for the dispute.
     #[schema(required = true)]
     fresh_desk_ticket: Option<FreshDeskTicket>,
     id: i64,

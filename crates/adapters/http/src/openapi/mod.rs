@@ -16,6 +16,7 @@
 mod billing;
 mod delivery;
 mod invoice;
+mod operations;
 
 use axum::Router;
 use serde_json::Value;
@@ -53,7 +54,21 @@ Oracle Billing Care, with HTTP Basic logins (`disputes key create --role billing
 bodies in JSON or XML (`Content-Type` for requests, `Accept` for answers); amounts are JSON numbers; \
 errors are `{type, title, status, detail, o:errorCode}`.
 
-Another tenant's dispute is never shown: it is not found (404).";
+Another tenant's dispute is never shown: it is not found (404).
+
+Around every contract (the **operations** tag has the endpoints for running the service):
+
+* `X-Request-Id`: sent back on every answer; a client's own id (1 to 128 visible characters) is \
+kept, otherwise one is made up. Every log line of the request names it.
+* Every authenticated caller has a rate limit (a minute's worth may come at once): past it, the \
+answer is a 429 `rate_limited` in the contract's error shape, with `Retry-After` in seconds.
+* An answer that takes longer than the request timeout is a 503 `request_timeout`; the request \
+still runs to its end, so it may have taken effect.
+* The POSTs of the delivery and billing contracts take an `Idempotency-Key`: a retry with the same \
+key and request gets the first answer again (marked `Idempotent-Replayed: true`) instead of \
+acting twice; a second request with the key while the first runs is a 409 \
+`idempotency_key_in_flight` (with `Retry-After`), and the key with a different request a 422 \
+`idempotency_key_reused`.";
 
 /// The whole document: every contract's paths, schemas and security schemes.
 pub fn document() -> OpenApi {
@@ -83,12 +98,17 @@ pub fn document() -> OpenApi {
                 "billing",
                 "Bill item disputes and settlements (`/bcws/webresources/v1.0`).",
             ),
+            tag(
+                "operations",
+                "Health, readiness and metrics of the service itself; no contract, no credentials.",
+            ),
         ]))
         .build();
     doc.merge(Shared::openapi());
     doc.merge(delivery::document());
     doc.merge(invoice::document());
     doc.merge(billing::document());
+    doc.merge(operations::document());
     doc
 }
 
@@ -109,8 +129,9 @@ pub fn document_value() -> Value {
             .flat_map(|item| item.values_mut())
             .filter_map(|operation| operation.get_mut("responses"))
             .filter_map(Value::as_object_mut)
-            .flat_map(|responses| responses.values_mut());
-        for response in responses {
+            .flat_map(|responses| responses.iter_mut());
+        for (status, response) in responses {
+            mark_required_headers(status, response);
             let links = response.get_mut("links").and_then(Value::as_object_mut);
             for link in links.into_iter().flat_map(|l| l.values_mut()) {
                 if let Some(link) = link.as_object_mut() {
@@ -124,6 +145,19 @@ pub fn document_value() -> Value {
         }
     }
     json
+}
+
+/// Marks the headers that are always on the answer with `status` as required: the request id on
+/// every answer, `Retry-After` on a 429 (on a 409 it comes only with `idempotency_key_in_flight`).
+/// utoipa's Header object has no `required`, so it is set here.
+fn mark_required_headers(status: &str, response: &mut Value) {
+    let headers = response.get_mut("headers").and_then(Value::as_object_mut);
+    for (name, header) in headers.into_iter().flatten() {
+        let always = name == REQUEST_ID || (name == "Retry-After" && status == "429");
+        if let (true, Some(header)) = (always, header.as_object_mut()) {
+            header.insert("required".to_owned(), Value::Bool(true));
+        }
+    }
 }
 
 /// The fields of a Link object that utoipa misspells, and their names in the specification.
@@ -298,30 +332,69 @@ fn with_links(mut response: Response, links: &[(&str, &str, &str)]) -> Response 
     response
 }
 
-/// What each error status means, in every contract.
+/// What each error status means, in every contract. The codes named are those of each
+/// contract's error shape (`error.code`, `error`, `o:errorCode`).
 fn error_description(status: u16) -> &'static str {
     match status {
-        400 => "The request is invalid: a field is missing or malformed, or a value is refused.",
+        400 => "The request is invalid: a field is missing or malformed, or a value is refused (`Idempotency-Key` too, where it is taken).",
         401 => "The credentials are missing or invalid.",
         403 => "The caller's role may not do this.",
         404 => "No such dispute (or resource) for this tenant.",
-        409 => "The dispute's state does not allow this, or a duplicate.",
-        412 => "`If-Match` names a version that is no longer current.",
-        413 => "The body is larger than this contract accepts.",
+        409 => "The dispute's state does not allow this (`illegal_transition`, `dispute_final`, `not_overdue`, `reminder_not_due`, `already_reminded`), a duplicate (`duplicate_dispute`), a concurrent change (`concurrent_update`), or, where `Idempotency-Key` is taken, a request with the same key is still running (`idempotency_key_in_flight`, with `Retry-After`).",
+        412 => "`If-Match` names a version that is no longer current (`version_mismatch`).",
+        413 => "The body is larger than this contract accepts (`payload_too_large`).",
         415 => "The body is not in a media type this contract accepts.",
+        422 => "This `Idempotency-Key` came before with a different request (`idempotency_key_reused`); use a new key for a new request.",
+        429 => "Too many requests with these credentials (`rate_limited`); retry after `Retry-After` seconds.",
         500 => "A fault of the service; the answer reveals nothing of it.",
-        503 => "The store is unreachable; retry later.",
+        503 => "The store is unreachable (`service_unavailable`), or no answer within the request timeout (`request_timeout`: the request runs on and may take effect, so check before repeating it); retry later.",
         _ => "An error.",
     }
 }
 
-/// An error `status` with the contract's error schema under each media type.
+/// The request id's header, on every request (optional) and every answer (always).
+const REQUEST_ID: &str = "X-Request-Id";
+const REQUEST_ID_ANSWER: &str = "The request's id: the client's `X-Request-Id` when it sent a usable one, else one made up. Log lines of the request name it.";
+const RATE_LIMIT_RETRY_AFTER: &str =
+    "Seconds until the caller's rate limit admits a request again.";
+const IN_FLIGHT_RETRY_AFTER: &str =
+    "Seconds to wait before retrying, on `idempotency_key_in_flight` only.";
+const REPLAYED: &str = "Idempotent-Replayed";
+
+/// An error `status` with the contract's error schema under each media type; a 429 says when to
+/// come back.
 fn error_response(status: u16, schema: &str, media_types: &[&'static str]) -> Response {
     let content = media_types
         .iter()
         .map(|media_type| (*media_type, schema_ref(schema)))
         .collect();
-    response_with(error_description(status), content, &[])
+    let headers: &[(&str, &str)] = match status {
+        429 => &[("Retry-After", RATE_LIMIT_RETRY_AFTER)],
+        _ => &[],
+    };
+    response_with(error_description(status), content, headers)
+}
+
+/// `Idempotent-Replayed`: only ever `true`.
+fn replayed_header() -> utoipa::openapi::header::Header {
+    let only_true: Schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["true"]))
+        .into();
+    HeaderBuilder::new()
+        .schema(only_true)
+        .description(Some(
+            "`true` when this is the answer to an earlier request with the same `Idempotency-Key`, given again; absent otherwise.",
+        ))
+        .build()
+}
+
+/// `X-Request-Id` as a request header.
+fn request_id() -> Parameter {
+    header_param(
+        REQUEST_ID,
+        "Optional. The client's id for this request (1 to 128 visible ASCII characters), sent back as `X-Request-Id`; any other value is replaced by one the server makes up.",
+    )
 }
 
 /// One operation, built up from a contract's table.
@@ -329,6 +402,8 @@ struct Op {
     method: HttpMethod,
     path: &'static str,
     builder: OperationBuilder,
+    /// Takes `Idempotency-Key`.
+    keyed: bool,
 }
 
 /// An operation on `path`, identified by `id`, under the contract's `tag`.
@@ -348,6 +423,7 @@ fn operation(
             .operation_id(Some(id))
             .summary(Some(summary))
             .description(Some(description)),
+        keyed: false,
     }
 }
 
@@ -358,6 +434,14 @@ impl Op {
             .builder
             .security(SecurityRequirement::new::<_, [&str; 0], &str>(name, []));
         self
+    }
+
+    /// Takes `Idempotency-Key` (and so answers 409 `idempotency_key_in_flight`, 422
+    /// `idempotency_key_reused` and replays with `Idempotent-Replayed`, which the contract's
+    /// error list and [`Op::add_to`] cover).
+    fn keyed(mut self) -> Self {
+        self.keyed = true;
+        self.params([idempotency_key()])
     }
 
     fn params(mut self, params: impl IntoIterator<Item = Parameter>) -> Self {
@@ -398,8 +482,42 @@ impl Op {
         self
     }
 
+    /// Adds the operation to `paths`, with what the layers around every contract add: the
+    /// request id (and, when keyed, the idempotency headers) on its answers.
     fn add_to(self, paths: PathsBuilder) -> PathsBuilder {
-        paths.path(self.path, PathItem::new(self.method, self.builder.build()))
+        let Op {
+            method,
+            path,
+            builder,
+            keyed,
+        } = self.params([request_id()]);
+        let mut operation = builder.build();
+        for (status, response) in &mut operation.responses.responses {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let mut headers = vec![(REQUEST_ID, REQUEST_ID_ANSWER)];
+            if keyed && status == "409" {
+                headers.push(("Retry-After", IN_FLIGHT_RETRY_AFTER));
+            }
+            for (name, description) in headers {
+                response.headers.insert(
+                    name.to_owned(),
+                    HeaderBuilder::new()
+                        .schema(string_schema())
+                        .description(Some(description))
+                        .build(),
+                );
+            }
+            // A replay gives any answer again but a 429 (a limited request never reached its
+            // key); answering from the dispute a change made, it may be a 404 or 5xx too.
+            if keyed && status != "429" {
+                response
+                    .headers
+                    .insert(REPLAYED.to_owned(), replayed_header());
+            }
+        }
+        paths.path(path, PathItem::new(method, operation))
     }
 }
 
@@ -457,5 +575,169 @@ mod tests {
     #[test]
     fn the_document_is_the_same_every_time() {
         assert_eq!(document_json(), document_json());
+    }
+}
+
+/// What the layers around the contracts add to the document: request ids, rate limits,
+/// timeouts, idempotency, and the entry kinds and ticket states the wire can show.
+#[cfg(test)]
+mod operational_tests {
+    use super::*;
+
+    fn operations(json: &Value) -> Vec<(String, &Value)> {
+        let paths = json["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let item = item.as_object().expect("a path item");
+                item.iter()
+                    .map(move |(method, op)| (format!("{method} {path}"), op))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_answer_carries_the_request_id_and_every_operation_takes_one() {
+        let json = document_value();
+        for (name, op) in operations(&json) {
+            let takes = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == REQUEST_ID && p["in"] == "header")
+            });
+            assert!(takes, "{name} does not take X-Request-Id");
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                assert_eq!(
+                    response["headers"][REQUEST_ID]["required"], true,
+                    "{name} {status}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_contract_operation_may_be_rate_limited_with_a_retry_after() {
+        let json = document_value();
+        let contracts = operations(&json)
+            .into_iter()
+            .filter(|(_, op)| op["tags"] != serde_json::json!(["operations"]))
+            .collect::<Vec<_>>();
+        assert_eq!(contracts.len(), 8 + 6 + 5, "all three contracts");
+        for (name, op) in contracts {
+            let limited = &op["responses"]["429"];
+            assert_eq!(
+                limited["headers"]["Retry-After"]["required"], true,
+                "{name}"
+            );
+            assert_eq!(
+                op["responses"]["401"]["content"], limited["content"],
+                "{name}: shape"
+            );
+            assert!(op["responses"]["503"].is_object(), "{name}");
+        }
+    }
+
+    #[test]
+    fn keyed_posts_document_the_idempotency_answers_and_only_they() {
+        let json = document_value();
+        let mut keyed = Vec::new();
+        for (name, op) in operations(&json) {
+            let takes_key = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            let responses = &op["responses"];
+            if !takes_key {
+                assert!(responses.get("422").is_none(), "{name}");
+                continue;
+            }
+            keyed.push(name.clone());
+            assert!(
+                name.starts_with("post /v1/") || name.starts_with("post /bcws/"),
+                "{name}"
+            );
+            assert_eq!(
+                responses["422"]["content"], responses["400"]["content"],
+                "{name}"
+            );
+            let in_flight = &responses["409"]["headers"]["Retry-After"];
+            assert!(in_flight.is_object(), "{name}");
+            assert!(
+                in_flight.get("required").is_none(),
+                "{name}: only when in flight"
+            );
+            for (status, response) in responses.as_object().expect("responses") {
+                let replayable = status != "429";
+                assert_eq!(
+                    response["headers"][REPLAYED].is_object(),
+                    replayable,
+                    "{name} {status}"
+                );
+            }
+        }
+        assert_eq!(
+            keyed.len(),
+            6 + 2,
+            "every delivery and billing POST: {keyed:?}"
+        );
+    }
+
+    #[test]
+    fn timeline_kinds_are_every_kind_the_domain_records() {
+        let json = document_value();
+        let kinds = &json["components"]["schemas"]["DeliveryTimelineKind"]["enum"];
+        let kinds: Vec<&str> = kinds
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let domain: Vec<&str> = disputes_domain::EntryKind::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect();
+        assert_eq!(kinds, domain);
+        assert!(kinds.contains(&"reminder"));
+    }
+
+    #[test]
+    fn invoice_emails_and_the_ticket_are_exact() {
+        let json = document_value();
+        let schemas = &json["components"]["schemas"];
+        let email = &schemas["InvoiceEmail"];
+        assert_eq!(
+            email["required"],
+            serde_json::json!(["to", "subject", "template", "sentAt"])
+        );
+        assert_eq!(
+            email["properties"]["sentAt"]["$ref"],
+            "#/components/schemas/InvoiceDateTime"
+        );
+        let ticket = &schemas["InvoiceFreshDeskTicket"];
+        assert_eq!(
+            ticket["required"],
+            serde_json::json!(["id", "url", "status"])
+        );
+        assert_eq!(ticket["properties"]["id"]["type"], "integer");
+        let statuses = &schemas["InvoiceFreshDeskTicketStatus"]["enum"];
+        let expected: Vec<&str> = disputes_ports::TicketStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, &serde_json::json!(expected));
+        let dispute = &schemas["InvoiceDispute"]["properties"]["freshDeskTicket"];
+        assert!(dispute.to_string().contains("null"), "{dispute}");
+    }
+
+    #[test]
+    fn the_domain_codes_of_a_conflict_are_named() {
+        for code in [
+            "reminder_not_due",
+            "already_reminded",
+            "idempotency_key_in_flight",
+        ] {
+            assert!(error_description(409).contains(code), "{code}");
+        }
+        assert!(error_description(422).contains("idempotency_key_reused"));
+        assert!(error_description(429).contains("rate_limited"));
+        assert!(error_description(503).contains("request_timeout"));
     }
 }

@@ -89,6 +89,10 @@ impl StoredRow for Stored<'_> {
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         self.parse_text(column, parse_time)
     }
+
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.try_get(column).map_err(store_error)
+    }
 }
 
 /// Row → domain for a row of `SELECT_DISPUTES`: the dispute's columns and its children,

@@ -1,13 +1,14 @@
 //! Row → record for the smaller tables both stores share: idempotency keys, desk tickets,
-//! tenants' deadline policies and sent mail. Like the dispute mapping of [`super`], each reads a
-//! row through [`StoredRow`], so a store keeps only its SQL text and its column types.
+//! tenants' deadline policies, sent mail, due deadlines and the operator's counts. Like the
+//! dispute mapping of [`super`], each reads a row through [`StoredRow`], so a store keeps only its
+//! SQL text and its column types.
 
 use chrono::Duration;
-use disputes_domain::{DisputeId, DisputePolicy, TenantId, Version};
+use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
 
 use super::{corrupt, required, Fields, StoredRow};
 use crate::idempotency::{Fingerprint, StoredKey, StoredResponse};
-use crate::{SentEmail, StoreError, Ticket, TicketStatus};
+use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus};
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
 pub const IDEMPOTENCY_KEY_COLUMNS: &str = "fingerprint, created_at, lease_until, dispute_id, \
@@ -106,6 +107,50 @@ pub fn sent_email_from_row(
     })
 }
 
+/// How far ahead of `now` a deadline may lie and still be due, for a reminder: the longest
+/// reminder window of any tenant (`longest_remind_secs`, none without policies) or the default
+/// policy's, whichever is longer. A store reads no deadline beyond it.
+pub fn deadline_horizon(now: Timestamp, longest_remind_secs: Option<i64>) -> Timestamp {
+    let default_remind = DisputePolicy::default().remind_before.num_seconds();
+    now + Duration::seconds(longest_remind_secs.unwrap_or(0).max(default_remind))
+}
+
+/// Row → deadline for one row of a store's due-deadline query (`tenant, id`).
+pub fn due_deadline_from_row(row: &(impl StoredRow + ?Sized)) -> Result<DueDeadline, StoreError> {
+    let f = Fields(row);
+    Ok(DueDeadline {
+        tenant: f.parsed("tenant", TenantId::new)?,
+        id: DisputeId::new(f.integer("id")?).map_err(|e| corrupt("id", e))?,
+    })
+}
+
+/// Row → count for one row of disputes grouped by status (`status, n`).
+pub fn status_count_from_row(row: &(impl StoredRow + ?Sized)) -> Result<(Status, u64), StoreError> {
+    let f = Fields(row);
+    let status = f.parsed("status", |s| s.parse::<Status>())?;
+    Ok((status, u64::try_from(f.integer("n")?).unwrap_or_default()))
+}
+
+/// Row → depth for the outbox's one aggregate row (`pending, due`).
+pub fn outbox_depth_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxDepth, StoreError> {
+    let f = Fields(row);
+    Ok(OutboxDepth {
+        pending: u64::try_from(f.integer("pending")?).unwrap_or_default(),
+        due: u64::try_from(f.integer("due")?).unwrap_or_default(),
+    })
+}
+
+/// `json_build_object`'s (PostgreSQL) or `json_object`'s (SQLite) arguments for `columns` of the
+/// table aliased `alias`: each name, then its value. The stores aggregate a dispute's children
+/// with it (see [`super::CHILD_COLUMNS`]).
+pub fn json_object_arguments(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("'{column}', {alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Field, FieldRow};
@@ -185,5 +230,28 @@ mod tests {
             ticket_from_row(&tenant, &ticket),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn the_deadline_horizon_is_the_longest_reminder_window() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let default = DisputePolicy::default().remind_before;
+        assert_eq!(deadline_horizon(now, None), now + default);
+        assert_eq!(deadline_horizon(now, Some(0)), now + default);
+        let longer = default.num_seconds() + 3600;
+        assert_eq!(
+            deadline_horizon(now, Some(longer)),
+            now + Duration::seconds(longer)
+        );
+    }
+
+    #[test]
+    fn json_object_arguments_pair_each_name_with_its_column() {
+        assert_eq!(
+            json_object_arguments("t", "seq, at"),
+            "'seq', t.seq, 'at', t.at"
+        );
     }
 }

@@ -76,12 +76,7 @@ impl IdempotencyStore for PgStore {
             .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
-        Ok(Claim::Reserved(Reservation {
-            tenant: request.tenant.clone(),
-            principal: request.principal.clone(),
-            key: request.key.clone(),
-            token,
-        }))
+        Ok(Claim::Reserved(Reservation::of(request, token)))
     }
 
     async fn complete(
@@ -167,12 +162,5 @@ pub(crate) async fn record_effect(
     .await
     .map_err(store_error)?
     .rows_affected();
-    if marked == 0 {
-        tracing::warn!(
-            key = reservation.key.as_str(),
-            "idempotency key was taken over; refusing the write"
-        );
-        return Err(StoreError::VersionConflict);
-    }
-    Ok(())
+    reservation.effect_recorded(marked)
 }

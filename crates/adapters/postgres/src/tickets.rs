@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
 use disputes_ports::rows::{self, TICKET_COLUMNS};
 use disputes_ports::{StoreError, Ticket, TicketStore};
-use sqlx::{Postgres, QueryBuilder};
 
 use crate::error::{corrupt, store_error};
 use crate::mapping::Stored;
@@ -43,19 +42,16 @@ impl TicketStore for PgStore {
         if disputes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Postgres>::new(select_tickets());
-        query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-        query.push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for id in disputes {
-            ids.push_bind(id.get());
-        }
-        query.push(") ORDER BY dispute_id");
-        let found = query
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let ids: Vec<i64> = disputes.iter().map(|d| d.get()).collect();
+        let found = sqlx::query(&format!(
+            "{} WHERE tenant = $1 AND dispute_id = ANY($2) ORDER BY dispute_id",
+            select_tickets()
+        ))
+        .bind(tenant.as_str())
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
         found
             .iter()
             .map(|row| rows::ticket_from_row(tenant, &Stored(row)))

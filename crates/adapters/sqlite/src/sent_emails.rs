@@ -7,7 +7,7 @@ use disputes_ports::{SentEmail, SentEmails, StoreError};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
+use crate::mapping::{push_tenant_disputes, time_text, Stored};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -39,17 +39,10 @@ impl SentEmails for SqliteStore {
         if disputes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SENT_EMAIL_COLUMNS} FROM sent_emails WHERE tenant = "
-        ));
-        query
-            .push_bind(tenant.as_str())
-            .push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for dispute in disputes {
-            ids.push_bind(dispute.get());
-        }
-        query.push(") ORDER BY sent_at, id");
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {SENT_EMAIL_COLUMNS} FROM sent_emails"));
+        push_tenant_disputes(&mut query, tenant, disputes);
+        query.push(" ORDER BY sent_at, id");
         let found = query
             .build()
             .fetch_all(&self.pool)

@@ -7,7 +7,7 @@ use disputes_ports::{StoreError, Ticket, TicketStore};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
+use crate::mapping::{push_tenant_disputes, time_text, Stored};
 use crate::SqliteStore;
 
 /// Reads every ticket column; a caller appends its `WHERE`.
@@ -44,13 +44,8 @@ impl TicketStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut query = QueryBuilder::<Sqlite>::new(select_tickets());
-        query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-        query.push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for id in disputes {
-            ids.push_bind(id.get());
-        }
-        query.push(") ORDER BY dispute_id");
+        push_tenant_disputes(&mut query, tenant, disputes);
+        query.push(" ORDER BY dispute_id");
         let found = query
             .build()
             .fetch_all(&self.pool)

@@ -800,7 +800,7 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
 
-    fn row(fields: &[(&str, Field)]) -> FieldRow {
+    pub(super) fn row(fields: &[(&str, Field)]) -> FieldRow {
         FieldRow(
             fields
                 .iter()

@@ -153,17 +153,9 @@ pub fn json_object_arguments(alias: &str, columns: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::row;
     use super::super::{Field, FieldRow};
     use super::*;
-
-    fn row(fields: &[(&str, Field)]) -> FieldRow {
-        FieldRow(
-            fields
-                .iter()
-                .map(|(name, field)| ((*name).to_owned(), field.clone()))
-                .collect(),
-        )
-    }
 
     fn key_row(extra: &[(&str, Field)]) -> FieldRow {
         let mut fields = vec![

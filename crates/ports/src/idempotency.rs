@@ -122,6 +122,33 @@ impl Reservation {
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
         hex(&bytes)
     }
+
+    /// `request`'s key, held by the holder `token`.
+    pub fn of(request: &KeyedRequest, token: String) -> Self {
+        Reservation {
+            tenant: request.tenant.clone(),
+            principal: request.principal.clone(),
+            key: request.key.clone(),
+            token,
+        }
+    }
+
+    /// The outcome of a store's attempt to record an effect on this key, which changed `marked`
+    /// rows: none means a retry took the key over after the lease ended, so the write must roll
+    /// back ([`StoreError::VersionConflict`]) rather than act a second time on one key.
+    ///
+    /// # Errors
+    /// [`StoreError::VersionConflict`] when `marked` is 0.
+    pub fn effect_recorded(&self, marked: u64) -> Result<(), StoreError> {
+        if marked == 0 {
+            tracing::warn!(
+                key = self.key.as_str(),
+                "idempotency key was taken over; refusing the write"
+            );
+            return Err(StoreError::VersionConflict);
+        }
+        Ok(())
+    }
 }
 
 /// The parts of an answer a replay repeats.
@@ -255,6 +282,24 @@ mod tests {
             effect: None,
             response: None,
         }
+    }
+
+    #[test]
+    fn an_effect_on_a_key_taken_over_is_refused() {
+        let request = KeyedRequest {
+            tenant: TenantId::new("acme").unwrap(),
+            principal: "advertiser:acme-ads".to_owned(),
+            key: IdempotencyKey::new("k1").unwrap(),
+            fingerprint: fingerprint("{}"),
+        };
+        let reservation = Reservation::of(&request, "t1".to_owned());
+        assert_eq!(reservation.key, request.key);
+        assert_eq!(reservation.token, "t1");
+        assert!(reservation.effect_recorded(1).is_ok());
+        assert!(matches!(
+            reservation.effect_recorded(0),
+            Err(StoreError::VersionConflict)
+        ));
     }
 
     #[test]

@@ -19,6 +19,13 @@ use rust_decimal::Decimal;
 
 use crate::{ApiKeyRecord, OutboxJob, StoreError};
 
+mod records;
+pub use records::{
+    deadline_horizon, due_deadline_from_row, json_object_arguments, outbox_depth_from_row,
+    policy_from_row, sent_email_from_row, status_count_from_row, stored_key_from_row,
+    ticket_from_row, IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS, SENT_EMAIL_COLUMNS, TICKET_COLUMNS,
+};
+
 /// A stored value the domain refuses, reported with the column it came from.
 pub fn corrupt(column: &str, why: impl Display) -> StoreError {
     StoreError::Corrupt(format!("{column}: {why}"))
@@ -283,6 +290,8 @@ pub trait StoredRow {
     fn decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError>;
     /// An instant column.
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;
+    /// A byte-string column (`BLOB` in SQLite, `BYTEA` in PostgreSQL).
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Reads the columns of one row, reporting NULLs where a value is required and values the
@@ -754,6 +763,14 @@ impl StoredRow for FieldRow {
             })
             .transpose()
     }
+
+    /// An aggregate renders no byte strings, so a child row has none.
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.get(column) {
+            None => Ok(None),
+            Some(other) => Err(corrupt(column, format!("{other:?} is not bytes"))),
+        }
+    }
 }
 
 /// Row → domain for a `disputes` row read together with its children (see [`CHILD_COLUMNS`]):
@@ -783,7 +800,7 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
 
-    fn row(fields: &[(&str, Field)]) -> FieldRow {
+    pub(super) fn row(fields: &[(&str, Field)]) -> FieldRow {
         FieldRow(
             fields
                 .iter()

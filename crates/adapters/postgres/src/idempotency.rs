@@ -2,15 +2,17 @@
 //! key to the create or update it caused inside that write's transaction.
 
 use async_trait::async_trait;
-use disputes_domain::{DisputeId, Timestamp, Version};
+use disputes_domain::Timestamp;
 use disputes_ports::idempotency::{
-    current_reservation, Claim, Fingerprint, IdempotencyStore, KeyedRequest, Reservation,
-    StoredKey, StoredResponse, LEASE, RETENTION,
+    current_reservation, Claim, IdempotencyStore, KeyedRequest, Reservation, StoredKey,
+    StoredResponse, LEASE, RETENTION,
 };
+use disputes_ports::rows::{self, IDEMPOTENCY_KEY_COLUMNS};
 use disputes_ports::StoreError;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::PgStore;
 
 /// How many expired keys one reserve prunes at most, so that pruning never makes a request slow.
@@ -74,12 +76,7 @@ impl IdempotencyStore for PgStore {
             .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
-        Ok(Claim::Reserved(Reservation {
-            tenant: request.tenant.clone(),
-            principal: request.principal.clone(),
-            key: request.key.clone(),
-            token,
-        }))
+        Ok(Claim::Reserved(Reservation::of(request, token)))
     }
 
     async fn complete(
@@ -127,51 +124,17 @@ async fn stored_key(
     conn: &mut PgConnection,
     request: &KeyedRequest,
 ) -> Result<StoredKey, StoreError> {
-    let row = sqlx::query(
-        "SELECT fingerprint, created_at, lease_until, dispute_id, dispute_version, \
-         response_status, response_content_type, response_etag, response_location, response_body \
-         FROM idempotency_keys WHERE tenant = $1 AND principal = $2 AND idempotency_key = $3 \
-         FOR UPDATE",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {IDEMPOTENCY_KEY_COLUMNS} FROM idempotency_keys \
+         WHERE tenant = $1 AND principal = $2 AND idempotency_key = $3 FOR UPDATE",
+    ))
     .bind(request.tenant.as_str())
     .bind(&request.principal)
     .bind(request.key.as_str())
     .fetch_one(&mut *conn)
     .await
     .map_err(store_error)?;
-    let time = |column: &str| -> Result<Timestamp, StoreError> {
-        row.try_get(column).map_err(store_error)
-    };
-    let dispute: Option<i64> = row.try_get("dispute_id").map_err(store_error)?;
-    let version: Option<i64> = row.try_get("dispute_version").map_err(store_error)?;
-    let effect = match (dispute, version) {
-        (Some(dispute), Some(version)) => Some((
-            DisputeId::new(dispute).map_err(|e| corrupt("dispute_id", e))?,
-            Version::new(version).map_err(|e| corrupt("dispute_version", e))?,
-        )),
-        _ => None,
-    };
-    let status: Option<i32> = row.try_get("response_status").map_err(store_error)?;
-    let response = match status {
-        None => None,
-        Some(status) => Some(StoredResponse {
-            status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
-            content_type: row.try_get("response_content_type").map_err(store_error)?,
-            etag: row.try_get("response_etag").map_err(store_error)?,
-            location: row.try_get("response_location").map_err(store_error)?,
-            body: row
-                .try_get::<Option<Vec<u8>>, _>("response_body")
-                .map_err(store_error)?
-                .unwrap_or_default(),
-        }),
-    };
-    Ok(StoredKey {
-        fingerprint: Fingerprint::from_stored(row.try_get("fingerprint").map_err(store_error)?),
-        created_at: time("created_at")?,
-        lease_until: time("lease_until")?,
-        effect,
-        response,
-    })
+    rows::stored_key_from_row(&Stored(&row))
 }
 
 /// Records on the running request's key (if it has one) that it produced `version` of dispute
@@ -199,12 +162,5 @@ pub(crate) async fn record_effect(
     .await
     .map_err(store_error)?
     .rows_affected();
-    if marked == 0 {
-        tracing::warn!(
-            key = reservation.key.as_str(),
-            "idempotency key was taken over; refusing the write"
-        );
-        return Err(StoreError::VersionConflict);
-    }
-    Ok(())
+    reservation.effect_recorded(marked)
 }

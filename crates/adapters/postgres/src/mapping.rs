@@ -10,7 +10,7 @@ use disputes_ports::rows::{
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
-use sqlx::{Decode, Postgres, QueryBuilder, Row, Type};
+use sqlx::{Decode, Postgres, QueryBuilder, Row, Type, TypeInfo, ValueRef};
 
 use crate::error::store_error;
 
@@ -61,7 +61,13 @@ impl StoredRow for Stored<'_> {
     }
 
     fn small_integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.get::<i32>(column)?.map(i64::from))
+        // INTEGER for reason codes and answer statuses; SMALLINT for desk ticket statuses.
+        let raw = self.0.try_get_raw(column).map_err(store_error)?;
+        if raw.type_info().name() == "INT2" {
+            Ok(self.get::<i16>(column)?.map(i64::from))
+        } else {
+            Ok(self.get::<i32>(column)?.map(i64::from))
+        }
     }
 
     fn flag(&self, column: &str) -> Result<Option<bool>, StoreError> {
@@ -73,6 +79,10 @@ impl StoredRow for Stored<'_> {
     }
 
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.get(column)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.get(column)
     }
 }

@@ -3,26 +3,23 @@
 
 use async_trait::async_trait;
 use disputes_domain::{Status, Timestamp};
+use disputes_ports::rows;
 use disputes_ports::{OperationsStats, OutboxDepth, StoreError};
-use sqlx::Row;
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
 impl OperationsStats for PgStore {
     async fn disputes_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM disputes GROUP BY status")
+        let counts = sqlx::query("SELECT status, COUNT(*) AS n FROM disputes GROUP BY status")
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                let status: String = row.try_get("status").map_err(store_error)?;
-                let count: i64 = row.try_get("n").map_err(store_error)?;
-                let status = status.parse::<Status>().map_err(|e| corrupt("status", e))?;
-                Ok((status, u64::try_from(count).unwrap_or_default()))
-            })
+        counts
+            .iter()
+            .map(|row| rows::status_count_from_row(&Stored(row)))
             .collect()
     }
 
@@ -36,11 +33,6 @@ impl OperationsStats for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(store_error)?;
-        let pending: i64 = row.try_get("pending").map_err(store_error)?;
-        let due: i64 = row.try_get("due").map_err(store_error)?;
-        Ok(OutboxDepth {
-            pending: u64::try_from(pending).unwrap_or_default(),
-            due: u64::try_from(due).unwrap_or_default(),
-        })
+        rows::outbox_depth_from_row(&Stored(&row))
     }
 }

@@ -1,28 +1,26 @@
 //! Tenants' deadline policies (`tenant_policies`).
 
 use async_trait::async_trait;
-use chrono::Duration;
 use disputes_domain::{DisputePolicy, TenantId};
+use disputes_ports::rows::{self, POLICY_COLUMNS};
 use disputes_ports::{StoreError, TenantPolicies};
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 
-use crate::error::{corrupt, store_error};
+use crate::error::store_error;
+use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
 impl TenantPolicies for PgStore {
     async fn policy(&self, tenant: &TenantId) -> Result<Option<DisputePolicy>, StoreError> {
-        sqlx::query(
-            "SELECT respond_within_secs, on_expiry, remind_before_secs FROM tenant_policies \
-             WHERE tenant = $1",
-        )
+        sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM tenant_policies WHERE tenant = $1",
+        ))
         .bind(tenant.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?
         .as_ref()
-        .map(policy_from_row)
+        .map(|row| rows::policy_from_row(&Stored(row)))
         .transpose()
     }
 
@@ -50,21 +48,4 @@ impl TenantPolicies for PgStore {
         .map_err(store_error)?;
         Ok(())
     }
-}
-
-fn policy_from_row(row: &PgRow) -> Result<DisputePolicy, StoreError> {
-    let respond_within: i64 = row.try_get("respond_within_secs").map_err(store_error)?;
-    let on_expiry: String = row.try_get("on_expiry").map_err(store_error)?;
-    let remind_before: i64 = row.try_get("remind_before_secs").map_err(store_error)?;
-    let grant_on_expiry = match on_expiry.as_str() {
-        "granted" => true,
-        "denied" => false,
-        other => return Err(corrupt("on_expiry", other)),
-    };
-    DisputePolicy::new(
-        Duration::seconds(respond_within),
-        grant_on_expiry,
-        Duration::seconds(remind_before),
-    )
-    .map_err(|e| corrupt("tenant_policies", e))
 }

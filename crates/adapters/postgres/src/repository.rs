@@ -13,7 +13,8 @@ use crate::mapping::{bound, dispute_with_children, push_bind, MessageColumns, Ti
 use crate::outbox::enqueue;
 use crate::PgStore;
 use disputes_ports::rows::{
-    dispute_columns, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, json_object_arguments, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
+    TIMELINE_COLUMNS,
 };
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that the planner
@@ -402,24 +403,14 @@ static SELECT_DISPUTES: LazyLock<String> = LazyLock::new(|| {
          (SELECT json_agg(json_build_object({}) ORDER BY m.seq)::TEXT FROM dispute_messages m \
           WHERE m.dispute_id = d.id) AS messages \
          FROM disputes d",
-        json_fields("t", TIMELINE_COLUMNS),
-        json_fields("m", MESSAGE_COLUMNS),
+        json_object_arguments("t", TIMELINE_COLUMNS),
+        json_object_arguments("m", MESSAGE_COLUMNS),
     )
 });
 
 /// One dispute of a tenant, by id.
 static GET_DISPUTE: LazyLock<String> =
     LazyLock::new(|| format!("{} WHERE tenant = $1 AND id = $2", *SELECT_DISPUTES));
-
-/// `json_build_object`'s arguments for `columns` of the table aliased `alias`: each name, then
-/// its value.
-fn json_fields(alias: &str, columns: &str) -> String {
-    columns
-        .split(", ")
-        .map(|column| format!("'{column}', {alias}.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 #[cfg(test)]
 mod tests {

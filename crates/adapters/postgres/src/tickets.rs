@@ -2,30 +2,16 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
-use disputes_ports::{StoreError, Ticket, TicketStatus, TicketStore};
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use disputes_ports::rows::{self, TICKET_COLUMNS};
+use disputes_ports::{StoreError, Ticket, TicketStore};
 
 use crate::error::{corrupt, store_error};
+use crate::mapping::Stored;
 use crate::PgStore;
 
-const COLUMNS: &str =
-    "SELECT dispute_id, ticket_id, url, status, created_at, updated_at FROM freshdesk_tickets";
-
-fn ticket_from_row(tenant: &TenantId, row: &PgRow) -> Result<Ticket, StoreError> {
-    let dispute: i64 = row.try_get("dispute_id").map_err(store_error)?;
-    let status: i16 = row.try_get("status").map_err(store_error)?;
-    let status = i64::from(status);
-    Ok(Ticket {
-        tenant: tenant.clone(),
-        dispute: DisputeId::new(dispute).map_err(|e| corrupt("dispute_id", e))?,
-        id: row.try_get("ticket_id").map_err(store_error)?,
-        url: row.try_get("url").map_err(store_error)?,
-        status: TicketStatus::from_code(status)
-            .ok_or_else(|| corrupt("status", format!("unknown ticket status {status}")))?,
-        created_at: row.try_get("created_at").map_err(store_error)?,
-        updated_at: row.try_get("updated_at").map_err(store_error)?,
-    })
+/// Reads every ticket column; a caller appends its `WHERE`.
+fn select_tickets() -> String {
+    format!("SELECT {TICKET_COLUMNS} FROM freshdesk_tickets")
 }
 
 #[async_trait]
@@ -35,13 +21,17 @@ impl TicketStore for PgStore {
         tenant: &TenantId,
         dispute: DisputeId,
     ) -> Result<Option<Ticket>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant = $1 AND dispute_id = $2"))
-            .bind(tenant.as_str())
-            .bind(dispute.get())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
-        row.map(|row| ticket_from_row(tenant, &row)).transpose()
+        let row = sqlx::query(&format!(
+            "{} WHERE tenant = $1 AND dispute_id = $2",
+            select_tickets()
+        ))
+        .bind(tenant.as_str())
+        .bind(dispute.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(|row| rows::ticket_from_row(tenant, &Stored(&row)))
+            .transpose()
     }
 
     async fn tickets(
@@ -52,21 +42,19 @@ impl TicketStore for PgStore {
         if disputes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Postgres>::new(COLUMNS);
-        query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-        query.push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for id in disputes {
-            ids.push_bind(id.get());
-        }
-        query.push(") ORDER BY dispute_id");
-        let rows = query
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        rows.iter()
-            .map(|row| ticket_from_row(tenant, row))
+        let ids: Vec<i64> = disputes.iter().map(|d| d.get()).collect();
+        let found = sqlx::query(&format!(
+            "{} WHERE tenant = $1 AND dispute_id = ANY($2) ORDER BY dispute_id",
+            select_tickets()
+        ))
+        .bind(tenant.as_str())
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        found
+            .iter()
+            .map(|row| rows::ticket_from_row(tenant, &Stored(row)))
             .collect()
     }
 

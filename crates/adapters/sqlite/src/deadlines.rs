@@ -1,13 +1,12 @@
 //! The deadline scheduler's queue: non-final disputes by `respond_by`, across tenants.
 
 use async_trait::async_trait;
-use chrono::Duration;
-use disputes_domain::{DisputeId, DisputePolicy, TenantId, Timestamp};
+use disputes_domain::{DisputePolicy, Timestamp};
+use disputes_ports::rows;
 use disputes_ports::{DeadlineQueue, DueDeadline, StoreError};
-use sqlx::Row;
 
-use crate::error::{corrupt, store_error};
-use crate::mapping::time_text;
+use crate::error::store_error;
+use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -24,11 +23,11 @@ impl DeadlineQueue for SqliteStore {
                 .await
                 .map_err(store_error)?;
         // No reminder of any tenant is due for a deadline beyond this: the index's range.
-        let horizon = now + Duration::seconds(longest_remind.unwrap_or(0).max(default_remind));
+        let horizon = rows::deadline_horizon(now, longest_remind);
         // Stored times are fixed-width text, so `<=` on them is exact. The reminder window needs
         // arithmetic: on whole microseconds since the epoch (the seconds from `unixepoch`, the
         // six fraction digits from the text), so it is exact too.
-        let rows = sqlx::query(
+        let due = sqlx::query(
             "SELECT d.tenant, d.id FROM disputes d \
              LEFT JOIN tenant_policies p ON p.tenant = d.tenant \
              WHERE d.respond_by IS NOT NULL \
@@ -51,15 +50,8 @@ impl DeadlineQueue for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                let tenant: String = row.try_get("tenant").map_err(store_error)?;
-                let id: i64 = row.try_get("id").map_err(store_error)?;
-                Ok(DueDeadline {
-                    tenant: TenantId::new(tenant).map_err(|e| corrupt("tenant", e))?,
-                    id: DisputeId::new(id).map_err(|e| corrupt("id", e))?,
-                })
-            })
+        due.iter()
+            .map(|row| rows::due_deadline_from_row(&Stored(row)))
             .collect()
     }
 }

@@ -3,7 +3,7 @@
 //! RFC 3339 TEXT, so that text order is time order.
 
 use chrono::{Duration, NaiveDateTime, SubsecRound};
-use disputes_domain::{Dispute, Timestamp};
+use disputes_domain::{Dispute, DisputeId, TenantId, Timestamp};
 use disputes_ports::rows::{self, corrupt, Field, FieldRow, StoredRow, Value, CHILD_COLUMNS};
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
@@ -50,6 +50,22 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Sqlite>) {
     };
 }
 
+/// Appends ` WHERE tenant = ? AND dispute_id IN (?, …)`: the rows of `disputes` of `tenant`
+/// (`disputes` must not be empty). SQLite has no array parameters, so each id is bound alone.
+pub(crate) fn push_tenant_disputes<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    tenant: &'a TenantId,
+    disputes: &[DisputeId],
+) {
+    query.push(" WHERE tenant = ").push_bind(tenant.as_str());
+    query.push(" AND dispute_id IN (");
+    let mut ids = query.separated(", ");
+    for id in disputes {
+        ids.push_bind(id.get());
+    }
+    query.push(")");
+}
+
 /// A `SqliteRow` read through the neutral row model.
 pub(crate) struct Stored<'r>(pub(crate) &'r SqliteRow);
 
@@ -88,6 +104,10 @@ impl StoredRow for Stored<'_> {
 
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         self.parse_text(column, parse_time)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.try_get(column).map_err(store_error)
     }
 }
 

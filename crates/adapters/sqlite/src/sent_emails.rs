@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
+use disputes_ports::rows::{self, SENT_EMAIL_COLUMNS};
 use disputes_ports::{SentEmail, SentEmails, StoreError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use crate::error::{corrupt, store_error};
-use crate::mapping::{parse_time, time_text};
+use crate::error::store_error;
+use crate::mapping::{push_tenant_disputes, time_text, Stored};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -39,38 +39,18 @@ impl SentEmails for SqliteStore {
         if disputes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT dispute_id, event_id, recipient, subject, template, sent_at FROM sent_emails \
-             WHERE tenant = ",
-        );
-        query
-            .push_bind(tenant.as_str())
-            .push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for dispute in disputes {
-            ids.push_bind(dispute.get());
-        }
-        query.push(") ORDER BY sent_at, id");
-        let rows = query
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {SENT_EMAIL_COLUMNS} FROM sent_emails"));
+        push_tenant_disputes(&mut query, tenant, disputes);
+        query.push(" ORDER BY sent_at, id");
+        let found = query
             .build()
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        rows.iter().map(|row| sent_from_row(tenant, row)).collect()
+        found
+            .iter()
+            .map(|row| rows::sent_email_from_row(tenant, &Stored(row)))
+            .collect()
     }
-}
-
-fn sent_from_row(tenant: &TenantId, row: &SqliteRow) -> Result<SentEmail, StoreError> {
-    let dispute: i64 = row.try_get("dispute_id").map_err(store_error)?;
-    let event: String = row.try_get("event_id").map_err(store_error)?;
-    let sent_at: String = row.try_get("sent_at").map_err(store_error)?;
-    Ok(SentEmail {
-        tenant: tenant.clone(),
-        dispute: DisputeId::new(dispute).map_err(|e| corrupt("sent_emails.dispute_id", e))?,
-        event: event.parse()?,
-        recipient: row.try_get("recipient").map_err(store_error)?,
-        subject: row.try_get("subject").map_err(store_error)?,
-        template: row.try_get("template").map_err(store_error)?,
-        sent_at: parse_time(&sent_at).map_err(|e| corrupt("sent_emails.sent_at", e))?,
-    })
 }

@@ -2,34 +2,17 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
-use disputes_ports::{StoreError, Ticket, TicketStatus, TicketStore};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use disputes_ports::rows::{self, TICKET_COLUMNS};
+use disputes_ports::{StoreError, Ticket, TicketStore};
+use sqlx::{QueryBuilder, Sqlite};
 
-use crate::error::{corrupt, store_error};
-use crate::mapping::{parse_time, time_text};
+use crate::error::store_error;
+use crate::mapping::{push_tenant_disputes, time_text, Stored};
 use crate::SqliteStore;
 
-const COLUMNS: &str =
-    "SELECT dispute_id, ticket_id, url, status, created_at, updated_at FROM freshdesk_tickets";
-
-fn ticket_from_row(tenant: &TenantId, row: &SqliteRow) -> Result<Ticket, StoreError> {
-    let dispute: i64 = row.try_get("dispute_id").map_err(store_error)?;
-    let status: i64 = row.try_get("status").map_err(store_error)?;
-    let time = |column: &str| -> Result<_, StoreError> {
-        let text: String = row.try_get(column).map_err(store_error)?;
-        parse_time(&text).map_err(|e| corrupt(column, e))
-    };
-    Ok(Ticket {
-        tenant: tenant.clone(),
-        dispute: DisputeId::new(dispute).map_err(|e| corrupt("dispute_id", e))?,
-        id: row.try_get("ticket_id").map_err(store_error)?,
-        url: row.try_get("url").map_err(store_error)?,
-        status: TicketStatus::from_code(status)
-            .ok_or_else(|| corrupt("status", format!("unknown ticket status {status}")))?,
-        created_at: time("created_at")?,
-        updated_at: time("updated_at")?,
-    })
+/// Reads every ticket column; a caller appends its `WHERE`.
+fn select_tickets() -> String {
+    format!("SELECT {TICKET_COLUMNS} FROM freshdesk_tickets")
 }
 
 #[async_trait]
@@ -39,13 +22,17 @@ impl TicketStore for SqliteStore {
         tenant: &TenantId,
         dispute: DisputeId,
     ) -> Result<Option<Ticket>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant = ? AND dispute_id = ?"))
-            .bind(tenant.as_str())
-            .bind(dispute.get())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
-        row.map(|row| ticket_from_row(tenant, &row)).transpose()
+        let row = sqlx::query(&format!(
+            "{} WHERE tenant = ? AND dispute_id = ?",
+            select_tickets()
+        ))
+        .bind(tenant.as_str())
+        .bind(dispute.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(|row| rows::ticket_from_row(tenant, &Stored(&row)))
+            .transpose()
     }
 
     async fn tickets(
@@ -56,21 +43,17 @@ impl TicketStore for SqliteStore {
         if disputes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(COLUMNS);
-        query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-        query.push(" AND dispute_id IN (");
-        let mut ids = query.separated(", ");
-        for id in disputes {
-            ids.push_bind(id.get());
-        }
-        query.push(") ORDER BY dispute_id");
-        let rows = query
+        let mut query = QueryBuilder::<Sqlite>::new(select_tickets());
+        push_tenant_disputes(&mut query, tenant, disputes);
+        query.push(" ORDER BY dispute_id");
+        let found = query
             .build()
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        rows.iter()
-            .map(|row| ticket_from_row(tenant, row))
+        found
+            .iter()
+            .map(|row| rows::ticket_from_row(tenant, &Stored(row)))
             .collect()
     }
 

@@ -1,0 +1,249 @@
+//! Row → record for the smaller tables both stores share: idempotency keys, desk tickets,
+//! tenants' deadline policies, sent mail, due deadlines and the operator's counts. Like the
+//! dispute mapping of [`super`], each reads a row through [`StoredRow`], so a store keeps only its
+//! SQL text and its column types.
+
+use chrono::Duration;
+use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
+
+use super::{corrupt, required, Fields, StoredRow};
+use crate::idempotency::{Fingerprint, StoredKey, StoredResponse};
+use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus};
+
+/// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
+pub const IDEMPOTENCY_KEY_COLUMNS: &str = "fingerprint, created_at, lease_until, dispute_id, \
+     dispute_version, response_status, response_content_type, response_etag, response_location, \
+     response_body";
+
+/// Row → key for one `idempotency_keys` row (see [`IDEMPOTENCY_KEY_COLUMNS`]). An effect is
+/// only one when both its dispute and its version are set; an answer only when its status is.
+pub fn stored_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<StoredKey, StoreError> {
+    let f = Fields(row);
+    let effect = match (row.integer("dispute_id")?, row.integer("dispute_version")?) {
+        (Some(dispute), Some(version)) => Some((
+            DisputeId::new(dispute).map_err(|e| corrupt("dispute_id", e))?,
+            Version::new(version).map_err(|e| corrupt("dispute_version", e))?,
+        )),
+        _ => None,
+    };
+    let response = match row.small_integer("response_status")? {
+        None => None,
+        Some(status) => Some(StoredResponse {
+            status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
+            content_type: f.opt_text("response_content_type")?,
+            etag: f.opt_text("response_etag")?,
+            location: f.opt_text("response_location")?,
+            body: row.bytes("response_body")?.unwrap_or_default(),
+        }),
+    };
+    Ok(StoredKey {
+        fingerprint: Fingerprint::from_stored(f.text("fingerprint")?),
+        created_at: f.time("created_at")?,
+        lease_until: f.time("lease_until")?,
+        effect,
+        response,
+    })
+}
+
+/// The columns of `freshdesk_tickets` that [`ticket_from_row`] reads.
+pub const TICKET_COLUMNS: &str = "dispute_id, ticket_id, url, status, created_at, updated_at";
+
+/// Row → ticket for one `freshdesk_tickets` row of `tenant` (see [`TICKET_COLUMNS`]).
+pub fn ticket_from_row(
+    tenant: &TenantId,
+    row: &(impl StoredRow + ?Sized),
+) -> Result<Ticket, StoreError> {
+    let f = Fields(row);
+    let status = required("status", row.small_integer("status")?)?;
+    Ok(Ticket {
+        tenant: tenant.clone(),
+        dispute: DisputeId::new(f.integer("dispute_id")?).map_err(|e| corrupt("dispute_id", e))?,
+        id: f.integer("ticket_id")?,
+        url: f.text("url")?,
+        status: TicketStatus::from_code(status)
+            .ok_or_else(|| corrupt("status", format!("unknown ticket status {status}")))?,
+        created_at: f.time("created_at")?,
+        updated_at: f.time("updated_at")?,
+    })
+}
+
+/// The columns of `tenant_policies` that [`policy_from_row`] reads.
+pub const POLICY_COLUMNS: &str = "respond_within_secs, on_expiry, remind_before_secs";
+
+/// Row → policy for one `tenant_policies` row (see [`POLICY_COLUMNS`]).
+pub fn policy_from_row(row: &(impl StoredRow + ?Sized)) -> Result<DisputePolicy, StoreError> {
+    let f = Fields(row);
+    let grant_on_expiry = match f.text("on_expiry")?.as_str() {
+        "granted" => true,
+        "denied" => false,
+        other => return Err(corrupt("on_expiry", other)),
+    };
+    DisputePolicy::new(
+        Duration::seconds(f.integer("respond_within_secs")?),
+        grant_on_expiry,
+        Duration::seconds(f.integer("remind_before_secs")?),
+    )
+    .map_err(|e| corrupt("tenant_policies", e))
+}
+
+/// The columns of `sent_emails` that [`sent_email_from_row`] reads.
+pub const SENT_EMAIL_COLUMNS: &str = "dispute_id, event_id, recipient, subject, template, sent_at";
+
+/// Row → record for one `sent_emails` row of `tenant` (see [`SENT_EMAIL_COLUMNS`]).
+pub fn sent_email_from_row(
+    tenant: &TenantId,
+    row: &(impl StoredRow + ?Sized),
+) -> Result<SentEmail, StoreError> {
+    let f = Fields(row);
+    Ok(SentEmail {
+        tenant: tenant.clone(),
+        dispute: DisputeId::new(f.integer("dispute_id")?)
+            .map_err(|e| corrupt("sent_emails.dispute_id", e))?,
+        event: f.text("event_id")?.parse()?,
+        recipient: f.text("recipient")?,
+        subject: f.text("subject")?,
+        template: f.text("template")?,
+        sent_at: f.time("sent_at")?,
+    })
+}
+
+/// How far ahead of `now` a deadline may lie and still be due, for a reminder: the longest
+/// reminder window of any tenant (`longest_remind_secs`, none without policies) or the default
+/// policy's, whichever is longer. A store reads no deadline beyond it.
+pub fn deadline_horizon(now: Timestamp, longest_remind_secs: Option<i64>) -> Timestamp {
+    let default_remind = DisputePolicy::default().remind_before.num_seconds();
+    now + Duration::seconds(longest_remind_secs.unwrap_or(0).max(default_remind))
+}
+
+/// Row → deadline for one row of a store's due-deadline query (`tenant, id`).
+pub fn due_deadline_from_row(row: &(impl StoredRow + ?Sized)) -> Result<DueDeadline, StoreError> {
+    let f = Fields(row);
+    Ok(DueDeadline {
+        tenant: f.parsed("tenant", TenantId::new)?,
+        id: DisputeId::new(f.integer("id")?).map_err(|e| corrupt("id", e))?,
+    })
+}
+
+/// Row → count for one row of disputes grouped by status (`status, n`).
+pub fn status_count_from_row(row: &(impl StoredRow + ?Sized)) -> Result<(Status, u64), StoreError> {
+    let f = Fields(row);
+    let status = f.parsed("status", |s| s.parse::<Status>())?;
+    Ok((status, u64::try_from(f.integer("n")?).unwrap_or_default()))
+}
+
+/// Row → depth for the outbox's one aggregate row (`pending, due`).
+pub fn outbox_depth_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxDepth, StoreError> {
+    let f = Fields(row);
+    Ok(OutboxDepth {
+        pending: u64::try_from(f.integer("pending")?).unwrap_or_default(),
+        due: u64::try_from(f.integer("due")?).unwrap_or_default(),
+    })
+}
+
+/// `json_build_object`'s (PostgreSQL) or `json_object`'s (SQLite) arguments for `columns` of the
+/// table aliased `alias`: each name, then its value. The stores aggregate a dispute's children
+/// with it (see [`super::CHILD_COLUMNS`]).
+pub fn json_object_arguments(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("'{column}', {alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::row;
+    use super::super::{Field, FieldRow};
+    use super::*;
+
+    fn key_row(extra: &[(&str, Field)]) -> FieldRow {
+        let mut fields = vec![
+            ("fingerprint", Field::Text("ab".into())),
+            (
+                "created_at",
+                Field::Text("2026-03-01T12:00:00.000000Z".into()),
+            ),
+            (
+                "lease_until",
+                Field::Text("2026-03-01T12:01:00.000000Z".into()),
+            ),
+        ];
+        fields.extend(extra.iter().cloned());
+        row(&fields)
+    }
+
+    #[test]
+    fn a_key_has_an_effect_only_with_both_halves_and_an_answer_only_with_a_status() {
+        let half = stored_key_from_row(&key_row(&[("dispute_id", Field::Integer(7))])).unwrap();
+        assert_eq!(half.effect, None);
+        assert_eq!(half.response, None);
+        let answered = stored_key_from_row(&key_row(&[
+            ("dispute_id", Field::Integer(7)),
+            ("dispute_version", Field::Integer(2)),
+            ("response_status", Field::Integer(201)),
+            ("response_etag", Field::Text("\"2\"".into())),
+        ]))
+        .unwrap();
+        let (dispute, version) = answered.effect.unwrap();
+        assert_eq!((dispute.get(), version.get()), (7, 2));
+        let response = answered.response.unwrap();
+        assert_eq!(response.status, 201);
+        assert_eq!(response.etag.as_deref(), Some("\"2\""));
+        assert!(response.body.is_empty(), "a NULL body is an empty one");
+    }
+
+    #[test]
+    fn refused_values_are_corrupt_data() {
+        let negative = key_row(&[("response_status", Field::Integer(-1))]);
+        assert!(matches!(
+            stored_key_from_row(&negative),
+            Err(StoreError::Corrupt(_))
+        ));
+        let policy = row(&[
+            ("respond_within_secs", Field::Integer(60)),
+            ("on_expiry", Field::Text("maybe".into())),
+            ("remind_before_secs", Field::Integer(0)),
+        ]);
+        assert!(matches!(
+            policy_from_row(&policy),
+            Err(StoreError::Corrupt(_))
+        ));
+        let tenant = TenantId::new("acme").unwrap();
+        let ticket = row(&[
+            ("dispute_id", Field::Integer(1)),
+            ("ticket_id", Field::Integer(9)),
+            ("url", Field::Text("https://desk.example/9".into())),
+            ("status", Field::Integer(99)),
+            ("created_at", Field::Text("2026-03-01T12:00:00Z".into())),
+            ("updated_at", Field::Text("2026-03-01T12:00:00Z".into())),
+        ]);
+        assert!(matches!(
+            ticket_from_row(&tenant, &ticket),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn the_deadline_horizon_is_the_longest_reminder_window() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let default = DisputePolicy::default().remind_before;
+        assert_eq!(deadline_horizon(now, None), now + default);
+        assert_eq!(deadline_horizon(now, Some(0)), now + default);
+        let longer = default.num_seconds() + 3600;
+        assert_eq!(
+            deadline_horizon(now, Some(longer)),
+            now + Duration::seconds(longer)
+        );
+    }
+
+    #[test]
+    fn json_object_arguments_pair_each_name_with_its_column() {
+        assert_eq!(
+            json_object_arguments("t", "seq, at"),
+            "'seq', t.seq, 'at', t.at"
+        );
+    }
+}

@@ -13,7 +13,6 @@ use sqlx::SqliteConnection;
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};
-use crate::repository::BEGIN_WRITE;
 use crate::SqliteStore;
 
 /// How many expired keys one reserve prunes at most, so that pruning never makes a request slow.
@@ -23,11 +22,7 @@ const PRUNE_BATCH: i64 = 100;
 impl IdempotencyStore for SqliteStore {
     async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError> {
         // The write lock up front: the check and the claim below are one atomic step.
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
-            .await
-            .map_err(store_error)?;
+        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE rowid IN \
              (SELECT rowid FROM idempotency_keys WHERE created_at <= ? LIMIT ?)",
@@ -88,6 +83,7 @@ impl IdempotencyStore for SqliteStore {
         reservation: &Reservation,
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE idempotency_keys SET response_status = ?, response_content_type = ?, \
              response_etag = ?, response_location = ?, response_body = ? \
@@ -109,6 +105,7 @@ impl IdempotencyStore for SqliteStore {
     }
 
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE tenant = ? AND principal = ? \
              AND idempotency_key = ? AND token = ? AND dispute_id IS NULL",

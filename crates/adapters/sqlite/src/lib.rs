@@ -27,6 +27,7 @@ mod tickets;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -42,11 +43,20 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a statement waits for another connection's lock before giving up with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The store. Cloning is cheap and shares the connection pool.
+/// The store. Cloning is cheap and shares the connection pool and the writers' queue.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Writers of this process wait their turn here, in
+    /// order, instead of inside SQLite's busy handler, which polls with sleeps of up to 100 ms
+    /// and made the tail of concurrent opens hundreds of milliseconds long (docs/benchmarks.md).
+    /// Other processes on the same file still meet the busy timeout.
+    writers: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// This process's turn to write: held (bound to a local such as `_turn`) until the
+/// transaction it came with has ended.
+pub(crate) type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
 
 impl SqliteStore {
     /// Opens (creating if missing, with its parent directories) the database at `url` and brings
@@ -84,7 +94,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(SqliteError::Connect)?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            writers: Arc::new(tokio::sync::Mutex::new(())),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -96,6 +109,23 @@ impl SqliteStore {
     /// When a migration fails or the database's migration history does not match this build.
     pub async fn migrate(&self) -> Result<(), SqliteError> {
         MIGRATOR.run(&self.pool).await.map_err(SqliteError::Migrate)
+    }
+
+    /// This process's next turn to write, for a single writing statement (which SQLite runs as
+    /// a transaction of its own).
+    pub(crate) async fn write_turn(&self) -> WriteTurn {
+        self.writers.clone().lock_owned().await
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE`: SQLite's write lock taken at once, so a
+    /// check and the write that depends on it are one step) once this process's earlier writers
+    /// are done. Keep the turn until the transaction is committed or dropped.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(WriteTurn, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
+        let turn = self.write_turn().await;
+        let tx = self.pool.begin_with(repository::BEGIN_WRITE).await?;
+        Ok((turn, tx))
     }
 
     /// The connection pool, for tests and tools that need to reach the tables directly

@@ -11,7 +11,6 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};
-use crate::repository::BEGIN_WRITE;
 use crate::SqliteStore;
 
 /// Inserts `outbox` for dispute `dispute_id` on the caller's connection, so that the jobs commit
@@ -51,11 +50,7 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<OutboxJob>, StoreError> {
         // The write lock, taken up front, makes the select and the update one step: no other
         // claim can read the same due jobs in between.
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
-            .await
-            .map_err(store_error)?;
+        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         let rows = sqlx::query(
             "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
              WHERE id IN (SELECT id FROM outbox_jobs \
@@ -80,6 +75,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn delivered(&self, job: i64, at: Timestamp) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE outbox_jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
         )
@@ -92,6 +88,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
              WHERE id = ? AND delivered_at IS NULL",
@@ -166,6 +163,7 @@ impl WebhookRegistry for SqliteStore {
         event: &EventId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, delivered_at) VALUES (?, ?, ?) \
              ON CONFLICT DO NOTHING",

@@ -30,6 +30,7 @@ impl TenantPolicies for SqliteStore {
         policy: &DisputePolicy,
     ) -> Result<(), StoreError> {
         // An unknown tenant breaks the foreign key, which store_error reports as NotFound.
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO tenant_policies \
                (tenant, respond_within_secs, on_expiry, remind_before_secs) \

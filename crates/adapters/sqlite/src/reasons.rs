@@ -6,7 +6,6 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::store_error;
 use crate::mapping::Stored;
-use crate::repository::BEGIN_WRITE;
 use crate::SqliteStore;
 
 #[async_trait]
@@ -51,11 +50,7 @@ impl ReasonCatalog for SqliteStore {
         defaults: &[Reason],
     ) -> Result<bool, StoreError> {
         // The write lock up front: the marker and the reasons go in together or not at all.
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
-            .await
-            .map_err(store_error)?;
+        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         // An unknown tenant breaks the foreign key, which store_error reports as NotFound.
         let marked = sqlx::query(
             "INSERT INTO seeded_reason_tables (tenant) VALUES (?) ON CONFLICT DO NOTHING",

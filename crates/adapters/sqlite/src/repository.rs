@@ -38,11 +38,7 @@ impl DisputeRepository for SqliteStore {
         outbox: &[Notification],
     ) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
-            .await
-            .map_err(store_error)?;
+        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         if let Some(existing) = find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
             return Err(StoreError::Duplicate { existing });
         }
@@ -162,11 +158,7 @@ impl DisputeRepository for SqliteStore {
                 "refusing to store a dispute whose version does not match its timeline".into(),
             ));
         }
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_WRITE)
-            .await
-            .map_err(store_error)?;
+        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         let Columns { state, .. } = dispute_columns(parts);
         let mut update = QueryBuilder::<Sqlite>::new("UPDATE disputes SET ");
         for (i, (column, value)) in state.into_iter().enumerate() {

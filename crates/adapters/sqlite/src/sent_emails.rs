@@ -13,6 +13,7 @@ use crate::SqliteStore;
 #[async_trait]
 impl SentEmails for SqliteStore {
     async fn record_sent(&self, email: &SentEmail) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO sent_emails \
              (tenant, dispute_id, event_id, recipient, subject, template, sent_at) \

@@ -58,6 +58,7 @@ impl TicketStore for SqliteStore {
     }
 
     async fn save_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO freshdesk_tickets \
              (tenant, dispute_id, ticket_id, url, status, created_at, updated_at) \

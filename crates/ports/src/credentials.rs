@@ -297,7 +297,11 @@ mod tests {
         assert_eq!(principal.tenant, acme);
         assert_eq!(principal.actor.role, Role::Operator);
         let stored = &store.0.lock().unwrap()[0];
-        let secret = issued.plaintext.rsplit_once('_').unwrap().1;
+        // `dk_<key id>_<secret>`: the secret is all after the second `_` (it may hold `_` itself,
+        // being base64url, so splitting at the last one could leave a short tail that the stored
+        // record contains by chance).
+        let secret = issued.plaintext.splitn(3, '_').nth(2).unwrap();
+        assert_eq!(secret.len(), 43);
         assert!(!format!("{stored:?}").contains(secret));
     }
 

@@ -232,7 +232,10 @@ mod tests {
         let key = issue(&f).await;
         f.service.authenticate(&key).await.unwrap();
         // Same key id, another secret of the same shape.
-        let (id_part, secret) = key.rsplit_once('_').unwrap();
+        // `dk_<key id>_<secret>`; the secret is base64url and may hold `_` itself.
+        let mut parts = key.splitn(3, '_');
+        let id_part = format!("{}_{}", parts.next().unwrap(), parts.next().unwrap());
+        let secret = parts.next().unwrap();
         let wrong: String = secret
             .chars()
             .map(|c| if c == 'A' { 'B' } else { 'A' })

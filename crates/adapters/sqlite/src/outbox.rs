@@ -3,11 +3,11 @@
 
 use async_trait::async_trait;
 use disputes_domain::{TenantId, Timestamp};
-use disputes_ports::rows::outbox_job_from_row;
+use disputes_ports::rows::{outbox_job_from_row, webhook_from_row, WEBHOOK_COLUMNS};
 use disputes_ports::{
     EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};
@@ -135,25 +135,18 @@ impl WebhookRegistry for SqliteStore {
         tenant: &TenantId,
         event: &EventId,
     ) -> Result<Vec<Webhook>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, url, secret FROM webhooks w WHERE tenant = ? AND NOT EXISTS \
+        let rows = sqlx::query(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks w WHERE tenant = ? AND NOT EXISTS \
              (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = ?) \
-             ORDER BY id",
-        )
+             ORDER BY id"
+        ))
         .bind(tenant.as_str())
         .bind(event.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
         rows.iter()
-            .map(|row| {
-                Ok(Webhook {
-                    id: row.try_get("id").map_err(store_error)?,
-                    tenant: tenant.clone(),
-                    url: row.try_get("url").map_err(store_error)?,
-                    secret: row.try_get("secret").map_err(store_error)?,
-                })
-            })
+            .map(|row| webhook_from_row(tenant, &Stored(row)))
             .collect()
     }
 

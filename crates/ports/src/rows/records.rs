@@ -8,7 +8,7 @@ use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Ver
 
 use super::{corrupt, required, Fields, StoredRow};
 use crate::idempotency::{Fingerprint, StoredKey, StoredResponse};
-use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus};
+use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook};
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
 pub const IDEMPOTENCY_KEY_COLUMNS: &str = "fingerprint, created_at, lease_until, dispute_id, \
@@ -149,6 +149,23 @@ pub fn json_object_arguments(alias: &str, columns: &str) -> String {
         .map(|column| format!("'{column}', {alias}.{column}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The columns of `webhooks` that [`webhook_from_row`] reads.
+pub const WEBHOOK_COLUMNS: &str = "id, url, secret";
+
+/// Row → webhook for one `webhooks` row of `tenant` (see [`WEBHOOK_COLUMNS`]).
+pub fn webhook_from_row(
+    tenant: &TenantId,
+    row: &(impl StoredRow + ?Sized),
+) -> Result<Webhook, StoreError> {
+    let f = Fields(row);
+    Ok(Webhook {
+        id: f.integer("id")?,
+        tenant: tenant.clone(),
+        url: f.text("url")?,
+        secret: f.text("secret")?,
+    })
 }
 
 #[cfg(test)]

@@ -30,6 +30,11 @@ for row, store in enumerate(stores):
             base = [l for l in base if l.get("p99_ms") is not None]
             ax.plot([l["concurrency"] for l in base], [l["p99_ms"] for l in base], "x:",
                     color="grey", label="database baseline p99")
+        if scenario == "get":
+            base = results["stores"][store].get("db_read_baseline", [])
+            base = [l for l in base if l.get("p99_ms") is not None]
+            ax.plot([l["concurrency"] for l in base], [l["p99_ms"] for l in base], "+:",
+                    color="black", label="database read p99")
         if scenario in ("get", "list_filter", "list_deep"):
             base = results.get("http_baseline", [])
             ax.plot([l["concurrency"] for l in base], [l["p99_ms"] for l in base], "x:",

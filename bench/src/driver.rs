@@ -246,7 +246,7 @@ async fn bench_store(
             let script = write(work, "open.pgbench", &statements.pgbench_script())?;
             let mut levels = Vec::new();
             for &level in &plan.levels {
-                levels.push(pgbench(&script, level, plan.seconds)?);
+                levels.push(pgbench(&script, level, plan.seconds, Protocol::Simple)?);
             }
             levels
         }
@@ -263,10 +263,57 @@ async fn bench_store(
             levels
         }
     };
+    eprintln!("    {store}: database read baseline");
+    let read_baseline = read_baseline(&db, store, work, plan, template, high).await?;
     Ok((
-        json!({ "scenarios": scenarios, "db_baseline": baseline }),
+        json!({
+            "scenarios": scenarios,
+            "db_baseline": baseline,
+            "db_read_baseline": read_baseline,
+        }),
         get_body,
     ))
+}
+
+/// What the database alone serves of the get scenario: the store's own get statement for a
+/// random seeded id, at every concurrency level, with no HTTP, authentication or rendering
+/// (PostgreSQL: pgbench with prepared statements, as the server's are; SQLite: sqlx tasks).
+async fn read_baseline(
+    db: &Db,
+    store: &str,
+    work: &Path,
+    plan: &Plan,
+    template: i64,
+    high: i64,
+) -> anyhow::Result<Value> {
+    let mut levels = Vec::new();
+    if store == "postgres" {
+        let statement = store::get_statement(db, template, ":id").await?;
+        let script = write(
+            work,
+            "get.pgbench",
+            &store::pgbench_get_script(&statement, template, high),
+        )?;
+        for &level in &plan.levels {
+            levels.push(pgbench(&script, level, plan.seconds, Protocol::Prepared)?);
+        }
+    } else {
+        for &level in &plan.levels {
+            let result = store::sqlite_read_baseline(
+                db,
+                template,
+                (template, high),
+                level,
+                Duration::from_secs(plan.seconds),
+            )
+            .await?;
+            let mut value = result.to_json();
+            value["concurrency"] = json!(level);
+            eprintln!("    sqlx read c={level:<3} {value}");
+            levels.push(value);
+        }
+    }
+    Ok(Value::Array(levels))
 }
 
 /// Fails early, with the server's answer, when a scenario's request does not succeed.
@@ -337,11 +384,28 @@ fn http_baseline(work: &Path, plan: &Plan, body: &[u8]) -> anyhow::Result<Value>
     measured
 }
 
-fn pgbench(script: &Path, level: usize, seconds: u64) -> anyhow::Result<Value> {
+/// pgbench's query protocol (`-M`).
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    /// The open script's literals contain text such as `:00` that the prepared mode would take
+    /// for variables.
+    Simple,
+    /// Parsed once per connection, as the server's sqlx statements are.
+    Prepared,
+}
+
+fn pgbench(script: &Path, level: usize, seconds: u64, protocol: Protocol) -> anyhow::Result<Value> {
     // Per-transaction latencies (`-l`), for the percentiles pgbench's summary does not print.
-    let logs = script.with_file_name(format!("pgbench-c{level}"));
+    let stem = script
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let logs = script.with_file_name(format!("pgbench-{stem}-c{level}"));
+    let mode = match protocol {
+        Protocol::Simple => "simple",
+        Protocol::Prepared => "prepared",
+    };
     let output = Command::new(PGBENCH)
-        .args(["-n", "-M", "simple", "-h", "127.0.0.1", "-U", "postgres"])
+        .args(["-n", "-M", mode, "-h", "127.0.0.1", "-U", "postgres"])
         .arg(format!("-c{level}"))
         .arg(format!("-j{}", level.clamp(1, 2)))
         .arg(format!("-T{seconds}"))

@@ -316,6 +316,58 @@ impl OpenStatements {
     }
 }
 
+/// The statement the stores' `get` runs (`GET_DISPUTE` in crates/adapters/*/src/repository.rs):
+/// the dispute's row with its screens, timeline and messages aggregated as JSON in sub-selects,
+/// for the template's tenant. Columns come from the live schema, as the seeder's do; `id` is how
+/// the dialect spells the one parameter.
+pub async fn get_statement(db: &Db, template: i64, id: &str) -> anyhow::Result<String> {
+    let (columns, rows) = db
+        .literal_rows("disputes", &format!("id = {template}"), "")
+        .await?;
+    let row = rows.first().context("the template dispute is missing")?;
+    let tenant = columns
+        .iter()
+        .position(|c| c == "tenant")
+        .map(|at| row[at].clone())
+        .context("disputes.tenant missing")?;
+    let (array, object, as_text) = if db.is_postgres() {
+        ("json_agg", "json_build_object", "::TEXT")
+    } else {
+        ("json_group_array", "json_object", "")
+    };
+    let mut children = Vec::new();
+    for (table, alias) in [("timeline_entries", "t"), ("dispute_messages", "m")] {
+        let pairs = db
+            .columns(table)
+            .await?
+            .into_iter()
+            .filter(|c| c != "dispute_id")
+            .map(|c| format!("'{c}', {alias}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        children.push(format!(
+            "(SELECT {array}({object}({pairs}) ORDER BY {alias}.seq){as_text} FROM {table} {alias} \
+             WHERE {alias}.dispute_id = d.id) AS {table}"
+        ));
+    }
+    Ok(format!(
+        "SELECT {}, (SELECT {array}(s.screen_id ORDER BY s.position){as_text} FROM dispute_screens s \
+         WHERE s.dispute_id = d.id) AS screens, {} FROM disputes d WHERE d.tenant = {tenant} AND d.id = {id}",
+        columns
+            .iter()
+            .map(|c| format!("d.{c}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        children.join(", "),
+    ))
+}
+
+/// A pgbench script reading a dispute chosen at random among ids `low..=high` with
+/// [`get_statement`], as the get scenario does over HTTP.
+pub fn pgbench_get_script(statement: &str, low: i64, high: i64) -> String {
+    format!("\\set id random({low}, {high})\n{statement};\n")
+}
+
 /// What a database baseline measured.
 #[derive(Debug, Clone)]
 pub struct BaselineResult {
@@ -337,44 +389,110 @@ impl BaselineResult {
     }
 }
 
-/// The SQLite limit: `concurrency` tasks, each opening disputes through sqlx as fast as it can
-/// (`BEGIN IMMEDIATE`, conflict check, inserts, commit), for `length`.
+/// The SQLite limit of opening: `concurrency` tasks, each opening disputes through sqlx as fast
+/// as it can (`BEGIN IMMEDIATE`, conflict check, inserts, commit), for `length`.
 pub async fn sqlite_baseline(
     db: &Db,
     template: i64,
     concurrency: usize,
     length: Duration,
 ) -> anyhow::Result<BaselineResult> {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite(pool) = db.clone() else {
         anyhow::bail!("the SQLite baseline needs an SQLite URL");
     };
     let statements = OpenStatements::of(db, template, "?1", "?1").await?;
+    // Every run opens campaigns of its own: the levels run one after the other on one store.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    tight_loop(concurrency, length, move |task, n| {
+        let pool = pool.clone();
+        let statements = statements.clone();
+        async move {
+            let campaign = format!("sqlb_{run}_{task}_{n}");
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let existing: Option<i64> = sqlx::query_scalar(&statements.conflict)
+                .bind(&campaign)
+                .fetch_optional(&mut *tx)
+                .await?;
+            anyhow::ensure!(existing.is_none(), "unexpected conflict");
+            let id: i64 = sqlx::query_scalar(&statements.insert_dispute)
+                .bind(&campaign)
+                .fetch_one(&mut *tx)
+                .await?;
+            for child in &statements.insert_children {
+                sqlx::query(child).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// The SQLite limit of reading: `concurrency` tasks, each reading disputes chosen at random among
+/// ids `low..=high` with [`get_statement`] through sqlx as fast as it can, for `length`.
+pub async fn sqlite_read_baseline(
+    db: &Db,
+    template: i64,
+    (low, high): (i64, i64),
+    concurrency: usize,
+    length: Duration,
+) -> anyhow::Result<BaselineResult> {
+    let Db::Sqlite(pool) = db.clone() else {
+        anyhow::bail!("the SQLite baseline needs an SQLite URL");
+    };
+    let statement = get_statement(db, template, "?1").await?;
+    let span = u64::try_from(high - low + 1).context("an empty id range")?;
+    tight_loop(concurrency, length, move |task, n| {
+        let pool = pool.clone();
+        let statement = statement.clone();
+        async move {
+            let id = low + i64::try_from(spread(task, n) % span)?;
+            let row = sqlx::query(&statement)
+                .bind(id)
+                .fetch_optional(&pool)
+                .await?;
+            anyhow::ensure!(row.is_some(), "dispute {id} is missing");
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// A well-mixed number for the `n`th step of task `task` (splitmix64), so that the tasks read
+/// ids spread over the whole range without a random number generator crate.
+fn spread(task: usize, n: u64) -> u64 {
+    let mut z = (task as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(n.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs `step(task, n)` in `concurrency` tasks, each as fast as it can, for `length`, and
+/// measures every step's latency.
+async fn tight_loop<F, Fut>(
+    concurrency: usize,
+    length: Duration,
+    step: F,
+) -> anyhow::Result<BaselineResult>
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let started = Instant::now();
     let mut tasks = Vec::new();
     for task in 0..concurrency {
-        let pool = pool.clone();
-        let statements = statements.clone();
+        let step = step.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while started.elapsed() < length {
                 n += 1;
-                let campaign = format!("sqlb_{task}_{n}_{}", started.elapsed().as_nanos());
                 let began = Instant::now();
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let existing: Option<i64> = sqlx::query_scalar(&statements.conflict)
-                    .bind(&campaign)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                anyhow::ensure!(existing.is_none(), "unexpected conflict");
-                let id: i64 = sqlx::query_scalar(&statements.insert_dispute)
-                    .bind(&campaign)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                for child in &statements.insert_children {
-                    sqlx::query(child).bind(id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
+                step(task, n).await?;
                 latencies.push(began.elapsed());
             }
             anyhow::Ok(latencies)

@@ -46,9 +46,15 @@ pub struct AppState {
     pub tickets: Arc<dyn TicketStore>,
 }
 
+/// The router's state: [`AppState`] behind one `Arc`. axum clones the state into every layer
+/// and handler of a route for each request, and a clone of the services themselves cost about
+/// 1,000 instructions (two dozen of them per request in the profile, docs/benchmarks.md).
+pub(crate) type SharedState = Arc<AppState>;
+
 /// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown
 /// routes and methods in the shape of the contract whose path they fall under.
 pub fn router(state: AppState) -> Router {
+    let state: SharedState = Arc::new(state);
     Router::new()
         .merge(delivery::routes())
         .merge(billing::routes())
@@ -96,7 +102,7 @@ async fn run_to_completion(request: Request, next: Next) -> Response {
     }
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<SharedState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {

@@ -11,14 +11,14 @@ use super::media::Format;
 use super::{base_url, created, poid, render_problem, Caller};
 use crate::shared::idempotency::KeyedContract;
 use crate::shared::Problem;
-use crate::AppState;
+use crate::SharedState;
 
 /// The billing contract, for the idempotency guard.
 #[derive(Debug)]
 pub struct Billing;
 
 impl KeyedContract for Billing {
-    async fn principal(parts: &mut Parts, state: &AppState) -> Option<Principal> {
+    async fn principal(parts: &mut Parts, state: &SharedState) -> Option<Principal> {
         Caller::from_request_parts(parts, state)
             .await
             .ok()
@@ -32,7 +32,7 @@ impl KeyedContract for Billing {
     /// Both POSTs of this contract answer with a reference to what they made, which the
     /// dispute's id determines: the open to the dispute, a settlement to its settlement.
     async fn effected(
-        _: &AppState,
+        _: &SharedState,
         headers: &HeaderMap,
         path: &str,
         _: &Principal,

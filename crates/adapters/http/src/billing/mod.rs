@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::ops::{login_caller, RateGate};
 use crate::shared::{cursor_text, parse_cursor, Problem};
-use crate::AppState;
+use crate::SharedState;
 use media::{Body, Format};
 use wire::{OpenIn, SettlementIn};
 
@@ -36,7 +36,7 @@ const KIND: SubjectKind = SubjectKind::BillItem;
 /// Declares the `o:` prefix of `o:errorCode` in XML errors.
 const ERROR_NAMESPACE: (&str, &str) = ("xmlns:o", "urn:disputes:billing:errors");
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route(
             "/bcws/webresources/v1.0/disputes/item/{item_id}",
@@ -136,12 +136,12 @@ type Answer = Result<Response, BillingError>;
 #[derive(Debug)]
 pub struct Caller(pub(crate) Principal);
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<SharedState> for Caller {
     type Rejection = BillingError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let format = Format::of(&parts.headers);
         let (username, password) = basic_credentials(&parts.headers)
@@ -238,7 +238,7 @@ fn dispute_id(format: Format, poid: Option<DisputeId>) -> Result<DisputeId, Bill
 }
 
 async fn open(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
     Caller(caller): Caller,
@@ -275,7 +275,7 @@ async fn open(
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
     Caller(caller): Caller,
@@ -322,7 +322,7 @@ impl ListParams {
 /// The account's disputes, newest first, a page at a time: `limit` (1 to 100, default 20), and
 /// `cursor`, the `nextCursor` of the page before.
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
     Caller(caller): Caller,
@@ -359,7 +359,7 @@ async fn list(
 /// Settles in full, in part or not at all, by the amount granted. A dispute settles once; its
 /// settlement's POID carries the dispute's number.
 async fn settle(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
     Caller(caller): Caller,
@@ -381,7 +381,7 @@ async fn settle(
 /// What was disputed and settled, and what the customer still owes of the disputed amount. The
 /// id may be the settlement's POID or its dispute's.
 async fn settlement(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     format: Format,
     Caller(caller): Caller,
     PathParam(id): PathParam,

@@ -10,13 +10,13 @@ use disputes_ports::Principal;
 use super::{dispute_answer, render_problem, Caller, Delivery, KIND};
 use crate::shared::idempotency::KeyedContract;
 use crate::shared::Problem;
-use crate::AppState;
+use crate::SharedState;
 
 /// Where this contract lives.
 pub const BASE_PATH: &str = "/v1/";
 
 impl KeyedContract for Delivery {
-    async fn principal(parts: &mut Parts, state: &AppState) -> Option<Principal> {
+    async fn principal(parts: &mut Parts, state: &SharedState) -> Option<Principal> {
         Caller::from_request_parts(parts, state)
             .await
             .ok()
@@ -30,7 +30,7 @@ impl KeyedContract for Delivery {
     /// Every POST of this contract answers with the dispute it changed: the open with 201, the
     /// rest with 200.
     async fn effected(
-        state: &AppState,
+        state: &SharedState,
         _: &HeaderMap,
         path: &str,
         by: &Principal,

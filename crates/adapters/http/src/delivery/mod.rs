@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::ops::RateGate;
 use crate::shared::{cursor_text, decimal, parse_cursor, parse_time, Contract, JsonBody, Problem};
-use crate::AppState;
+use crate::SharedState;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
 };
@@ -30,7 +30,7 @@ const CONTRACT_VERSION: &str = "v1.0";
 const BODY_LIMIT: usize = 1024 * 1024;
 const KIND: SubjectKind = SubjectKind::Delivery;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/disputes", post(open).get(list))
         .route("/v1/disputes/{id}", get(show))
@@ -187,12 +187,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 #[derive(Debug)]
 pub struct Caller(pub(crate) Principal);
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<SharedState> for Caller {
     type Rejection = DeliveryError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
@@ -238,7 +238,7 @@ fn dispute_id(raw: &str) -> Result<DisputeId, DeliveryError> {
 }
 
 async fn open(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     JsonBody(body, _): Body<OpenIn>,
 ) -> Answer {
@@ -276,7 +276,7 @@ async fn open(
     dispute_answer(StatusCode::CREATED, &dispute)
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<String>) -> Answer {
     let dispute = state
         .disputes
         .get(&caller.0, dispute_id(&id)?, KIND)
@@ -324,7 +324,7 @@ impl ListParams {
 }
 
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Answer {
@@ -349,7 +349,7 @@ async fn list(
 }
 
 async fn operator_response(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
     IfMatch(expected): IfMatch,
@@ -366,7 +366,7 @@ async fn operator_response(
 }
 
 async fn advertiser_response(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
     IfMatch(expected): IfMatch,
@@ -388,7 +388,7 @@ async fn advertiser_response(
 }
 
 async fn resolve(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
     IfMatch(expected): IfMatch,
@@ -426,7 +426,7 @@ async fn resolve(
 }
 
 async fn withdraw(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
     IfMatch(expected): IfMatch,
@@ -441,7 +441,7 @@ async fn withdraw(
 }
 
 async fn add_note(
-    State(state): State<AppState>,
+    State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
     IfMatch(expected): IfMatch,

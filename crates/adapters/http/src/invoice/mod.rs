@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use crate::ops::{login_caller, RateGate};
 use crate::shared::{cursor_text, parse_cursor, JsonBody};
-use crate::AppState;
+use crate::SharedState;
 use error::Invoice;
 pub use error::{render_problem, InvoiceError};
 use wire::{
@@ -33,7 +33,7 @@ pub const BASE_PATH: &str = "/v2/dispute";
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 const KIND: SubjectKind = SubjectKind::Invoice;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route(BASE_PATH, post(open))
         .route("/v2/dispute/info", post(info))
@@ -63,10 +63,10 @@ pub struct Call<T> {
     body: T,
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Call<T> {
+impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
     type Rejection = InvoiceError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &SharedState) -> Result<Self, Self::Rejection> {
         let gate = RateGate::of(request.extensions());
         let JsonBody(value, _) = JsonBody::<Value, Invoice>::from_request(request, state).await?;
         let Value::Object(fields) = &value else {
@@ -125,7 +125,7 @@ fn credential(
 }
 
 /// A dispute as this contract shows it, with its tenant's owner and the mail sent about it.
-async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer {
+async fn dispute_answer(state: &SharedState, by: &Principal, d: &Dispute) -> Answer {
     let owner = state.credentials.owner(&by.tenant).await?;
     let sent = sent_emails(state, by, &[d.id()]).await?;
     let ticket = state
@@ -143,7 +143,7 @@ async fn dispute_answer(state: &AppState, by: &Principal, d: &Dispute) -> Answer
 
 /// The mail sent about the caller's `disputes`.
 async fn sent_emails(
-    state: &AppState,
+    state: &SharedState,
     by: &Principal,
     disputes: &[DisputeId],
 ) -> Result<Vec<SentEmail>, InvoiceError> {
@@ -154,7 +154,7 @@ async fn sent_emails(
         .map_err(ServiceError::from)?)
 }
 
-async fn open(State(state): State<AppState>, call: Call<OpenIn>) -> Answer {
+async fn open(State(state): State<SharedState>, call: Call<OpenIn>) -> Answer {
     let by = call.principal;
     let opening = call.body.into_opening()?;
     let request = OpenRequest {
@@ -170,13 +170,13 @@ async fn open(State(state): State<AppState>, call: Call<OpenIn>) -> Answer {
     dispute_answer(&state, &by, &dispute).await
 }
 
-async fn info(State(state): State<AppState>, call: Call<IdIn>) -> Answer {
+async fn info(State(state): State<SharedState>, call: Call<IdIn>) -> Answer {
     let by = call.principal;
     let dispute = state.disputes.get(&by, call.body.id()?, KIND).await?;
     dispute_answer(&state, &by, &dispute).await
 }
 
-async fn list(State(state): State<AppState>, call: Call<ListIn>) -> Answer {
+async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
     let by = call.principal;
     let ListIn {
         resolved,
@@ -234,7 +234,7 @@ fn wire_limit(value: &Value) -> Option<PageSize> {
     PageSize::new(text.parse().ok()?).ok()
 }
 
-async fn message(State(state): State<AppState>, call: Call<MessageIn>) -> Answer {
+async fn message(State(state): State<SharedState>, call: Call<MessageIn>) -> Answer {
     let by = call.principal;
     let posting = call.body.into_posting()?;
     let dispute = state
@@ -251,7 +251,7 @@ async fn message(State(state): State<AppState>, call: Call<MessageIn>) -> Answer
     dispute_answer(&state, &by, &dispute).await
 }
 
-async fn resolve(State(state): State<AppState>, call: Call<ResolveIn>) -> Answer {
+async fn resolve(State(state): State<SharedState>, call: Call<ResolveIn>) -> Answer {
     let by = call.principal;
     let resolving = call.body.into_resolving()?;
     // A credit is an amount of the invoice; a dispute about a whole invoice whose amount was
@@ -279,7 +279,7 @@ async fn resolve(State(state): State<AppState>, call: Call<ResolveIn>) -> Answer
     dispute_answer(&state, &by, &dispute).await
 }
 
-async fn attachment(State(state): State<AppState>, call: Call<AttachmentIn>) -> Answer {
+async fn attachment(State(state): State<SharedState>, call: Call<AttachmentIn>) -> Answer {
     let by = call.principal;
     let (id, sha256) = call.body.into_request()?;
     let file = state

@@ -30,7 +30,7 @@ use disputes_ports::idempotency::{
 use disputes_ports::{IdempotencyKey, Principal, ServiceError};
 
 use crate::shared::Problem;
-use crate::AppState;
+use crate::SharedState;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -48,7 +48,7 @@ pub trait KeyedContract {
     /// (the handler answers it then).
     fn principal(
         parts: &mut Parts,
-        state: &AppState,
+        state: &SharedState,
     ) -> impl Future<Output = Option<Principal>> + Send;
 
     /// `problem` in the contract's error shape.
@@ -57,7 +57,7 @@ pub trait KeyedContract {
     /// The answer to the request at `path`, whose change to dispute `id` committed but whose
     /// answer was never stored, from the dispute as it is now.
     fn effected(
-        state: &AppState,
+        state: &SharedState,
         headers: &HeaderMap,
         path: &str,
         by: &Principal,
@@ -67,7 +67,11 @@ pub trait KeyedContract {
 
 /// The middleware of every route: keyed POSTs of the delivery and billing contracts go through
 /// [`guard`]; everything else passes.
-pub async fn keyed_posts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn keyed_posts(
+    State(state): State<SharedState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     if path.starts_with(crate::billing::BASE_PATH) {
         guard::<crate::billing::keyed::Billing>(state, request, next).await
@@ -79,7 +83,11 @@ pub async fn keyed_posts(State(state): State<AppState>, request: Request, next: 
 }
 
 /// Runs a keyed POST of contract `C` at most once per key.
-pub async fn guard<C: KeyedContract>(state: AppState, request: Request, next: Next) -> Response {
+pub async fn guard<C: KeyedContract>(
+    state: crate::SharedState,
+    request: Request,
+    next: Next,
+) -> Response {
     let header = match request.headers().get(IDEMPOTENCY_KEY) {
         Some(header) if request.method() == Method::POST => header,
         _ => return next.run(request).await,
@@ -184,7 +192,7 @@ fn fingerprint(parts: &Parts, body: &Bytes) -> Fingerprint {
 /// Keeps the answer of a reserved request for replays, or frees the key when the answer says to
 /// try again.
 async fn settle<C: KeyedContract>(
-    state: &AppState,
+    state: &SharedState,
     request_headers: &HeaderMap,
     reservation: &Reservation,
     response: Response,

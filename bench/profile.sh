@@ -16,9 +16,12 @@ BIN=$(realpath "$1")
 STORE=$2
 OUT=$(realpath -m "$3")
 N=${4:-200}
-ADDR=127.0.0.1:18087
+# A free port and a schema of this run's own, so that two runs at once (two engineers on one
+# machine) cannot send requests to each other's server.
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ADDR=127.0.0.1:$PORT
 BASE=http://$ADDR
-SCHEMA=disputes_profile
+SCHEMA=disputes_profile_$$
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -136,3 +139,8 @@ for scenario in open get list; do
     statements=$(echo "scale=2; ($after - $before) / $N" | bc)
     echo "$STORE $scenario: $(( ${IR[$scenario]} / N )) instructions/request, $statements statements/request, $writes PostgreSQL writes/request ($(cat "$OUT/status-$scenario-cg$scenario.txt" | tr '\n' ' '))"
 done
+
+# The schema was this run's alone.
+if [ "$STORE" = postgres ]; then
+    psql -q -h 127.0.0.1 -U postgres test -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null
+fi

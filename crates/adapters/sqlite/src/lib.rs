@@ -12,6 +12,7 @@
 //! and the insert of `create` atomic; reads run in a transaction so that a dispute and its
 //! timeline come from one snapshot. The file runs in WAL mode, so reads never wait for a write.
 
+mod batch;
 mod credentials;
 mod deadlines;
 mod error;
@@ -78,6 +79,10 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             // Safe with WAL: a power loss may drop the last commits but never corrupts the file.
             .synchronous(SqliteSynchronous::Normal);
+        // sqlx pings a pooled connection before handing it out, a check meant for connections
+        // over a network. Here it is one more trip to the connection's worker thread, and a
+        // writer makes it while holding its turn (`begin_write`). A broken file shows on the
+        // statement itself.
         let pool_options = if is_in_memory(url) {
             // An in-memory database vanishes with its last connection, and each connection would
             // otherwise see a database of its own: keep exactly one, forever.
@@ -91,6 +96,7 @@ impl SqliteStore {
             SqlitePoolOptions::new()
         };
         let pool = pool_options
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(SqliteError::Connect)?;

@@ -39,40 +39,48 @@ impl DisputeRepository for SqliteStore {
         outbox: &[Notification],
     ) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        // One trip for the duplicate check and the id, one for every insert (crate::batch): the
-        // write lock is held from `BEGIN IMMEDIATE` to `COMMIT`, so nothing can come between.
-        let (existing, id) = conflict_and_next_id(&mut tx, &parts.tenant, &parts.subject).await?;
-        if let Some(existing) = existing {
-            return Err(StoreError::Duplicate { existing });
-        }
-        let mut batch = Batch::new();
-        insert_dispute(&mut batch, id, dispute_columns(parts));
-        insert_screens(&mut batch, id, screen_ids(&parts.subject));
-        insert_timeline(&mut batch, id, &parts.timeline);
-        insert_messages(&mut batch, id, &parts.messages);
-        enqueue(&mut batch, &parts.tenant, id, outbox);
-        let reservation = record_effect(&mut batch, id, parts.version.get());
-        match batch.run(&mut tx).await {
-            Ok(marked) => {
-                if let Some(reservation) = reservation {
-                    reservation.effect_recorded(marked)?;
+        // In the transaction of the writers queued with it (crate::group): one trip for its
+        // savepoint, the duplicate check and the id, one for every insert (crate::batch). The
+        // write lock is held throughout, so nothing can come between.
+        let mut member = self.join_write().await?;
+        let savepoint = member.savepoint_sql();
+        let written: Result<i64, StoreError> = async {
+            let tx = member.conn();
+            let (existing, id) =
+                conflict_and_next_id(&mut *tx, &savepoint, &parts.tenant, &parts.subject).await?;
+            if let Some(existing) = existing {
+                return Err(StoreError::Duplicate { existing });
+            }
+            let mut batch = Batch::new();
+            insert_dispute(&mut batch, id, dispute_columns(parts));
+            insert_screens(&mut batch, id, screen_ids(&parts.subject));
+            insert_timeline(&mut batch, id, &parts.timeline);
+            insert_messages(&mut batch, id, &parts.messages);
+            enqueue(&mut batch, &parts.tenant, id, outbox);
+            let reservation = record_effect(&mut batch, id, parts.version.get());
+            match batch.run(&mut *tx).await {
+                Ok(marked) => {
+                    if let Some(reservation) = reservation {
+                        reservation.effect_recorded(marked)?;
+                    }
                 }
+                // Only reachable if the check above and the partial unique indexes ever disagree;
+                // the index wins, and the caller still learns which dispute is in the way. The
+                // dispute's row is the batch's first statement, so nothing else was written.
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(
+                        match find_conflict(&mut *tx, &parts.tenant, &parts.subject).await? {
+                            Some(existing) => StoreError::Duplicate { existing },
+                            None => store_error(e),
+                        },
+                    );
+                }
+                Err(e) => return Err(store_error(e)),
             }
-            // Only reachable if the check above and the partial unique indexes ever disagree;
-            // the index wins, and the caller still learns which dispute is in the way. The
-            // dispute's row is the batch's first statement, so nothing else was written.
-            Err(e) if is_unique_violation(&e) => {
-                return Err(
-                    match find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
-                        Some(existing) => StoreError::Duplicate { existing },
-                        None => store_error(e),
-                    },
-                );
-            }
-            Err(e) => return Err(store_error(e)),
+            Ok(id)
         }
-        tx.commit().await.map_err(store_error)?;
+        .await;
+        let id = member.finish(written).await?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
     }
@@ -169,68 +177,78 @@ impl DisputeRepository for SqliteStore {
                 "refusing to store a dispute whose version does not match its timeline".into(),
             ));
         }
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        let Columns { state, .. } = dispute_columns(parts);
-        let mut update = QueryBuilder::<Sqlite>::new("UPDATE disputes SET ");
-        for (i, (column, value)) in state.into_iter().enumerate() {
-            if i > 0 {
-                update.push(", ");
+        // As in `create`: one trip for the savepoint and the guarded update, one for the rest.
+        let mut member = self.join_write().await?;
+        let savepoint = member.savepoint_sql();
+        let written: Result<(), StoreError> = async {
+            let tx = member.conn();
+            let Columns { state, .. } = dispute_columns(parts);
+            let mut update =
+                QueryBuilder::<Sqlite>::new(format!("{savepoint}UPDATE disputes SET "));
+            for (i, (column, value)) in state.into_iter().enumerate() {
+                if i > 0 {
+                    update.push(", ");
+                }
+                update.push(column).push(" = ");
+                push_bind(value, &mut update);
             }
-            update.push(column).push(" = ");
-            push_bind(value, &mut update);
+            update
+                .push(" WHERE id = ")
+                .push_bind(dispute.id().get())
+                .push(" AND tenant = ")
+                .push_bind(parts.tenant.as_str())
+                .push(" AND version = ")
+                .push_bind(expected.get())
+                // Whether a row was updated, told by the row it returns: after the savepoint in the
+                // same text, the sum of changes would not tell.
+                .push(" RETURNING id");
+            let updated = update
+                .build()
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if updated.is_none() {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM disputes WHERE tenant = ? AND id = ?)",
+                )
+                .bind(parts.tenant.as_str())
+                .bind(dispute.id().get())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                return Err(if exists {
+                    StoreError::VersionConflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            // Entries up to `expected` are stored already: a version equals its timeline's length.
+            let appended = parts
+                .timeline
+                .iter()
+                .skip_while(|e| e.seq() <= expected.get())
+                .collect::<Vec<_>>();
+            // Each message is keyed by the entry that recorded it, so the new ones are those of the
+            // new entries.
+            let posted = parts
+                .messages
+                .iter()
+                .skip_while(|m| m.seq() <= expected.get())
+                .collect::<Vec<_>>();
+            let id = dispute.id().get();
+            let mut batch = Batch::new();
+            insert_timeline(&mut batch, id, appended);
+            insert_messages(&mut batch, id, posted);
+            enqueue(&mut batch, &parts.tenant, id, outbox);
+            let reservation = record_effect(&mut batch, id, parts.version.get());
+            let marked = batch.run(&mut *tx).await.map_err(store_error)?;
+            if let Some(reservation) = reservation {
+                reservation.effect_recorded(marked)?;
+            }
+            Ok(())
         }
-        update
-            .push(" WHERE id = ")
-            .push_bind(dispute.id().get())
-            .push(" AND tenant = ")
-            .push_bind(parts.tenant.as_str())
-            .push(" AND version = ")
-            .push_bind(expected.get());
-        let updated = update
-            .build()
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-        if updated == 0 {
-            let exists: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM disputes WHERE tenant = ? AND id = ?)",
-            )
-            .bind(parts.tenant.as_str())
-            .bind(dispute.id().get())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            return Err(if exists {
-                StoreError::VersionConflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-        // Entries up to `expected` are stored already: a version equals its timeline's length.
-        let appended = parts
-            .timeline
-            .iter()
-            .skip_while(|e| e.seq() <= expected.get())
-            .collect::<Vec<_>>();
-        // Each message is keyed by the entry that recorded it, so the new ones are those of the
-        // new entries.
-        let posted = parts
-            .messages
-            .iter()
-            .skip_while(|m| m.seq() <= expected.get())
-            .collect::<Vec<_>>();
-        let id = dispute.id().get();
-        let mut batch = Batch::new();
-        insert_timeline(&mut batch, id, appended);
-        insert_messages(&mut batch, id, posted);
-        enqueue(&mut batch, &parts.tenant, id, outbox);
-        let reservation = record_effect(&mut batch, id, parts.version.get());
-        let marked = batch.run(&mut tx).await.map_err(store_error)?;
-        if let Some(reservation) = reservation {
-            reservation.effect_recorded(marked)?;
-        }
-        tx.commit().await.map_err(store_error)
+        .await;
+        member.finish(written).await
     }
 
     async fn find_open_for_subject(
@@ -270,14 +288,16 @@ async fn find_conflict(
         .transpose()
 }
 
-/// [`find_conflict`], and the id SQLite would give the next dispute, in one statement. Inside
+/// [`find_conflict`], and the id SQLite would give the next dispute, in one statement, after
+/// `savepoint` (SQL ending in `;`, or empty). Inside
 /// the write lock nobody else can take that id before the insert does.
 async fn conflict_and_next_id(
     conn: &mut SqliteConnection,
+    savepoint: &str,
     tenant: &TenantId,
     subject: &Subject,
 ) -> Result<(Option<DisputeId>, i64), StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new("SELECT (");
+    let mut query = QueryBuilder::<Sqlite>::new(format!("{savepoint}SELECT ("));
     push_conflict(&mut query, tenant, subject);
     // AUTOINCREMENT's rule: one above the largest id ever handed out (sqlite_sequence, which
     // has no row before the first insert) and the largest id in the table.

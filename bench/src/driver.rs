@@ -35,6 +35,51 @@ pub struct Options {
     pub publish: bool,
     pub server: PathBuf,
     pub out: PathBuf,
+    /// `STORE:SCENARIO` (e.g. `sqlite:open`): run that scenario of that store alone, with the
+    /// store's database baseline when the scenario is `open`, for a quick before/after
+    /// comparison. Writes results.json only: no table, no plot, nothing published.
+    pub only: Option<Only>,
+}
+
+/// One scenario of one store (`--only`).
+#[derive(Debug, Clone)]
+pub struct Only {
+    pub store: String,
+    pub scenario: String,
+}
+
+impl Only {
+    const STORES: [&'static str; 2] = ["postgres", "sqlite"];
+    const SCENARIOS: [&'static str; 5] =
+        ["list_deep_small", "get", "list_filter", "list_deep", "open"];
+
+    pub fn parse(text: &str) -> anyhow::Result<Only> {
+        let (store, scenario) = text
+            .split_once(':')
+            .context("--only takes STORE:SCENARIO, e.g. sqlite:open")?;
+        anyhow::ensure!(
+            Self::STORES.contains(&store),
+            "unknown store `{store}` (one of {:?})",
+            Self::STORES
+        );
+        anyhow::ensure!(
+            Self::SCENARIOS.contains(&scenario),
+            "unknown scenario `{scenario}` (one of {:?})",
+            Self::SCENARIOS
+        );
+        Ok(Only {
+            store: store.to_owned(),
+            scenario: scenario.to_owned(),
+        })
+    }
+}
+
+/// Whether `--only` (if given) lets `scenario` run.
+fn selected(options: &Options, scenario: &str) -> bool {
+    options
+        .only
+        .as_ref()
+        .is_none_or(|only| only.scenario == scenario)
 }
 
 /// How big and how long.
@@ -101,12 +146,32 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     let mut get_body = None;
     for store in ["postgres", "sqlite"] {
+        if options
+            .only
+            .as_ref()
+            .is_some_and(|only| only.store != store)
+        {
+            continue;
+        }
         eprintln!("==> bench: {store}");
         let (store_results, body) = bench_store(store, &options, &plan, &work).await?;
         results["stores"][store] = store_results;
         get_body.get_or_insert(body);
     }
 
+    if options.only.is_some() {
+        results["seconds_total"] = json!(started.elapsed().as_secs());
+        fs::write(
+            options.out.join("results.json"),
+            serde_json::to_string_pretty(&results)?,
+        )?;
+        eprintln!(
+            "==> bench: done in {}s; results in {}",
+            started.elapsed().as_secs(),
+            options.out.join("results.json").display()
+        );
+        return Ok(());
+    }
     eprintln!("==> bench: HTTP limit baseline");
     let body = get_body.context("no store ran")?;
     results["http_baseline"] = http_baseline(&work, &plan, &body)?;
@@ -209,18 +274,30 @@ async fn bench_store(
     let deep_url = format!("{base}/v1/disputes?limit=20&cursor={deep}");
 
     store::seed(&db, template, plan.small - 1, "small").await?;
-    check_page(&http, &deep_url, &key).await?;
-    scenarios["list_deep_small"] = sweep(&server, plan, &deep_url, &fixed)?;
+    if selected(options, "list_deep_small") {
+        check_page(&http, &deep_url, &key).await?;
+        scenarios["list_deep_small"] = sweep(&server, plan, &deep_url, &fixed)?;
+    }
 
     store::seed(&db, template, plan.large - plan.small, "large").await?;
     let high = db.int("SELECT MAX(id) FROM disputes").await?;
     let get = write(work, "get.lua", &load::get_script(&key, template, high))?;
-    scenarios["get"] = sweep(&server, plan, &format!("{base}/"), &get)?;
-    let filter_url = format!("{base}/v1/disputes?status={status}&limit=20");
-    check_page(&http, &filter_url, &key).await?;
-    scenarios["list_filter"] = sweep(&server, plan, &filter_url, &fixed)?;
-    check_page(&http, &deep_url, &key).await?;
-    scenarios["list_deep"] = sweep(&server, plan, &deep_url, &fixed)?;
+    if selected(options, "get") {
+        scenarios["get"] = sweep(&server, plan, &format!("{base}/"), &get)?;
+    }
+    if selected(options, "list_filter") {
+        let filter_url = format!("{base}/v1/disputes?status={status}&limit=20");
+        check_page(&http, &filter_url, &key).await?;
+        scenarios["list_filter"] = sweep(&server, plan, &filter_url, &fixed)?;
+    }
+    if selected(options, "list_deep") {
+        check_page(&http, &deep_url, &key).await?;
+        scenarios["list_deep"] = sweep(&server, plan, &deep_url, &fixed)?;
+    }
+    if !selected(options, "open") {
+        drop(server);
+        return Ok((json!({ "scenarios": scenarios }), get_body));
+    }
     let mut open = Vec::new();
     for &level in &plan.levels {
         let script = write(
@@ -256,6 +333,10 @@ async fn bench_store(
                 let result =
                     store::sqlite_baseline(&db, template, level, Duration::from_secs(plan.seconds))
                         .await?;
+                eprintln!(
+                    "    c={level:<3} {:>9.0} tx/s   p50 {:>7.2} ms  p99 {:>7.2} ms  (sqlx loop)",
+                    result.per_second, result.p50_ms, result.p99_ms
+                );
                 let mut value = result.to_json();
                 value["concurrency"] = json!(level);
                 levels.push(value);

@@ -4,7 +4,9 @@
 //! - `run [--quick] [--publish]`: the driver. It starts the release `disputes` server on each store, seeds
 //!   it in bulk, loads it with wrk from a second process, measures the baselines that bound it in
 //!   the same run, and writes the results (JSON, a Markdown table and a PNG plot); `--publish`
-//!   also puts the table into docs/benchmarks.md and the plot at docs/benchmarks.png.
+//!   also puts the table into docs/benchmarks.md and the plot at docs/benchmarks.png;
+//!   `--only sqlite:open` runs one scenario of one store (and, for `open`, its database
+//!   baseline), for before/after comparisons.
 //! - `http-baseline --listen ADDR --body FILE`: the HTTP limit, a minimal axum server that
 //!   answers every request with the same JSON body from memory.
 //! - `sqlite-baseline --url URL --template ID --concurrency N --seconds S`: the SQLite limit, the
@@ -28,7 +30,7 @@ const HELP: &str = "\
 disputes-bench — load, baselines and report for `cargo xtask bench`
 
 USAGE:
-    disputes-bench run [--quick] [--publish] [--server PATH] [--out DIR]
+    disputes-bench run [--quick] [--publish] [--only STORE:SCENARIO] [--server PATH] [--out DIR]
     disputes-bench http-baseline --listen ADDR --body FILE
     disputes-bench sqlite-baseline --url URL --template ID --concurrency N --seconds S
     disputes-bench seed --url URL --template ID --count N
@@ -55,6 +57,10 @@ fn run() -> anyhow::Result<()> {
         "run" => {
             let options = driver::Options {
                 quick: args.flag("--quick"),
+                only: args
+                    .value("--only")
+                    .map(|o| driver::Only::parse(&o))
+                    .transpose()?,
                 publish: args.flag("--publish"),
                 server: args
                     .value("--server")
@@ -66,6 +72,10 @@ fn run() -> anyhow::Result<()> {
                     .unwrap_or_else(|| PathBuf::from("target/bench")),
             };
             args.done()?;
+            anyhow::ensure!(
+                !(options.publish && options.only.is_some()),
+                "--only measures a part of the run, which is not published"
+            );
             runtime.block_on(driver::run(options))
         }
         "http-baseline" => {

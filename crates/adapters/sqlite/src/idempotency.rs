@@ -11,6 +11,7 @@ use disputes_ports::rows::{self, IDEMPOTENCY_KEY_COLUMNS};
 use disputes_ports::StoreError;
 use sqlx::SqliteConnection;
 
+use crate::batch::Batch;
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
@@ -138,30 +139,25 @@ async fn stored_key(
     rows::stored_key_from_row(&Stored(&row))
 }
 
-/// Records on the running request's key (if it has one) that it produced `version` of dispute
-/// `id`, inside the caller's transaction. Fails with [`StoreError::VersionConflict`], so the
+/// Adds to `batch` the record on the running request's key (if it has one) that it produced
+/// `version` of dispute `id`, inside the caller's transaction, and returns the reservation to
+/// check the outcome against: once the batch has run, pass the rows it changed beyond its inserts
+/// to [`Reservation::effect_recorded`], which fails with [`StoreError::VersionConflict`], so the
 /// write rolls back, when the key is no longer held by this request.
-pub(crate) async fn record_effect(
-    conn: &mut SqliteConnection,
-    id: i64,
-    version: i64,
-) -> Result<(), StoreError> {
-    let Some(reservation) = current_reservation() else {
-        return Ok(());
-    };
-    let marked = sqlx::query(
-        "UPDATE idempotency_keys SET dispute_id = ?, dispute_version = ? \
-         WHERE tenant = ? AND principal = ? AND idempotency_key = ? AND token = ?",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(reservation.tenant.as_str())
-    .bind(&reservation.principal)
-    .bind(reservation.key.as_str())
-    .bind(&reservation.token)
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?
-    .rows_affected();
-    reservation.effect_recorded(marked)
+pub(crate) fn record_effect(batch: &mut Batch<'_>, id: i64, version: i64) -> Option<Reservation> {
+    let reservation = current_reservation()?;
+    batch
+        .statement("UPDATE idempotency_keys SET dispute_id = ")
+        .push_bind(id)
+        .push(", dispute_version = ")
+        .push_bind(version)
+        .push(" WHERE tenant = ")
+        .push_bind(reservation.tenant.as_str().to_owned())
+        .push(" AND principal = ")
+        .push_bind(reservation.principal.clone())
+        .push(" AND idempotency_key = ")
+        .push_bind(reservation.key.as_str().to_owned())
+        .push(" AND token = ")
+        .push_bind(reservation.token.clone());
+    Some(reservation)
 }

@@ -12,9 +12,11 @@
 //! and the insert of `create` atomic; reads run in a transaction so that a dispute and its
 //! timeline come from one snapshot. The file runs in WAL mode, so reads never wait for a write.
 
+mod batch;
 mod credentials;
 mod deadlines;
 mod error;
+mod group;
 mod idempotency;
 mod mapping;
 mod operations;
@@ -51,12 +53,11 @@ pub struct SqliteStore {
     /// order, instead of inside SQLite's busy handler, which polls with sleeps of up to 100 ms
     /// and made the tail of concurrent opens hundreds of milliseconds long (docs/benchmarks.md).
     /// Other processes on the same file still meet the busy timeout.
-    writers: Arc<tokio::sync::Mutex<()>>,
+    /// Creates and updates queued here share one transaction (`group`).
+    writers: Arc<tokio::sync::Mutex<group::Turn>>,
 }
 
-/// This process's turn to write: held (bound to a local such as `_turn`) until the
-/// transaction it came with has ended.
-pub(crate) type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
+pub(crate) use group::WriteTurn;
 
 impl SqliteStore {
     /// Opens (creating if missing, with its parent directories) the database at `url` and brings
@@ -78,6 +79,10 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             // Safe with WAL: a power loss may drop the last commits but never corrupts the file.
             .synchronous(SqliteSynchronous::Normal);
+        // sqlx pings a pooled connection before handing it out, a check meant for connections
+        // over a network. Here it is one more trip to the connection's worker thread, and a
+        // writer makes it while holding its turn (`begin_write`). A broken file shows on the
+        // statement itself.
         let pool_options = if is_in_memory(url) {
             // An in-memory database vanishes with its last connection, and each connection would
             // otherwise see a database of its own: keep exactly one, forever.
@@ -91,12 +96,13 @@ impl SqliteStore {
             SqlitePoolOptions::new()
         };
         let pool = pool_options
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(SqliteError::Connect)?;
         let store = SqliteStore {
             pool,
-            writers: Arc::new(tokio::sync::Mutex::new(())),
+            writers: Arc::new(tokio::sync::Mutex::new(group::Turn::default())),
         };
         store.migrate().await?;
         Ok(store)
@@ -112,9 +118,11 @@ impl SqliteStore {
     }
 
     /// This process's next turn to write, for a single writing statement (which SQLite runs as
-    /// a transaction of its own).
+    /// a transaction of its own). A batch of creates and updates left open for the writers
+    /// queued behind it is committed first, so this write comes after them.
     pub(crate) async fn write_turn(&self) -> WriteTurn {
-        self.writers.clone().lock_owned().await
+        let turn = self.writers.clone().lock_owned().await;
+        group::Turn::settle(&self.writers, turn).await
     }
 
     /// Begins a write transaction (`BEGIN IMMEDIATE`: SQLite's write lock taken at once, so a

@@ -7,37 +7,38 @@ use disputes_ports::rows::{outbox_job_from_row, webhook_from_row, WEBHOOK_COLUMN
 use disputes_ports::{
     EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use crate::batch::Batch;
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
 
-/// Inserts `outbox` for dispute `dispute_id` on the caller's connection, so that the jobs commit
-/// or roll back with the caller's transaction.
-pub(crate) async fn enqueue(
-    conn: &mut SqliteConnection,
-    tenant: &TenantId,
+/// Adds the insert of `outbox` for dispute `dispute_id` to `batch`, so that the jobs commit or
+/// roll back with the caller's transaction.
+pub(crate) fn enqueue<'a>(
+    batch: &mut Batch<'a>,
+    tenant: &'a TenantId,
     dispute_id: i64,
-    outbox: &[Notification],
-) -> Result<(), StoreError> {
+    outbox: &'a [Notification],
+) {
     if outbox.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut insert = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO outbox_jobs (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) ",
-    );
-    insert.push_values(outbox, |mut row, job| {
-        row.push_bind(job.event.as_str())
-            .push_bind(tenant.as_str())
-            .push_bind(dispute_id)
-            .push_bind(job.seq)
-            .push_bind(job.kind.as_str())
-            .push_bind(job.sink.as_str())
-            .push_bind(time_text(job.due));
-    });
-    insert.build().execute(conn).await.map_err(store_error)?;
-    Ok(())
+    batch
+        .statement(
+            "INSERT INTO outbox_jobs \
+             (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) ",
+        )
+        .push_values(outbox, |mut row, job| {
+            row.push_bind(job.event.as_str())
+                .push_bind(tenant.as_str())
+                .push_bind(dispute_id)
+                .push_bind(job.seq)
+                .push_bind(job.kind.as_str())
+                .push_bind(job.sink.as_str())
+                .push_bind(time_text(job.due));
+        });
+    batch.inserts(outbox.len());
 }
 
 #[async_trait]

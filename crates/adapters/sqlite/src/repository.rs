@@ -7,6 +7,7 @@ use disputes_domain::{
 use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use crate::batch::Batch;
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::idempotency::record_effect;
 use crate::mapping::{bound_text, dispute_with_children, push_bind, time_text};
@@ -38,30 +39,48 @@ impl DisputeRepository for SqliteStore {
         outbox: &[Notification],
     ) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        if let Some(existing) = find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
-            return Err(StoreError::Duplicate { existing });
-        }
-        let id = match insert_dispute(&mut tx, dispute_columns(parts)).await {
-            Ok(id) => id,
-            // Only reachable if the check above and the partial unique indexes ever disagree;
-            // the index wins, and the caller still learns which dispute is in the way.
-            Err(e) if is_unique_violation(&e) => {
-                return Err(
-                    match find_conflict(&mut tx, &parts.tenant, &parts.subject).await? {
-                        Some(existing) => StoreError::Duplicate { existing },
-                        None => store_error(e),
-                    },
-                );
+        // In the transaction of the writers queued with it (crate::group): one trip for its
+        // savepoint, the duplicate check and the id, one for every insert (crate::batch). The
+        // write lock is held throughout, so nothing can come between.
+        let mut member = self.join_write().await?;
+        let savepoint = member.savepoint_sql();
+        let written: Result<i64, StoreError> = async {
+            let tx = member.conn();
+            let (existing, id) =
+                conflict_and_next_id(&mut *tx, &savepoint, &parts.tenant, &parts.subject).await?;
+            if let Some(existing) = existing {
+                return Err(StoreError::Duplicate { existing });
             }
-            Err(e) => return Err(store_error(e)),
-        };
-        insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
-        insert_timeline(&mut tx, id, &parts.timeline).await?;
-        insert_messages(&mut tx, id, &parts.messages).await?;
-        enqueue(&mut tx, &parts.tenant, id, outbox).await?;
-        record_effect(&mut tx, id, parts.version.get()).await?;
-        tx.commit().await.map_err(store_error)?;
+            let mut batch = Batch::new();
+            insert_dispute(&mut batch, id, dispute_columns(parts));
+            insert_screens(&mut batch, id, screen_ids(&parts.subject));
+            insert_timeline(&mut batch, id, &parts.timeline);
+            insert_messages(&mut batch, id, &parts.messages);
+            enqueue(&mut batch, &parts.tenant, id, outbox);
+            let reservation = record_effect(&mut batch, id, parts.version.get());
+            match batch.run(&mut *tx).await {
+                Ok(marked) => {
+                    if let Some(reservation) = reservation {
+                        reservation.effect_recorded(marked)?;
+                    }
+                }
+                // Only reachable if the check above and the partial unique indexes ever disagree;
+                // the index wins, and the caller still learns which dispute is in the way. The
+                // dispute's row is the batch's first statement, so nothing else was written.
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(
+                        match find_conflict(&mut *tx, &parts.tenant, &parts.subject).await? {
+                            Some(existing) => StoreError::Duplicate { existing },
+                            None => store_error(e),
+                        },
+                    );
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+            Ok(id)
+        }
+        .await;
+        let id = member.finish(written).await?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
     }
@@ -158,62 +177,78 @@ impl DisputeRepository for SqliteStore {
                 "refusing to store a dispute whose version does not match its timeline".into(),
             ));
         }
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        let Columns { state, .. } = dispute_columns(parts);
-        let mut update = QueryBuilder::<Sqlite>::new("UPDATE disputes SET ");
-        for (i, (column, value)) in state.into_iter().enumerate() {
-            if i > 0 {
-                update.push(", ");
+        // As in `create`: one trip for the savepoint and the guarded update, one for the rest.
+        let mut member = self.join_write().await?;
+        let savepoint = member.savepoint_sql();
+        let written: Result<(), StoreError> = async {
+            let tx = member.conn();
+            let Columns { state, .. } = dispute_columns(parts);
+            let mut update =
+                QueryBuilder::<Sqlite>::new(format!("{savepoint}UPDATE disputes SET "));
+            for (i, (column, value)) in state.into_iter().enumerate() {
+                if i > 0 {
+                    update.push(", ");
+                }
+                update.push(column).push(" = ");
+                push_bind(value, &mut update);
             }
-            update.push(column).push(" = ");
-            push_bind(value, &mut update);
+            update
+                .push(" WHERE id = ")
+                .push_bind(dispute.id().get())
+                .push(" AND tenant = ")
+                .push_bind(parts.tenant.as_str())
+                .push(" AND version = ")
+                .push_bind(expected.get())
+                // Whether a row was updated, told by the row it returns: after the savepoint in the
+                // same text, the sum of changes would not tell.
+                .push(" RETURNING id");
+            let updated = update
+                .build()
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if updated.is_none() {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM disputes WHERE tenant = ? AND id = ?)",
+                )
+                .bind(parts.tenant.as_str())
+                .bind(dispute.id().get())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                return Err(if exists {
+                    StoreError::VersionConflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            // Entries up to `expected` are stored already: a version equals its timeline's length.
+            let appended = parts
+                .timeline
+                .iter()
+                .skip_while(|e| e.seq() <= expected.get())
+                .collect::<Vec<_>>();
+            // Each message is keyed by the entry that recorded it, so the new ones are those of the
+            // new entries.
+            let posted = parts
+                .messages
+                .iter()
+                .skip_while(|m| m.seq() <= expected.get())
+                .collect::<Vec<_>>();
+            let id = dispute.id().get();
+            let mut batch = Batch::new();
+            insert_timeline(&mut batch, id, appended);
+            insert_messages(&mut batch, id, posted);
+            enqueue(&mut batch, &parts.tenant, id, outbox);
+            let reservation = record_effect(&mut batch, id, parts.version.get());
+            let marked = batch.run(&mut *tx).await.map_err(store_error)?;
+            if let Some(reservation) = reservation {
+                reservation.effect_recorded(marked)?;
+            }
+            Ok(())
         }
-        update
-            .push(" WHERE id = ")
-            .push_bind(dispute.id().get())
-            .push(" AND tenant = ")
-            .push_bind(parts.tenant.as_str())
-            .push(" AND version = ")
-            .push_bind(expected.get());
-        let updated = update
-            .build()
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-        if updated == 0 {
-            let exists: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM disputes WHERE tenant = ? AND id = ?)",
-            )
-            .bind(parts.tenant.as_str())
-            .bind(dispute.id().get())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            return Err(if exists {
-                StoreError::VersionConflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-        // Entries up to `expected` are stored already: a version equals its timeline's length.
-        let appended = parts
-            .timeline
-            .iter()
-            .skip_while(|e| e.seq() <= expected.get())
-            .collect::<Vec<_>>();
-        insert_timeline(&mut tx, dispute.id().get(), appended).await?;
-        // Each message is keyed by the entry that recorded it, so the new ones are those of the
-        // new entries.
-        let posted = parts
-            .messages
-            .iter()
-            .skip_while(|m| m.seq() <= expected.get())
-            .collect::<Vec<_>>();
-        insert_messages(&mut tx, dispute.id().get(), posted).await?;
-        enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
-        record_effect(&mut tx, dispute.id().get(), parts.version.get()).await?;
-        tx.commit().await.map_err(store_error)
+        .await;
+        member.finish(written).await
     }
 
     async fn find_open_for_subject(
@@ -241,35 +276,80 @@ async fn find_conflict(
     tenant: &TenantId,
     subject: &Subject,
 ) -> Result<Option<DisputeId>, StoreError> {
-    let found: Option<i64> = match subject {
+    let mut query = QueryBuilder::<Sqlite>::new("");
+    push_conflict(&mut query, tenant, subject);
+    let found: Option<i64> = query
+        .build_query_scalar()
+        .fetch_optional(conn)
+        .await
+        .map_err(store_error)?;
+    found
+        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
+        .transpose()
+}
+
+/// [`find_conflict`], and the id SQLite would give the next dispute, in one statement, after
+/// `savepoint` (SQL ending in `;`, or empty). Inside
+/// the write lock nobody else can take that id before the insert does.
+async fn conflict_and_next_id(
+    conn: &mut SqliteConnection,
+    savepoint: &str,
+    tenant: &TenantId,
+    subject: &Subject,
+) -> Result<(Option<DisputeId>, i64), StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(format!("{savepoint}SELECT ("));
+    push_conflict(&mut query, tenant, subject);
+    // AUTOINCREMENT's rule: one above the largest id ever handed out (sqlite_sequence, which
+    // has no row before the first insert) and the largest id in the table.
+    query.push(
+        "), max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'disputes'), 0), \
+         coalesce((SELECT max(id) FROM disputes), 0)) + 1",
+    );
+    let (found, next): (Option<i64>, i64) = query
+        .build_query_as()
+        .fetch_one(conn)
+        .await
+        .map_err(store_error)?;
+    let found = found
+        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
+        .transpose()?;
+    Ok((found, next))
+}
+
+/// Pushes the `SELECT` of [`find_conflict`] (one `id` column, at most one row).
+fn push_conflict<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    tenant: &'a TenantId,
+    subject: &'a Subject,
+) {
+    match subject {
         Subject::Invoice(s) => {
-            sqlx::query_scalar(concat!(
-                "SELECT id FROM disputes WHERE tenant = ? AND invoice = ?",
-                " AND subject_kind = 'invoice' AND status NOT IN ",
-                final_statuses!(),
-                " ORDER BY id LIMIT 1"
-            ))
-            .bind(tenant.as_str())
-            .bind(s.invoice())
-            .fetch_optional(conn)
-            .await
+            query
+                .push("SELECT id FROM disputes WHERE tenant = ")
+                .push_bind(tenant.as_str())
+                .push(" AND invoice = ")
+                .push_bind(s.invoice())
+                .push(concat!(
+                    " AND subject_kind = 'invoice' AND status NOT IN ",
+                    final_statuses!(),
+                    " ORDER BY id LIMIT 1"
+                ));
         }
         Subject::BillItem(s) => {
-            sqlx::query_scalar(concat!(
-                "SELECT id FROM disputes WHERE tenant = ? AND item_id = ?",
-                " AND subject_kind = 'bill_item' AND status NOT IN ",
-                final_statuses!(),
-                " ORDER BY id LIMIT 1"
-            ))
-            .bind(tenant.as_str())
-            .bind(s.item_id())
-            .fetch_optional(conn)
-            .await
+            query
+                .push("SELECT id FROM disputes WHERE tenant = ")
+                .push_bind(tenant.as_str())
+                .push(" AND item_id = ")
+                .push_bind(s.item_id())
+                .push(concat!(
+                    " AND subject_kind = 'bill_item' AND status NOT IN ",
+                    final_statuses!(),
+                    " ORDER BY id LIMIT 1"
+                ));
         }
         Subject::Delivery(s) => {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT d.id FROM disputes d WHERE d.tenant = ");
             query
+                .push("SELECT d.id FROM disputes d WHERE d.tenant = ")
                 .push_bind(tenant.as_str())
                 .push(" AND d.campaign_id = ")
                 .push_bind(s.campaign_id())
@@ -293,109 +373,101 @@ async fn find_conflict(
                 screens.push_bind(screen.as_str());
             }
             query.push(")) ORDER BY d.id LIMIT 1");
-            query.build_query_scalar().fetch_optional(conn).await
         }
     }
-    .map_err(store_error)?;
-    found
-        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
-        .transpose()
 }
 
-/// Inserts the `disputes` row and returns the id the sequence gave it.
-async fn insert_dispute(conn: &mut SqliteConnection, columns: Columns) -> Result<i64, sqlx::Error> {
+/// Adds the insert of the `disputes` row, with the id [`conflict_and_next_id`] found.
+fn insert_dispute<'a>(batch: &mut Batch<'a>, id: i64, columns: Columns) {
     let columns: Vec<_> = columns.fixed.into_iter().chain(columns.state).collect();
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO disputes (");
-    insert.push(names.join(", ")).push(") VALUES (");
-    for (i, (_, value)) in columns.into_iter().enumerate() {
-        if i > 0 {
-            insert.push(", ");
-        }
-        push_bind(value, &mut insert);
+    let insert = batch.statement("INSERT INTO disputes (id, ");
+    insert
+        .push(names.join(", "))
+        .push(") VALUES (")
+        .push_bind(id);
+    for (_, value) in columns {
+        insert.push(", ");
+        push_bind(value, insert);
     }
     insert.push(")");
-    let done = insert.build().execute(conn).await?;
-    Ok(done.last_insert_rowid())
+    batch.inserts(1);
 }
 
-async fn insert_screens(
-    conn: &mut SqliteConnection,
-    dispute_id: i64,
-    screens: &[String],
-) -> Result<(), StoreError> {
+fn insert_screens<'a>(batch: &mut Batch<'a>, dispute_id: i64, screens: &'a [String]) {
     if screens.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut insert = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO dispute_screens (dispute_id, screen_id, position) ",
-    );
-    insert.push_values(
-        screens.iter().zip(0_i64..),
-        |mut row, (screen, position)| {
+    batch
+        .statement("INSERT INTO dispute_screens (dispute_id, screen_id, position) ")
+        .push_values(
+            screens.iter().zip(0_i64..),
+            |mut row, (screen, position)| {
+                row.push_bind(dispute_id)
+                    .push_bind(screen.as_str())
+                    .push_bind(position);
+            },
+        );
+    batch.inserts(screens.len());
+}
+
+fn insert_timeline<'a>(
+    batch: &mut Batch<'a>,
+    dispute_id: i64,
+    entries: impl IntoIterator<Item = &'a TimelineEntry>,
+) {
+    let entries: Vec<_> = entries.into_iter().collect();
+    if entries.is_empty() {
+        return;
+    }
+    let count = entries.len();
+    batch
+        .statement(&format!(
+            "INSERT INTO timeline_entries ({TIMELINE_COLUMNS}) "
+        ))
+        .push_values(entries, |mut row, entry| {
+            let entry = TimelineRow::from(entry);
             row.push_bind(dispute_id)
-                .push_bind(screen.as_str())
-                .push_bind(position);
-        },
-    );
-    insert.build().execute(conn).await.map_err(store_error)?;
-    Ok(())
+                .push_bind(entry.seq)
+                .push_bind(time_text(entry.at))
+                .push_bind(entry.actor_id)
+                .push_bind(entry.actor_role)
+                .push_bind(entry.kind)
+                .push_bind(entry.notes)
+                .push_bind(entry.prev_hash)
+                .push_bind(entry.hash);
+        });
+    batch.inserts(count);
 }
 
-async fn insert_timeline<'e>(
-    conn: &mut SqliteConnection,
+fn insert_messages<'a>(
+    batch: &mut Batch<'a>,
     dispute_id: i64,
-    entries: impl IntoIterator<Item = &'e TimelineEntry>,
-) -> Result<(), StoreError> {
-    let mut entries = entries.into_iter().peekable();
-    if entries.peek().is_none() {
-        return Ok(());
+    messages: impl IntoIterator<Item = &'a Message>,
+) {
+    let messages: Vec<_> = messages.into_iter().collect();
+    if messages.is_empty() {
+        return;
     }
-    let mut insert = QueryBuilder::<Sqlite>::new(format!(
-        "INSERT INTO timeline_entries ({TIMELINE_COLUMNS}) "
-    ));
-    insert.push_values(entries, |mut row, entry| {
-        let entry = TimelineRow::from(entry);
-        row.push_bind(dispute_id)
-            .push_bind(entry.seq)
-            .push_bind(time_text(entry.at))
-            .push_bind(entry.actor_id)
-            .push_bind(entry.actor_role)
-            .push_bind(entry.kind)
-            .push_bind(entry.notes)
-            .push_bind(entry.prev_hash)
-            .push_bind(entry.hash);
-    });
-    insert.build().execute(conn).await.map_err(store_error)?;
-    Ok(())
-}
-
-async fn insert_messages<'m>(
-    conn: &mut SqliteConnection,
-    dispute_id: i64,
-    messages: impl IntoIterator<Item = &'m Message>,
-) -> Result<(), StoreError> {
-    let mut messages = messages.into_iter().peekable();
-    if messages.peek().is_none() {
-        return Ok(());
-    }
-    let mut insert =
-        QueryBuilder::<Sqlite>::new(format!("INSERT INTO dispute_messages ({MESSAGE_COLUMNS}) "));
-    insert.push_values(messages, |mut row, message| {
-        let message = MessageRow::from(message);
-        row.push_bind(dispute_id)
-            .push_bind(message.seq)
-            .push_bind(time_text(message.at))
-            .push_bind(message.author_id)
-            .push_bind(message.author_role)
-            .push_bind(message.text)
-            .push_bind(message.attachment_name)
-            .push_bind(message.attachment_type)
-            .push_bind(message.attachment_size)
-            .push_bind(message.attachment_sha256);
-    });
-    insert.build().execute(conn).await.map_err(store_error)?;
-    Ok(())
+    let count = messages.len();
+    batch
+        .statement(&format!(
+            "INSERT INTO dispute_messages ({MESSAGE_COLUMNS}) "
+        ))
+        .push_values(messages, |mut row, message| {
+            let message = MessageRow::from(message);
+            row.push_bind(dispute_id)
+                .push_bind(message.seq)
+                .push_bind(time_text(message.at))
+                .push_bind(message.author_id)
+                .push_bind(message.author_role)
+                .push_bind(message.text)
+                .push_bind(message.attachment_name)
+                .push_bind(message.attachment_type)
+                .push_bind(message.attachment_size)
+                .push_bind(message.attachment_sha256);
+        });
+    batch.inserts(count);
 }
 
 /// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS),

@@ -153,3 +153,68 @@ async fn an_edited_timeline_row_fails_verification() {
     assert_eq!(read.timeline()[1].notes(), "the parcel was fine");
     assert_eq!(read.verify(), Err(TimelineError::Altered { seq: 2 }));
 }
+
+/// Creates share a transaction (the store's group commit); some are dropped midway, at
+/// different points. Every write is then whole or absent, the ones reported done are stored,
+/// and nothing is left holding the write lock: another store on the same file writes at once.
+///
+/// Ignored: about one run in ten, a create that was not dropped fails with "database is busy"
+/// (or "database failure") after the 5 s busy timeout, with or without the group commit (the
+/// code before it fails the same way): some dropped write leaves a connection holding SQLite's
+/// write lock for a while. Not yet understood; run with `--ignored` in a loop to reproduce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "flaky: a dropped write can hold the write lock (also before the group commit)"]
+async fn writes_dropped_midway_leave_nothing_half_done_and_nothing_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("disputes.db"));
+    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    store.create_tenant(&acme(), now()).await.unwrap();
+
+    let tasks: Vec<_> = (0..60_u64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let create = store.create(seal(invoice("acme", &format!("INV-{i}"))), &[]);
+                if i % 2 == 0 {
+                    Some(create.await)
+                } else {
+                    // Dropped after 0 to ~1 ms: before its turn, inside it, or while waiting
+                    // for the shared COMMIT.
+                    let limit = std::time::Duration::from_micros((i * 37) % 1_100);
+                    tokio::time::timeout(limit, create).await.ok()
+                }
+            })
+        })
+        .collect();
+    let mut done = Vec::new();
+    for task in tasks {
+        if let Some(result) = task.await.unwrap() {
+            done.push(result.expect("a create that was not dropped succeeds"));
+        }
+    }
+    assert!(done.len() >= 30);
+    for created in &done {
+        let read = store.get(&acme(), created.id()).await.unwrap();
+        assert_eq!(read.as_ref(), Some(created));
+    }
+    let half_written: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM disputes d WHERE d.version != \
+         (SELECT count(*) FROM timeline_entries t WHERE t.dispute_id = d.id)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(half_written, 0);
+
+    let other = SqliteStore::connect(&url).await.unwrap();
+    let started = std::time::Instant::now();
+    other
+        .create(seal(invoice("acme", "INV-other")), &[])
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    store
+        .create(seal(invoice("acme", "INV-after")), &[])
+        .await
+        .unwrap();
+}

@@ -79,7 +79,7 @@ seed() {
 
 # 1. Instructions, under callgrind (instrumentation off until the counters are zeroed).
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.%p" \
-    "$BIN" serve --listen "$ADDR" --database-url "$URL" --blob-dir "$OUT/blobs" --dispatch-poll-ms 3600000 \
+    "$BIN" serve --listen "$ADDR" --database-url "$URL" --blob-dir "$OUT/blobs" --dispatch-poll-ms 3600000 --rate-limit-per-minute 0 \
     >"$OUT/valgrind.log" 2>&1 &
 VG=$!
 trap 'kill $VG 2>/dev/null || true; [ -n "${PLAIN:-}" ] && kill $PLAIN 2>/dev/null || true' EXIT
@@ -99,7 +99,7 @@ kill $VG
 wait $VG 2>/dev/null || true
 
 # 2. Statements and PostgreSQL writes, without valgrind.
-RUST_LOG=sqlx::query=debug "$BIN" serve --listen "$ADDR" --database-url "$URL" --blob-dir "$OUT/blobs" --dispatch-poll-ms 3600000 \
+RUST_LOG=sqlx::query=debug "$BIN" serve --listen "$ADDR" --database-url "$URL" --blob-dir "$OUT/blobs" --dispatch-poll-ms 3600000 --rate-limit-per-minute 0 \
     >"$OUT/plain.log" 2>&1 &
 PLAIN=$!
 wait_up

@@ -294,10 +294,39 @@ async fn bench_store(
         check_page(&http, &deep_url, &key).await?;
         scenarios["list_deep"] = sweep(&server, plan, &deep_url, &fixed)?;
     }
-    if !selected(options, "open") {
-        drop(server);
-        return Ok((json!({ "scenarios": scenarios }), get_body));
+    let mut results = json!({});
+    if selected(options, "open") {
+        results["db_baseline"] = open_and_its_baseline(
+            &db,
+            store,
+            work,
+            plan,
+            (&server, &base, &key),
+            template,
+            &mut scenarios,
+        )
+        .await?;
     }
+    drop(server);
+    if selected(options, "get") {
+        eprintln!("    {store}: database read baseline");
+        results["db_read_baseline"] = read_baseline(&db, store, work, plan, template, high).await?;
+    }
+    results["scenarios"] = scenarios;
+    Ok((results, get_body))
+}
+
+/// The open scenario (each request a new campaign) at every level, then, with the server
+/// stopped, its database baseline.
+async fn open_and_its_baseline(
+    db: &Db,
+    store: &str,
+    work: &Path,
+    plan: &Plan,
+    (server, base, key): (&Server, &str, &str),
+    template: i64,
+    scenarios: &mut Value,
+) -> anyhow::Result<Value> {
     let mut open = Vec::new();
     for &level in &plan.levels {
         let script = write(
@@ -305,16 +334,15 @@ async fn bench_store(
             "open.lua",
             &load::open_script(&key, &format!("c{level}"), OPEN_BODY),
         )?;
-        open.push(measure(&server, plan, level, &format!("{base}/"), &script)?);
+        open.push(measure(server, plan, level, &format!("{base}/"), &script)?);
     }
     scenarios["open"] = Value::Array(open);
-    drop(server);
 
     eprintln!("    {store}: database baseline");
-    let baseline = match store {
+    Ok(match store {
         "postgres" => {
             let statements = OpenStatements::of(
-                &db,
+                db,
                 template,
                 "'pgb_' || :client_id::TEXT || '_' || :n::TEXT",
                 ":id",
@@ -331,7 +359,7 @@ async fn bench_store(
             let mut levels = Vec::new();
             for &level in &plan.levels {
                 let result =
-                    store::sqlite_baseline(&db, template, level, Duration::from_secs(plan.seconds))
+                    store::sqlite_baseline(db, template, level, Duration::from_secs(plan.seconds))
                         .await?;
                 eprintln!(
                     "    c={level:<3} {:>9.0} tx/s   p50 {:>7.2} ms  p99 {:>7.2} ms  (sqlx loop)",
@@ -343,17 +371,8 @@ async fn bench_store(
             }
             levels
         }
-    };
-    eprintln!("    {store}: database read baseline");
-    let read_baseline = read_baseline(&db, store, work, plan, template, high).await?;
-    Ok((
-        json!({
-            "scenarios": scenarios,
-            "db_baseline": baseline,
-            "db_read_baseline": read_baseline,
-        }),
-        get_body,
-    ))
+    }
+    .into())
 }
 
 /// What the database alone serves of the get scenario: the store's own get statement for a

@@ -13,7 +13,7 @@ use disputes_ports::rows::{
 };
 use disputes_ports::StoreError;
 use rust_decimal::Decimal;
-use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
@@ -258,7 +258,7 @@ fn json_row<'r>(
     column: &str,
     text: &'r str,
 ) -> Result<JsonRow<'r>, StoreError> {
-    let cells: Vec<Cell<'r>> = serde_json::from_str(text).map_err(|e| corrupt(column, e))?;
+    let cells = from_json(RowSeed(columns), column, text)?;
     JsonRow::new(columns, column, cells)
 }
 
@@ -272,10 +272,81 @@ fn json_rows<'r>(
     let Some(text) = text else {
         return Ok(Vec::new());
     };
-    let rows: Vec<Vec<Cell<'r>>> = serde_json::from_str(text).map_err(|e| corrupt(column, e))?;
-    rows.into_iter()
+    from_json(RowsSeed(columns), column, text)?
+        .into_iter()
         .map(|cells| JsonRow::new(columns, column, cells))
         .collect()
+}
+
+/// The whole of `text` read by `seed`; `column` names it in errors.
+fn from_json<'r, S: DeserializeSeed<'r>>(
+    seed: S,
+    column: &str,
+    text: &'r str,
+) -> Result<S::Value, StoreError> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = seed
+        .deserialize(&mut json)
+        .and_then(|value| json.end().map(|()| value))
+        .map_err(|e| corrupt(column, e))?;
+    Ok(value)
+}
+
+/// Reads a JSON array of a row's values into cells allocated once, for as many values as the
+/// row has columns (a plain `Vec` would grow five times for a dispute).
+#[derive(Clone, Copy)]
+struct RowSeed(&'static ColumnList);
+
+impl<'de> DeserializeSeed<'de> for RowSeed {
+    type Value = Vec<Cell<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed {
+    type Value = Vec<Cell<'de>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of column values")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut values: A) -> Result<Self::Value, A::Error> {
+        let mut cells = Vec::with_capacity(self.0.len());
+        while let Some(cell) = values.next_element()? {
+            cells.push(cell);
+        }
+        Ok(cells)
+    }
+}
+
+/// Reads a JSON array of rows, each read by [`RowSeed`].
+#[derive(Clone, Copy)]
+struct RowsSeed(&'static ColumnList);
+
+impl<'de> DeserializeSeed<'de> for RowsSeed {
+    type Value = Vec<Vec<Cell<'de>>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed {
+    type Value = Vec<Vec<Cell<'de>>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut values: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::new();
+        while let Some(cells) = values.next_element_seed(RowSeed(self.0))? {
+            rows.push(cells);
+        }
+        Ok(rows)
+    }
 }
 
 /// A column list (as in the `*_COLUMNS` constants) by name: where each column sits in a row read

@@ -31,33 +31,30 @@ pub(crate) fn time_text(at: Timestamp) -> String {
 /// writes then, without interpreting the format string for every instant. `None` otherwise.
 fn fixed_width_text(at: Timestamp) -> Option<String> {
     use chrono::{Datelike, Timelike};
+    // The fields of the UTC instant itself: through the `DateTime`, each would add the (zero)
+    // offset again.
+    let at = at.naive_utc();
     let year = u32::try_from(at.year()).ok().filter(|year| *year <= 9999)?;
     let nanos = at.nanosecond();
     if nanos >= 1_000_000_000 {
         return None;
     }
-    let mut text = String::with_capacity(27);
-    push_digits(&mut text, year, 4);
-    for (separator, value, width) in [
-        ('-', at.month(), 2),
-        ('-', at.day(), 2),
-        ('T', at.hour(), 2),
-        (':', at.minute(), 2),
-        (':', at.second(), 2),
-        ('.', nanos / 1000, 6),
-    ] {
-        text.push(separator);
-        push_digits(&mut text, value, width);
-    }
-    text.push('Z');
-    Some(text)
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    put_digits(&mut text[0..4], year);
+    put_digits(&mut text[5..7], at.month());
+    put_digits(&mut text[8..10], at.day());
+    put_digits(&mut text[11..13], at.hour());
+    put_digits(&mut text[14..16], at.minute());
+    put_digits(&mut text[17..19], at.second());
+    put_digits(&mut text[20..26], nanos / 1000);
+    String::from_utf8(text.to_vec()).ok()
 }
 
-/// The last `width` decimal digits of `value`, zero-padded.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = value / 10_u32.pow(place) % 10;
-        text.push(char::from_digit(digit, 10).unwrap_or('0'));
+/// `value`'s last `digits.len()` decimal digits, zero-padded, into `digits`.
+fn put_digits(digits: &mut [u8], mut value: u32) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
+        value /= 10;
     }
 }
 
@@ -353,27 +350,53 @@ impl<'de> Visitor<'de> for RowsSeed {
 /// by position.
 #[derive(Debug)]
 struct ColumnList {
-    /// Each name with its position, sorted by name.
-    by_name: Vec<(&'static str, usize)>,
+    len: usize,
+    /// Open addressing on the FNV-1a hash of a name: each column's name and position, in a table
+    /// at least twice as long as the list. A dispute looks up some seventy names; a binary search
+    /// of the sorted names cost twice as much.
+    slots: Vec<Option<(&'static str, usize)>>,
 }
 
 impl ColumnList {
     fn new(columns: &'static str) -> ColumnList {
-        let mut by_name: Vec<_> = columns.split(", ").zip(0..).collect();
-        by_name.sort_unstable();
-        ColumnList { by_name }
+        let names: Vec<&'static str> = columns.split(", ").collect();
+        let mut slots = vec![None; (names.len() * 2).next_power_of_two()];
+        let mask = slots.len() - 1;
+        for (position, name) in names.iter().enumerate() {
+            let mut slot = fnv1a(name) & mask;
+            while slots[slot].is_some() {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = Some((*name, position));
+        }
+        ColumnList {
+            len: names.len(),
+            slots,
+        }
     }
 
     fn len(&self) -> usize {
-        self.by_name.len()
+        self.len
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.by_name
-            .binary_search_by(|(candidate, _)| (*candidate).cmp(name))
-            .ok()
-            .map(|found| self.by_name[found].1)
+        let mask = self.slots.len() - 1;
+        let mut slot = fnv1a(name) & mask;
+        loop {
+            match self.slots[slot] {
+                None => return None,
+                Some((candidate, position)) if candidate == name => return Some(position),
+                Some(_) => slot = (slot + 1) & mask,
+            }
+        }
     }
+}
+
+fn fnv1a(name: &str) -> usize {
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    usize::try_from(hash).unwrap_or(usize::MAX)
 }
 
 /// One value of a JSON array SQLite built from a row: SQL's NULL, INTEGER or TEXT (the stored

@@ -144,15 +144,15 @@ fn envelope_sized(status: StatusCode, data: impl Serialize, capacity: usize) -> 
 
 /// `data` of an answer that carries one dispute.
 #[derive(Serialize)]
-struct OneDispute {
-    dispute: DisputeOut,
+struct OneDispute<'d> {
+    dispute: DisputeOut<'d>,
 }
 
 /// `data` of a page of the list.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct DisputePage {
-    disputes: Vec<DisputeOut>,
+struct DisputePage<'d> {
+    disputes: Vec<DisputeOut<'d>>,
     next_cursor: Option<String>,
 }
 

@@ -40,10 +40,19 @@ impl FromStr for Digest {
         if hex.len() != 64 {
             return Err(bad());
         }
+        // Digit by digit: stores read four digests per dispute and entry, and `from_str_radix`
+        // on each pair was most of reading one.
+        fn digit(byte: u8) -> Option<u8> {
+            match byte {
+                b'0'..=b'9' => Some(byte - b'0'),
+                b'a'..=b'f' => Some(byte - b'a' + 10),
+                b'A'..=b'F' => Some(byte - b'A' + 10),
+                _ => None,
+            }
+        }
         let mut out = [0u8; 32];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
-            out[i] = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+        for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            *byte = (digit(pair[0]).ok_or_else(bad)? << 4) | digit(pair[1]).ok_or_else(bad)?;
         }
         Ok(Digest(out))
     }
@@ -74,5 +83,16 @@ mod tests {
         );
         assert_eq!(d.to_hex().parse::<Digest>().unwrap(), d);
         assert!("zz".parse::<Digest>().is_err());
+        assert_eq!(d.to_hex().to_uppercase().parse::<Digest>().unwrap(), d);
+        let hex = d.to_hex();
+        for bad in [
+            format!("{}g", &hex[..63]),
+            format!("+{}", &hex[1..]),
+            format!("{}é", &hex[..62]),
+            hex[..62].to_owned(),
+            format!("{hex}0"),
+        ] {
+            assert!(bad.parse::<Digest>().is_err(), "{bad}");
+        }
     }
 }

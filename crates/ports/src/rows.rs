@@ -775,15 +775,16 @@ impl StoredRow for FieldRow {
 }
 
 /// Row → domain for a `disputes` row read together with its children (see [`CHILD_COLUMNS`]):
-/// the screen ids in position order, and the timeline entries and messages, each a
-/// [`FieldRow`] of the columns of [`TIMELINE_COLUMNS`] or [`MESSAGE_COLUMNS`], in `seq` order.
+/// the screen ids in position order, and the timeline entries and messages, each a row (a
+/// [`FieldRow`], or a store's own) of the columns of [`TIMELINE_COLUMNS`] or
+/// [`MESSAGE_COLUMNS`], in `seq` order.
 /// One statement is one snapshot in both stores, so the row and its children always agree,
 /// without a read transaction and its extra round trips.
 pub fn dispute_with_children(
     row: &(impl StoredRow + ?Sized),
     screens: Vec<String>,
-    timeline: &[FieldRow],
-    messages: &[FieldRow],
+    timeline: &[impl StoredRow],
+    messages: &[impl StoredRow],
 ) -> Result<Dispute, StoreError> {
     let timeline = timeline
         .iter()

@@ -2,7 +2,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Subject, SubjectKind, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -10,12 +10,14 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use crate::batch::Batch;
 use crate::error::{corrupt, is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{bound_text, dispute_with_children, push_bind, time_text};
+use crate::mapping::{
+    bound_text, dispute_with_children, push_bind, time_text, DISPUTE_COLUMN, SCREEN_COLUMNS,
+};
 use crate::outbox::enqueue;
 use crate::SqliteStore;
 use disputes_ports::rows::{
-    dispute_columns, json_object_arguments, screen_ids, Columns, MessageRow, TimelineRow,
-    DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
+    MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
 
 /// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
@@ -25,6 +27,19 @@ macro_rules! final_statuses {
     () => {
         "('resolved', 'withdrawn', 'expired')"
     };
+}
+
+/// The filter on a subject kind, with the kind spelled as a literal. Bound as a parameter, SQLite
+/// compares it with the `subject_kind = 'invoice'` of the partial unique indexes while planning,
+/// remembers that the plan depended on the bound value, and so re-prepares the whole statement
+/// (parsing and planning it again: about a million instructions) at every execution. A literal
+/// costs at most one cached statement per kind.
+fn kind_condition(kind: SubjectKind) -> &'static str {
+    match kind {
+        SubjectKind::Delivery => " AND subject_kind = 'delivery'",
+        SubjectKind::Invoice => " AND subject_kind = 'invoice'",
+        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
+    }
 }
 
 /// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
@@ -103,7 +118,7 @@ impl DisputeRepository for SqliteStore {
             QueryBuilder::<Sqlite>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
         if let Some(kind) = query.kind {
-            select.push(" AND subject_kind = ").push_bind(kind.as_str());
+            select.push(kind_condition(kind));
         }
         if let Some(status) = query.status {
             select.push(" AND status = ").push_bind(status.as_str());
@@ -470,23 +485,36 @@ fn insert_messages<'a>(
     batch.inserts(count);
 }
 
-/// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS),
-/// the dispute's screens, timeline and messages as JSON arrays, `FROM disputes d`; the caller
-/// appends the `WHERE`. Built once: the column lists are constants.
+/// `SELECT` of a dispute and its children, `FROM disputes d`; the caller appends the `WHERE`.
+/// The dispute's columns come as one JSON array (`DISPUTE_COLUMN`), and, in the
+/// [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS), its screens, timeline and messages as
+/// JSON arrays of arrays, each in the order of its column list (see `dispute_with_children` for
+/// why). The aggregates have no `ORDER BY`: each would open a sorter at every execution, and the
+/// children are sorted as they are read. Built once: the column lists are constants.
 static SELECT_DISPUTES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {DISPUTE_COLUMNS}, \
-         (SELECT json_group_array(s.screen_id ORDER BY s.position) FROM dispute_screens s \
+        "SELECT json_array({DISPUTE_COLUMNS}) AS {DISPUTE_COLUMN}, \
+         (SELECT json_group_array(json_array({})) FROM dispute_screens s \
           WHERE s.dispute_id = d.id) AS screens, \
-         (SELECT json_group_array(json_object({}) ORDER BY t.seq) FROM timeline_entries t \
+         (SELECT json_group_array(json_array({})) FROM timeline_entries t \
           WHERE t.dispute_id = d.id) AS timeline, \
-         (SELECT json_group_array(json_object({}) ORDER BY m.seq) FROM dispute_messages m \
+         (SELECT json_group_array(json_array({})) FROM dispute_messages m \
           WHERE m.dispute_id = d.id) AS messages \
          FROM disputes d",
-        json_object_arguments("t", TIMELINE_COLUMNS),
-        json_object_arguments("m", MESSAGE_COLUMNS),
+        qualified("s", SCREEN_COLUMNS),
+        qualified("t", TIMELINE_COLUMNS),
+        qualified("m", MESSAGE_COLUMNS),
     )
 });
+
+/// `columns` of the table aliased `alias`, each qualified by it.
+fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("{alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// One dispute of a tenant, by id.
 static GET_DISPUTE: LazyLock<String> =
@@ -494,7 +522,17 @@ static GET_DISPUTE: LazyLock<String> =
 
 #[cfg(test)]
 mod tests {
-    use disputes_domain::Status;
+    use disputes_domain::{Status, SubjectKind};
+
+    #[test]
+    fn the_sql_literals_of_subject_kinds_match_the_domain() {
+        for &kind in SubjectKind::ALL {
+            assert_eq!(
+                super::kind_condition(kind),
+                format!(" AND subject_kind = '{}'", kind.as_str())
+            );
+        }
+    }
 
     #[test]
     fn the_sql_list_of_final_statuses_matches_the_domain() {

@@ -267,27 +267,27 @@ impl From<Period> for PeriodOut {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SurfaceOut {
-    campaign_id: String,
-    screen_ids: Vec<String>,
-    substrate_id: Option<String>,
+pub struct SurfaceOut<'d> {
+    campaign_id: &'d str,
+    screen_ids: &'d [String],
+    substrate_id: Option<&'d str>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ShortfallOut {
-    unit: String,
+pub struct ShortfallOut<'d> {
+    unit: &'d str,
     amount: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EvidenceOut {
-    proof_pack_ids: Vec<String>,
-    metering_snapshot_ids: Vec<String>,
-    settlement_application_ids: Vec<String>,
-    attachment_refs: Vec<String>,
-    auditor_report_ref: Option<String>,
+pub struct EvidenceOut<'d> {
+    proof_pack_ids: Vec<&'d str>,
+    metering_snapshot_ids: Vec<&'d str>,
+    settlement_application_ids: Vec<&'d str>,
+    attachment_refs: Vec<&'d str>,
+    auditor_report_ref: Option<&'d str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -299,76 +299,77 @@ pub struct RemedyOut {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OperatorResponseOut {
+pub struct OperatorResponseOut<'d> {
     at: String,
-    by: String,
-    notes: String,
+    by: &'d str,
+    notes: &'d str,
     proposed_remedy: Option<RemedyOut>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdvertiserResponseOut {
+pub struct AdvertiserResponseOut<'d> {
     at: String,
-    by: String,
-    notes: String,
+    by: &'d str,
+    notes: &'d str,
     decision: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ResolutionOut {
+pub struct ResolutionOut<'d> {
     outcome: &'static str,
     settled_amount: String,
-    credit_note_id: Option<String>,
-    makegood_campaign_id: Option<String>,
-    settlement_adjustment_id: Option<String>,
+    credit_note_id: Option<&'d str>,
+    makegood_campaign_id: Option<&'d str>,
+    settlement_adjustment_id: Option<&'d str>,
     resolved_at: String,
-    resolved_by: String,
-    notes: String,
+    resolved_by: &'d str,
+    notes: &'d str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TimelineOut {
+pub struct TimelineOut<'d> {
     seq: i64,
     at: String,
-    actor: String,
+    actor: &'d str,
     kind: &'static str,
-    notes: String,
+    notes: &'d str,
     hash: String,
 }
 
 /// The seed's `data.dispute`, plus `status`, `version`, `respondBy` and `evidenceDigest`. Every
-/// field is present; one with no value yet is `null`.
+/// field is present; one with no value yet is `null`. Text the dispute holds as it is shown is
+/// borrowed from it rather than copied: a page renders twenty disputes.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DisputeOut {
+pub struct DisputeOut<'d> {
     id: String,
-    org_id: String,
+    org_id: &'d str,
     created_at: String,
     updated_at: String,
-    opened_by: String,
+    opened_by: &'d str,
     opened_by_role: &'static str,
     opened_at: String,
     disputed_period: PeriodOut,
-    affected_surface: SurfaceOut,
-    claimed_shortfall: ShortfallOut,
-    evidence_bundle: EvidenceOut,
+    affected_surface: SurfaceOut<'d>,
+    claimed_shortfall: ShortfallOut<'d>,
+    evidence_bundle: EvidenceOut<'d>,
     evidence_digest: String,
     status: &'static str,
     version: i64,
     respond_by: Option<String>,
-    operator_response: Option<OperatorResponseOut>,
-    advertiser_response: Option<AdvertiserResponseOut>,
-    resolution: Option<ResolutionOut>,
-    timeline: Vec<TimelineOut>,
+    operator_response: Option<OperatorResponseOut<'d>>,
+    advertiser_response: Option<AdvertiserResponseOut<'d>>,
+    resolution: Option<ResolutionOut<'d>>,
+    timeline: Vec<TimelineOut<'d>>,
 }
 
-impl DisputeOut {
+impl<'d> DisputeOut<'d> {
     /// Renders a delivery dispute. The handlers only ever pass delivery disputes (the service
     /// filters by kind), so any other subject is a fault of ours.
-    pub fn render(d: &Dispute) -> Result<Self, Problem> {
+    pub fn render(d: &'d Dispute) -> Result<Self, Problem> {
         let Subject::Delivery(subject) = d.subject() else {
             return Err(Problem::internal(&format!(
                 "dispute {} is not a delivery dispute",
@@ -376,23 +377,23 @@ impl DisputeOut {
             )));
         };
         let evidence = d.evidence();
-        let values = |kind| evidence.values(kind).map(str::to_owned).collect::<Vec<_>>();
+        let values = |kind| evidence.values(kind).collect::<Vec<_>>();
         Ok(DisputeOut {
             id: d.id().to_string(),
-            org_id: d.tenant().to_string(),
+            org_id: d.tenant().as_str(),
             created_at: format_time(d.opened_at()),
             updated_at: format_time(d.updated_at()),
-            opened_by: d.opened_by().id.to_string(),
+            opened_by: d.opened_by().id.as_str(),
             opened_by_role: d.opened_by().role.as_str(),
             opened_at: format_time(d.opened_at()),
             disputed_period: subject.period().into(),
             affected_surface: SurfaceOut {
-                campaign_id: subject.campaign_id().to_owned(),
-                screen_ids: subject.screen_ids().to_vec(),
-                substrate_id: subject.substrate_id().map(str::to_owned),
+                campaign_id: subject.campaign_id(),
+                screen_ids: subject.screen_ids(),
+                substrate_id: subject.substrate_id(),
             },
             claimed_shortfall: ShortfallOut {
-                unit: d.claim().quantity.unit().to_string(),
+                unit: d.claim().quantity.unit().as_str(),
                 amount: d.claim().amount().to_string(),
             },
             evidence_bundle: EvidenceOut {
@@ -408,8 +409,8 @@ impl DisputeOut {
             respond_by: d.respond_by().map(format_time),
             operator_response: d.response().map(|r| OperatorResponseOut {
                 at: format_time(r.at),
-                by: r.by.id.to_string(),
-                notes: r.notes.clone(),
+                by: r.by.id.as_str(),
+                notes: &r.notes,
                 proposed_remedy: r.remedy.as_ref().map(|m| RemedyOut {
                     amount: m.amount.map(|a| a.to_string()),
                     makegood_window: m.makegood_window.map(PeriodOut::from),
@@ -417,19 +418,19 @@ impl DisputeOut {
             }),
             advertiser_response: d.opener_reply().map(|r| AdvertiserResponseOut {
                 at: format_time(r.at),
-                by: r.by.id.to_string(),
-                notes: r.notes.clone(),
+                by: r.by.id.as_str(),
+                notes: &r.notes,
                 decision: r.decision.as_str(),
             }),
             resolution: d.resolution().map(|r| ResolutionOut {
                 outcome: r.outcome.as_str(),
                 settled_amount: r.settled_amount.to_string(),
-                credit_note_id: r.credit_note_id.clone(),
-                makegood_campaign_id: r.makegood_campaign_id.clone(),
-                settlement_adjustment_id: r.settlement_adjustment_id.clone(),
+                credit_note_id: r.credit_note_id.as_deref(),
+                makegood_campaign_id: r.makegood_campaign_id.as_deref(),
+                settlement_adjustment_id: r.settlement_adjustment_id.as_deref(),
                 resolved_at: format_time(r.at),
-                resolved_by: r.by.id.to_string(),
-                notes: r.notes.clone(),
+                resolved_by: r.by.id.as_str(),
+                notes: &r.notes,
             }),
             timeline: d
                 .timeline()
@@ -437,9 +438,9 @@ impl DisputeOut {
                 .map(|e| TimelineOut {
                     seq: e.seq(),
                     at: format_time(e.at()),
-                    actor: e.actor().id.to_string(),
+                    actor: e.actor().id.as_str(),
                     kind: e.kind().as_str(),
-                    notes: e.notes().to_owned(),
+                    notes: e.notes(),
                     hash: e.hash().to_hex(),
                 })
                 .collect(),

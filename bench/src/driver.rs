@@ -332,7 +332,7 @@ async fn open_and_its_baseline(
         let script = write(
             work,
             "open.lua",
-            &load::open_script(&key, &format!("c{level}"), OPEN_BODY),
+            &load::open_script(key, &format!("c{level}"), OPEN_BODY),
         )?;
         open.push(measure(server, plan, level, &format!("{base}/"), &script)?);
     }

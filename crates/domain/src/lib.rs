@@ -31,7 +31,7 @@ pub use error::DomainError;
 pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};
 pub use ids::{Actor, ActorId, DisputeId, Role, TenantId, Version};
 pub use message::{CollectionHold, Message, MessageText, NewMessage, MAX_COLLECTION_HOLD};
-pub use period::{Period, Timestamp};
+pub use period::{utc_digits, Period, Timestamp};
 pub use reason::{Reason, ReasonCode};
 pub use subject::{BillItemSubject, DeliverySubject, InvoiceSubject, Subject, SubjectKind};
 pub use timeline::{EntryKind, TimelineEntry, TimelineError};

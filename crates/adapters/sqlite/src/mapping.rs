@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
-use disputes_domain::{Dispute, DisputeId, TenantId, Timestamp};
+use disputes_domain::{utc_digits, Dispute, DisputeId, TenantId, Timestamp};
 use disputes_ports::rows::{
     self, corrupt, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
@@ -27,35 +27,14 @@ pub(crate) fn time_text(at: Timestamp) -> String {
     fixed_width_text(at).unwrap_or_else(|| at.format(TIME_FORMAT).to_string())
 }
 
-/// [`TIME_FORMAT`] written digit by digit, for years 0 to 9999 and no leap second: what chrono
-/// writes then, without interpreting the format string for every instant. `None` otherwise.
+/// [`TIME_FORMAT`] written digit by digit ([`utc_digits`]), for years 0 to 9999 and no leap
+/// second: what chrono writes then, without interpreting the format string for every instant.
+/// `None` otherwise.
 fn fixed_width_text(at: Timestamp) -> Option<String> {
-    use chrono::{Datelike, Timelike};
-    // The fields of the UTC instant itself: through the `DateTime`, each would add the (zero)
-    // offset again.
-    let at = at.naive_utc();
-    let year = u32::try_from(at.year()).ok().filter(|year| *year <= 9999)?;
-    let nanos = at.nanosecond();
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    let mut text = *b"0000-00-00T00:00:00.000000Z";
-    put_digits(&mut text[0..4], year);
-    put_digits(&mut text[5..7], at.month());
-    put_digits(&mut text[8..10], at.day());
-    put_digits(&mut text[11..13], at.hour());
-    put_digits(&mut text[14..16], at.minute());
-    put_digits(&mut text[17..19], at.second());
-    put_digits(&mut text[20..26], nanos / 1000);
-    String::from_utf8(text.to_vec()).ok()
-}
-
-/// `value`'s last `digits.len()` decimal digits, zero-padded, into `digits`.
-fn put_digits(digits: &mut [u8], mut value: u32) {
-    for digit in digits.iter_mut().rev() {
-        *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
-        value /= 10;
-    }
+    let mut text = utc_digits(at)?;
+    // Microseconds: the first six of the nine fraction digits.
+    text[26] = b'Z';
+    String::from_utf8(text[..27].to_vec()).ok()
 }
 
 /// A range-filter bound as stored text. A caller's bound may carry nanoseconds; rounding it up

@@ -47,45 +47,21 @@ pub fn format_time(at: Timestamp) -> String {
 /// formatter was a tenth of rendering one. `None` for the rest, which chrono writes. A unit
 /// test compares the two.
 fn digit_by_digit(at: Timestamp) -> Option<String> {
-    use chrono::{Datelike, Timelike};
-    // The fields of the UTC instant itself: through the `DateTime`, each would add the (zero)
-    // offset again.
-    let at = at.naive_utc();
-    let year = u32::try_from(at.year()).ok().filter(|year| *year <= 9999)?;
-    let nanos = at.nanosecond();
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    let mut text = *b"0000-00-00T00:00:00.000000000Z";
-    put_digits(&mut text[0..4], year);
-    put_digits(&mut text[5..7], at.month());
-    put_digits(&mut text[8..10], at.day());
-    put_digits(&mut text[11..13], at.hour());
-    put_digits(&mut text[14..16], at.minute());
-    put_digits(&mut text[17..19], at.second());
-    // As few fraction digits as show the instant exactly, in groups of three.
+    let mut text = disputes_domain::utc_digits(at)?;
+    // As few fraction digits as show the instant exactly, in groups of three (the `Z` goes over
+    // the `.` when there is no fraction).
+    let nanos = at.timestamp_subsec_nanos();
     let end = if nanos == 0 {
         19
     } else if nanos % 1_000_000 == 0 {
-        put_digits(&mut text[20..23], nanos / 1_000_000);
         23
     } else if nanos % 1_000 == 0 {
-        put_digits(&mut text[20..26], nanos / 1_000);
         26
     } else {
-        put_digits(&mut text[20..29], nanos);
         29
     };
     text[end] = b'Z';
     String::from_utf8(text[..=end].to_vec()).ok()
-}
-
-/// `value`'s last `digits.len()` decimal digits, zero-padded, into `digits`.
-fn put_digits(digits: &mut [u8], mut value: u32) {
-    for digit in digits.iter_mut().rev() {
-        *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
-        value /= 10;
-    }
 }
 
 #[cfg(test)]

@@ -159,11 +159,7 @@ impl SqliteStore {
             turn = Turn::settle(&self.writers, turn).await;
         }
         if turn.open.is_none() {
-            let tx = self
-                .pool
-                .begin_with(crate::repository::BEGIN_WRITE)
-                .await
-                .map_err(store_error)?;
+            let tx = self.begin_immediate().await.map_err(store_error)?;
             turn.batches += 1;
             turn.open = Some(Open {
                 id: turn.batches,

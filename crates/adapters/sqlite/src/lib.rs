@@ -132,8 +132,22 @@ impl SqliteStore {
         &self,
     ) -> Result<(WriteTurn, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
         let turn = self.write_turn().await;
-        let tx = self.pool.begin_with(repository::BEGIN_WRITE).await?;
+        let tx = self.begin_immediate().await?;
         Ok((turn, tx))
+    }
+
+    /// `BEGIN IMMEDIATE` on a pooled connection, on a task of its own. A caller's future dropped
+    /// while the `BEGIN` was on its way would give the connection back to the pool inside the
+    /// transaction, holding SQLite's write lock until someone used that connection again: every
+    /// other writer met "database is busy". The task always ends with a `Transaction`, which
+    /// rolls back when dropped.
+    pub(crate) async fn begin_immediate(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with(repository::BEGIN_WRITE).await })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("beginning a write did not finish: {e}")))?
     }
 
     /// The connection pool, for tests and tools that need to reach the tables directly

@@ -3,6 +3,7 @@
 //! RFC 3339 TEXT, so that text order is time order.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
@@ -329,53 +330,23 @@ impl<'de> Visitor<'de> for RowsSeed {
 /// by position.
 #[derive(Debug)]
 struct ColumnList {
-    len: usize,
-    /// Open addressing on the FNV-1a hash of a name: each column's name and position, in a table
-    /// at least twice as long as the list. A dispute looks up some seventy names; a binary search
-    /// of the sorted names cost twice as much.
-    slots: Vec<Option<(&'static str, usize)>>,
+    positions: HashMap<&'static str, usize>,
 }
 
 impl ColumnList {
     fn new(columns: &'static str) -> ColumnList {
-        let names: Vec<&'static str> = columns.split(", ").collect();
-        let mut slots = vec![None; (names.len() * 2).next_power_of_two()];
-        let mask = slots.len() - 1;
-        for (position, name) in names.iter().enumerate() {
-            let mut slot = fnv1a(name) & mask;
-            while slots[slot].is_some() {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = Some((*name, position));
-        }
         ColumnList {
-            len: names.len(),
-            slots,
+            positions: columns.split(", ").zip(0..).collect(),
         }
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.positions.len()
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let mut slot = fnv1a(name) & mask;
-        loop {
-            match self.slots[slot] {
-                None => return None,
-                Some((candidate, position)) if candidate == name => return Some(position),
-                Some(_) => slot = (slot + 1) & mask,
-            }
-        }
+        self.positions.get(name).copied()
     }
-}
-
-fn fnv1a(name: &str) -> usize {
-    let hash = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    });
-    usize::try_from(hash).unwrap_or(usize::MAX)
 }
 
 /// One value of a JSON array SQLite built from a row: SQL's NULL, INTEGER or TEXT (the stored

@@ -356,7 +356,7 @@ async fn list(
         .iter()
         .map(DisputeOut::render)
         .collect::<Result<Vec<_>, _>>()?;
-    // About a kilobyte a dispute.
+    // About one and a half kilobytes a dispute.
     let capacity = 256 + 1536 * disputes.len();
     Ok(envelope_sized(
         StatusCode::OK,

@@ -208,6 +208,35 @@ pub async fn seed(db: &Db, template: i64, count: i64, mark: &str) -> anyhow::Res
     Ok(())
 }
 
+/// The template's `disputes` row: its columns (all but `skip`) and their values as SQL literals.
+struct TemplateRow {
+    columns: Vec<String>,
+    row: Vec<String>,
+}
+
+impl TemplateRow {
+    async fn read(db: &Db, template: i64, skip: &str) -> anyhow::Result<TemplateRow> {
+        let (columns, rows) = db
+            .literal_rows("disputes", &format!("id = {template}"), skip)
+            .await?;
+        let row = rows
+            .into_iter()
+            .next()
+            .context("the template dispute is missing")?;
+        Ok(TemplateRow { columns, row })
+    }
+
+    /// The literal of column `name`.
+    fn value(&self, name: &str) -> anyhow::Result<String> {
+        let at = self
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .with_context(|| format!("disputes.{name} missing"))?;
+        Ok(self.row[at].clone())
+    }
+}
+
 /// The SQL that opening the template's dispute runs, with the campaign as a parameter: the
 /// conflict check, the dispute row (returning its id) and each child row (for that id).
 #[derive(Debug, Clone)]
@@ -220,20 +249,11 @@ pub struct OpenStatements {
 impl OpenStatements {
     /// `campaign` and `id` are how the dialect spells the two parameters.
     pub async fn of(db: &Db, template: i64, campaign: &str, id: &str) -> anyhow::Result<Self> {
-        let (columns, rows) = db
-            .literal_rows("disputes", &format!("id = {template}"), "id")
-            .await?;
-        let row = rows.first().context("the template dispute is missing")?;
-        let value = |name: &str| -> anyhow::Result<String> {
-            let at = columns
-                .iter()
-                .position(|c| c == name)
-                .with_context(|| format!("disputes.{name} missing"))?;
-            Ok(row[at].clone())
-        };
+        let template_row = TemplateRow::read(db, template, "id").await?;
+        let (columns, value) = (&template_row.columns, |name: &str| template_row.value(name));
         let values: Vec<String> = columns
             .iter()
-            .zip(row)
+            .zip(&template_row.row)
             .map(|(c, v)| {
                 if c == "campaign_id" {
                     campaign.to_owned()
@@ -321,15 +341,8 @@ impl OpenStatements {
 /// for the template's tenant. Columns come from the live schema, as the seeder's do; `id` is how
 /// the dialect spells the one parameter.
 pub async fn get_statement(db: &Db, template: i64, id: &str) -> anyhow::Result<String> {
-    let (columns, rows) = db
-        .literal_rows("disputes", &format!("id = {template}"), "")
-        .await?;
-    let row = rows.first().context("the template dispute is missing")?;
-    let tenant = columns
-        .iter()
-        .position(|c| c == "tenant")
-        .map(|at| row[at].clone())
-        .context("disputes.tenant missing")?;
+    let template_row = TemplateRow::read(db, template, "").await?;
+    let (columns, tenant) = (&template_row.columns, template_row.value("tenant")?);
     let (array, object, as_text) = if db.is_postgres() {
         ("json_agg", "json_build_object", "::TEXT")
     } else {

@@ -36,7 +36,8 @@ pub struct Options {
     pub server: PathBuf,
     pub out: PathBuf,
     /// `STORE:SCENARIO` (e.g. `sqlite:open`): run that scenario of that store alone, with the
-    /// store's database baseline when the scenario is `open`, for a quick before/after
+    /// store's database baseline when the scenario is `open` and its database read baseline when
+    /// it is `get`, for a quick before/after
     /// comparison. Writes results.json only: no table, no plot, nothing published.
     pub only: Option<Only>,
 }

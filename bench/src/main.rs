@@ -5,8 +5,8 @@
 //!   it in bulk, loads it with wrk from a second process, measures the baselines that bound it in
 //!   the same run, and writes the results (JSON, a Markdown table and a PNG plot); `--publish`
 //!   also puts the table into docs/benchmarks.md and the plot at docs/benchmarks.png;
-//!   `--only sqlite:open` runs one scenario of one store (and, for `open`, its database
-//!   baseline), for before/after comparisons.
+//!   `--only sqlite:open` runs one scenario of one store (with its database baseline for
+//!   `open`, its database read baseline for `get`), for before/after comparisons.
 //! - `http-baseline --listen ADDR --body FILE`: the HTTP limit, a minimal axum server that
 //!   answers every request with the same JSON body from memory.
 //! - `sqlite-baseline --url URL --template ID --concurrency N --seconds S`: the SQLite limit, the

@@ -265,10 +265,7 @@ async fn a_lost_answer_is_answered_from_the_dispute(store: Store) {
     // As if the process stopped after the open committed and before its answer was stored, and
     // the lease has ended since.
     let forgotten = server
-        .sql(
-            "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, \
-             lease_until = created_at",
-        )
+        .sql("UPDATE idempotency_keys SET answer = NULL, lease_until = created_at")
         .await
         .unwrap();
     assert_eq!(forgotten, 1);
@@ -285,7 +282,7 @@ async fn a_lost_answer_is_answered_from_the_dispute(store: Store) {
 async fn put_back_in_flight(server: &Server) {
     let held = server
         .sql(
-            "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, \
+            "UPDATE idempotency_keys SET answer = NULL, \
              lease_until = '9999-12-31T23:59:59.000000Z'",
         )
         .await

@@ -420,3 +420,98 @@ async fn the_call_beyond_the_rate_limit_is_429_with_retry_after_and_other_caller
         "another billing user"
     );
 }
+
+/// A keyed POST is authenticated once, so it takes one token of the caller's allowance, not
+/// one for the idempotency guard and another for the handler: at a limit of N a minute, N keyed
+/// POSTs go through and the next is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_posts_take_one_token_each() {
+    const LIMIT: usize = 4;
+    let server = Server::start_with_env(
+        Store::Sqlite,
+        &[("DISPUTES_RATE_LIMIT_PER_MINUTE", &LIMIT.to_string())],
+    )
+    .await;
+    let key = server.tenant_with_key("acme-media", "advertiser", "dev_adv_42");
+    server.cli(&["tenant", "create", "acme-telco"]);
+    let csr = server.login("acme-telco", "billing", "csr-1");
+
+    let open = |n: usize| {
+        let server = &server;
+        let key = key.clone();
+        async move {
+            let body = json!({
+                "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+                "affectedSurface": { "campaignId": format!("cmp_{n}"), "screenIds": ["scr_1"] },
+                "claimedShortfall": { "unit": "impressions", "amount": "12500" },
+                "evidenceBundle": { "proofPackIds": ["pp_1"] }
+            });
+            server
+                .send(
+                    Method::POST,
+                    "/v1/disputes",
+                    None,
+                    &[
+                        ("Authorization", &format!("Bearer {key}")),
+                        ("Content-Type", "application/json"),
+                        ("Idempotency-Key", &format!("open-{n}")),
+                    ],
+                    Some(body.to_string().into_bytes()),
+                )
+                .await
+        }
+    };
+    for n in 0..LIMIT {
+        let answer = open(n).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "open {n}: {}",
+            answer.text
+        );
+    }
+    let refused = open(LIMIT).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert!(refused.header("retry-after").is_some());
+
+    let billing_open = |n: usize| {
+        let server = &server;
+        let csr = csr.clone();
+        async move {
+            let body = json!({ "amount": 5, "notes": { "accountId": "acct-1" } });
+            server
+                .send(
+                    Method::POST,
+                    &format!("{BILLING}/disputes/item/item-{n}"),
+                    Some(("csr-1", &csr)),
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("Idempotency-Key", &format!("item-{n}")),
+                    ],
+                    Some(body.to_string().into_bytes()),
+                )
+                .await
+        }
+    };
+    for n in 0..LIMIT {
+        let answer = billing_open(n).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "billing {n}: {}",
+            answer.text
+        );
+    }
+    let refused = billing_open(LIMIT).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+}

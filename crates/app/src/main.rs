@@ -17,9 +17,10 @@ use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
-    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, KeyCache, MessageService,
-    OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog, SentEmails, ServiceError,
-    Sink, SystemClock, TenantPolicies, TicketStore, WebhookRegistry, WebhookService,
+    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService, KeyCache,
+    MessageService, OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog,
+    SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, TicketStore, WebhookRegistry,
+    WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -326,12 +327,11 @@ where
                 clock.clone(),
                 KeyCache::DEFAULT_TTL,
             )),
-            clock,
+            clock.clone(),
         ),
         sent_emails: store.clone(),
         tickets: store.clone(),
-        idempotency: store.clone(),
-        store,
+        idempotency: IdempotencyService::new(store, clock),
     };
     Ok((state, dispatcher, deadlines))
 }

@@ -3,8 +3,9 @@ use std::sync::Arc;
 use disputes_domain::{Dispute, DisputeId, Reason, ReasonCode, Settlement, SubjectKind, TenantId};
 use rust_decimal::Decimal;
 
+use crate::idempotency::Reservation;
 use crate::reasons::default_reasons;
-use crate::{DisputeService, OpenRequest, Principal, ReasonCatalog, ServiceError};
+use crate::{Conditions, DisputeService, OpenRequest, Principal, ReasonCatalog, ServiceError};
 
 /// The billing desk's use cases (SPEC §4): the dispute use cases plus the tenant's reason table,
 /// whose codes disputes and settlements must name.
@@ -28,11 +29,12 @@ impl BillingService {
         &self,
         by: &Principal,
         request: OpenRequest,
+        key: Option<&Reservation>,
     ) -> Result<Dispute, ServiceError> {
         if let Some(code) = request.claim.billing.and_then(|terms| terms.reason) {
             self.reason(&by.tenant, code).await?;
         }
-        self.disputes.open(by, request).await
+        self.disputes.open(by, request, key).await
     }
 
     /// Settles a bill item dispute by amount: nothing is a denial, the disputed amount a grant,
@@ -49,6 +51,7 @@ impl BillingService {
         amount: Decimal,
         reason: Option<ReasonCode>,
         notes: String,
+        key: Option<&Reservation>,
     ) -> Result<Dispute, ServiceError> {
         if let Some(code) = reason {
             self.reason(&by.tenant, code).await?;
@@ -60,7 +63,16 @@ impl BillingService {
             ..Settlement::default()
         };
         self.disputes
-            .settle(by, id, SubjectKind::BillItem, None, settlement)
+            .settle(
+                by,
+                id,
+                SubjectKind::BillItem,
+                Conditions {
+                    expected: None,
+                    key,
+                },
+                settlement,
+            )
             .await
     }
 
@@ -151,7 +163,7 @@ mod tests {
             .times(1)
             .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         let opened = service(repo, reasons)
-            .open(&billing(), request(code(34, 1)))
+            .open(&billing(), request(code(34, 1)), None)
             .await
             .unwrap();
         assert_eq!(opened.opened_by().role, Role::Billing);
@@ -181,7 +193,7 @@ mod tests {
         repo.expect_create()
             .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         service(repo, reasons)
-            .open(&billing(), request(code(34, 1)))
+            .open(&billing(), request(code(34, 1)), None)
             .await
             .unwrap();
     }
@@ -195,7 +207,7 @@ mod tests {
         let repo = MockDisputeRepository::new(); // any call would panic
         let svc = service(repo, reasons);
         let err = svc
-            .open(&billing(), request(code(34, 99)))
+            .open(&billing(), request(code(34, 99)), None)
             .await
             .unwrap_err();
         assert!(matches!(err, ServiceError::UnknownReason { code: c } if c == code(34, 99)));
@@ -206,6 +218,7 @@ mod tests {
                 Decimal::ONE,
                 Some(code(35, 99)),
                 String::new(),
+                None,
             )
             .await
             .unwrap_err();

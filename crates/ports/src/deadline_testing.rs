@@ -110,7 +110,10 @@ async fn open(disputes: &DisputeService, slug: &str, campaign: &str) -> Dispute 
         evidence: command.evidence,
         opened_by: None,
     };
-    disputes.open(&advertiser(slug), request).await.unwrap()
+    disputes
+        .open(&advertiser(slug), request, None)
+        .await
+        .unwrap()
 }
 
 async fn read<S: DeadlineStore>(store: &S, d: &Dispute) -> Dispute {
@@ -177,7 +180,7 @@ pub async fn the_queue_finds_due_reminders_and_expiries_across_tenants<S: Deadli
             &operator("acme"),
             settled.id(),
             settled.subject().kind(),
-            None,
+            crate::Conditions::default(),
             disputes_domain::Settlement {
                 outcome: Some(Outcome::Denied),
                 ..Default::default()
@@ -334,7 +337,7 @@ pub async fn an_answer_in_time_moves_the_deadline_and_earns_a_new_reminder<S: De
             &operator("acme"),
             d.id(),
             d.subject().kind(),
-            None,
+            crate::Conditions::default(),
             "checked",
             None,
         )

@@ -218,11 +218,11 @@ mod tests {
         let mut repo = MockDisputeRepository::new();
         repo.expect_get().returning(|_, _| Ok(Some(stored())));
         repo.expect_update()
-            .withf(|d, expected, outbox| {
+            .withf(|d, expected, write| {
                 d.status() == Status::Expired
                     && *expected == Version::FIRST
-                    && outbox.len() == 1
-                    && outbox[0].kind == EntryKind::Expired
+                    && write.notifications.len() == 1
+                    && write.notifications[0].kind == EntryKind::Expired
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
@@ -238,10 +238,10 @@ mod tests {
         let mut repo = MockDisputeRepository::new();
         repo.expect_get().returning(|_, _| Ok(Some(stored())));
         repo.expect_update()
-            .withf(|d, _, outbox| {
+            .withf(|d, _, write| {
                 d.status() == Status::Open
-                    && outbox.len() == 1
-                    && outbox[0].kind == EntryKind::Reminder
+                    && write.notifications.len() == 1
+                    && write.notifications[0].kind == EntryKind::Reminder
             })
             .times(1)
             .returning(|_, _, _| Ok(()));

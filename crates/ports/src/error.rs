@@ -10,6 +10,10 @@ pub enum StoreError {
     /// The stored version is not the one the update was based on.
     #[error("the dispute changed since it was read")]
     VersionConflict,
+    /// The write was to record its effect on an idempotency key that a retry has taken over
+    /// (the request outlived its lease): nothing was written, and the retry owns the key now.
+    #[error("the idempotency key was taken over by a retry")]
+    KeyTakenOver,
     /// No such row for this tenant.
     #[error("not found")]
     NotFound,
@@ -43,6 +47,10 @@ pub enum ServiceError {
     /// Another change won a race for the same version.
     #[error("the dispute was changed concurrently; read it again and retry")]
     Conflict,
+    /// The request's idempotency key was taken over by a retry of it while it ran; the retry
+    /// is the one that acts now.
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    KeyTakenOver,
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
     /// A billing dispute or settlement named a reason code that the tenant's table lacks.
@@ -62,6 +70,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Duplicate { existing } => ServiceError::Duplicate { existing },
             StoreError::VersionConflict => ServiceError::Conflict,
+            StoreError::KeyTakenOver => ServiceError::KeyTakenOver,
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::AlreadyExists(what) => ServiceError::AlreadyExists(what),
             StoreError::Unavailable(why) => ServiceError::Unavailable(why),

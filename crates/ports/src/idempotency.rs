@@ -8,32 +8,38 @@
 //! 1. [`IdempotencyStore::reserve`] claims it in a short transaction of its own, with the
 //!    request's [`Fingerprint`] and a lease. A key that is taken answers instead: the stored
 //!    response, a mismatch, in flight, or the dispute its interrupted request changed.
-//! 2. The request runs [`within`] its [`Reservation`]. A [`DisputeRepository`] create or update
-//!    records, in the same transaction as the change, which dispute and version the key produced
-//!    (see [`current_reservation`]). So a key is bound to its effect atomically: a replay never
-//!    repeats an effect that committed, even when the answer to it was never stored.
+//! 2. The request hands its [`Reservation`] to the use case it runs, which passes it on to the
+//!    [`DisputeRepository`] in the [`Write`] of its create or update. The store records, in the
+//!    same transaction as the change, which dispute and version the key produced, and refuses the
+//!    change with [`StoreError::KeyTakenOver`] when a retry has taken the key over meanwhile. So a
+//!    key is bound to its effect atomically: a replay never repeats an effect that committed, even
+//!    when the answer to it was never stored, and one key never has two effects.
 //! 3. [`IdempotencyStore::complete`] stores the answer, or [`IdempotencyStore::release`] frees a
 //!    key whose request failed on our side without an effect, so that a retry runs.
+//!
+//! The answer is kept as opaque bytes ([`StoredAnswer`]): what a replay repeats is the driving
+//! adapter's business (status, headers and body, for HTTP), not this layer's.
 //!
 //! A key is kept for [`RETENTION`]; after that it is forgotten and may be used again.
 //!
 //! [`DisputeRepository`]: crate::DisputeRepository
+//! [`Write`]: crate::Write
 
-use std::future::Future;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Duration;
 use disputes_domain::{DisputeId, TenantId, Timestamp, Version};
 use sha2::{Digest as _, Sha256};
 
-use crate::StoreError;
+use crate::{Clock, ServiceError, StoreError};
 
 /// How long a key is remembered (SPEC §6: 24 h).
 pub const RETENTION: Duration = Duration::hours(24);
 
 /// How long a reservation holds a key before a retry may take it over. Far longer than any
-/// request runs; a request that outlives it can no longer record an effect (see
-/// [`current_reservation`]), so two requests never both act on one key.
+/// request runs; a request that outlives it can no longer record an effect (its write fails with
+/// [`StoreError::KeyTakenOver`]), so two requests never both act on one key.
 pub const LEASE: Duration = Duration::seconds(60);
 
 /// A valid `Idempotency-Key`: 1 to 255 visible ASCII characters.
@@ -135,39 +141,48 @@ impl Reservation {
 
     /// The outcome of a store's attempt to record an effect on this key, which changed `marked`
     /// rows: none means a retry took the key over after the lease ended, so the write must roll
-    /// back ([`StoreError::VersionConflict`]) rather than act a second time on one key.
+    /// back rather than act a second time on one key.
     ///
     /// # Errors
-    /// [`StoreError::VersionConflict`] when `marked` is 0.
+    /// [`StoreError::KeyTakenOver`] when `marked` is 0.
     pub fn effect_recorded(&self, marked: u64) -> Result<(), StoreError> {
         if marked == 0 {
             tracing::warn!(
                 key = self.key.as_str(),
                 "idempotency key was taken over; refusing the write"
             );
-            return Err(StoreError::VersionConflict);
+            return Err(StoreError::KeyTakenOver);
         }
         Ok(())
     }
 }
 
-/// The parts of an answer a replay repeats.
+/// The answer a replay repeats, as the driving adapter encoded it. Opaque here: only the
+/// adapter that stored it reads it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub etag: Option<String>,
-    pub location: Option<String>,
-    pub body: Vec<u8>,
+pub struct StoredAnswer(Vec<u8>);
+
+impl StoredAnswer {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        StoredAnswer(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
 }
 
-/// What [`IdempotencyStore::reserve`] found.
+/// What [`IdempotencyStore::reserve`] found a key to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
+pub enum KeyState {
     /// The key is this request's now: run it.
     Reserved(Reservation),
     /// The same request was answered before: answer the same.
-    Replay(StoredResponse),
+    Answered(StoredAnswer),
     /// The key was used for a different request.
     Mismatch,
     /// The first request with this key is still running.
@@ -188,28 +203,28 @@ pub struct StoredKey {
     pub lease_until: Timestamp,
     /// The dispute and version its request produced, if any.
     pub effect: Option<(DisputeId, Version)>,
-    pub response: Option<StoredResponse>,
+    pub answer: Option<StoredAnswer>,
 }
 
 impl StoredKey {
-    /// What a new request with `fingerprint` at `now` meets: a [`Claim`] other than
-    /// [`Claim::Reserved`], or `None` when the key may be (re)taken, because it expired or its
+    /// What a new request with `fingerprint` at `now` meets: a [`KeyState`] other than
+    /// [`KeyState::Reserved`], or `None` when the key may be (re)taken, because it expired or its
     /// request ended without an effect or an answer. Every store decides with this one rule.
-    pub fn verdict(&self, fingerprint: &Fingerprint, now: Timestamp) -> Option<Claim> {
+    pub fn verdict(&self, fingerprint: &Fingerprint, now: Timestamp) -> Option<KeyState> {
         if self.created_at + RETENTION <= now {
             return None;
         }
         if self.fingerprint != *fingerprint {
-            return Some(Claim::Mismatch);
+            return Some(KeyState::Mismatch);
         }
-        if let Some(response) = &self.response {
-            return Some(Claim::Replay(response.clone()));
+        if let Some(answer) = &self.answer {
+            return Some(KeyState::Answered(answer.clone()));
         }
         if now < self.lease_until {
-            return Some(Claim::InFlight);
+            return Some(KeyState::InFlight);
         }
         self.effect
-            .map(|(dispute, version)| Claim::Effected { dispute, version })
+            .map(|(dispute, version)| KeyState::Effected { dispute, version })
     }
 }
 
@@ -217,20 +232,21 @@ impl StoredKey {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync + std::fmt::Debug {
-    /// Claims `request.key` for this request at `now`, or reports why it is taken. Keys older
+    /// Reserves `request.key` for this request at `now`, or reports why it is taken. Keys older
     /// than [`RETENTION`] count as never used (and some of them are pruned on the way).
     ///
     /// MUST be atomic: of any number of concurrent reserves of one key, exactly one is
-    /// [`Claim::Reserved`]. A reservation whose lease ([`LEASE`]) ended without an effect may be
-    /// taken over.
-    async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError>;
+    /// [`KeyState::Reserved`]. A reservation whose lease ([`LEASE`]) ended without an effect may
+    /// be taken over.
+    async fn reserve(&self, request: &KeyedRequest, now: Timestamp)
+        -> Result<KeyState, StoreError>;
 
     /// Stores the answer of the reserved request; later reserves of the key replay it. Does
     /// nothing when the reservation was taken over.
     async fn complete(
         &self,
         reservation: &Reservation,
-        response: &StoredResponse,
+        answer: &StoredAnswer,
     ) -> Result<(), StoreError>;
 
     /// Frees the key of a request that failed without an effect, so that a retry runs. A key
@@ -238,26 +254,38 @@ pub trait IdempotencyStore: Send + Sync + std::fmt::Debug {
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError>;
 }
 
-tokio::task_local! {
-    static CURRENT: Reservation;
+/// The use cases of idempotency keys that a driving adapter runs around a keyed request:
+/// reserve the key, then keep the answer or free the key. The time comes from the clock, so tests
+/// can move a key through its lease and retention.
+#[derive(Debug, Clone)]
+pub struct IdempotencyService {
+    keys: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
 }
 
-/// Runs `request` with `reservation` as the [`current_reservation`]: every dispute it creates or
-/// updates is recorded against the key, in the same transaction.
-pub async fn within<F: Future>(reservation: Reservation, request: F) -> F::Output {
-    CURRENT.scope(reservation, request).await
-}
+impl IdempotencyService {
+    pub fn new(keys: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>) -> Self {
+        IdempotencyService { keys, clock }
+    }
 
-/// The reservation of the request running on this task, if it carries a key.
-///
-/// A [`DisputeRepository`](crate::DisputeRepository) that implements [`IdempotencyStore`] too
-/// MUST, inside the transaction of every `create` and `update`, record the dispute and its new
-/// version on this reservation's key, and fail the write with [`StoreError::VersionConflict`]
-/// when the key is no longer held by this reservation (its lease ended and a retry took it over),
-/// so that one key never has two effects. It is carried with the task, as a tracing span is,
-/// rather than through every use case's signature.
-pub fn current_reservation() -> Option<Reservation> {
-    CURRENT.try_with(Clone::clone).ok()
+    /// Reserves `request`'s key now, or says why it is taken.
+    pub async fn reserve(&self, request: &KeyedRequest) -> Result<KeyState, ServiceError> {
+        Ok(self.keys.reserve(request, self.clock.now()).await?)
+    }
+
+    /// Keeps `answer` for replays of the reserved request.
+    pub async fn complete(
+        &self,
+        reservation: &Reservation,
+        answer: &StoredAnswer,
+    ) -> Result<(), ServiceError> {
+        Ok(self.keys.complete(reservation, answer).await?)
+    }
+
+    /// Frees the key of a request that failed on our side, so that a retry runs.
+    pub async fn release(&self, reservation: &Reservation) -> Result<(), ServiceError> {
+        Ok(self.keys.release(reservation).await?)
+    }
 }
 
 #[cfg(test)]
@@ -280,7 +308,7 @@ mod tests {
             created_at: t0(),
             lease_until: t0() + LEASE,
             effect: None,
-            response: None,
+            answer: None,
         }
     }
 
@@ -298,7 +326,7 @@ mod tests {
         assert!(reservation.effect_recorded(1).is_ok());
         assert!(matches!(
             reservation.effect_recorded(0),
-            Err(StoreError::VersionConflict)
+            Err(StoreError::KeyTakenOver)
         ));
     }
 
@@ -329,10 +357,13 @@ mod tests {
     #[test]
     fn the_verdict_follows_the_keys_life() {
         let key = stored();
-        assert_eq!(key.verdict(&fingerprint("{}"), t0()), Some(Claim::InFlight));
+        assert_eq!(
+            key.verdict(&fingerprint("{}"), t0()),
+            Some(KeyState::InFlight)
+        );
         assert_eq!(
             key.verdict(&fingerprint("{\"x\":1}"), t0()),
-            Some(Claim::Mismatch)
+            Some(KeyState::Mismatch)
         );
         // The lease ended without an effect: the key may be taken over.
         assert_eq!(key.verdict(&fingerprint("{}"), t0() + LEASE), None);
@@ -343,49 +374,29 @@ mod tests {
         };
         assert_eq!(
             effected.verdict(&fingerprint("{}"), t0()),
-            Some(Claim::InFlight)
+            Some(KeyState::InFlight)
         );
         assert_eq!(
             effected.verdict(&fingerprint("{}"), t0() + LEASE),
-            Some(Claim::Effected {
+            Some(KeyState::Effected {
                 dispute: DisputeId::new(7).unwrap(),
                 version: Version::FIRST
             })
         );
 
-        let answer = StoredResponse {
-            status: 201,
-            content_type: None,
-            etag: None,
-            location: None,
-            body: b"{}".to_vec(),
-        };
+        let answer = StoredAnswer::new(b"201\n\n{}".to_vec());
         let answered = StoredKey {
-            response: Some(answer.clone()),
+            answer: Some(answer.clone()),
             ..effected
         };
         assert_eq!(
             answered.verdict(&fingerprint("{}"), t0()),
-            Some(Claim::Replay(answer))
+            Some(KeyState::Answered(answer))
         );
         // A day later the key is forgotten, whatever it held.
         assert_eq!(
             answered.verdict(&fingerprint("{\"x\":1}"), t0() + RETENTION),
             None
         );
-    }
-
-    #[tokio::test]
-    async fn a_reservation_is_current_only_within_its_request() {
-        let reservation = Reservation {
-            tenant: TenantId::new("acme").unwrap(),
-            principal: "advertiser:ads".into(),
-            key: IdempotencyKey::new("k").unwrap(),
-            token: Reservation::new_token(),
-        };
-        assert_eq!(current_reservation(), None);
-        let seen = within(reservation.clone(), async { current_reservation() }).await;
-        assert_eq!(seen, Some(reservation));
-        assert_eq!(current_reservation(), None);
     }
 }

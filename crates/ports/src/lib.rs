@@ -39,16 +39,16 @@ pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKe
 pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
-pub use idempotency::{IdempotencyKey, IdempotencyStore};
+pub use idempotency::{IdempotencyKey, IdempotencyService, IdempotencyStore};
 pub use key_cache::KeyCache;
 pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use policies::{PolicyChange, PolicyService, TenantPolicies};
 pub use reasons::{default_reasons, ReasonCatalog};
-pub use repository::{DisputeRepository, ListQuery, Page, PageSize};
+pub use repository::{DisputeRepository, ListQuery, Page, PageSize, Write};
 pub use sent_emails::{SentEmail, SentEmails};
-pub use service::{DeadlineAction, DisputeService, OpenRequest};
+pub use service::{Conditions, DeadlineAction, DisputeService, OpenRequest};
 pub use tickets::{Ticket, TicketStatus, TicketStore};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 

@@ -4,7 +4,7 @@ use disputes_domain::{
     Attachment, Digest, Dispute, DisputeId, MessageText, NewMessage, Role, SubjectKind,
 };
 
-use crate::{BlobStore, DisputeService, OpenRequest, Principal, ServiceError};
+use crate::{BlobStore, Conditions, DisputeService, OpenRequest, Principal, ServiceError};
 
 /// A file as a caller sent it: the domain's description of it, and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl MessageService {
     ) -> Result<Dispute, ServiceError> {
         let attachment = self.keep(by, file).await?;
         self.disputes
-            .open_with_message(by, request, NewMessage { text, attachment })
+            .open_with_message(by, request, NewMessage { text, attachment }, None)
             .await
     }
 
@@ -68,7 +68,14 @@ impl MessageService {
         self.disputes.get(by, id, kind).await?;
         let attachment = self.keep(by, file).await?;
         self.disputes
-            .post_message(by, id, kind, None, author, NewMessage { text, attachment })
+            .post_message(
+                by,
+                id,
+                kind,
+                Conditions::default(),
+                author,
+                NewMessage { text, attachment },
+            )
             .await
     }
 

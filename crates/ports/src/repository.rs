@@ -4,6 +4,7 @@ use disputes_domain::{
     Version,
 };
 
+use crate::idempotency::Reservation;
 use crate::{Notification, StoreError};
 
 /// A page size between 1 and 100.
@@ -62,25 +63,45 @@ pub struct Page {
     pub next: Option<DisputeId>,
 }
 
+/// What a create or an update writes in the change's own transaction besides the dispute, so
+/// that all of it commits together or none of it does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Write {
+    /// The notifications of the change's new timeline entries, for the outbox.
+    pub notifications: Vec<Notification>,
+    /// The idempotency key of the request that makes the change, if it carried one: the store
+    /// records on it which dispute and version the change produced.
+    pub key: Option<Reservation>,
+}
+
+impl Write {
+    /// A write of `notifications` for a request without an idempotency key.
+    pub fn notifying(notifications: Vec<Notification>) -> Self {
+        Write {
+            notifications,
+            key: None,
+        }
+    }
+}
+
 /// Where disputes live. Every method is scoped by tenant: a dispute of another tenant is
 /// indistinguishable from one that does not exist.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
-    /// Stores a newly opened dispute with the next id of the store's sequence, and enqueues
-    /// `outbox` (the notifications of its opening) for it in the outbox, in the same
-    /// transaction: the dispute is stored with all of them or not at all, with none.
+    /// Stores a newly opened dispute with the next id of the store's sequence, with everything
+    /// of `write` in the same transaction: it enqueues the notifications of its opening in the
+    /// outbox and records the dispute and its first version on `write.key`. The dispute is stored
+    /// with all of it or not at all, with none of it.
     ///
     /// # Errors
     /// MUST return [`StoreError::Duplicate`] when a non-final dispute of the same tenant has a
     /// subject that [conflicts](Subject::conflicts_with) with this one. The check and the insert
     /// MUST be atomic: of any number of concurrent creates for one subject, exactly one succeeds.
-    /// A create that fails enqueues nothing.
-    async fn create(
-        &self,
-        dispute: NewDispute,
-        outbox: &[Notification],
-    ) -> Result<Dispute, StoreError>;
+    /// MUST return [`StoreError::KeyTakenOver`] when `write.key` is no longer held by its
+    /// reservation (its lease ended and a retry took it over). A create that fails writes and
+    /// enqueues nothing.
+    async fn create(&self, dispute: NewDispute, write: &Write) -> Result<Dispute, StoreError>;
 
     /// The dispute, if it exists for this tenant.
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError>;
@@ -89,18 +110,20 @@ pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError>;
 
     /// Stores a changed dispute, appending the timeline entries added since `expected`
-    /// (a dispute's version always equals its timeline length), and enqueues `outbox` (the
-    /// notifications of those entries) in the same transaction.
+    /// (a dispute's version always equals its timeline length), with everything of `write` in
+    /// the same transaction: the notifications of those entries, and the dispute and its new
+    /// version recorded on `write.key`.
     ///
     /// # Errors
-    /// MUST return [`StoreError::NotFound`] when the tenant has no such dispute, and
-    /// [`StoreError::VersionConflict`] when the stored version is not `expected`; in both cases
-    /// nothing is written and nothing enqueued.
+    /// MUST return [`StoreError::NotFound`] when the tenant has no such dispute,
+    /// [`StoreError::VersionConflict`] when the stored version is not `expected`, and
+    /// [`StoreError::KeyTakenOver`] when `write.key` is no longer held by its reservation; in
+    /// each case nothing is written and nothing enqueued.
     async fn update(
         &self,
         dispute: &Dispute,
         expected: Version,
-        outbox: &[Notification],
+        write: &Write,
     ) -> Result<(), StoreError>;
 
     /// The non-final dispute of this tenant whose subject conflicts with `subject`, if any.

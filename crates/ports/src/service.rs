@@ -6,9 +6,10 @@ use disputes_domain::{
     Timestamp, Version,
 };
 
+use crate::idempotency::Reservation;
 use crate::{
     Clock, DisputeRepository, ListQuery, Notification, Page, PolicyService, Principal,
-    ServiceError, Sink, TenantPolicies,
+    ServiceError, Sink, StoreError, TenantPolicies, Write,
 };
 
 /// What a contract asks to open, in domain terms.
@@ -19,6 +20,15 @@ pub struct OpenRequest {
     pub evidence: EvidenceBundle,
     /// Who the dispute is attributed to; the caller's own actor id when `None`.
     pub opened_by: Option<ActorId>,
+}
+
+/// What a caller's request binds a change to: the version of the dispute it saw (`If-Match`),
+/// which the change must apply to, and the idempotency key it holds, on which the change is
+/// recorded. The default binds it to neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions<'a> {
+    pub expected: Option<Version>,
+    pub key: Option<&'a Reservation>,
 }
 
 /// How often a change that lost a race is re-read and re-applied when the caller did not pin a
@@ -81,34 +91,47 @@ impl DisputeService {
         self
     }
 
-    /// The notifications of every entry of `timeline` after the first `stored` ones.
-    fn notifications(
+    /// What a write of `timeline` writes beside the dispute: the notifications of every entry
+    /// after the first `stored` ones, and the request's idempotency `key`.
+    fn write(
         &self,
         timeline: &[disputes_domain::TimelineEntry],
         stored: i64,
-    ) -> Vec<Notification> {
-        Notification::for_entries(timeline, stored, &self.sinks)
+        key: Option<&Reservation>,
+    ) -> Write {
+        Write {
+            notifications: Notification::for_entries(timeline, stored, &self.sinks),
+            key: key.cloned(),
+        }
     }
 
-    /// Stores a newly opened dispute together with its opening's notifications.
-    async fn create(&self, new: disputes_domain::NewDispute) -> Result<Dispute, ServiceError> {
-        let outbox = self.notifications(&new.parts().timeline, 0);
-        Ok(self.disputes.create(new, &outbox).await?)
+    /// Stores a newly opened dispute together with its opening's notifications, bound to `key`.
+    async fn create(
+        &self,
+        new: disputes_domain::NewDispute,
+        key: Option<&Reservation>,
+    ) -> Result<Dispute, ServiceError> {
+        let write = self.write(&new.parts().timeline, 0, key);
+        Ok(self.disputes.create(new, &write).await?)
     }
 
-    /// Opens a dispute for the caller's tenant.
+    /// Opens a dispute for the caller's tenant. `key` is the idempotency key the caller's
+    /// request holds, if any: the opening is recorded on it, in the same transaction. Every
+    /// use case that changes a dispute takes one.
     ///
     /// # Errors
-    /// [`ServiceError::Duplicate`] when an open dispute already covers the subject; domain errors
+    /// [`ServiceError::Duplicate`] when an open dispute already covers the subject;
+    /// [`ServiceError::KeyTakenOver`] when a retry took `key` over meanwhile; domain errors
     /// for anything the domain refuses.
     pub async fn open(
         &self,
         by: &Principal,
         request: OpenRequest,
+        key: Option<&Reservation>,
     ) -> Result<Dispute, ServiceError> {
         let policy = self.policy_for(&by.tenant).await?;
         let new = Dispute::open(opening(by, request), self.clock.now(), &policy)?;
-        self.create(new).await
+        self.create(new, key).await
     }
 
     /// Opens a dispute for the caller's tenant whose thread starts with `message` (which is
@@ -122,11 +145,12 @@ impl DisputeService {
         by: &Principal,
         request: OpenRequest,
         message: NewMessage,
+        key: Option<&Reservation>,
     ) -> Result<Dispute, ServiceError> {
         let policy = self.policy_for(&by.tenant).await?;
         let new =
             Dispute::open_with_message(opening(by, request), message, self.clock.now(), &policy)?;
-        self.create(new).await
+        self.create(new, key).await
     }
 
     /// One of the caller's disputes. `kind` limits it to the disputes a contract serves.
@@ -150,6 +174,11 @@ impl DisputeService {
         Ok(dispute)
     }
 
+    /// Succeeds while the store answers; for readiness checks.
+    pub async fn ping(&self) -> Result<(), ServiceError> {
+        Ok(self.disputes.ping().await?)
+    }
+
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page, ServiceError> {
         Ok(self.disputes.list(&by.tenant, query).await?)
     }
@@ -160,11 +189,11 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         notes: &str,
         remedy: Option<Remedy>,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, expected, |d, now, policy| {
+        self.change(by, id, kind, conditions, |d, now, policy| {
             d.respond(by.actor.clone(), notes, remedy.clone(), now, policy)
         })
         .await
@@ -176,11 +205,11 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         decision: Decision,
         notes: &str,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, expected, |d, now, policy| {
+        self.change(by, id, kind, conditions, |d, now, policy| {
             d.reply(by.actor.clone(), decision, notes, now, policy)
         })
         .await
@@ -192,10 +221,10 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         settlement: Settlement,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, expected, |d, now, _| {
+        self.change(by, id, kind, conditions, |d, now, _| {
             d.settle(by.actor.clone(), settlement.clone(), now)
         })
         .await
@@ -207,10 +236,10 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         notes: &str,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, expected, |d, now, _| {
+        self.change(by, id, kind, conditions, |d, now, _| {
             d.withdraw(by.actor.clone(), notes, now)
         })
         .await
@@ -227,7 +256,7 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         author: Role,
         message: NewMessage,
     ) -> Result<Dispute, ServiceError> {
@@ -240,7 +269,7 @@ impl DisputeService {
             .into());
         }
         let author = Actor::new(by.actor.id.clone(), author);
-        self.change(by, id, kind, expected, |d, now, _| {
+        self.change(by, id, kind, conditions, |d, now, _| {
             d.post_message(author.clone(), message.clone(), now)
         })
         .await
@@ -252,10 +281,10 @@ impl DisputeService {
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         notes: &str,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, expected, |d, now, _| {
+        self.change(by, id, kind, conditions, |d, now, _| {
             d.add_note(by.actor.clone(), notes, now)
         })
         .await
@@ -274,7 +303,7 @@ impl DisputeService {
         id: DisputeId,
     ) -> Result<Option<DeadlineAction>, ServiceError> {
         let acted = self
-            .apply(tenant, id, None, None, |d, now, policy| {
+            .apply(tenant, id, None, Conditions::default(), |d, now, policy| {
                 if d.expire(now, policy).is_ok() {
                     return Ok(DeadlineAction::Expired);
                 }
@@ -289,22 +318,23 @@ impl DisputeService {
         }
     }
 
-    /// Reads, applies one domain command and writes back under the version read. With a pinned
-    /// version a mismatch is [`ServiceError::StaleVersion`]; without one a lost race is retried
-    /// on a fresh read a few times before it becomes [`ServiceError::Conflict`].
+    /// Reads, applies one domain command and writes back under the version read, bound to
+    /// the `conditions`' key. With a pinned version a mismatch is [`ServiceError::StaleVersion`]; without one a
+    /// lost race is retried on a fresh read a few times before it becomes
+    /// [`ServiceError::Conflict`]. A key taken over is never retried: its retry acts instead.
     async fn change<F>(
         &self,
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
-        expected: Option<Version>,
+        conditions: Conditions<'_>,
         command: F,
     ) -> Result<Dispute, ServiceError>
     where
         F: Fn(&mut Dispute, Timestamp, &DisputePolicy) -> Result<(), DomainError>,
     {
         let (dispute, ()) = self
-            .apply(&by.tenant, id, Some(kind), expected, command)
+            .apply(&by.tenant, id, Some(kind), conditions, command)
             .await?;
         Ok(dispute)
     }
@@ -316,7 +346,7 @@ impl DisputeService {
         tenant: &disputes_domain::TenantId,
         id: DisputeId,
         kind: Option<SubjectKind>,
-        expected: Option<Version>,
+        Conditions { expected, key }: Conditions<'_>,
         command: F,
     ) -> Result<(Dispute, T), ServiceError>
     where
@@ -344,10 +374,10 @@ impl DisputeService {
                 }
             }
             let done = command(&mut dispute, self.clock.now(), &policy)?;
-            let outbox = self.notifications(&dispute.parts().timeline, read_version.get());
-            match self.disputes.update(&dispute, read_version, &outbox).await {
+            let write = self.write(&dispute.parts().timeline, read_version.get(), key);
+            match self.disputes.update(&dispute, read_version, &write).await {
                 Ok(()) => return Ok((dispute, done)),
-                Err(crate::StoreError::VersionConflict) => continue,
+                Err(StoreError::VersionConflict) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -438,7 +468,7 @@ mod tests {
             .withf(|new, _| new.parts().opened_by.id.as_str() == "dev")
             .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
         let d = service(repo)
-            .open(&principal(Role::Advertiser), request())
+            .open(&principal(Role::Advertiser), request(), None)
             .await
             .unwrap();
         assert_eq!(d.opened_by().role, Role::Advertiser);
@@ -450,7 +480,7 @@ mod tests {
         let mut bad = request();
         bad.evidence = EvidenceBundle::default();
         let err = service(repo)
-            .open(&principal(Role::Advertiser), bad)
+            .open(&principal(Role::Advertiser), bad, None)
             .await
             .unwrap_err();
         assert!(matches!(
@@ -469,7 +499,10 @@ mod tests {
                 &principal(Role::Operator),
                 DisputeId::new(7).unwrap(),
                 SubjectKind::Delivery,
-                Some(Version::new(3).unwrap()),
+                Conditions {
+                    expected: Some(Version::new(3).unwrap()),
+                    key: None,
+                },
                 "n",
                 None,
             )
@@ -492,12 +525,63 @@ mod tests {
                 &principal(Role::Operator),
                 DisputeId::new(7).unwrap(),
                 SubjectKind::Delivery,
-                None,
+                Conditions::default(),
                 "n",
             )
             .await
             .unwrap_err();
         assert!(matches!(err, ServiceError::Conflict));
+    }
+
+    fn reservation() -> Reservation {
+        Reservation {
+            tenant: TenantId::new("acme").unwrap(),
+            principal: "operator:dev".into(),
+            key: crate::IdempotencyKey::new("k-1").unwrap(),
+            token: Reservation::new_token(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_keyed_change_carries_its_key_and_a_key_taken_over_is_not_retried() {
+        let key = reservation();
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_get()
+            .times(1)
+            .returning(|_, _| Ok(Some(stored())));
+        let expected = key.clone();
+        repo.expect_update()
+            .withf(move |_, _, write| write.key.as_ref() == Some(&expected))
+            .times(1)
+            .returning(|_, _, _| Err(StoreError::KeyTakenOver));
+        let err = service(repo)
+            .add_note(
+                &principal(Role::Operator),
+                DisputeId::new(7).unwrap(),
+                SubjectKind::Delivery,
+                Conditions {
+                    expected: None,
+                    key: Some(&key),
+                },
+                "n",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::KeyTakenOver), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_keyed_opening_carries_its_key() {
+        let key = reservation();
+        let expected = key.clone();
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_create()
+            .withf(move |_, write| write.key.as_ref() == Some(&expected))
+            .returning(|new, _| Ok(new.into_dispute(DisputeId::new(1).unwrap())));
+        service(repo)
+            .open(&principal(Role::Advertiser), request(), Some(&key))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -520,8 +604,10 @@ mod tests {
         let sinks = [Sink::Email, Sink::Webhook];
         let mut repo = MockDisputeRepository::new();
         repo.expect_create()
-            .withf(move |new, outbox| {
+            .withf(move |new, write| {
+                let outbox = &write.notifications;
                 outbox.len() == 2
+                    && write.key.is_none()
                     && outbox.iter().map(|n| n.sink).eq(sinks)
                     && outbox.iter().all(|n| {
                         (n.seq, n.kind, n.due) == (1, EntryKind::Opened, new.parts().opened_at)
@@ -531,23 +617,24 @@ mod tests {
             .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
         repo.expect_get().returning(|_, _| Ok(Some(stored())));
         repo.expect_update()
-            .withf(move |_, expected, outbox| {
+            .withf(move |_, expected, write| {
                 *expected == Version::FIRST
-                    && outbox.len() == 2
-                    && outbox
+                    && write.notifications.len() == 2
+                    && write
+                        .notifications
                         .iter()
                         .all(|n| (n.seq, n.kind) == (2, EntryKind::Note))
             })
             .returning(|_, _, _| Ok(()));
         let svc = service(repo).with_sinks(sinks);
-        svc.open(&principal(Role::Advertiser), request())
+        svc.open(&principal(Role::Advertiser), request(), None)
             .await
             .unwrap();
         svc.add_note(
             &principal(Role::Operator),
             DisputeId::new(7).unwrap(),
             SubjectKind::Delivery,
-            None,
+            Conditions::default(),
             "n",
         )
         .await
@@ -568,13 +655,13 @@ mod tests {
         let svc = service(repo).with_policies(Arc::new(policies));
         let now = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
         let d = svc
-            .open(&principal(Role::Advertiser), request())
+            .open(&principal(Role::Advertiser), request(), None)
             .await
             .unwrap();
         assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(3)));
         let mut other = principal(Role::Advertiser);
         other.tenant = TenantId::new("globex").unwrap();
-        let d = svc.open(&other, request()).await.unwrap();
+        let d = svc.open(&other, request(), None).await.unwrap();
         assert_eq!(d.respond_by(), Some(now + chrono::Duration::days(14)));
     }
 
@@ -582,10 +669,10 @@ mod tests {
     async fn without_sinks_nothing_is_queued() {
         let mut repo = MockDisputeRepository::new();
         repo.expect_create()
-            .withf(|_, outbox| outbox.is_empty())
+            .withf(|_, write| write.notifications.is_empty())
             .returning(|new, _| Ok(new.into_dispute(DisputeId::new(7).unwrap())));
         service(repo)
-            .open(&principal(Role::Advertiser), request())
+            .open(&principal(Role::Advertiser), request(), None)
             .await
             .unwrap();
     }

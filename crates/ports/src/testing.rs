@@ -27,6 +27,7 @@ use rust_decimal::Decimal;
 use crate::{
     default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
     Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Sink, StoreError, WebhookRegistry,
+    Write,
 };
 
 /// Runs every conformance case as its own test against the stores `$store` makes.
@@ -198,7 +199,10 @@ fn seal(command: OpenDispute, at: Timestamp) -> NewDispute {
 }
 
 async fn create<S: Store>(store: &S, command: OpenDispute) -> Dispute {
-    store.create(seal(command, t0()), &[]).await.unwrap()
+    store
+        .create(seal(command, t0()), &Write::default())
+        .await
+        .unwrap()
 }
 
 pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>(store: Arc<S>) {
@@ -267,7 +271,10 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
         now,
     )
     .unwrap();
-    store.update(&d, a.version(), &[]).await.unwrap();
+    store
+        .update(&d, a.version(), &Write::default())
+        .await
+        .unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     read.verify().unwrap();
@@ -288,7 +295,10 @@ pub async fn decimals_and_times_survive_exactly<S: Store>(store: Arc<S>) {
         let mut command = invoice("acme", &format!("INV-{i}"));
         command.claim = Claim::new(Quantity::new(dec(amount), Unit::new("EUR").unwrap()).unwrap());
         let odd_time = t0() + Duration::microseconds(123_457);
-        let created = store.create(seal(command, odd_time), &[]).await.unwrap();
+        let created = store
+            .create(seal(command, odd_time), &Write::default())
+            .await
+            .unwrap();
         let read = store
             .get(created.tenant(), created.id())
             .await
@@ -316,7 +326,9 @@ pub async fn get_and_update_are_scoped_by_tenant<S: Store>(store: Arc<S>) {
         .add_note(actor("x", Role::Client), "hijack", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&foreign, Version::FIRST, &[]).await,
+        store
+            .update(&foreign, Version::FIRST, &Write::default())
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.get(d.tenant(), d.id()).await.unwrap().unwrap(), d);
@@ -335,14 +347,19 @@ pub async fn updates_are_guarded_by_version_and_append_the_timeline<S: Store>(st
     first
         .add_note(actor("shop", Role::Client), "one", t0())
         .unwrap();
-    store.update(&first, Version::FIRST, &[]).await.unwrap();
+    store
+        .update(&first, Version::FIRST, &Write::default())
+        .await
+        .unwrap();
 
     let mut stale = d.clone();
     stale
         .add_note(actor("shop", Role::Client), "lost", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&stale, Version::FIRST, &[]).await,
+        store
+            .update(&stale, Version::FIRST, &Write::default())
+            .await,
         Err(StoreError::VersionConflict)
     ));
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
@@ -354,7 +371,9 @@ pub async fn updates_are_guarded_by_version_and_append_the_timeline<S: Store>(st
         .add_note(actor("shop", Role::Client), "x", t0())
         .unwrap();
     assert!(matches!(
-        store.update(&unknown, first.version(), &[]).await,
+        store
+            .update(&unknown, first.version(), &Write::default())
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -363,7 +382,10 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
     with_tenants(&*store, &["acme", "globex"]).await;
     let first = create(&*store, delivery("acme", "c1", &["s1", "s2"], 0, 7)).await;
     let dup = store
-        .create(seal(delivery("acme", "c1", &["s2", "s3"], 6, 9), t0()), &[])
+        .create(
+            seal(delivery("acme", "c1", &["s2", "s3"], 6, 9), t0()),
+            &Write::default(),
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Duplicate { existing }) if existing == first.id()));
     // Not the same subject: another campaign, no common screen, adjacent period, other tenant.
@@ -374,12 +396,12 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
 
     let inv = create(&*store, invoice("acme", "INV-1")).await;
     assert!(matches!(
-        store.create(seal(invoice("acme", "INV-1"), t0()), &[]).await,
+        store.create(seal(invoice("acme", "INV-1"), t0()), &Write::default()).await,
         Err(StoreError::Duplicate { existing }) if existing == inv.id()
     ));
     let item = create(&*store, bill_item("acme", "item-1", "acct-1")).await;
     assert!(matches!(
-        store.create(seal(bill_item("acme", "item-1", "acct-2"), t0()), &[]).await,
+        store.create(seal(bill_item("acme", "item-1", "acct-2"), t0()), &Write::default()).await,
         Err(StoreError::Duplicate { existing }) if existing == item.id()
     ));
 
@@ -388,7 +410,10 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
     withdrawn
         .withdraw(actor("shop", Role::Client), "", t0())
         .unwrap();
-    store.update(&withdrawn, inv.version(), &[]).await.unwrap();
+    store
+        .update(&withdrawn, inv.version(), &Write::default())
+        .await
+        .unwrap();
     create(&*store, invoice("acme", "INV-1")).await;
 }
 
@@ -402,7 +427,10 @@ pub async fn concurrent_opens_for_one_subject_admit_exactly_one<S: Store>(store:
                 let screens = ["s1".to_owned(), format!("x{i}")];
                 let screens: Vec<&str> = screens.iter().map(String::as_str).collect();
                 store
-                    .create(seal(delivery("acme", "c1", &screens, 0, 7), t0()), &[])
+                    .create(
+                        seal(delivery("acme", "c1", &screens, 0, 7), t0()),
+                        &Write::default(),
+                    )
                     .await
             })
         })
@@ -426,7 +454,7 @@ pub async fn concurrent_updates_at_one_version_admit_exactly_one<S: Store>(store
             tokio::spawn(async move {
                 mine.add_note(actor("shop", Role::Client), &format!("note {i}"), t0())
                     .unwrap();
-                store.update(&mine, Version::FIRST, &[]).await
+                store.update(&mine, Version::FIRST, &Write::default()).await
             })
         })
         .collect();
@@ -471,7 +499,10 @@ pub async fn find_open_for_subject_sees_only_open_disputes<S: Store>(store: Arc<
             t0(),
         )
         .unwrap();
-    store.update(&resolved, d.version(), &[]).await.unwrap();
+    store
+        .update(&resolved, d.version(), &Write::default())
+        .await
+        .unwrap();
     assert_eq!(
         store
             .find_open_for_subject(&tenant("acme"), &probe)
@@ -484,7 +515,10 @@ pub async fn find_open_for_subject_sees_only_open_disputes<S: Store>(store: Arc<
 pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     with_tenants(&*store, &["acme", "globex"]).await;
     let early = store
-        .create(seal(delivery("acme", "c1", &["s1"], 0, 7), t0()), &[])
+        .create(
+            seal(delivery("acme", "c1", &["s1"], 0, 7), t0()),
+            &Write::default(),
+        )
         .await
         .unwrap();
     let late = store
@@ -493,7 +527,7 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
                 delivery("acme", "c2", &["s1"], 0, 7),
                 t0() + Duration::days(2),
             ),
-            &[],
+            &Write::default(),
         )
         .await
         .unwrap();
@@ -504,7 +538,10 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     resolved
         .withdraw(actor("shop", Role::Client), "", t0())
         .unwrap();
-    store.update(&resolved, inv.version(), &[]).await.unwrap();
+    store
+        .update(&resolved, inv.version(), &Write::default())
+        .await
+        .unwrap();
 
     let ids = |q: ListQuery| {
         let store = store.clone();
@@ -722,7 +759,10 @@ pub async fn billing_terms_and_settlement_reasons_round_trip_exactly<S: Store>(s
             t0() + Duration::hours(2),
         )
         .unwrap();
-    store.update(&settled, opened.version(), &[]).await.unwrap();
+    store
+        .update(&settled, opened.version(), &Write::default())
+        .await
+        .unwrap();
     let read = store
         .get(settled.tenant(), settled.id())
         .await
@@ -844,7 +884,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         &DisputePolicy::default(),
     )
     .unwrap();
-    let opened = store.create(sealed, &[]).await.unwrap();
+    let opened = store.create(sealed, &Write::default()).await.unwrap();
     let read = store
         .get(opened.tenant(), opened.id())
         .await
@@ -868,7 +908,10 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         opened_at + Duration::hours(1),
     )
     .unwrap();
-    store.update(&d, opened.version(), &[]).await.unwrap();
+    store
+        .update(&d, opened.version(), &Write::default())
+        .await
+        .unwrap();
     let before = d.version();
     d.post_message(
         customer,
@@ -882,7 +925,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         opened_at + Duration::hours(3),
     )
     .unwrap();
-    store.update(&d, before, &[]).await.unwrap();
+    store.update(&d, before, &Write::default()).await.unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     assert_eq!(read.messages().len(), 4);
@@ -901,7 +944,7 @@ pub async fn messages_and_the_collection_hold_round_trip_exactly<S: Store>(store
         released_at,
     )
     .unwrap();
-    store.update(&d, before, &[]).await.unwrap();
+    store.update(&d, before, &Write::default()).await.unwrap();
     let read = store.get(d.tenant(), d.id()).await.unwrap().unwrap();
     assert_eq!(read, d);
     assert_eq!(
@@ -963,7 +1006,10 @@ pub async fn creates_and_updates_enqueue_their_notifications<S: Store>(store: Ar
     with_tenants(&*store, &["acme"]).await;
     let new = seal(invoice("acme", "INV-1"), t0());
     let opening = notifications(&new.parts().timeline, 0);
-    let d = store.create(new, &opening).await.unwrap();
+    let d = store
+        .create(new, &Write::notifying(opening.clone()))
+        .await
+        .unwrap();
     let mut noted = d.clone();
     noted
         .add_note(
@@ -974,7 +1020,10 @@ pub async fn creates_and_updates_enqueue_their_notifications<S: Store>(store: Ar
         .unwrap();
     let note = notifications(&noted.parts().timeline, 1);
     assert_eq!(note.len(), Sink::ALL.len());
-    store.update(&noted, d.version(), &note).await.unwrap();
+    store
+        .update(&noted, d.version(), &Write::notifying(note.clone()))
+        .await
+        .unwrap();
 
     let jobs = claim_all(&*store).await;
     assert_eq!(jobs.len(), 2 * Sink::ALL.len(), "{jobs:?}");
@@ -1005,7 +1054,9 @@ pub async fn a_refused_write_enqueues_nothing<S: Store>(store: Arc<S>) {
     let duplicate = seal(invoice("acme", "INV-1"), t0());
     let outbox = notifications(&duplicate.parts().timeline, 0);
     assert!(matches!(
-        store.create(duplicate, &outbox).await,
+        store
+            .create(duplicate, &Write::notifying(outbox.clone()))
+            .await,
         Err(StoreError::Duplicate { .. })
     ));
 
@@ -1013,14 +1064,19 @@ pub async fn a_refused_write_enqueues_nothing<S: Store>(store: Arc<S>) {
     first
         .add_note(actor("shop", Role::Client), "one", t0())
         .unwrap();
-    store.update(&first, d.version(), &[]).await.unwrap();
+    store
+        .update(&first, d.version(), &Write::default())
+        .await
+        .unwrap();
     let mut stale = d.clone();
     stale
         .add_note(actor("shop", Role::Client), "lost", t0())
         .unwrap();
     let outbox = notifications(&stale.parts().timeline, 1);
     assert!(matches!(
-        store.update(&stale, d.version(), &outbox).await,
+        store
+            .update(&stale, d.version(), &Write::notifying(outbox.clone()))
+            .await,
         Err(StoreError::VersionConflict)
     ));
 
@@ -1033,7 +1089,9 @@ pub async fn a_refused_write_enqueues_nothing<S: Store>(store: Arc<S>) {
     let foreign = Dispute::restore(d.id(), parts);
     let outbox = notifications(&foreign.parts().timeline, 2);
     assert!(matches!(
-        store.update(&foreign, first.version(), &outbox).await,
+        store
+            .update(&foreign, first.version(), &Write::notifying(outbox.clone()))
+            .await,
         Err(StoreError::NotFound)
     ));
 
@@ -1052,7 +1110,7 @@ pub async fn concurrent_updates_enqueue_only_the_winners_notifications<S: Store>
                     .unwrap();
                 let outbox = notifications(&mine.parts().timeline, 1);
                 store
-                    .update(&mine, Version::FIRST, &outbox)
+                    .update(&mine, Version::FIRST, &Write::notifying(outbox.clone()))
                     .await
                     .map(|()| outbox)
             })
@@ -1078,7 +1136,10 @@ pub async fn claims_are_exclusive_until_their_lease_ends<S: Store>(store: Arc<S>
     for i in 0..10 {
         let new = seal(invoice("acme", &format!("INV-{i}")), t0());
         let outbox = notifications(&new.parts().timeline, 0);
-        store.create(new, &outbox).await.unwrap();
+        store
+            .create(new, &Write::notifying(outbox.clone()))
+            .await
+            .unwrap();
     }
     let total = 10 * Sink::ALL.len();
     let lease = Duration::minutes(5);
@@ -1123,7 +1184,10 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
     with_tenants(&*store, &["acme"]).await;
     let new = seal(invoice("acme", "INV-1"), t0());
     let outbox = notifications(&new.parts().timeline, 0);
-    store.create(new, &outbox).await.unwrap();
+    store
+        .create(new, &Write::notifying(outbox.clone()))
+        .await
+        .unwrap();
     let lease = Duration::minutes(1);
     let jobs = store.claim(t0(), lease, 100).await.unwrap();
     let [email, freshdesk, webhook] = &jobs[..] else {
@@ -1221,7 +1285,7 @@ pub async fn a_response_with_an_empty_remedy_is_told_apart_from_none<S: Store>(s
         )
         .unwrap();
     store
-        .update(&responded, created.version(), &[])
+        .update(&responded, created.version(), &Write::default())
         .await
         .unwrap();
     let read = store

@@ -14,7 +14,9 @@ use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{Dispute, DisputeId, DisputePolicy, TenantId, Timestamp};
 
 use crate::testing::invoice;
-use crate::{CredentialStore, DisputeRepository, StoreError, Ticket, TicketStatus, TicketStore};
+use crate::{
+    CredentialStore, DisputeRepository, StoreError, Ticket, TicketStatus, TicketStore, Write,
+};
 
 /// Runs every ticket store case as its own test against the stores `$store` makes.
 #[macro_export]
@@ -59,7 +61,7 @@ fn tenant(slug: &str) -> TenantId {
 
 async fn invoice_dispute<S: Store>(store: &S, slug: &str, number: &str) -> Dispute {
     let new = Dispute::open(invoice(slug, number), t0(), &DisputePolicy::default()).unwrap();
-    store.create(new, &[]).await.unwrap()
+    store.create(new, &Write::default()).await.unwrap()
 }
 
 fn ticket(dispute: &Dispute, id: i64, status: TicketStatus, at: Timestamp) -> Ticket {

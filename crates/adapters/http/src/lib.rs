@@ -11,7 +11,7 @@ mod shared;
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::header::ACCEPT;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -19,12 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
-    BillingService, CredentialService, DisputeRepository, DisputeService, IdempotencyStore,
-    MessageService, SentEmails, TicketStore,
+    BillingService, CredentialService, DisputeService, IdempotencyService, MessageService,
+    SentEmails, TicketStore,
 };
 
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use ops::Operations;
+use shared::ErrorShape;
 pub use shared::Problem;
 
 /// What every handler can reach.
@@ -36,12 +37,10 @@ pub struct AppState {
     pub billing: BillingService,
     /// The message threads and their files (the blob store is behind it).
     pub messages: MessageService,
-    /// Asked by `/readyz` whether the store answers.
-    pub store: Arc<dyn DisputeRepository>,
     /// The notification mail sent about each dispute (the invoice contract's `emails`).
     pub sent_emails: Arc<dyn SentEmails>,
     /// Where `Idempotency-Key`s are reserved and answers kept for replays.
-    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub idempotency: IdempotencyService,
     /// Each dispute's help-desk ticket (the invoice contract's `freshDeskTicket`).
     pub tickets: Arc<dyn TicketStore>,
 }
@@ -51,24 +50,21 @@ pub struct AppState {
 /// 1,000 instructions (two dozen of them per request in the profile, docs/benchmarks.md).
 pub(crate) type SharedState = Arc<AppState>;
 
-/// The whole HTTP surface: every contract, health checks, and a fallback that answers unknown
-/// routes and methods in the shape of the contract whose path they fall under.
+/// The whole HTTP surface: each contract's router under its base path (with its own
+/// authentication, idempotency guard and fallbacks), health checks, the OpenAPI document, and a
+/// fallback that answers anything else in the delivery envelope.
 pub fn router(state: AppState) -> Router {
     let state: SharedState = Arc::new(state);
     Router::new()
-        .merge(delivery::routes())
-        .merge(billing::routes())
-        .merge(invoice::routes())
+        .nest(delivery::BASE_PATH, delivery::router(&state))
+        .nest(billing::BASE_PATH, billing::router(&state))
+        .nest(invoice::BASE_PATH, invoice::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         // The OpenAPI document of every contract and its documentation page.
         .merge(openapi::routes())
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            shared::idempotency::keyed_posts,
-        ))
+        .fallback(unknown_route::<delivery::Delivery>)
+        .method_not_allowed_fallback(method_not_allowed::<delivery::Delivery>)
         .layer(middleware::from_fn(run_to_completion))
         .with_state(state)
 }
@@ -103,7 +99,7 @@ async fn run_to_completion(request: Request, next: Next) -> Response {
 }
 
 async fn readyz(State(state): State<SharedState>) -> Response {
-    match state.store.ping().await {
+    match state.disputes.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -112,38 +108,52 @@ async fn readyz(State(state): State<SharedState>) -> Response {
     }
 }
 
-async fn unknown_route(request: Request) -> Response {
+/// The whole path of `request`: a contract's router sees it without the contract's base path.
+fn full_path(request: &Request) -> &str {
+    request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri().path(), |original| original.0.path())
+}
+
+/// A route contract `C` does not have, answered in `C`'s shape.
+async fn unknown_route<C: ErrorShape>(request: Request) -> Response {
     let problem = Problem::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
-        format!("no route for {} {}", request.method(), request.uri().path()),
+        format!("no route for {} {}", request.method(), full_path(&request)),
     );
-    render_for_path(&request, problem)
+    C::render(request.headers(), problem)
 }
 
-async fn method_not_allowed(request: Request) -> Response {
+/// A method a route of contract `C` does not serve, answered in `C`'s shape.
+async fn method_not_allowed<C: ErrorShape>(request: Request) -> Response {
     let problem = Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         format!(
             "{} is not allowed on {}",
             request.method(),
-            request.uri().path()
+            full_path(&request)
         ),
     );
-    render_for_path(&request, problem)
+    C::render(request.headers(), problem)
 }
 
-/// Each contract answers in its own error shape under its own base path; anything else gets the
-/// delivery envelope.
+/// The error shape for the layers that run before the request reaches its contract's router
+/// (the timeout, a panic): the contract whose base path the request falls under, the delivery
+/// envelope elsewhere. The routers themselves need no such table.
 fn render_for_path(request: &Request, problem: Problem) -> Response {
     let path = request.uri().path();
-    if path.starts_with(billing::BASE_PATH) {
-        // This contract answers in XML too, when the request's Accept asks for it.
-        return billing::render_problem(request.headers(), problem);
+    let under = |base: &str| {
+        path.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if under(billing::BASE_PATH) {
+        billing::Billing::render(request.headers(), problem)
+    } else if under(invoice::BASE_PATH) {
+        invoice::Invoice::render(request.headers(), problem)
+    } else {
+        delivery::Delivery::render(request.headers(), problem)
     }
-    if invoice::owns(path) {
-        return invoice::render_problem(problem);
-    }
-    delivery::render_problem(problem)
 }

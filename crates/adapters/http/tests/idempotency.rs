@@ -1,17 +1,17 @@
 //! The `Idempotency-Key` guard without sockets: the key store is a mock, so what the guard does
 //! when the store fails, or when a handler fails on our side, is checked exactly.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::{to_bytes, Body};
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
-use disputes_ports::idempotency::{Claim, Reservation, StoredResponse};
+use disputes_ports::idempotency::{KeyState, Reservation, StoredAnswer};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey,
-    MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
+    IdempotencyService, MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
     MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError,
     SystemClock,
 };
@@ -39,11 +39,10 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock),
-        store: repo,
+        credentials: CredentialService::new(Arc::new(credentials), clock.clone()),
         sent_emails: Arc::new(MockSentEmails::new()),
         tickets: Arc::new(MockTicketStore::new()),
-        idempotency: Arc::new(keys),
+        idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
     })
 }
 
@@ -103,7 +102,7 @@ async fn a_failure_on_our_side_frees_the_key_for_a_retry() {
                 && request.tenant.as_str() == "acme"
                 && request.key.as_str() == "open-1"
         })
-        .returning(|_, _| Ok(Claim::Reserved(reservation())));
+        .returning(|_, _| Ok(KeyState::Reserved(reservation())));
     keys.expect_release()
         .withf(|r| *r == reservation())
         .times(1)
@@ -117,18 +116,16 @@ async fn a_failure_on_our_side_frees_the_key_for_a_retry() {
 }
 
 #[tokio::test]
-async fn a_refusal_is_kept_for_replays() {
+async fn a_refusal_is_kept_and_replayed_without_running_the_handler() {
+    let kept = Arc::new(Mutex::new(None::<StoredAnswer>));
     let mut keys = MockIdempotencyStore::new();
     keys.expect_reserve()
-        .returning(|_, _| Ok(Claim::Reserved(reservation())));
-    keys.expect_complete()
-        .withf(|_, stored| {
-            stored.status == 409
-                && stored.content_type.as_deref() == Some("application/json")
-                && String::from_utf8_lossy(&stored.body).contains("duplicate_dispute")
-        })
-        .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _| Ok(KeyState::Reserved(reservation())));
+    let keeping = kept.clone();
+    keys.expect_complete().times(1).returning(move |_, answer| {
+        *keeping.lock().unwrap() = Some(answer.clone());
+        Ok(())
+    });
     keys.expect_release().never();
     let mut repo = MockDisputeRepository::new();
     repo.expect_create().returning(|_, _| {
@@ -136,26 +133,47 @@ async fn a_refusal_is_kept_for_replays() {
             existing: disputes_domain::DisputeId::new(3).unwrap(),
         })
     });
-    let (status, _, body) = open_with_key(app(repo, keys)).await;
+    let (status, headers, body) = open_with_key(app(repo, keys)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "duplicate_dispute");
+
+    // The same request again: the kept answer, and the handler does not run (the repository
+    // has no expectations).
+    let answer = kept.lock().unwrap().clone().expect("the answer was kept");
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_reserve()
+        .returning(move |_, _| Ok(KeyState::Answered(answer.clone())));
+    let (again, replayed_headers, replayed) =
+        open_with_key(app(MockDisputeRepository::new(), keys)).await;
+    assert_eq!(again, StatusCode::CONFLICT);
+    assert_eq!(replayed, body);
+    assert_eq!(replayed_headers["content-type"], headers["content-type"]);
+    assert_eq!(replayed_headers["idempotent-replayed"], "true");
 }
 
 #[tokio::test]
-async fn a_stored_answer_is_replayed_without_running_the_handler() {
+async fn the_opening_carries_its_key_and_a_key_taken_over_is_a_409_not_a_retry() {
     let mut keys = MockIdempotencyStore::new();
-    keys.expect_reserve().returning(|_, _| {
-        Ok(Claim::Replay(StoredResponse {
-            status: 201,
-            content_type: Some("application/json".into()),
-            etag: Some("\"1\"".into()),
-            location: None,
-            body: br#"{"ok":true,"data":{"dispute":{"id":"9"}},"contractVersion":"v1.0"}"#.to_vec(),
-        }))
-    });
-    let (status, headers, body) = open_with_key(app(MockDisputeRepository::new(), keys)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(headers["etag"], "\"1\"");
-    assert_eq!(headers["idempotent-replayed"], "true");
-    assert_eq!(body["data"]["dispute"]["id"], "9");
+    keys.expect_reserve()
+        .returning(|_, _| Ok(KeyState::Reserved(reservation())));
+    keys.expect_complete().returning(|_, _| Ok(()));
+    let mut repo = MockDisputeRepository::new();
+    repo.expect_create()
+        .withf(|_, write| write.key == Some(reservation()))
+        .times(1)
+        .returning(|_, _| Err(StoreError::KeyTakenOver));
+    let (status, headers, body) = open_with_key(app(repo, keys)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "idempotency_key_in_flight");
+    assert_eq!(headers["retry-after"], "1");
+}
+
+#[tokio::test]
+async fn a_corrupt_stored_answer_is_a_500_that_reveals_nothing() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_reserve()
+        .returning(|_, _| Ok(KeyState::Answered(StoredAnswer::new(b"garbage".to_vec()))));
+    let (status, _, body) = open_with_key(app(MockDisputeRepository::new(), keys)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"]["code"], "internal_error");
 }

@@ -9,9 +9,9 @@ use axum::http::{Request, StatusCode};
 use disputes_domain::DisputePolicy;
 use disputes_http::{openapi_json, router, AppState};
 use disputes_ports::{
-    BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockIdempotencyStore, MockReasonCatalog,
-    MockSentEmails, MockTicketStore, SystemClock,
+    BillingService, CredentialService, DisputeService, IdempotencyService, MessageService,
+    MockBlobStore, MockCredentialStore, MockDisputeRepository, MockIdempotencyStore,
+    MockReasonCatalog, MockSentEmails, MockTicketStore, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -25,11 +25,10 @@ fn app() -> axum::Router {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
         disputes,
-        credentials: CredentialService::new(Arc::new(MockCredentialStore::new()), clock),
-        store: repo,
+        credentials: CredentialService::new(Arc::new(MockCredentialStore::new()), clock.clone()),
         sent_emails: Arc::new(MockSentEmails::new()),
         tickets: Arc::new(MockTicketStore::new()),
-        idempotency: Arc::new(MockIdempotencyStore::new()),
+        idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
     })
 }
 

@@ -10,9 +10,9 @@ use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
 use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
-    ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, MockTicketStore,
-    StoreError, SystemClock,
+    ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyService,
+    MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository, MockReasonCatalog,
+    MockSentEmails, MockTicketStore, StoreError, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -54,11 +54,10 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         messages: MessageService::new(disputes.clone(), Arc::new(blobs)),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock),
-        store: repo,
+        credentials: CredentialService::new(Arc::new(credentials), clock.clone()),
         sent_emails: Arc::new(sent_emails),
         // No test here sends an Idempotency-Key: any call to this store would panic.
-        idempotency: Arc::new(MockIdempotencyStore::new()),
+        idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
         // No test here reads a dispute's ticket: any call to this one would panic.
         tickets: Arc::new(MockTicketStore::new()),
     })

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use disputes_domain::Timestamp;
 use disputes_ports::idempotency::{
-    current_reservation, Claim, IdempotencyStore, KeyedRequest, Reservation, StoredKey,
-    StoredResponse, LEASE, RETENTION,
+    IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
+    RETENTION,
 };
 use disputes_ports::rows::{self, IDEMPOTENCY_KEY_COLUMNS};
 use disputes_ports::StoreError;
@@ -20,7 +20,11 @@ const PRUNE_BATCH: i64 = 100;
 
 #[async_trait]
 impl IdempotencyStore for PgStore {
-    async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError> {
+    async fn reserve(
+        &self,
+        request: &KeyedRequest,
+        now: Timestamp,
+    ) -> Result<KeyState, StoreError> {
         // A concurrent insert of the same key waits for this one to commit and then does nothing;
         // the row lock of `stored_key` serializes the rest.
         let mut tx = self.pool.begin().await.map_err(store_error)?;
@@ -52,16 +56,15 @@ impl IdempotencyStore for PgStore {
         .rows_affected();
         if inserted == 0 {
             let stored = stored_key(&mut tx, request).await?;
-            if let Some(claim) = stored.verdict(&request.fingerprint, now) {
+            if let Some(state) = stored.verdict(&request.fingerprint, now) {
                 tx.commit().await.map_err(store_error)?;
-                return Ok(claim);
+                return Ok(state);
             }
             // Expired, or abandoned without an effect: this request starts it afresh.
             sqlx::query(
                 "UPDATE idempotency_keys SET fingerprint = $1, token = $2, created_at = $3, \
                  lease_until = $4, dispute_id = NULL, dispute_version = NULL, \
-                 response_status = NULL, response_content_type = NULL, response_etag = NULL, \
-                 response_location = NULL, response_body = NULL \
+                 answer = NULL \
                  WHERE tenant = $5 AND principal = $6 AND idempotency_key = $7",
             )
             .bind(request.fingerprint.as_str())
@@ -76,24 +79,19 @@ impl IdempotencyStore for PgStore {
             .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
-        Ok(Claim::Reserved(Reservation::of(request, token)))
+        Ok(KeyState::Reserved(Reservation::of(request, token)))
     }
 
     async fn complete(
         &self,
         reservation: &Reservation,
-        response: &StoredResponse,
+        answer: &StoredAnswer,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE idempotency_keys SET response_status = $1, response_content_type = $2, \
-             response_etag = $3, response_location = $4, response_body = $5 \
-             WHERE tenant = $6 AND principal = $7 AND idempotency_key = $8 AND token = $9",
+            "UPDATE idempotency_keys SET answer = $1 \
+             WHERE tenant = $2 AND principal = $3 AND idempotency_key = $4 AND token = $5",
         )
-        .bind(i32::from(response.status))
-        .bind(&response.content_type)
-        .bind(&response.etag)
-        .bind(&response.location)
-        .bind(&response.body)
+        .bind(answer.as_bytes())
         .bind(reservation.tenant.as_str())
         .bind(&reservation.principal)
         .bind(reservation.key.as_str())
@@ -137,15 +135,16 @@ async fn stored_key(
     rows::stored_key_from_row(&Stored(&row))
 }
 
-/// Records on the running request's key (if it has one) that it produced `version` of dispute
-/// `id`, inside the caller's transaction. Fails with [`StoreError::VersionConflict`], so the
-/// write rolls back, when the key is no longer held by this request.
+/// Records on the write's `key` (if it has one) that the write produced `version` of dispute
+/// `id`, inside the write's transaction. Fails with [`StoreError::KeyTakenOver`], so the write
+/// rolls back, when the key is no longer held by this request.
 pub(crate) async fn record_effect(
     conn: &mut PgConnection,
     id: i64,
     version: i64,
+    key: Option<&Reservation>,
 ) -> Result<(), StoreError> {
-    let Some(reservation) = current_reservation() else {
+    let Some(reservation) = key else {
         return Ok(());
     };
     let marked = sqlx::query(

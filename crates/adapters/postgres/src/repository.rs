@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
-use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
+use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::{corrupt, is_unique_violation, store_error};
@@ -32,11 +32,7 @@ const LOCK_SUBJECT: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)
 
 #[async_trait]
 impl DisputeRepository for PgStore {
-    async fn create(
-        &self,
-        dispute: NewDispute,
-        outbox: &[Notification],
-    ) -> Result<Dispute, StoreError> {
+    async fn create(&self, dispute: NewDispute, write: &Write) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
         // READ COMMITTED (the default) matters here: each statement sees what was committed
         // before it started, so the conflict check, which starts after the lock is granted, sees
@@ -74,8 +70,8 @@ impl DisputeRepository for PgStore {
         insert_screens(&mut tx, id, screen_ids(&parts.subject)).await?;
         insert_timeline(&mut tx, id, &parts.timeline).await?;
         insert_messages(&mut tx, id, &parts.messages).await?;
-        enqueue(&mut tx, &parts.tenant, id, outbox).await?;
-        record_effect(&mut tx, id, parts.version.get()).await?;
+        enqueue(&mut tx, &parts.tenant, id, &write.notifications).await?;
+        record_effect(&mut tx, id, parts.version.get(), write.key.as_ref()).await?;
         tx.commit().await.map_err(store_error)?;
         let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
         Ok(dispute.into_dispute(id))
@@ -159,7 +155,7 @@ impl DisputeRepository for PgStore {
         &self,
         dispute: &Dispute,
         expected: Version,
-        outbox: &[Notification],
+        write: &Write,
     ) -> Result<(), StoreError> {
         let parts = dispute.parts();
         // The append below relies on this; a dispute that breaks it would be stored broken.
@@ -225,8 +221,20 @@ impl DisputeRepository for PgStore {
             .iter()
             .skip_while(|m| m.seq() <= expected.get());
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
-        enqueue(&mut tx, &parts.tenant, dispute.id().get(), outbox).await?;
-        record_effect(&mut tx, dispute.id().get(), parts.version.get()).await?;
+        enqueue(
+            &mut tx,
+            &parts.tenant,
+            dispute.id().get(),
+            &write.notifications,
+        )
+        .await?;
+        record_effect(
+            &mut tx,
+            dispute.id().get(),
+            parts.version.get(),
+            write.key.as_ref(),
+        )
+        .await?;
         tx.commit().await.map_err(store_error)
     }
 

@@ -17,7 +17,7 @@ use disputes_domain::{
     Timestamp, Version,
 };
 use disputes_ports::testing::{delivery, invoice};
-use disputes_ports::{CredentialStore, DisputeRepository, StoreError};
+use disputes_ports::{CredentialStore, DisputeRepository, StoreError, Write};
 use disputes_postgres::testing::fresh_schema_url;
 use disputes_postgres::{PgError, PgStore};
 use sqlx::postgres::{PgConnectOptions, PgPool};
@@ -60,7 +60,7 @@ async fn data_survives_reconnecting() {
     let store = connect(&url).await;
     store.create_tenant(&acme(), now()).await.unwrap();
     let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     store.pool().close().await;
@@ -73,12 +73,12 @@ async fn data_survives_reconnecting() {
     assert_eq!(read.as_ref(), Some(&created));
     // The sequence continues where it stopped, and the duplicate rule still holds.
     let next = reconnected
-        .create(seal(invoice("acme", "INV-2")), &[])
+        .create(seal(invoice("acme", "INV-2")), &Write::default())
         .await
         .unwrap();
     assert!(next.id() > created.id());
     assert!(matches!(
-        reconnected.create(seal(invoice("acme", "INV-1")), &[]).await,
+        reconnected.create(seal(invoice("acme", "INV-1")), &Write::default()).await,
         Err(StoreError::Duplicate { existing }) if existing == created.id()
     ));
 }
@@ -89,14 +89,17 @@ async fn an_edited_timeline_row_fails_verification() {
     let store = connect(&url).await;
     store.create_tenant(&acme(), now()).await.unwrap();
     let mut dispute = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     let shop = Actor::new(ActorId::new("shop").unwrap(), Role::Client);
     dispute
         .add_note(shop, "the parcel was opened", now())
         .unwrap();
-    store.update(&dispute, Version::FIRST, &[]).await.unwrap();
+    store
+        .update(&dispute, Version::FIRST, &Write::default())
+        .await
+        .unwrap();
     store
         .get(&acme(), dispute.id())
         .await
@@ -161,7 +164,10 @@ async fn creates_racing_from_two_processes_admit_exactly_one() {
             let screens = ["s1".to_owned(), format!("x{i}")];
             let screens: Vec<&str> = screens.iter().map(String::as_str).collect();
             store
-                .create(seal(delivery("acme", "c1", &screens, 0, 7)), &[])
+                .create(
+                    seal(delivery("acme", "c1", &screens, 0, 7)),
+                    &Write::default(),
+                )
                 .await
         });
     }
@@ -204,7 +210,11 @@ async fn a_killed_connection_is_unavailable_and_then_replaced() {
         .unwrap();
     let waiting = tokio::spawn({
         let store = store.clone();
-        async move { store.create(seal(invoice("acme", "INV-1")), &[]).await }
+        async move {
+            store
+                .create(seal(invoice("acme", "INV-1")), &Write::default())
+                .await
+        }
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -235,7 +245,7 @@ async fn a_killed_connection_is_unavailable_and_then_replaced() {
 
     // The pool drops the dead connection and carries on with a new one.
     let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     assert_eq!(
@@ -270,7 +280,7 @@ async fn an_outage_is_reported_fast_and_survived() {
     let store = connect(&via(&url, port)).await;
     store.create_tenant(&acme(), now()).await.unwrap();
     let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
 

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use disputes_domain::Timestamp;
 use disputes_ports::idempotency::{
-    current_reservation, Claim, IdempotencyStore, KeyedRequest, Reservation, StoredKey,
-    StoredResponse, LEASE, RETENTION,
+    IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
+    RETENTION,
 };
 use disputes_ports::rows::{self, IDEMPOTENCY_KEY_COLUMNS};
 use disputes_ports::StoreError;
@@ -21,7 +21,11 @@ const PRUNE_BATCH: i64 = 100;
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
-    async fn reserve(&self, request: &KeyedRequest, now: Timestamp) -> Result<Claim, StoreError> {
+    async fn reserve(
+        &self,
+        request: &KeyedRequest,
+        now: Timestamp,
+    ) -> Result<KeyState, StoreError> {
         // The write lock up front: the check and the claim below are one atomic step.
         let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         sqlx::query(
@@ -52,16 +56,15 @@ impl IdempotencyStore for SqliteStore {
         .rows_affected();
         if inserted == 0 {
             let stored = stored_key(&mut tx, request).await?;
-            if let Some(claim) = stored.verdict(&request.fingerprint, now) {
+            if let Some(state) = stored.verdict(&request.fingerprint, now) {
                 tx.commit().await.map_err(store_error)?;
-                return Ok(claim);
+                return Ok(state);
             }
             // Expired, or abandoned without an effect: this request starts it afresh.
             sqlx::query(
                 "UPDATE idempotency_keys SET fingerprint = ?, token = ?, created_at = ?, \
                  lease_until = ?, dispute_id = NULL, dispute_version = NULL, \
-                 response_status = NULL, response_content_type = NULL, response_etag = NULL, \
-                 response_location = NULL, response_body = NULL \
+                 answer = NULL \
                  WHERE tenant = ? AND principal = ? AND idempotency_key = ?",
             )
             .bind(request.fingerprint.as_str())
@@ -76,25 +79,20 @@ impl IdempotencyStore for SqliteStore {
             .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
-        Ok(Claim::Reserved(Reservation::of(request, token)))
+        Ok(KeyState::Reserved(Reservation::of(request, token)))
     }
 
     async fn complete(
         &self,
         reservation: &Reservation,
-        response: &StoredResponse,
+        answer: &StoredAnswer,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         sqlx::query(
-            "UPDATE idempotency_keys SET response_status = ?, response_content_type = ?, \
-             response_etag = ?, response_location = ?, response_body = ? \
+            "UPDATE idempotency_keys SET answer = ? \
              WHERE tenant = ? AND principal = ? AND idempotency_key = ? AND token = ?",
         )
-        .bind(i64::from(response.status))
-        .bind(&response.content_type)
-        .bind(&response.etag)
-        .bind(&response.location)
-        .bind(&response.body)
+        .bind(answer.as_bytes())
         .bind(reservation.tenant.as_str())
         .bind(&reservation.principal)
         .bind(reservation.key.as_str())
@@ -139,13 +137,18 @@ async fn stored_key(
     rows::stored_key_from_row(&Stored(&row))
 }
 
-/// Adds to `batch` the record on the running request's key (if it has one) that it produced
-/// `version` of dispute `id`, inside the caller's transaction, and returns the reservation to
+/// Adds to `batch` the record on the write's `key` (if it has one) that the write produced
+/// `version` of dispute `id`, inside the write's transaction, and returns the reservation to
 /// check the outcome against: once the batch has run, pass the rows it changed beyond its inserts
-/// to [`Reservation::effect_recorded`], which fails with [`StoreError::VersionConflict`], so the
+/// to [`Reservation::effect_recorded`], which fails with [`StoreError::KeyTakenOver`], so the
 /// write rolls back, when the key is no longer held by this request.
-pub(crate) fn record_effect(batch: &mut Batch<'_>, id: i64, version: i64) -> Option<Reservation> {
-    let reservation = current_reservation()?;
+pub(crate) fn record_effect<'k>(
+    batch: &mut Batch<'_>,
+    id: i64,
+    version: i64,
+    key: Option<&'k Reservation>,
+) -> Option<&'k Reservation> {
+    let reservation = key?;
     batch
         .statement("UPDATE idempotency_keys SET dispute_id = ")
         .push_bind(id)

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, SubjectKind, TenantId, TimelineEntry, Version,
 };
-use disputes_ports::{DisputeRepository, ListQuery, Notification, Page, StoreError};
+use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::batch::Batch;
@@ -48,11 +48,7 @@ pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl DisputeRepository for SqliteStore {
-    async fn create(
-        &self,
-        dispute: NewDispute,
-        outbox: &[Notification],
-    ) -> Result<Dispute, StoreError> {
+    async fn create(&self, dispute: NewDispute, write: &Write) -> Result<Dispute, StoreError> {
         let parts = dispute.parts();
         // In the transaction of the writers queued with it (crate::group): one trip for its
         // savepoint, the duplicate check and the id, one for every insert (crate::batch). The
@@ -71,8 +67,9 @@ impl DisputeRepository for SqliteStore {
             insert_screens(&mut batch, id, screen_ids(&parts.subject));
             insert_timeline(&mut batch, id, &parts.timeline);
             insert_messages(&mut batch, id, &parts.messages);
-            enqueue(&mut batch, &parts.tenant, id, outbox);
-            let reservation = record_effect(&mut batch, id, parts.version.get());
+            enqueue(&mut batch, &parts.tenant, id, &write.notifications);
+            let reservation =
+                record_effect(&mut batch, id, parts.version.get(), write.key.as_ref());
             match batch.run(&mut *tx).await {
                 Ok(marked) => {
                     if let Some(reservation) = reservation {
@@ -181,7 +178,7 @@ impl DisputeRepository for SqliteStore {
         &self,
         dispute: &Dispute,
         expected: Version,
-        outbox: &[Notification],
+        write: &Write,
     ) -> Result<(), StoreError> {
         let parts = dispute.parts();
         // The append below relies on this; a dispute that breaks it would be stored broken.
@@ -254,8 +251,9 @@ impl DisputeRepository for SqliteStore {
             let mut batch = Batch::new();
             insert_timeline(&mut batch, id, appended);
             insert_messages(&mut batch, id, posted);
-            enqueue(&mut batch, &parts.tenant, id, outbox);
-            let reservation = record_effect(&mut batch, id, parts.version.get());
+            enqueue(&mut batch, &parts.tenant, id, &write.notifications);
+            let reservation =
+                record_effect(&mut batch, id, parts.version.get(), write.key.as_ref());
             let marked = batch.run(&mut *tx).await.map_err(store_error)?;
             if let Some(reservation) = reservation {
                 reservation.effect_recorded(marked)?;

@@ -12,7 +12,7 @@ use disputes_domain::{
     Timestamp,
 };
 use disputes_ports::testing::invoice;
-use disputes_ports::{CredentialStore, DisputeRepository};
+use disputes_ports::{CredentialStore, DisputeRepository, Write};
 use disputes_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -60,7 +60,7 @@ async fn data_survives_reopening_and_missing_directories_are_created() {
     let store = SqliteStore::connect(&url).await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
     let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     store.pool().close().await;
@@ -72,12 +72,12 @@ async fn data_survives_reopening_and_missing_directories_are_created() {
     assert_eq!(read.as_ref(), Some(&created));
     // The sequence continues where it stopped, and the duplicate rule still holds.
     let next = reopened
-        .create(seal(invoice("acme", "INV-2")), &[])
+        .create(seal(invoice("acme", "INV-2")), &Write::default())
         .await
         .unwrap();
     assert!(next.id() > created.id());
     assert!(reopened
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .is_err());
 }
@@ -87,7 +87,7 @@ async fn an_in_memory_database_keeps_its_data_across_calls() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
     let created = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     let read = store.get(&acme(), created.id()).await.unwrap();
@@ -101,7 +101,7 @@ async fn an_edited_timeline_row_fails_verification() {
     let store = SqliteStore::connect(&url).await.unwrap();
     store.create_tenant(&acme(), now()).await.unwrap();
     let mut dispute = store
-        .create(seal(invoice("acme", "INV-1")), &[])
+        .create(seal(invoice("acme", "INV-1")), &Write::default())
         .await
         .unwrap();
     let shop = Actor::new(ActorId::new("shop").unwrap(), Role::Client);
@@ -109,7 +109,7 @@ async fn an_edited_timeline_row_fails_verification() {
         .add_note(shop, "the parcel was opened", now())
         .unwrap();
     store
-        .update(&dispute, disputes_domain::Version::FIRST, &[])
+        .update(&dispute, disputes_domain::Version::FIRST, &Write::default())
         .await
         .unwrap();
     store
@@ -173,7 +173,9 @@ async fn writes_dropped_midway_leave_nothing_half_done_and_nothing_locked() {
         .map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
-                let create = store.create(seal(invoice("acme", &format!("INV-{i}"))), &[]);
+                let nothing_else = Write::default();
+                let create =
+                    store.create(seal(invoice("acme", &format!("INV-{i}"))), &nothing_else);
                 if i % 2 == 0 {
                     Some(create.await)
                 } else {
@@ -208,12 +210,12 @@ async fn writes_dropped_midway_leave_nothing_half_done_and_nothing_locked() {
     let other = SqliteStore::connect(&url).await.unwrap();
     let started = std::time::Instant::now();
     other
-        .create(seal(invoice("acme", "INV-other")), &[])
+        .create(seal(invoice("acme", "INV-other")), &Write::default())
         .await
         .unwrap();
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     store
-        .create(seal(invoice("acme", "INV-after")), &[])
+        .create(seal(invoice("acme", "INV-after")), &Write::default())
         .await
         .unwrap();
 }

@@ -7,16 +7,15 @@ use chrono::Duration;
 use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
 
 use super::{corrupt, required, Fields, StoredRow};
-use crate::idempotency::{Fingerprint, StoredKey, StoredResponse};
+use crate::idempotency::{Fingerprint, StoredAnswer, StoredKey};
 use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook};
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
-pub const IDEMPOTENCY_KEY_COLUMNS: &str = "fingerprint, created_at, lease_until, dispute_id, \
-     dispute_version, response_status, response_content_type, response_etag, response_location, \
-     response_body";
+pub const IDEMPOTENCY_KEY_COLUMNS: &str =
+    "fingerprint, created_at, lease_until, dispute_id, dispute_version, answer";
 
 /// Row → key for one `idempotency_keys` row (see [`IDEMPOTENCY_KEY_COLUMNS`]). An effect is
-/// only one when both its dispute and its version are set; an answer only when its status is.
+/// only one when both its dispute and its version are set.
 pub fn stored_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<StoredKey, StoreError> {
     let f = Fields(row);
     let effect = match (row.integer("dispute_id")?, row.integer("dispute_version")?) {
@@ -26,22 +25,12 @@ pub fn stored_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<StoredKey,
         )),
         _ => None,
     };
-    let response = match row.small_integer("response_status")? {
-        None => None,
-        Some(status) => Some(StoredResponse {
-            status: u16::try_from(status).map_err(|e| corrupt("response_status", e))?,
-            content_type: f.opt_text("response_content_type")?,
-            etag: f.opt_text("response_etag")?,
-            location: f.opt_text("response_location")?,
-            body: row.bytes("response_body")?.unwrap_or_default(),
-        }),
-    };
     Ok(StoredKey {
         fingerprint: Fingerprint::from_stored(f.text("fingerprint")?),
         created_at: f.time("created_at")?,
         lease_until: f.time("lease_until")?,
         effect,
-        response,
+        answer: row.bytes("answer")?.map(StoredAnswer::new),
     })
 }
 
@@ -191,28 +180,25 @@ mod tests {
     }
 
     #[test]
-    fn a_key_has_an_effect_only_with_both_halves_and_an_answer_only_with_a_status() {
+    fn a_key_has_an_effect_only_with_both_halves() {
         let half = stored_key_from_row(&key_row(&[("dispute_id", Field::Integer(7))])).unwrap();
         assert_eq!(half.effect, None);
-        assert_eq!(half.response, None);
-        let answered = stored_key_from_row(&key_row(&[
+        assert_eq!(half.answer, None);
+        let effected = stored_key_from_row(&key_row(&[
             ("dispute_id", Field::Integer(7)),
             ("dispute_version", Field::Integer(2)),
-            ("response_status", Field::Integer(201)),
-            ("response_etag", Field::Text("\"2\"".into())),
         ]))
         .unwrap();
-        let (dispute, version) = answered.effect.unwrap();
+        let (dispute, version) = effected.effect.unwrap();
         assert_eq!((dispute.get(), version.get()), (7, 2));
-        let response = answered.response.unwrap();
-        assert_eq!(response.status, 201);
-        assert_eq!(response.etag.as_deref(), Some("\"2\""));
-        assert!(response.body.is_empty(), "a NULL body is an empty one");
     }
 
     #[test]
     fn refused_values_are_corrupt_data() {
-        let negative = key_row(&[("response_status", Field::Integer(-1))]);
+        let negative = key_row(&[
+            ("dispute_id", Field::Integer(7)),
+            ("dispute_version", Field::Integer(-1)),
+        ]);
         assert!(matches!(
             stored_key_from_row(&negative),
             Err(StoreError::Corrupt(_))

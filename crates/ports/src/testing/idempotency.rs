@@ -12,10 +12,10 @@ use disputes_domain::{Role, Version};
 
 use super::{actor, create, invoice, seal, t0, tenant, with_tenants, Store};
 use crate::idempotency::{
-    within, Claim, Fingerprint, IdempotencyStore, KeyedRequest, Reservation, StoredResponse, LEASE,
+    Fingerprint, IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, LEASE,
     RETENTION,
 };
-use crate::{IdempotencyKey, StoreError};
+use crate::{IdempotencyKey, StoreError, Write};
 
 /// Runs every idempotency conformance case as its own test against the stores `$store` makes.
 #[macro_export]
@@ -24,7 +24,7 @@ macro_rules! idempotency_conformance_suite {
         $crate::__idempotency_cases!($store;
             a_key_is_reserved_once_and_replays_its_answer,
             keys_are_scoped_by_tenant_and_principal,
-            a_write_within_a_reservation_records_its_effect,
+            a_keyed_write_records_its_effect,
             a_refused_write_records_nothing,
             a_write_after_its_key_was_taken_over_is_refused,
             released_and_expired_keys_run_again,
@@ -67,18 +67,20 @@ async fn reserve<S: KeyStore>(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Reservation {
     match store.reserve(request, at).await.unwrap() {
-        Claim::Reserved(reservation) => reservation,
+        KeyState::Reserved(reservation) => reservation,
         other => panic!("expected the key to be reserved, got {other:?}"),
     }
 }
 
-fn answer(body: &str) -> StoredResponse {
-    StoredResponse {
-        status: 201,
-        content_type: Some("application/json".into()),
-        etag: Some("\"1\"".into()),
-        location: None,
-        body: body.as_bytes().to_vec(),
+fn answer(body: &str) -> StoredAnswer {
+    StoredAnswer::new(body.as_bytes().to_vec())
+}
+
+/// A write that records its effect on `reservation`'s key.
+fn keyed(reservation: &Reservation) -> Write {
+    Write {
+        notifications: Vec::new(),
+        key: Some(reservation.clone()),
     }
 }
 
@@ -86,9 +88,15 @@ pub async fn a_key_is_reserved_once_and_replays_its_answer<S: KeyStore>(store: A
     let first = request("acme", "advertiser:ads", "k-1", "{}");
     let reservation = reserve(&*store, &first, t0()).await;
     assert_eq!(reservation.key.as_str(), "k-1");
-    assert_eq!(store.reserve(&first, t0()).await.unwrap(), Claim::InFlight);
+    assert_eq!(
+        store.reserve(&first, t0()).await.unwrap(),
+        KeyState::InFlight
+    );
     let other = request("acme", "advertiser:ads", "k-1", "{\"x\":1}");
-    assert_eq!(store.reserve(&other, t0()).await.unwrap(), Claim::Mismatch);
+    assert_eq!(
+        store.reserve(&other, t0()).await.unwrap(),
+        KeyState::Mismatch
+    );
 
     store
         .complete(&reservation, &answer("{\"ok\":true}"))
@@ -97,9 +105,12 @@ pub async fn a_key_is_reserved_once_and_replays_its_answer<S: KeyStore>(store: A
     let later = t0() + LEASE + Duration::hours(1);
     assert_eq!(
         store.reserve(&first, later).await.unwrap(),
-        Claim::Replay(answer("{\"ok\":true}"))
+        KeyState::Answered(answer("{\"ok\":true}"))
     );
-    assert_eq!(store.reserve(&other, later).await.unwrap(), Claim::Mismatch);
+    assert_eq!(
+        store.reserve(&other, later).await.unwrap(),
+        KeyState::Mismatch
+    );
 }
 
 pub async fn keys_are_scoped_by_tenant_and_principal<S: KeyStore>(store: Arc<S>) {
@@ -116,26 +127,24 @@ pub async fn keys_are_scoped_by_tenant_and_principal<S: KeyStore>(store: Arc<S>)
             .reserve(&request("acme", "advertiser:ads", "k", "{}"), t0())
             .await
             .unwrap(),
-        Claim::InFlight
+        KeyState::InFlight
     );
 }
 
-pub async fn a_write_within_a_reservation_records_its_effect<S: KeyStore>(store: Arc<S>) {
+pub async fn a_keyed_write_records_its_effect<S: KeyStore>(store: Arc<S>) {
     with_tenants(&*store, &["acme"]).await;
     let opening = request("acme", "client:shop", "open", "{}");
     let reservation = reserve(&*store, &opening, t0()).await;
-    let created = within(
-        reservation,
-        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
-    )
-    .await
-    .unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1"), t0()), &keyed(&reservation))
+        .await
+        .unwrap();
     // Its answer never stored (the process stopped): after the lease, a replay learns what
     // the first request did instead of doing it again.
     let later = t0() + LEASE + Duration::seconds(1);
     assert_eq!(
         store.reserve(&opening, later).await.unwrap(),
-        Claim::Effected {
+        KeyState::Effected {
             dispute: created.id(),
             version: Version::FIRST
         }
@@ -147,17 +156,33 @@ pub async fn a_write_within_a_reservation_records_its_effect<S: KeyStore>(store:
     noted
         .add_note(actor("shop", Role::Client), "the parcel was opened", t0())
         .unwrap();
-    within(reservation, store.update(&noted, created.version(), &[]))
+    store
+        .update(&noted, created.version(), &keyed(&reservation))
         .await
         .unwrap();
     assert_eq!(
         store.reserve(&noting, later).await.unwrap(),
-        Claim::Effected {
+        KeyState::Effected {
             dispute: created.id(),
             version: noted.version()
         }
     );
-    // A write outside any reservation records nothing anywhere.
+    // A write without a key records nothing anywhere: the effect stays the note's.
+    let mut unkeyed = noted.clone();
+    unkeyed
+        .add_note(actor("shop", Role::Client), "and it was resealed", t0())
+        .unwrap();
+    store
+        .update(&unkeyed, noted.version(), &Write::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.reserve(&noting, later).await.unwrap(),
+        KeyState::Effected {
+            dispute: created.id(),
+            version: noted.version()
+        }
+    );
     create(&*store, invoice("acme", "INV-2")).await;
 }
 
@@ -166,11 +191,9 @@ pub async fn a_refused_write_records_nothing<S: KeyStore>(store: Arc<S>) {
     create(&*store, invoice("acme", "INV-1")).await;
     let opening = request("acme", "client:shop", "open", "{}");
     let reservation = reserve(&*store, &opening, t0()).await;
-    let duplicate = within(
-        reservation,
-        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
-    )
-    .await;
+    let duplicate = store
+        .create(seal(invoice("acme", "INV-1"), t0()), &keyed(&reservation))
+        .await;
     assert!(matches!(duplicate, Err(StoreError::Duplicate { .. })));
     // Abandoned without an effect: once the lease ends, a retry takes the key over.
     let later = t0() + LEASE + Duration::seconds(1);
@@ -184,12 +207,10 @@ pub async fn a_write_after_its_key_was_taken_over_is_refused<S: KeyStore>(store:
     let retry = reserve(&*store, &opening, t0() + LEASE + Duration::seconds(1)).await;
     assert_ne!(slow.token, retry.token);
 
-    let refused = within(
-        slow,
-        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
-    )
-    .await;
-    assert!(matches!(refused, Err(StoreError::VersionConflict)));
+    let refused = store
+        .create(seal(invoice("acme", "INV-1"), t0()), &keyed(&slow))
+        .await;
+    assert!(matches!(refused, Err(StoreError::KeyTakenOver)));
     let subject = invoice("acme", "INV-1").subject;
     assert_eq!(
         store
@@ -199,12 +220,33 @@ pub async fn a_write_after_its_key_was_taken_over_is_refused<S: KeyStore>(store:
         None,
         "the refused create must roll back"
     );
-    within(
-        retry,
-        store.create(seal(invoice("acme", "INV-1"), t0()), &[]),
-    )
-    .await
-    .unwrap();
+    let created = store
+        .create(seal(invoice("acme", "INV-1"), t0()), &keyed(&retry))
+        .await
+        .unwrap();
+
+    // The same for an update: the slow request's note is refused whole, the dispute unchanged.
+    let noting = request("acme", "client:shop", "note", "{}");
+    let slow = reserve(&*store, &noting, t0()).await;
+    reserve(&*store, &noting, t0() + LEASE + Duration::seconds(1)).await;
+    let mut noted = created.clone();
+    noted
+        .add_note(actor("shop", Role::Client), "late", t0())
+        .unwrap();
+    assert!(matches!(
+        store.update(&noted, created.version(), &keyed(&slow)).await,
+        Err(StoreError::KeyTakenOver)
+    ));
+    let stored = store
+        .get(&tenant("acme"), created.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.version(),
+        created.version(),
+        "the refused update must roll back"
+    );
 }
 
 pub async fn released_and_expired_keys_run_again<S: KeyStore>(store: Arc<S>) {
@@ -219,7 +261,7 @@ pub async fn released_and_expired_keys_run_again<S: KeyStore>(store: Arc<S>) {
     let almost = t0() + RETENTION - Duration::seconds(1);
     assert_eq!(
         store.reserve(&another, almost).await.unwrap(),
-        Claim::Mismatch
+        KeyState::Mismatch
     );
     reserve(&*store, &another, t0() + RETENTION).await;
 }
@@ -235,8 +277,8 @@ pub async fn concurrent_reserves_of_one_key_admit_exactly_one<S: KeyStore>(store
     let mut reserved = 0;
     for claim in claims {
         match claim.unwrap().unwrap() {
-            Claim::Reserved(_) => reserved += 1,
-            Claim::InFlight => {}
+            KeyState::Reserved(_) => reserved += 1,
+            KeyState::InFlight => {}
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -2,14 +2,14 @@
 //! under `/bcws/webresources/v1.0`, HTTP Basic logins of a tenant's billing users, bodies in JSON
 //! or XML, ids as BRM POIDs, and every error as `{type, title, status, detail, o:errorCode}`.
 
-pub(crate) mod keyed;
+mod keyed;
 mod media;
 mod poid;
 mod wire;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, HOST, LOCATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, HOST, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,9 +22,12 @@ use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::ops::{login_caller, RateGate};
-use crate::shared::{cursor_text, parse_cursor, Problem};
+use crate::ops::login_caller;
+use crate::shared::{
+    authenticated, cursor_text, keyed, parse_cursor, Authenticates, ErrorShape, Problem,
+};
 use crate::SharedState;
+use keyed::Answers;
 use media::{Body, Format};
 use wire::{OpenIn, SettlementIn};
 
@@ -36,33 +39,72 @@ const KIND: SubjectKind = SubjectKind::BillItem;
 /// Declares the `o:` prefix of `o:errorCode` in XML errors.
 const ERROR_NAMESPACE: (&str, &str) = ("xmlns:o", "urn:disputes:billing:errors");
 
-pub fn routes() -> Router<SharedState> {
+/// The contract's routes, to be nested under [`BASE_PATH`]: every one authenticated once, both
+/// POSTs guarded by their `Idempotency-Key`, and anything else answered in this contract's shape.
+pub fn router(state: &SharedState) -> Router<SharedState> {
+    let read = |handler| authenticated::<Billing>(state, handler);
     Router::new()
         .route(
-            "/bcws/webresources/v1.0/disputes/item/{item_id}",
-            post(open),
+            "/disputes/item/{item_id}",
+            keyed::<Billing>(state, Answers::Dispute, post(open)),
         )
-        .route("/bcws/webresources/v1.0/disputes/{dispute_id}", get(show))
+        .route("/disputes/{dispute_id}", read(get(show)))
+        .route("/disputes/account/{account_id}", read(get(list)))
         .route(
-            "/bcws/webresources/v1.0/disputes/account/{account_id}",
-            get(list),
-        )
-        .route(
-            "/bcws/webresources/v1.0/disputes/settlement/item/{dispute_id}",
-            post(settle),
+            "/disputes/settlement/item/{dispute_id}",
+            keyed::<Billing>(state, Answers::Settlement, post(settle)),
         )
         .route(
-            "/bcws/webresources/v1.0/disputes/settlement/{settlement_id}",
-            get(settlement),
+            "/disputes/settlement/{settlement_id}",
+            read(get(settlement)),
         )
+        .fallback(crate::unknown_route::<Billing>)
+        .method_not_allowed_fallback(crate::method_not_allowed::<Billing>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-/// Renders a problem in this contract's error shape, as JSON or as the XML `headers` ask for;
-/// for failures outside the handlers (unknown routes and methods).
-pub fn render_problem(headers: &HeaderMap, problem: Problem) -> Response {
-    BillingError::new(problem, Format::of(headers)).into_response()
+/// The contract marker for shared layers.
+#[derive(Debug)]
+pub struct Billing;
+
+/// A problem in this contract's error shape, as JSON or as the XML `headers` ask for.
+impl ErrorShape for Billing {
+    fn render(headers: &HeaderMap, problem: Problem) -> Response {
+        BillingError::new(problem, Format::of(headers)).into_response()
+    }
 }
+
+/// The caller, from `Authorization: Basic base64(username:password)`: a login that
+/// `disputes key create --role billing --username NAME` issued. Only billing users speak this
+/// contract; each login has a rate-limit bucket of its own.
+impl Authenticates for Billing {
+    async fn authenticate(
+        state: &SharedState,
+        headers: &HeaderMap,
+    ) -> Result<(Principal, String), Problem> {
+        let (username, password) =
+            basic_credentials(headers).ok_or_else(Problem::unauthenticated)?;
+        let principal = state
+            .credentials
+            .authenticate_login(&username, &password)
+            .await?;
+        if principal.actor.role != Role::Billing {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_role",
+                format!(
+                    "the {} role may not use the billing contract",
+                    principal.actor.role
+                ),
+            ));
+        }
+        let bucket = login_caller(&principal);
+        Ok((principal, bucket))
+    }
+}
+
+/// The caller of a handler of this contract.
+type Caller = crate::shared::Caller<Billing>;
 
 /// An error of this contract: `{"type", "title", "status", "detail", "o:errorCode"}` in the format
 /// the client accepts. `type` names the HTTP status's definition, as Oracle's REST services do;
@@ -85,6 +127,7 @@ impl IntoResponse for BillingError {
             status,
             code,
             message,
+            retry_after,
             ..
         } = self.problem;
         let body = json!({
@@ -97,6 +140,11 @@ impl IntoResponse for BillingError {
         let mut response = self
             .format
             .render(status, "error", &[ERROR_NAMESPACE], &body);
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,
@@ -129,44 +177,6 @@ fn type_uri(status: StatusCode) -> String {
 }
 
 type Answer = Result<Response, BillingError>;
-
-/// The caller, from `Authorization: Basic base64(username:password)`: a login that
-/// `disputes key create --role billing --username NAME` issued. Only billing users speak this
-/// contract.
-#[derive(Debug)]
-pub struct Caller(pub(crate) Principal);
-
-impl FromRequestParts<SharedState> for Caller {
-    type Rejection = BillingError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &SharedState,
-    ) -> Result<Self, Self::Rejection> {
-        let format = Format::of(&parts.headers);
-        let (username, password) = basic_credentials(&parts.headers)
-            .ok_or_else(|| format.error()(Problem::unauthenticated()))?;
-        let principal = state
-            .credentials
-            .authenticate_login(&username, &password)
-            .await
-            .map_err(format.error())?;
-        if principal.actor.role != Role::Billing {
-            return Err(format.error()(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden_role",
-                format!(
-                    "the {} role may not use the billing contract",
-                    principal.actor.role
-                ),
-            )));
-        }
-        RateGate::of(&parts.extensions)
-            .admit(&login_caller(&principal))
-            .map_err(format.error())?;
-        Ok(Caller(principal))
-    }
-}
 
 /// The username and password of a well-formed Basic `Authorization` header.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -241,7 +251,7 @@ async fn open(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
-    Caller(caller): Caller,
+    caller: Caller,
     PathParam(item_id): PathParam,
     Body(body): Body<OpenIn>,
 ) -> Answer {
@@ -254,7 +264,7 @@ async fn open(
     };
     let dispute = state
         .billing
-        .open(&caller, request)
+        .open(&caller.principal, request, caller.key())
         .await
         .map_err(|e| match e {
             // The clash named the way this contract names disputes.
@@ -278,13 +288,13 @@ async fn show(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
-    Caller(caller): Caller,
+    caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
     let id = dispute_id(format, poid::parse_dispute(&id))?;
     let dispute = state
         .disputes
-        .get(&caller, id, KIND)
+        .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
     let body = wire::dispute(&dispute, &base_url(&headers)).map_err(format.error())?;
@@ -325,7 +335,7 @@ async fn list(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
-    Caller(caller): Caller,
+    caller: Caller,
     PathParam(account_id): PathParam,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Answer {
@@ -339,7 +349,7 @@ async fn list(
     let query = params.into_query(account_id).map_err(format.error())?;
     let page = state
         .disputes
-        .list(&caller, &query)
+        .list(&caller.principal, &query)
         .await
         .map_err(format.error())?;
     let base = base_url(&headers);
@@ -362,7 +372,7 @@ async fn settle(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
-    Caller(caller): Caller,
+    caller: Caller,
     PathParam(id): PathParam,
     Body(body): Body<SettlementIn>,
 ) -> Answer {
@@ -370,7 +380,14 @@ async fn settle(
     let request = body.into_request().map_err(format.error())?;
     let dispute = state
         .billing
-        .settle(&caller, id, request.amount, request.reason, request.notes)
+        .settle(
+            &caller.principal,
+            id,
+            request.amount,
+            request.reason,
+            request.notes,
+            caller.key(),
+        )
         .await
         .map_err(format.error())?;
     let settlement = poid::settlement(dispute.id());
@@ -383,13 +400,13 @@ async fn settle(
 async fn settlement(
     State(state): State<SharedState>,
     format: Format,
-    Caller(caller): Caller,
+    caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
     let id = dispute_id(format, poid::parse_settlement(&id))?;
     let dispute = state
         .disputes
-        .get(&caller, id, KIND)
+        .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
     let body = wire::settlement_report(&dispute).ok_or_else(|| {

@@ -1,13 +1,13 @@
 //! The delivery contract (seed 000, SPEC §2): `/v1/disputes`, Bearer API keys, and the
 //! `{ok, data, contractVersion}` envelope on every answer, errors included.
 
-pub(crate) mod keyed;
+mod keyed;
 mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,48 +18,96 @@ use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::ops::RateGate;
-use crate::shared::{cursor_text, decimal, parse_cursor, parse_time, Contract, JsonBody, Problem};
+use crate::shared::{
+    authenticated, cursor_text, decimal, keyed, parse_cursor, parse_time, Authenticates, Contract,
+    ErrorShape, JsonBody, Problem,
+};
 use crate::SharedState;
+use keyed::Answers;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
 };
 
+/// Where this contract lives; unknown routes below it answer in its error shape.
+pub const BASE_PATH: &str = "/v1";
 const CONTRACT_VERSION: &str = "v1.0";
 /// SPEC §6: request bodies of this contract are at most 1 MiB.
 const BODY_LIMIT: usize = 1024 * 1024;
 const KIND: SubjectKind = SubjectKind::Delivery;
 
-pub fn routes() -> Router<SharedState> {
+/// The contract's routes, to be nested under [`BASE_PATH`]: every one authenticated once, every
+/// POST guarded by its `Idempotency-Key`, and anything else answered in the envelope.
+pub fn router(state: &SharedState) -> Router<SharedState> {
+    let changes = |handler| keyed::<Delivery>(state, Answers::Changed, handler);
     Router::new()
-        .route("/v1/disputes", post(open).get(list))
-        .route("/v1/disputes/{id}", get(show))
+        // The guard passes GETs through untouched.
         .route(
-            "/v1/disputes/{id}/operator-response",
-            post(operator_response),
+            "/disputes",
+            keyed::<Delivery>(state, Answers::Opened, post(open).get(list)),
         )
         .route(
-            "/v1/disputes/{id}/advertiser-response",
-            post(advertiser_response),
+            "/disputes/{id}",
+            authenticated::<Delivery>(state, get(show)),
         )
-        .route("/v1/disputes/{id}/resolve", post(resolve))
-        .route("/v1/disputes/{id}/withdraw", post(withdraw))
-        .route("/v1/disputes/{id}/notes", post(add_note))
+        .route(
+            "/disputes/{id}/operator-response",
+            changes(post(operator_response)),
+        )
+        .route(
+            "/disputes/{id}/advertiser-response",
+            changes(post(advertiser_response)),
+        )
+        .route("/disputes/{id}/resolve", changes(post(resolve)))
+        .route("/disputes/{id}/withdraw", changes(post(withdraw)))
+        .route("/disputes/{id}/notes", changes(post(add_note)))
+        .fallback(crate::unknown_route::<Delivery>)
+        .method_not_allowed_fallback(crate::method_not_allowed::<Delivery>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-/// Renders a problem in this contract's error envelope.
-pub fn render_problem(problem: Problem) -> Response {
-    DeliveryError(problem).into_response()
-}
-
-/// The contract marker for shared extractors.
+/// The contract marker for shared extractors and layers.
 #[derive(Debug)]
 pub struct Delivery;
 
 impl Contract for Delivery {
     type Error = DeliveryError;
 }
+
+impl ErrorShape for Delivery {
+    fn render(_: &HeaderMap, problem: Problem) -> Response {
+        DeliveryError(problem).into_response()
+    }
+}
+
+/// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
+/// contract; each key has a rate-limit bucket of its own.
+impl Authenticates for Delivery {
+    async fn authenticate(
+        state: &SharedState,
+        headers: &HeaderMap,
+    ) -> Result<(Principal, String), Problem> {
+        let header = headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or_else(Problem::unauthenticated)?;
+        let (scheme, key) = header
+            .split_once(' ')
+            .ok_or_else(Problem::unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Problem::unauthenticated());
+        }
+        let principal = state.credentials.authenticate(key.trim()).await?;
+        if !matches!(principal.actor.role, Role::Advertiser | Role::Operator) {
+            return Err(forbidden(principal.actor.role, "use the delivery contract"));
+        }
+        // The key id is the part between `dk_` and the secret.
+        let key_id = key.trim().split('_').nth(1).unwrap_or_default();
+        Ok((principal, format!("key {key_id}")))
+    }
+}
+
+/// The caller of a handler of this contract.
+type Caller = crate::shared::Caller<Delivery>;
 
 /// An error in the envelope: `{"ok": false, "error": {code, message, details}, "contractVersion"}`.
 #[derive(Debug)]
@@ -92,6 +140,7 @@ impl IntoResponse for DeliveryError {
             "contractVersion": CONTRACT_VERSION,
         });
         let mut response = (p.status, Json(body)).into_response();
+        p.add_headers(&mut response);
         if p.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -199,40 +248,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
-/// contract.
-#[derive(Debug)]
-pub struct Caller(pub(crate) Principal);
-
-impl FromRequestParts<SharedState> for Caller {
-    type Rejection = DeliveryError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &SharedState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or_else(Problem::unauthenticated)?;
-        let (scheme, key) = header
-            .split_once(' ')
-            .ok_or_else(Problem::unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Problem::unauthenticated().into());
-        }
-        let principal = state.credentials.authenticate(key.trim()).await?;
-        if !matches!(principal.actor.role, Role::Advertiser | Role::Operator) {
-            return Err(forbidden(principal.actor.role, "use the delivery contract").into());
-        }
-        // One bucket per key: the key id is the part between `dk_` and the secret.
-        let key_id = key.trim().split('_').nth(1).unwrap_or_default();
-        RateGate::of(&parts.extensions).admit(&format!("key {key_id}"))?;
-        Ok(Caller(principal))
-    }
-}
-
 fn forbidden(role: Role, action: &str) -> Problem {
     Problem::new(
         StatusCode::FORBIDDEN,
@@ -242,8 +257,8 @@ fn forbidden(role: Role, action: &str) -> Problem {
 }
 
 fn require_role(caller: &Caller, role: Role, action: &str) -> Result<(), DeliveryError> {
-    if caller.0.actor.role != role {
-        return Err(forbidden(caller.0.actor.role, action).into());
+    if caller.principal.actor.role != role {
+        return Err(forbidden(caller.principal.actor.role, action).into());
     }
     Ok(())
 }
@@ -264,9 +279,9 @@ async fn open(
         Some("operator") => Role::Operator,
         _ => Role::Advertiser,
     };
-    if claimed_role != caller.0.actor.role {
+    if claimed_role != caller.principal.actor.role {
         return Err(forbidden(
-            caller.0.actor.role,
+            caller.principal.actor.role,
             &format!("open a dispute as {claimed_role}"),
         )
         .into());
@@ -289,14 +304,17 @@ async fn open(
         evidence: opening.evidence,
         opened_by,
     };
-    let dispute = state.disputes.open(&caller.0, request).await?;
+    let dispute = state
+        .disputes
+        .open(&caller.principal, request, caller.key())
+        .await?;
     dispute_answer(StatusCode::CREATED, &dispute)
 }
 
 async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<String>) -> Answer {
     let dispute = state
         .disputes
-        .get(&caller.0, dispute_id(&id)?, KIND)
+        .get(&caller.principal, dispute_id(&id)?, KIND)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -349,7 +367,7 @@ async fn list(
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let page = state
         .disputes
-        .list(&caller.0, &params.into_query()?)
+        .list(&caller.principal, &params.into_query()?)
         .await?;
     let disputes = page
         .disputes
@@ -380,7 +398,14 @@ async fn operator_response(
     let remedy = body.proposed_remedy.map(|r| r.into_remedy()).transpose()?;
     let dispute = state
         .disputes
-        .respond(&caller.0, id, KIND, expected, &body.notes, remedy)
+        .respond(
+            &caller.principal,
+            id,
+            KIND,
+            caller.conditions(expected),
+            &body.notes,
+            remedy,
+        )
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -402,7 +427,14 @@ async fn advertiser_response(
     };
     let dispute = state
         .disputes
-        .reply(&caller.0, id, KIND, expected, decision, &body.notes)
+        .reply(
+            &caller.principal,
+            id,
+            KIND,
+            caller.conditions(expected),
+            decision,
+            &body.notes,
+        )
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -440,7 +472,13 @@ async fn resolve(
     };
     let dispute = state
         .disputes
-        .settle(&caller.0, id, KIND, expected, settlement)
+        .settle(
+            &caller.principal,
+            id,
+            KIND,
+            caller.conditions(expected),
+            settlement,
+        )
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -455,7 +493,13 @@ async fn withdraw(
     let id = dispute_id(&id)?;
     let dispute = state
         .disputes
-        .withdraw(&caller.0, id, KIND, expected, &body.notes)
+        .withdraw(
+            &caller.principal,
+            id,
+            KIND,
+            caller.conditions(expected),
+            &body.notes,
+        )
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }
@@ -470,7 +514,13 @@ async fn add_note(
     let id = dispute_id(&id)?;
     let dispute = state
         .disputes
-        .add_note(&caller.0, id, KIND, expected, &body.notes)
+        .add_note(
+            &caller.principal,
+            id,
+            KIND,
+            caller.conditions(expected),
+            &body.notes,
+        )
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }

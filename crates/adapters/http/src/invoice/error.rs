@@ -8,7 +8,9 @@ use disputes_domain::DomainError;
 use disputes_ports::ServiceError;
 use serde_json::json;
 
-use crate::shared::{Contract, Problem};
+use axum::http::HeaderMap;
+
+use crate::shared::{Contract, ErrorShape, Problem};
 
 /// Every error name this contract answers with, and its number. A number's first three digits
 /// are the HTTP status it comes with. Never rename or renumber one; only add.
@@ -156,13 +158,16 @@ impl IntoResponse for InvoiceError {
             "message": p.message,
             "error": p.code,
         });
-        (p.status, Json(body)).into_response()
+        let mut response = (p.status, Json(body)).into_response();
+        p.add_headers(&mut response);
+        response
     }
 }
 
-/// Renders a problem in this contract's error shape.
-pub fn render_problem(problem: Problem) -> Response {
-    InvoiceError(problem).into_response()
+impl ErrorShape for Invoice {
+    fn render(_: &HeaderMap, problem: Problem) -> Response {
+        InvoiceError(problem).into_response()
+    }
 }
 
 #[cfg(test)]

@@ -11,15 +11,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use disputes_domain::{Dispute, DisputeId, Role, Settlement, SubjectKind};
-use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, SentEmail, ServiceError};
+use disputes_ports::{
+    Conditions, ListQuery, OpenRequest, PageSize, Principal, SentEmail, ServiceError,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use crate::ops::{login_caller, RateGate};
 use crate::shared::{cursor_text, parse_cursor, JsonBody};
 use crate::SharedState;
-use error::Invoice;
-pub use error::{render_problem, InvoiceError};
+pub use error::{Invoice, InvoiceError};
 use wire::{
     AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, ResolveIn,
     WHOLE_INVOICE,
@@ -33,20 +34,19 @@ pub const BASE_PATH: &str = "/v2/dispute";
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 const KIND: SubjectKind = SubjectKind::Invoice;
 
-pub fn routes() -> Router<SharedState> {
+/// The contract's routes, to be nested under [`BASE_PATH`]. Each call authenticates with the
+/// credentials in its body ([`Call`]); anything else is answered in this contract's shape.
+pub fn router() -> Router<SharedState> {
     Router::new()
-        .route(BASE_PATH, post(open))
-        .route("/v2/dispute/info", post(info))
-        .route("/v2/dispute/list", post(list))
-        .route("/v2/dispute/message", post(message))
-        .route("/v2/dispute/resolve", post(resolve))
-        .route("/v2/dispute/attachment", post(attachment))
+        .route("/", post(open))
+        .route("/info", post(info))
+        .route("/list", post(list))
+        .route("/message", post(message))
+        .route("/resolve", post(resolve))
+        .route("/attachment", post(attachment))
+        .fallback(crate::unknown_route::<Invoice>)
+        .method_not_allowed_fallback(crate::method_not_allowed::<Invoice>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-}
-
-/// Whether `path` is this contract's, for answering unknown routes and methods in its shape.
-pub fn owns(path: &str) -> bool {
-    path == BASE_PATH || path.starts_with("/v2/dispute/")
 }
 
 type Answer = Result<Response, InvoiceError>;
@@ -274,7 +274,7 @@ async fn resolve(State(state): State<SharedState>, call: Call<ResolveIn>) -> Ans
     };
     let dispute = state
         .disputes
-        .settle(&by, resolving.id, KIND, None, settlement)
+        .settle(&by, resolving.id, KIND, Conditions::default(), settlement)
         .await?;
     dispute_answer(&state, &by, &dispute).await
 }

@@ -11,25 +11,28 @@
 //! - A request that failed on our side (5xx), or was throttled (429) or timed out (408), frees its
 //!   key, so that a retry runs; every other answer, errors included, is kept for replays.
 //!
-//! Without the header nothing changes. A request that does not authenticate passes through
-//! untouched: the handler refuses it, and there is no one to scope a key to.
+//! Without the header nothing changes. The layer runs inside the contract's authentication
+//! layer, so the caller it scopes the key to is the one the handler sees; it hands the
+//! [`Reservation`] on in the request's extensions, and the handler passes it to the use case,
+//! whose write records its effect on the key.
 
 use std::future::Future;
 
 use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::OriginalUri;
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, RETRY_AFTER};
+use axum::http::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use axum::http::request::Parts;
+use axum::http::response::Parts as AnswerParts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::routing::MethodRouter;
 use disputes_domain::DisputeId;
-use disputes_ports::idempotency::{
-    within, Claim, Fingerprint, KeyedRequest, Reservation, StoredResponse,
-};
-use disputes_ports::{IdempotencyKey, Principal, ServiceError};
+use disputes_ports::idempotency::{Fingerprint, KeyState, KeyedRequest, Reservation, StoredAnswer};
+use disputes_ports::{IdempotencyKey, Principal};
 
-use crate::shared::Problem;
+use crate::shared::{authenticated, Authenticates, ErrorShape, Problem};
 use crate::SharedState;
 
 /// The request header.
@@ -41,50 +44,46 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 const BODY_LIMIT: usize = 1024 * 1024;
 /// The answers kept for replays are single disputes or references; this only guards the memory.
 const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
+/// The headers of an answer that a replay repeats.
+const REPLAYED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, ETAG, LOCATION];
 
 /// What a contract tells the guard.
-pub trait KeyedContract {
-    /// The caller, or `None` when the request does not authenticate or may not use the contract
-    /// (the handler answers it then).
-    fn principal(
-        parts: &mut Parts,
-        state: &SharedState,
-    ) -> impl Future<Output = Option<Principal>> + Send;
+pub trait KeyedContract: ErrorShape {
+    /// What a keyed route answers, which the guard is told when it is layered on the route.
+    type Operation: Copy + Send + Sync + 'static;
 
-    /// `problem` in the contract's error shape.
-    fn problem(headers: &HeaderMap, problem: Problem) -> Response;
-
-    /// The answer to the request at `path`, whose change to dispute `id` committed but whose
-    /// answer was never stored, from the dispute as it is now.
+    /// The answer to `operation`, whose change to dispute `id` committed but whose answer was
+    /// never stored, from the dispute as it is now.
     fn effected(
         state: &SharedState,
         headers: &HeaderMap,
-        path: &str,
+        operation: Self::Operation,
         by: &Principal,
         id: DisputeId,
     ) -> impl Future<Output = Response> + Send;
 }
 
-/// The middleware of every route: keyed POSTs of the delivery and billing contracts go through
-/// [`guard`]; everything else passes.
-pub async fn keyed_posts(
-    State(state): State<SharedState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    if path.starts_with(crate::billing::BASE_PATH) {
-        guard::<crate::billing::keyed::Billing>(state, request, next).await
-    } else if path.starts_with(crate::delivery::keyed::BASE_PATH) {
-        guard::<crate::delivery::Delivery>(state, request, next).await
-    } else {
-        next.run(request).await
-    }
+/// `route` behind contract `C`'s authentication layer, with its POSTs guarded by their
+/// `Idempotency-Key` as `operation`s of `C`.
+pub fn keyed<C: KeyedContract + Authenticates>(
+    state: &SharedState,
+    operation: C::Operation,
+    route: MethodRouter<SharedState>,
+) -> MethodRouter<SharedState> {
+    let guarded = route.route_layer(middleware::from_fn_with_state(
+        (state.clone(), operation),
+        guard::<C>,
+    ));
+    authenticated::<C>(state, guarded)
 }
 
-/// Runs a keyed POST of contract `C` at most once per key.
+/// The state of the guard on one route: the application, and what the route answers.
+pub type Guarded<C> = (SharedState, <C as KeyedContract>::Operation);
+
+/// Runs a keyed POST of contract `C` at most once per key. Layered on each POST route of the
+/// contract, inside its authentication layer.
 pub async fn guard<C: KeyedContract>(
-    state: crate::SharedState,
+    State((state, operation)): State<Guarded<C>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -98,15 +97,18 @@ pub async fn guard<C: KeyedContract>(
         .and_then(IdempotencyKey::new)
     {
         Ok(key) => key,
-        Err(why) => return C::problem(request.headers(), Problem::field("Idempotency-Key", why)),
+        Err(why) => return C::render(request.headers(), Problem::field("Idempotency-Key", why)),
     };
     let (mut parts, body) = request.into_parts();
-    let Some(principal) = C::principal(&mut parts, &state).await else {
-        return next.run(Request::from_parts(parts, body)).await;
+    let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
+        return C::render(
+            &parts.headers,
+            Problem::internal(&"the idempotency layer ran outside the authentication layer"),
+        );
     };
     // Over the limit, or cut off by the client: either way there is no request to run.
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
-        return C::problem(
+        return C::render(
             &parts.headers,
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -121,19 +123,20 @@ pub async fn guard<C: KeyedContract>(
         key,
         fingerprint: fingerprint(&parts, &bytes),
     };
-    let claim = match state.idempotency.reserve(&keyed, chrono::Utc::now()).await {
-        Ok(claim) => claim,
-        Err(e) => return C::problem(&parts.headers, ServiceError::from(e).into()),
+    let state_of_key = match state.idempotency.reserve(&keyed).await {
+        Ok(found) => found,
+        Err(e) => return C::render(&parts.headers, e.into()),
     };
-    match claim {
-        Claim::Reserved(reservation) => {
+    match state_of_key {
+        KeyState::Reserved(reservation) => {
             let headers = parts.headers.clone();
+            parts.extensions.insert(reservation.clone());
             let request = Request::from_parts(parts, Body::from(bytes));
-            let response = within(reservation.clone(), next.run(request)).await;
-            settle::<C>(&state, &headers, &reservation, response).await
+            let response = next.run(request).await;
+            keep_or_release::<C>(&state, &headers, &reservation, response).await
         }
-        Claim::Replay(stored) => replay(stored),
-        Claim::Mismatch => C::problem(
+        KeyState::Answered(stored) => replay::<C>(&parts.headers, stored),
+        KeyState::Mismatch => C::render(
             &parts.headers,
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -141,23 +144,10 @@ pub async fn guard<C: KeyedContract>(
                 "this Idempotency-Key was used with a different request; use a new key for a new request",
             ),
         ),
-        Claim::InFlight => {
-            let mut response = C::problem(
-                &parts.headers,
-                Problem::new(
-                    StatusCode::CONFLICT,
-                    "idempotency_key_in_flight",
-                    "a request with this Idempotency-Key is still being processed; retry shortly",
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-        Claim::Effected { dispute, .. } => {
+        KeyState::InFlight => C::render(&parts.headers, Problem::key_in_flight()),
+        KeyState::Effected { dispute, .. } => {
             let mut response =
-                C::effected(&state, &parts.headers, parts.uri.path(), &principal, dispute).await;
+                C::effected(&state, &parts.headers, operation, &principal, dispute).await;
             response
                 .headers_mut()
                 .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
@@ -175,10 +165,12 @@ fn fingerprint(parts: &Parts, body: &Bytes) -> Fingerprint {
             .get(name)
             .map_or(&[][..], HeaderValue::as_bytes)
     };
-    let target = parts
-        .uri
-        .path_and_query()
-        .map_or(parts.uri.path(), |p| p.as_str());
+    // The whole path: a contract's router sees it without the contract's base path.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     Fingerprint::of([
         parts.method.as_str().as_bytes(),
         target.as_bytes(),
@@ -191,7 +183,7 @@ fn fingerprint(parts: &Parts, body: &Bytes) -> Fingerprint {
 
 /// Keeps the answer of a reserved request for replays, or frees the key when the answer says to
 /// try again.
-async fn settle<C: KeyedContract>(
+async fn keep_or_release<C: KeyedContract>(
     state: &SharedState,
     request_headers: &HeaderMap,
     reservation: &Reservation,
@@ -215,44 +207,107 @@ async fn settle<C: KeyedContract>(
             if let Err(e) = state.idempotency.release(reservation).await {
                 tracing::warn!(error = %e, "could not free an idempotency key");
             }
-            return C::problem(request_headers, Problem::internal(&e));
+            return C::render(request_headers, Problem::internal(&e));
         }
     };
-    let text = |name| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let stored = StoredResponse {
-        status: parts.status.as_u16(),
-        content_type: text(CONTENT_TYPE),
-        etag: text(ETAG),
-        location: text(LOCATION),
-        body: bytes.to_vec(),
-    };
-    if let Err(e) = state.idempotency.complete(reservation, &stored).await {
+    if let Err(e) = state
+        .idempotency
+        .complete(reservation, &encode(&parts, &bytes))
+        .await
+    {
         // The change (if any) is recorded with it already: a replay answers from the dispute.
         tracing::warn!(error = %e, "could not store the answer of an idempotent request");
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// A stored answer, again.
-fn replay(stored: StoredResponse) -> Response {
-    let mut response = Response::new(Body::from(stored.body));
-    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (CONTENT_TYPE, stored.content_type),
-        (ETAG, stored.etag),
-        (LOCATION, stored.location),
-    ] {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            headers.insert(name, value);
+/// An answer as it is kept for replays: the status, one line per repeated header, an empty
+/// line, and the body, the way HTTP/1.1 writes a message. A header value never holds a line
+/// break, so the first empty line ends the head.
+fn encode(parts: &AnswerParts, body: &Bytes) -> StoredAnswer {
+    let mut bytes = format!("{}\n", parts.status.as_u16()).into_bytes();
+    for name in REPLAYED_HEADERS {
+        if let Some(value) = parts.headers.get(&name) {
+            bytes.extend_from_slice(name.as_str().as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value.as_bytes());
+            bytes.push(b'\n');
         }
     }
-    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    bytes.push(b'\n');
+    bytes.extend_from_slice(body);
+    StoredAnswer::new(bytes)
+}
+
+/// The answer [`encode`] kept, or `None` when the stored bytes are not one.
+fn decode(stored: StoredAnswer) -> Option<Response> {
+    let bytes = stored.into_bytes();
+    let end = bytes.windows(2).position(|w| w == b"\n\n")?;
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = head.split('\n');
+    let status = StatusCode::from_u16(lines.next()?.parse().ok()?).ok()?;
+    let mut response = Response::new(Body::from(bytes[end + 2..].to_vec()));
+    *response.status_mut() = status;
+    for line in lines {
+        let (name, value) = line.split_once(": ")?;
+        response.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).ok()?,
+            HeaderValue::from_str(value).ok()?,
+        );
+    }
+    Some(response)
+}
+
+/// A stored answer, again.
+fn replay<C: ErrorShape>(request_headers: &HeaderMap, stored: StoredAnswer) -> Response {
+    let Some(mut response) = decode(stored) else {
+        return C::render(
+            request_headers,
+            Problem::internal(&"a stored idempotent answer could not be read"),
+        );
+    };
     response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn futures_body(response: Response) -> Bytes {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime
+            .block_on(to_bytes(response.into_body(), usize::MAX))
+            .expect("the body")
+    }
+
+    #[test]
+    fn an_answer_is_kept_and_replayed_with_its_status_headers_and_body() {
+        let mut answer = Response::new(Body::empty());
+        *answer.status_mut() = StatusCode::CREATED;
+        let headers = answer.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ETAG, HeaderValue::from_static("\"1\""));
+        headers.insert("x-other", HeaderValue::from_static("not repeated"));
+        let (parts, _) = answer.into_parts();
+        let body = Bytes::from_static(b"{\"ok\":true}\n\nmore");
+        let replayed = decode(encode(&parts, &body)).expect("a stored answer");
+        assert_eq!(replayed.status(), StatusCode::CREATED);
+        assert_eq!(replayed.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(replayed.headers()[ETAG], "\"1\"");
+        assert!(replayed.headers().get(LOCATION).is_none());
+        assert!(replayed.headers().get("x-other").is_none());
+        let replayed_body = futures_body(replayed);
+        assert_eq!(replayed_body, body);
+
+        let bare = decode(StoredAnswer::new(b"204\n\n".to_vec())).expect("no headers");
+        assert_eq!(bare.status(), StatusCode::NO_CONTENT);
+        for broken in [&b"201"[..], b"2x1\n\n", b"201\nno-colon\n\n", b""] {
+            assert!(decode(StoredAnswer::new(broken.to_vec())).is_none());
+        }
+    }
 }

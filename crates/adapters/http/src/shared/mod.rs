@@ -3,6 +3,7 @@
 //! request, exact decimals and times.
 
 mod body;
+mod caller;
 mod cursor;
 pub mod idempotency;
 mod issues;
@@ -10,7 +11,9 @@ mod problem;
 mod values;
 
 pub use body::{Contract, JsonBody};
+pub use caller::{authenticated, Authenticates, Caller, ErrorShape};
 pub use cursor::{cursor_text, parse_cursor};
+pub use idempotency::keyed;
 pub use issues::Issues;
 pub use problem::{FieldIssue, Problem};
 pub use values::{decimal, format_time, parse_time};

@@ -1,5 +1,7 @@
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use disputes_domain::DomainError;
 use disputes_ports::ServiceError;
 
@@ -18,6 +20,8 @@ pub struct Problem {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<FieldIssue>,
+    /// Seconds after which the same request may succeed, sent as `Retry-After`.
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -27,6 +31,7 @@ impl Problem {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -38,10 +43,8 @@ impl Problem {
             .collect::<Vec<_>>()
             .join("; ");
         Problem {
-            status: StatusCode::BAD_REQUEST,
-            code: "validation_failed",
-            message,
             details: issues,
+            ..Problem::new(StatusCode::BAD_REQUEST, "validation_failed", message)
         }
     }
 
@@ -64,6 +67,28 @@ impl Problem {
             "unauthorized",
             "missing or invalid credentials",
         )
+    }
+
+    /// 409: another request with the same `Idempotency-Key` holds it.
+    pub fn key_in_flight() -> Self {
+        Problem {
+            retry_after: Some(1),
+            ..Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_flight",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            )
+        }
+    }
+
+    /// Puts the headers this problem calls for on `response`, the problem rendered in a
+    /// contract's shape.
+    pub fn add_headers(&self, response: &mut Response) {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
     }
 
     pub fn not_found() -> Self {
@@ -108,10 +133,8 @@ impl From<DomainError> for Problem {
             .into_iter()
             .collect();
         Problem {
-            status,
-            code: e.code(),
-            message: e.to_string(),
             details,
+            ..Problem::new(status, e.code(), e.to_string())
         }
     }
 }
@@ -136,6 +159,7 @@ impl From<ServiceError> for Problem {
             ServiceError::Conflict => {
                 Problem::new(StatusCode::CONFLICT, "concurrent_update", e.to_string())
             }
+            ServiceError::KeyTakenOver => Problem::key_in_flight(),
             ServiceError::AlreadyExists(_) => {
                 Problem::new(StatusCode::CONFLICT, "already_exists", e.to_string())
             }

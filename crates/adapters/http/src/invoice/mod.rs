@@ -22,7 +22,6 @@ use error::Invoice;
 pub use error::{render_problem, InvoiceError};
 use wire::{
     AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, ResolveIn,
-    WHOLE_INVOICE,
 };
 
 /// Where this contract's calls live; unknown routes below it answer in its error shape.
@@ -258,8 +257,7 @@ async fn resolve(State(state): State<SharedState>, call: Call<ResolveIn>) -> Ans
     // never given cannot take one.
     if resolving.credit_amount.is_some() {
         let dispute = state.disputes.get(&by, resolving.id, KIND).await?;
-        let unit = dispute.claim().quantity.unit();
-        if unit.as_str() == WHOLE_INVOICE {
+        if dispute.claim().is_whole_invoice() {
             return Err(InvoiceError::bad_request(
                 "invoice_amount_unknown",
                 "creditAmount needs the invoice's amount, which this dispute was opened without (send amount when opening)",

@@ -164,9 +164,6 @@ pub struct Opening {
     pub file: Option<File>,
 }
 
-/// The unit of a claim about a whole invoice whose amount was not given.
-pub const WHOLE_INVOICE: &str = "invoice";
-
 impl OpenIn {
     /// Presence of every required field first, then the domain's checks of each value.
     pub fn into_opening(self) -> Result<Opening, InvoiceError> {
@@ -192,7 +189,7 @@ impl OpenIn {
         // Without an amount the dispute is about the invoice as a whole: one invoice.
         let quantity = match &self.amount {
             Some(amount) => Quantity::new(decimal("amount", amount)?, unit("EUR")?)?,
-            None => Quantity::new(1.into(), unit(WHOLE_INVOICE)?)?,
+            None => Quantity::whole_invoice(),
         };
         Ok(Opening {
             subject: Subject::Invoice(subject),

@@ -135,13 +135,12 @@ impl CustomerFacts {
     fn of(event: &Event, invoice: &InvoiceSubject, lang: &Language) -> Self {
         let d = &event.dispute;
         let quantity = &d.claim().quantity;
-        let unit = quantity.unit();
         let money = |amount: Decimal| {
-            if unit.is_currency() {
-                format_money(lang, amount, unit.as_str())
-            } else {
+            if quantity.is_whole_invoice() {
                 // A dispute about a whole invoice whose amount the seller did not give.
                 lang.whole_invoice.to_owned()
+            } else {
+                format_money(lang, amount, quantity.unit().as_str())
             }
         };
         // Invoice disputes always hold collection; should one not, the longest hold is what

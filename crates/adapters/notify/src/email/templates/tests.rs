@@ -19,7 +19,7 @@ fn client() -> Actor {
 fn dispute(locale: &str, amount: Option<&str>) -> Dispute {
     let quantity = match amount {
         Some(a) => Quantity::new(a.parse().unwrap(), Unit::new("EUR").unwrap()),
-        None => Quantity::new(1.into(), Unit::new("invoice").unwrap()),
+        None => Ok(Quantity::whole_invoice()),
     }
     .unwrap();
     let command = OpenDispute {

@@ -52,6 +52,31 @@ named_enum! {
 }
 
 impl Outcome {
+    /// The outcomes a party settles a dispute with, in the order contracts list them. The engine
+    /// sets the others: [`Outcome::Withdrawn`] when the opener withdraws, [`Outcome::Expired`]
+    /// when `respond_by` passes.
+    pub const CHOSEN_BY_A_PARTY: &'static [Outcome] =
+        &[Outcome::Granted, Outcome::PartiallyGranted, Outcome::Denied];
+
+    /// Whether a party may settle with this outcome (see [`Outcome::CHOSEN_BY_A_PARTY`]).
+    pub fn is_chosen_by_a_party(self) -> bool {
+        Self::CHOSEN_BY_A_PARTY.contains(&self)
+    }
+
+    /// The outcome a party asks to settle with, by its stable name. Contracts parse what they
+    /// were sent with this, so that they refuse exactly what [`Dispute::settle`] refuses, before
+    /// anything is read.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] about `outcome` (its reason lists the outcomes a party may
+    /// choose) for a name that is no outcome and for one only the engine sets.
+    pub fn parse_resolution(name: &str) -> Result<Outcome, DomainError> {
+        name.parse::<Outcome>()
+            .ok()
+            .filter(|o| o.is_chosen_by_a_party())
+            .ok_or_else(not_chosen_by_a_party)
+    }
+
     /// The outcome a settlement of `settled` out of `claimed` amounts to: nothing is a denial,
     /// everything a grant, anything in between a partial grant. Contracts that settle by amount
     /// alone (the billing desk) let the amount decide.
@@ -72,6 +97,21 @@ impl Outcome {
             Outcome::PartiallyGranted
         })
     }
+}
+
+/// The refusal of an outcome a party may not choose: `must be granted, partially_granted or
+/// denied`, the names taken from [`Outcome::CHOSEN_BY_A_PARTY`].
+fn not_chosen_by_a_party() -> DomainError {
+    let names = Outcome::CHOSEN_BY_A_PARTY
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>();
+    let listed = match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    DomainError::invalid("outcome", format!("must be {listed}"))
 }
 
 named_enum! {
@@ -644,7 +684,12 @@ impl Dispute {
                 )))
             }
             (Outcome::PartiallyGranted, Some(a)) if a > Decimal::ZERO && a < claimed => a,
-            (Outcome::PartiallyGranted, _) => {
+            (Outcome::PartiallyGranted, None) => {
+                return Err(DomainError::PartialAmountMissing(format!(
+                    "a partially granted dispute needs a settledAmount above 0 and below the claimed {claimed}"
+                )))
+            }
+            (Outcome::PartiallyGranted, Some(_)) => {
                 return Err(DomainError::SettlementOutOfRange(format!(
                     "a partially granted dispute needs a settledAmount above 0 and below the claimed {claimed}"
                 )))
@@ -656,12 +701,7 @@ impl Dispute {
                     "a denied dispute settles nothing".to_owned(),
                 ))
             }
-            (Outcome::Withdrawn | Outcome::Expired, _) => {
-                return Err(DomainError::invalid(
-                    "outcome",
-                    "must be granted, partially_granted or denied",
-                ))
-            }
+            (Outcome::Withdrawn | Outcome::Expired, _) => return Err(not_chosen_by_a_party()),
         };
         let notes = notes_text("notes", &settlement.notes)?;
         let resolution = Resolution {

@@ -184,6 +184,50 @@ fn settlement_amounts_must_fit_the_outcome_and_the_claim() {
 }
 
 #[test]
+fn a_partial_grant_without_an_amount_is_refused_as_such() {
+    let mut d = opened();
+    let err = d
+        .settle(
+            operator(),
+            settlement(Outcome::PartiallyGranted, None),
+            t0(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, DomainError::PartialAmountMissing(_)),
+        "{err:?}"
+    );
+    assert_eq!(d, opened());
+}
+
+#[test]
+fn a_party_chooses_granted_partially_granted_or_denied() {
+    assert_eq!(
+        Outcome::CHOSEN_BY_A_PARTY,
+        &[Outcome::Granted, Outcome::PartiallyGranted, Outcome::Denied]
+    );
+    for &outcome in Outcome::CHOSEN_BY_A_PARTY {
+        assert_eq!(Outcome::parse_resolution(outcome.as_str()), Ok(outcome));
+    }
+    for name in ["withdrawn", "expired", "maybe", "Granted", ""] {
+        let err = Outcome::parse_resolution(name).unwrap_err();
+        assert_eq!(err.field(), Some("outcome"), "{name}");
+        assert_eq!(
+            err.to_string(),
+            "outcome: must be granted, partially_granted or denied"
+        );
+    }
+    // What the parser refuses, settling refuses too.
+    for outcome in [Outcome::Withdrawn, Outcome::Expired] {
+        let mut d = opened();
+        let err = d
+            .settle(operator(), settlement(outcome, None), t0())
+            .unwrap_err();
+        assert_eq!(Err(err), Outcome::parse_resolution(outcome.as_str()));
+    }
+}
+
+#[test]
 fn roles_are_enforced() {
     let policy = DisputePolicy::default();
     let mut d = opened();

@@ -138,13 +138,24 @@ impl From<Problem> for InvoiceError {
 
 impl From<ServiceError> for InvoiceError {
     fn from(e: ServiceError) -> Self {
-        InvoiceError(e.into())
+        match e {
+            ServiceError::Domain(e) => e.into(),
+            other => InvoiceError(other.into()),
+        }
     }
 }
 
 impl From<DomainError> for InvoiceError {
     fn from(e: DomainError) -> Self {
-        InvoiceError(e.into())
+        match e {
+            // The domain refuses a partial grant without an amount; this contract calls the
+            // amount `creditAmount` and has a name of its own for its absence.
+            DomainError::PartialAmountMissing(_) => InvoiceError::bad_request(
+                "missing_credit_amount",
+                "creditAmount is required when the outcome is partially_granted",
+            ),
+            other => InvoiceError(other.into()),
+        }
     }
 }
 

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono_tz::Europe::Amsterdam;
 use disputes_domain::{
-    Agent, Attachment, Claim, Digest, Dispute, DisputeId, InvoiceSubject, Message, MessageText,
-    Outcome, Quantity, Role, Subject, Timestamp, Unit,
+    Agent, Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
+    MessageText, Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
 use disputes_ports::{File, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
@@ -306,28 +306,19 @@ impl ResolveIn {
         let (Some(id), Some(message), Some(outcome)) = (id, message, outcome) else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
-        let outcome = match outcome {
-            "granted" => Outcome::Granted,
-            "partially_granted" => Outcome::PartiallyGranted,
-            "denied" => Outcome::Denied,
-            _ => {
-                return Err(InvoiceError::bad_request(
-                    "invalid_outcome",
-                    "outcome must be granted, partially_granted or denied",
-                ))
+        // Which outcomes a party may choose is the domain's rule, and so is which credit fits
+        // one (`Dispute::settle`; a partial grant without one is `missing_credit_amount`).
+        let outcome = Outcome::parse_resolution(outcome).map_err(|e| match e {
+            DomainError::Invalid { field, reason } => {
+                InvoiceError::bad_request("invalid_outcome", format!("{field} {reason}"))
             }
-        };
+            other => other.into(),
+        })?;
         let credit_amount = self
             .credit_amount
             .as_ref()
             .map(|a| decimal("creditAmount", a))
             .transpose()?;
-        if outcome == Outcome::PartiallyGranted && credit_amount.is_none() {
-            return Err(InvoiceError::bad_request(
-                "missing_credit_amount",
-                "creditAmount is required when the outcome is partially_granted",
-            ));
-        }
         Ok(Resolving {
             id: dispute_id(id)?,
             outcome,
@@ -583,11 +574,7 @@ impl DisputeOut {
         let mut content: Vec<MessageOut> = d.messages().iter().map(MessageOut::from).collect();
         // The message sent with a resolution closes the thread.
         if let Some(r) = d.resolution() {
-            let by_a_party = matches!(
-                r.outcome,
-                Outcome::Granted | Outcome::PartiallyGranted | Outcome::Denied
-            );
-            if by_a_party && !r.notes.is_empty() {
+            if r.outcome.is_chosen_by_a_party() && !r.notes.is_empty() {
                 content.push(MessageOut {
                     author: r.by.role.as_str(),
                     text: r.notes.clone(),

@@ -587,7 +587,7 @@ async fn resolving_sets_resolved_and_releases_the_hold(store: Store) {
     desk.open(seed_request()).await;
 }
 
-async fn a_partial_credit_is_exact_and_needs_the_invoice_amount(store: Store) {
+async fn a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated(store: Store) {
     let desk = desk(store).await;
     let mut body = request_for("INV-AMOUNT");
     body["amount"] = json!("149.95");
@@ -617,17 +617,40 @@ async fn a_partial_credit_is_exact_and_needs_the_invoice_amount(store: Store) {
     assert_eq!(resolution.settled_amount.to_string(), "49.95");
     assert_eq!(stored.claim().amount().to_string(), "149.95");
 
-    // Without the invoice's amount there is nothing to credit a part of.
+    // A client written to the seed never sends `amount`: the dispute is about the whole
+    // invoice, and the credit it states is recorded as given, in the invoice's currency.
+    for (invoice, outcome, credit, recorded) in [
+        ("INV-WHOLE-PART", "partially_granted", json!("10"), "10"),
+        ("INV-WHOLE-FULL", "granted", json!(149.95), "149.95"),
+    ] {
+        let whole = desk.open(request_for(invoice)).await;
+        let credited = desk
+            .post(
+                "/v2/dispute/resolve",
+                json!({ "id": whole, "outcome": outcome, "creditAmount": credit, "message": "Gecrediteerd." }),
+            )
+            .await;
+        assert_eq!(credited.status, StatusCode::OK, "{:#}", credited.body);
+        assert_eq!(credited.body["resolved"], true);
+        let stored = desk
+            .server
+            .stored(TENANT, DisputeId::new(whole).unwrap())
+            .await;
+        let resolution = stored.resolution().unwrap();
+        assert_eq!(resolution.outcome.as_str(), outcome);
+        assert_eq!(resolution.settled_amount.to_string(), recorded);
+        assert!(stored.claim().is_whole_invoice(), "the claim is unchanged");
+        stored.verify().unwrap();
+    }
     let whole = desk.open(request_for("INV-WHOLE")).await;
-    let unknown = desk
+    let zero = desk
         .post(
             "/v2/dispute/resolve",
-            json!({ "id": whole, "outcome": "partially_granted", "creditAmount": "10", "message": "x" }),
+            json!({ "id": whole, "outcome": "granted", "creditAmount": "0", "message": "x" }),
         )
         .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_name(&unknown), "invoice_amount_unknown");
-    snapshot!("error_invoice_amount_unknown", unknown);
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_name(&zero), "invalid_credit_amount");
     let denied = desk
         .post(
             "/v2/dispute/resolve",
@@ -1263,7 +1286,7 @@ store_tests! {
     a_file_is_kept_by_its_hash_and_served_only_to_its_tenant,
     messages_from_the_client_and_the_customer_advance_the_steps,
     resolving_sets_resolved_and_releases_the_hold,
-    a_partial_credit_is_exact_and_needs_the_invoice_amount,
+    a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated,
     list_pages_by_cursor_and_filters_resolved,
     another_clients_credentials_see_404,
     bad_input_is_refused_with_its_own_error_and_stores_nothing,

@@ -49,7 +49,16 @@ impl Unit {
     pub fn is_whole_invoice(&self) -> bool {
         self.0 == WHOLE_INVOICE
     }
+
+    /// The currency of invoices (euros: the invoice contract's provider is Dutch). A disputed
+    /// part of an invoice is given in it, and so is a credit on a whole-invoice claim.
+    pub fn invoice_currency() -> Self {
+        Unit(INVOICE_CURRENCY.to_owned())
+    }
 }
+
+/// See [`Unit::invoice_currency`].
+const INVOICE_CURRENCY: &str = "EUR";
 
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -43,6 +43,8 @@ const CODES: &[(&str, u32)] = &[
     ("invalid_author", 40029),
     ("invalid_outcome", 40030),
     ("invalid_credit_amount", 40031),
+    // No longer produced: a credit on a dispute about the whole invoice is recorded as stated
+    // (`Dispute::settle`). Kept, as every code is.
     ("invoice_amount_unknown", 40032),
     ("invalid_amount", 40033),
     ("invalid_sha256", 40034),

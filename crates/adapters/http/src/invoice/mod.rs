@@ -253,17 +253,6 @@ async fn message(State(state): State<SharedState>, call: Call<MessageIn>) -> Ans
 async fn resolve(State(state): State<SharedState>, call: Call<ResolveIn>) -> Answer {
     let by = call.principal;
     let resolving = call.body.into_resolving()?;
-    // A credit is an amount of the invoice; a dispute about a whole invoice whose amount was
-    // never given cannot take one.
-    if resolving.credit_amount.is_some() {
-        let dispute = state.disputes.get(&by, resolving.id, KIND).await?;
-        if dispute.claim().is_whole_invoice() {
-            return Err(InvoiceError::bad_request(
-                "invoice_amount_unknown",
-                "creditAmount needs the invoice's amount, which this dispute was opened without (send amount when opening)",
-            ));
-        }
-    }
     let settlement = Settlement {
         outcome: Some(resolving.outcome),
         settled_amount: resolving.credit_amount,

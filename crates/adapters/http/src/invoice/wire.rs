@@ -140,7 +140,8 @@ fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceErr
 }
 
 /// `POST /v2/dispute`: the seed's fields, plus an optional `amount` (the disputed part of the
-/// invoice in euros), which a partial credit at resolution needs.
+/// invoice in euros). Without it the dispute is about the whole invoice, and a credit given at
+/// resolution is recorded as it is stated (see `Dispute::settle`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenIn {
@@ -188,7 +189,7 @@ impl OpenIn {
         let subject = InvoiceSubject::new(invoice, name, email, category, locale)?;
         // Without an amount the dispute is about the invoice as a whole: one invoice.
         let quantity = match &self.amount {
-            Some(amount) => Quantity::new(decimal("amount", amount)?, unit("EUR")?)?,
+            Some(amount) => Quantity::new(decimal("amount", amount)?, Unit::invoice_currency())?,
             None => Quantity::whole_invoice(),
         };
         Ok(Opening {
@@ -198,10 +199,6 @@ impl OpenIn {
             file: into_file(file)?,
         })
     }
-}
-
-fn unit(text: &str) -> Result<Unit, InvoiceError> {
-    Unit::new(text).map_err(|e| Problem::internal(&e).into())
 }
 
 /// `POST /v2/dispute/info`.

@@ -17,7 +17,7 @@ mod nl;
 use chrono::Datelike as _;
 use chrono_tz::Europe::Amsterdam;
 use disputes_domain::{
-    Agent, Dispute, EntryKind, InvoiceSubject, Outcome, Role, Subject, Timestamp,
+    Agent, Credit, Dispute, EntryKind, InvoiceSubject, Outcome, Role, Subject, Timestamp,
     MAX_COLLECTION_HOLD,
 };
 use disputes_ports::Event;
@@ -167,7 +167,11 @@ impl CustomerFacts {
             opened: format_date(lang, d.opened_at()),
             hold_until: format_date(lang, hold_until),
             resolved: resolution.map_or_else(String::new, |r| format_date(lang, r.at)),
-            credit: resolution.map_or_else(String::new, |r| money(r.settled_amount)),
+            credit: match d.credit() {
+                None => String::new(),
+                Some(Credit::WholeInvoice) => lang.whole_invoice.to_owned(),
+                Some(Credit::Amount { amount, unit }) => format_money(lang, amount, unit.as_str()),
+            },
             message,
             seller_note,
         }

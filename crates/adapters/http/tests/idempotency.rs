@@ -10,7 +10,7 @@ use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
 use disputes_ports::idempotency::{Claim, Reservation, StoredResponse};
 use disputes_ports::{
-    ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey,
+    ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey, InvoiceDesk,
     MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
     MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError,
     SystemClock,
@@ -35,14 +35,19 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
     let repo = Arc::new(repo);
     let clock = Arc::new(SystemClock);
     let disputes = DisputeService::new(repo.clone(), clock.clone(), DisputePolicy::default());
+    let credentials = CredentialService::new(Arc::new(credentials), clock);
     router(AppState {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            credentials.clone(),
+            Arc::new(MockSentEmails::new()),
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock),
+        credentials,
         store: repo,
-        sent_emails: Arc::new(MockSentEmails::new()),
-        tickets: Arc::new(MockTicketStore::new()),
         idempotency: Arc::new(keys),
     })
 }

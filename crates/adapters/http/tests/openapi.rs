@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use disputes_domain::DisputePolicy;
 use disputes_http::{openapi_json, router, AppState};
 use disputes_ports::{
-    BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
+    BillingService, CredentialService, DisputeService, InvoiceDesk, MessageService, MockBlobStore,
     MockCredentialStore, MockDisputeRepository, MockIdempotencyStore, MockReasonCatalog,
     MockSentEmails, MockTicketStore, SystemClock,
 };
@@ -21,14 +21,19 @@ fn app() -> axum::Router {
     let repo = Arc::new(MockDisputeRepository::new());
     let clock = Arc::new(SystemClock);
     let disputes = DisputeService::new(repo.clone(), clock.clone(), DisputePolicy::default());
+    let credentials = CredentialService::new(Arc::new(MockCredentialStore::new()), clock);
     router(AppState {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            credentials.clone(),
+            Arc::new(MockSentEmails::new()),
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(MockCredentialStore::new()), clock),
+        credentials,
         store: repo,
-        sent_emails: Arc::new(MockSentEmails::new()),
-        tickets: Arc::new(MockTicketStore::new()),
         idempotency: Arc::new(MockIdempotencyStore::new()),
     })
 }

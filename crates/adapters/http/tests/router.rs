@@ -10,9 +10,9 @@ use disputes_domain::{ActorId, Digest, DisputePolicy, Role, TenantId};
 use disputes_http::{router, AppState};
 use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
-    ApiKeyRecord, BillingService, CredentialService, DisputeService, MessageService, MockBlobStore,
-    MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails, MockTicketStore,
-    StoreError, SystemClock,
+    ApiKeyRecord, BillingService, CredentialService, DisputeService, InvoiceDesk, MessageService,
+    MockBlobStore, MockCredentialStore, MockDisputeRepository, MockReasonCatalog, MockSentEmails,
+    MockTicketStore, StoreError, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -49,18 +49,23 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
     sent_emails
         .expect_sent_for()
         .returning(|_, _| Ok(Vec::new()));
+    let credentials = CredentialService::new(Arc::new(credentials), clock);
     router(AppState {
         // No test here reaches a reason table: any call to this one would panic.
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(blobs)),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(blobs)),
+            credentials.clone(),
+            Arc::new(sent_emails),
+            // No test here reads a dispute's ticket: any call to this one would panic.
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock),
+        credentials,
         store: repo,
-        sent_emails: Arc::new(sent_emails),
         // No test here sends an Idempotency-Key: any call to this store would panic.
         idempotency: Arc::new(MockIdempotencyStore::new()),
-        // No test here reads a dispute's ticket: any call to this one would panic.
-        tickets: Arc::new(MockTicketStore::new()),
     })
 }
 

@@ -6,10 +6,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono_tz::Europe::Amsterdam;
 use disputes_domain::{
-    Agent, Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
+    Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
     MessageText, Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::{File, SentEmail, Ticket};
+use disputes_ports::{File, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -513,8 +513,8 @@ fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
     (steps, current)
 }
 
-/// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` are
-/// filled by the notification sinks; until then they are `[]` and `null`.
+/// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` show what
+/// the notification sinks did; until they did, `[]` and `null`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DisputeOut {
@@ -546,20 +546,21 @@ pub struct TicketOut {
     status: &'static str,
 }
 
-impl DisputeOut {
-    /// Shows `ticket` as the dispute's `freshDeskTicket` (`null` while there is none).
-    pub fn with_ticket(mut self, ticket: Option<&Ticket>) -> Self {
-        self.fresh_desk_ticket = ticket.map(|t| TicketOut {
+impl From<&Ticket> for TicketOut {
+    fn from(t: &Ticket) -> Self {
+        TicketOut {
             id: t.id,
             url: t.url.clone(),
             status: t.status.as_str(),
-        });
-        self
+        }
     }
+}
 
-    /// Renders an invoice dispute. The handlers only ever pass invoice disputes (the service
-    /// filters by kind), so any other subject is a fault of ours.
-    pub fn render(d: &Dispute, owner: Option<&Agent>) -> Result<Self, InvoiceError> {
+impl DisputeOut {
+    /// Renders an invoice dispute with its owner, its mail and its ticket. The invoice desk
+    /// only ever serves invoice disputes, so any other subject is a fault of ours.
+    pub fn render(view: &InvoiceView) -> Result<Self, InvoiceError> {
+        let d = &view.dispute;
         let Subject::Invoice(subject) = d.subject() else {
             return Err(Problem::internal(&format!(
                 "dispute {} is not an invoice dispute",
@@ -595,11 +596,11 @@ impl DisputeOut {
                 invoice: subject.invoice().to_owned(),
             },
             dispute_content: content,
-            emails: Vec::new(),
-            fresh_desk_ticket: None,
+            emails: view.emails.iter().map(EmailOut::from).collect(),
+            fresh_desk_ticket: view.ticket.as_ref().map(TicketOut::from),
             id: d.id().get(),
             notification_mode: NOTIFICATION_MODE,
-            owner: owner.map(|o| OwnerOut {
+            owner: view.owner.as_ref().map(|o| OwnerOut {
                 name: o.name().to_owned(),
                 email: o.email().to_string(),
             }),
@@ -621,20 +622,14 @@ pub struct EmailOut {
     sent_at: PhpDateTime,
 }
 
-impl DisputeOut {
-    /// Lists in `emails` the mails of `sent` that are about this dispute, in their order.
-    pub fn with_emails(mut self, sent: &[SentEmail]) -> Self {
-        self.emails = sent
-            .iter()
-            .filter(|mail| mail.dispute.get() == self.id)
-            .map(|mail| EmailOut {
-                to: mail.recipient.clone(),
-                subject: mail.subject.clone(),
-                template: mail.template.clone(),
-                sent_at: PhpDateTime::at(mail.sent_at),
-            })
-            .collect();
-        self
+impl From<&SentEmail> for EmailOut {
+    fn from(mail: &SentEmail) -> Self {
+        EmailOut {
+            to: mail.recipient.clone(),
+            subject: mail.subject.clone(),
+            template: mail.template.clone(),
+            sent_at: PhpDateTime::at(mail.sent_at),
+        }
     }
 }
 

@@ -459,10 +459,14 @@ const RESOLVED: usize = 4;
 ///
 /// A dispute is registered and its invoice's collection held at opening. Then it waits on the
 /// client (the merchant), who investigates what it registered; a message from the client hands
-/// it to the customer, a message from the customer hands it back. Steps before the current one
-/// are `done`, later ones `pending`; `at` is when a step was last reached (`null` when it never
-/// was, or is pending). A dispute that ended (resolved, withdrawn or expired) is at `resolved`,
-/// which is then `done` too.
+/// it to the customer, a message from the customer hands it back. A dispute that ended
+/// (resolved, withdrawn or expired) is at `resolved`, which is then `done` too.
+///
+/// Steps before the current one are `done` when the dispute was at them, and `skipped` when it
+/// went past them without ever being there: `awaiting_customer` of a dispute that ended without
+/// the client ever writing to the customer (nobody waited on the customer), and
+/// `collection_on_hold` of one whose invoice's collection was never held. Later steps are
+/// `pending`. `at` is when a step was last reached; `null` for a skipped or pending step.
 fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
     let opened = d.opened_at();
     let mut client_turn = Some(opened);
@@ -497,6 +501,7 @@ fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
         .enumerate()
         .map(|(i, (&name, at))| {
             let status = match i.cmp(&current) {
+                std::cmp::Ordering::Less if at.is_none() => "skipped",
                 std::cmp::Ordering::Less => "done",
                 std::cmp::Ordering::Equal if ended => "done",
                 std::cmp::Ordering::Equal => "current",

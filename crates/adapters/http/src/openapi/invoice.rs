@@ -242,9 +242,11 @@ pub struct Message {
 pub struct Step {
     /// `registered`, `collection_on_hold`, `awaiting_client`, `awaiting_customer`, `resolved`.
     name: String,
-    /// `done`, `current` or `pending`.
+    /// `done`, `skipped` (passed without the dispute ever being at it, such as
+    /// `awaiting_customer` of a dispute that ended before the merchant wrote to the customer),
+    /// `current` or `pending`.
     status: String,
-    /// When the step was last reached; `null` when it never was or is pending.
+    /// When the step was last reached; `null` when it was skipped or is pending.
     #[schema(required = true)]
     at: Option<DateTime>,
 }

@@ -116,6 +116,24 @@ impl Desk {
         self.server.call(Method::POST, path, None, Some(body)).await
     }
 
+    /// [`post`](Self::post), with the answer as the server wrote it (key order and all).
+    async fn post_text(&self, path: &str, mut body: Value) -> String {
+        body["billinkUsername"] = json!(USERNAME);
+        body["billinkId"] = json!(self.billink_id);
+        let answer = self
+            .server
+            .send(
+                Method::POST,
+                path,
+                None,
+                &[("content-type", "application/json")],
+                Some(body.to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.text
+    }
+
     async fn open(&self, body: Value) -> i64 {
         let answer = self.post("/v2/dispute", body).await;
         assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
@@ -664,6 +682,31 @@ async fn a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated
         .await;
     assert_eq!(denied.status, StatusCode::OK);
     snapshot!("resolve_denied", denied);
+}
+
+async fn a_listed_dispute_is_written_exactly_as_info_writes_it(store: Store) {
+    let desk = desk(store).await;
+    let id = desk.open(seed_request()).await;
+    desk.post(
+        "/v2/dispute/message",
+        json!({ "id": id, "author": "client", "message": "Wij sturen een nieuwe lamp." }),
+    )
+    .await;
+    let info = desk
+        .post_text("/v2/dispute/info", json!({ "id": id }))
+        .await;
+    let list = desk.post_text("/v2/dispute/list", json!({})).await;
+    // Byte for byte: the same keys in the same order, a PHP DateTime as date, timezone_type,
+    // timezone everywhere.
+    assert_eq!(
+        list,
+        format!(r#"{{"disputes":[{info}],"nextCursor":null}}"#)
+    );
+    assert!(
+        info.contains(r#"{"date":""#)
+            && info.contains(r#"","timezone_type":3,"timezone":"Europe/Amsterdam"}"#),
+        "{info}"
+    );
 }
 
 async fn list_pages_by_cursor_and_filters_resolved(store: Store) {
@@ -1293,6 +1336,7 @@ store_tests! {
     resolving_sets_resolved_and_releases_the_hold,
     a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated,
     list_pages_by_cursor_and_filters_resolved,
+    a_listed_dispute_is_written_exactly_as_info_writes_it,
     another_clients_credentials_see_404,
     bad_input_is_refused_with_its_own_error_and_stores_nothing,
     unknown_routes_and_methods_answer_in_this_contracts_shape,

@@ -13,15 +13,15 @@ use axum::{Json, Router};
 use disputes_domain::Role;
 use disputes_ports::{InvoiceListing, InvoiceView, PageSize, Principal, ServiceError};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::ops::{login_caller, RateGate};
-use crate::shared::{cursor_text, parse_cursor, JsonBody};
+use crate::shared::{parse_cursor, JsonBody};
 use crate::SharedState;
 use error::Invoice;
 pub use error::{render_problem, InvoiceError};
 use wire::{
-    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, ResolveIn,
+    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, PageOut, ResolveIn,
 };
 
 /// Where this contract's calls live; unknown routes below it answer in its error shape.
@@ -169,15 +169,7 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
         after: cursor.as_deref().map(parse_cursor).transpose()?,
     };
     let page = state.invoices.list(&call.principal, listing).await?;
-    let disputes = page
-        .disputes
-        .iter()
-        .map(DisputeOut::render)
-        .collect::<Result<Vec<_>, InvoiceError>>()?;
-    Ok(
-        Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))
-            .into_response(),
-    )
+    Ok(Json(PageOut::render(&page)?).into_response())
 }
 
 /// A page size from a JSON number or a string of digits.

@@ -9,12 +9,12 @@ use disputes_domain::{
     Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
     MessageText, Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::{File, InvoiceView, SentEmail, Ticket};
+use disputes_ports::{File, InvoicePage, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::InvoiceError;
-use crate::shared::{decimal, Problem};
+use crate::shared::{cursor_text, decimal, Problem};
 
 /// Collects the required fields a request lacks, so that one answer names them all. The error
 /// name is the first one's, in the order the seed lists the fields.
@@ -613,6 +613,30 @@ impl DisputeOut {
             resolved_at: d.resolution().map(|r| PhpDateTime::at(r.at)),
             status: d.status().as_str(),
             steps,
+        })
+    }
+}
+
+/// `POST /v2/dispute/list`'s answer: a page of disputes, each exactly as `info` shows it, and
+/// the cursor of the next page (`null` on the last). A typed struct rather than a
+/// `serde_json::Value`, whose maps sort their keys: every object of a list lists its keys in the
+/// same order as in `info` (a PHP `DateTime` as `date, timezone_type, timezone`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageOut {
+    disputes: Vec<DisputeOut>,
+    next_cursor: Option<String>,
+}
+
+impl PageOut {
+    pub fn render(page: &InvoicePage) -> Result<Self, InvoiceError> {
+        Ok(PageOut {
+            disputes: page
+                .disputes
+                .iter()
+                .map(DisputeOut::render)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next.map(cursor_text),
         })
     }
 }

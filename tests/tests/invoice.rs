@@ -116,6 +116,24 @@ impl Desk {
         self.server.call(Method::POST, path, None, Some(body)).await
     }
 
+    /// [`post`](Self::post), with the answer as the server wrote it (key order and all).
+    async fn post_text(&self, path: &str, mut body: Value) -> String {
+        body["billinkUsername"] = json!(USERNAME);
+        body["billinkId"] = json!(self.billink_id);
+        let answer = self
+            .server
+            .send(
+                Method::POST,
+                path,
+                None,
+                &[("content-type", "application/json")],
+                Some(body.to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.text
+    }
+
     async fn open(&self, body: Value) -> i64 {
         let answer = self.post("/v2/dispute", body).await;
         assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
@@ -534,7 +552,12 @@ async fn resolving_sets_resolved_and_releases_the_hold(store: Store) {
     assert_eq!(d["status"], "resolved");
     assert_eq!(d["resolvedAt"]["timezone"], "Europe/Amsterdam");
     assert_eq!(d["currentStep"]["name"], "resolved");
-    assert_eq!(step_statuses(d), ["done"; 5]);
+    // Resolved before the client ever wrote to the customer: nobody waited on the customer.
+    assert_eq!(
+        step_statuses(d),
+        ["done", "done", "done", "skipped", "done"]
+    );
+    assert_eq!(d["steps"][3]["at"], Value::Null);
     let content = d["disputeContent"].as_array().unwrap();
     assert_eq!(
         content.last().unwrap()["text"],
@@ -587,7 +610,7 @@ async fn resolving_sets_resolved_and_releases_the_hold(store: Store) {
     desk.open(seed_request()).await;
 }
 
-async fn a_partial_credit_is_exact_and_needs_the_invoice_amount(store: Store) {
+async fn a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated(store: Store) {
     let desk = desk(store).await;
     let mut body = request_for("INV-AMOUNT");
     body["amount"] = json!("149.95");
@@ -617,17 +640,40 @@ async fn a_partial_credit_is_exact_and_needs_the_invoice_amount(store: Store) {
     assert_eq!(resolution.settled_amount.to_string(), "49.95");
     assert_eq!(stored.claim().amount().to_string(), "149.95");
 
-    // Without the invoice's amount there is nothing to credit a part of.
+    // A client written to the seed never sends `amount`: the dispute is about the whole
+    // invoice, and the credit it states is recorded as given, in the invoice's currency.
+    for (invoice, outcome, credit, recorded) in [
+        ("INV-WHOLE-PART", "partially_granted", json!("10"), "10"),
+        ("INV-WHOLE-FULL", "granted", json!(149.95), "149.95"),
+    ] {
+        let whole = desk.open(request_for(invoice)).await;
+        let credited = desk
+            .post(
+                "/v2/dispute/resolve",
+                json!({ "id": whole, "outcome": outcome, "creditAmount": credit, "message": "Gecrediteerd." }),
+            )
+            .await;
+        assert_eq!(credited.status, StatusCode::OK, "{:#}", credited.body);
+        assert_eq!(credited.body["resolved"], true);
+        let stored = desk
+            .server
+            .stored(TENANT, DisputeId::new(whole).unwrap())
+            .await;
+        let resolution = stored.resolution().unwrap();
+        assert_eq!(resolution.outcome.as_str(), outcome);
+        assert_eq!(resolution.settled_amount.to_string(), recorded);
+        assert!(stored.claim().is_whole_invoice(), "the claim is unchanged");
+        stored.verify().unwrap();
+    }
     let whole = desk.open(request_for("INV-WHOLE")).await;
-    let unknown = desk
+    let zero = desk
         .post(
             "/v2/dispute/resolve",
-            json!({ "id": whole, "outcome": "partially_granted", "creditAmount": "10", "message": "x" }),
+            json!({ "id": whole, "outcome": "granted", "creditAmount": "0", "message": "x" }),
         )
         .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_name(&unknown), "invoice_amount_unknown");
-    snapshot!("error_invoice_amount_unknown", unknown);
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_name(&zero), "invalid_credit_amount");
     let denied = desk
         .post(
             "/v2/dispute/resolve",
@@ -636,6 +682,31 @@ async fn a_partial_credit_is_exact_and_needs_the_invoice_amount(store: Store) {
         .await;
     assert_eq!(denied.status, StatusCode::OK);
     snapshot!("resolve_denied", denied);
+}
+
+async fn a_listed_dispute_is_written_exactly_as_info_writes_it(store: Store) {
+    let desk = desk(store).await;
+    let id = desk.open(seed_request()).await;
+    desk.post(
+        "/v2/dispute/message",
+        json!({ "id": id, "author": "client", "message": "Wij sturen een nieuwe lamp." }),
+    )
+    .await;
+    let info = desk
+        .post_text("/v2/dispute/info", json!({ "id": id }))
+        .await;
+    let list = desk.post_text("/v2/dispute/list", json!({})).await;
+    // Byte for byte: the same keys in the same order, a PHP DateTime as date, timezone_type,
+    // timezone everywhere.
+    assert_eq!(
+        list,
+        format!(r#"{{"disputes":[{info}],"nextCursor":null}}"#)
+    );
+    assert!(
+        info.contains(r#"{"date":""#)
+            && info.contains(r#"","timezone_type":3,"timezone":"Europe/Amsterdam"}"#),
+        "{info}"
+    );
 }
 
 async fn list_pages_by_cursor_and_filters_resolved(store: Store) {
@@ -1263,8 +1334,9 @@ store_tests! {
     a_file_is_kept_by_its_hash_and_served_only_to_its_tenant,
     messages_from_the_client_and_the_customer_advance_the_steps,
     resolving_sets_resolved_and_releases_the_hold,
-    a_partial_credit_is_exact_and_needs_the_invoice_amount,
+    a_partial_credit_is_exact_and_a_whole_invoice_records_the_credit_stated,
     list_pages_by_cursor_and_filters_resolved,
+    a_listed_dispute_is_written_exactly_as_info_writes_it,
     another_clients_credentials_see_404,
     bad_input_is_refused_with_its_own_error_and_stores_nothing,
     unknown_routes_and_methods_answer_in_this_contracts_shape,

@@ -17,10 +17,10 @@ use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
-    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService, KeyCache,
-    MessageService, OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog,
-    SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, TicketStore, WebhookRegistry,
-    WebhookService,
+    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService,
+    InvoiceDesk, KeyCache, MessageService, OperationsStats, Outbox, PolicyChange, PolicyService,
+    ReasonCatalog, SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, TicketStore,
+    WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -315,22 +315,27 @@ where
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (dispatcher, deadlines) = background_over(store.clone(), blobs.clone(), sinks)?;
     let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
+    // Every request authenticates; remembering verified keys briefly saves a database round
+    // trip each time (see KeyCache for what that means for revocation).
+    let credentials = CredentialService::new(
+        Arc::new(KeyCache::new(
+            store.clone(),
+            clock.clone(),
+            KeyCache::DEFAULT_TTL,
+        )),
+        clock.clone(),
+    );
     let state = AppState {
         billing: BillingService::new(disputes.clone(), store.clone()),
-        messages: MessageService::new(disputes.clone(), blobs),
-        disputes,
-        // Every request authenticates; remembering verified keys briefly saves a database round
-        // trip each time (see KeyCache for what that means for revocation).
-        credentials: CredentialService::new(
-            Arc::new(KeyCache::new(
-                store.clone(),
-                clock.clone(),
-                KeyCache::DEFAULT_TTL,
-            )),
-            clock.clone(),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), blobs),
+            credentials.clone(),
+            store.clone(),
+            store.clone(),
         ),
-        sent_emails: store.clone(),
-        tickets: store.clone(),
+        disputes,
+        credentials,
         idempotency: IdempotencyService::new(store, clock),
     };
     Ok((state, dispatcher, deadlines))

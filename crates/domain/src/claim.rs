@@ -6,9 +6,14 @@ use crate::period::to_micros;
 use crate::{DomainError, ReasonCode, Timestamp};
 
 /// What a quantity is counted in: an ISO 4217 currency (`EUR`, three capital letters) or a
-/// delivery unit (`impressions`, `plays`, `seconds`: lowercase letters and `_`).
+/// delivery unit (`impressions`, `plays`, `seconds`: lowercase letters and `_`), or whole
+/// invoices (see [`Unit::whole_invoice`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Unit(String);
+
+/// How a claim about a whole invoice counts: in invoices. Stores keep this very text, so it
+/// never changes.
+const WHOLE_INVOICE: &str = "invoice";
 
 impl Unit {
     pub fn new(unit: impl Into<String>) -> Result<Self, DomainError> {
@@ -33,7 +38,27 @@ impl Unit {
     pub fn is_currency(&self) -> bool {
         self.0.len() == 3 && self.0.bytes().all(|b| b.is_ascii_uppercase())
     }
+
+    /// The unit of a claim about an invoice as a whole, when the opener did not say how much
+    /// the invoice is: the claim is one invoice, and what it is worth is unknown to us.
+    pub fn whole_invoice() -> Self {
+        Unit(WHOLE_INVOICE.to_owned())
+    }
+
+    /// True for [`Unit::whole_invoice`].
+    pub fn is_whole_invoice(&self) -> bool {
+        self.0 == WHOLE_INVOICE
+    }
+
+    /// The currency of invoices (euros: the invoice contract's provider is Dutch). A disputed
+    /// part of an invoice is given in it, and so is a credit on a whole-invoice claim.
+    pub fn invoice_currency() -> Self {
+        Unit(INVOICE_CURRENCY.to_owned())
+    }
 }
+
+/// See [`Unit::invoice_currency`].
+const INVOICE_CURRENCY: &str = "EUR";
 
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -63,6 +88,19 @@ impl Quantity {
 
     pub fn unit(&self) -> &Unit {
         &self.unit
+    }
+
+    /// A claim about an invoice as a whole, whose amount the opener did not give: one invoice.
+    pub fn whole_invoice() -> Self {
+        Quantity {
+            amount: Decimal::ONE,
+            unit: Unit::whole_invoice(),
+        }
+    }
+
+    /// True for [`Quantity::whole_invoice`]: the whole invoice, its amount unknown.
+    pub fn is_whole_invoice(&self) -> bool {
+        self.unit.is_whole_invoice()
     }
 }
 
@@ -184,6 +222,11 @@ impl Claim {
     pub fn amount(&self) -> Decimal {
         self.quantity.amount()
     }
+
+    /// True for a claim about a whole invoice whose amount was not given.
+    pub fn is_whole_invoice(&self) -> bool {
+        self.quantity.is_whole_invoice()
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +243,22 @@ mod tests {
         for bad in ["", "Eur", "EURO", "imp ressions", "€", &"a".repeat(33)] {
             assert!(Unit::new(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn the_whole_invoice_is_one_invoice_as_stores_keep_it() {
+        let whole = Quantity::whole_invoice();
+        assert!(whole.is_whole_invoice());
+        assert_eq!(whole.amount(), Decimal::ONE);
+        assert_eq!(whole.unit().as_str(), "invoice");
+        assert!(!whole.unit().is_currency());
+        // What a store reads back is the same notion.
+        let read_back = Quantity::new(1.into(), Unit::new("invoice").unwrap()).unwrap();
+        assert_eq!(read_back, whole);
+        assert!(Claim::new(read_back).is_whole_invoice());
+        let euros = Quantity::new(1.into(), Unit::new("EUR").unwrap()).unwrap();
+        assert!(!Claim::new(euros).is_whole_invoice());
+        assert!(!Unit::new("impressions").unwrap().is_whole_invoice());
     }
 
     #[test]

@@ -52,6 +52,31 @@ named_enum! {
 }
 
 impl Outcome {
+    /// The outcomes a party settles a dispute with, in the order contracts list them. The engine
+    /// sets the others: [`Outcome::Withdrawn`] when the opener withdraws, [`Outcome::Expired`]
+    /// when `respond_by` passes.
+    pub const CHOSEN_BY_A_PARTY: &'static [Outcome] =
+        &[Outcome::Granted, Outcome::PartiallyGranted, Outcome::Denied];
+
+    /// Whether a party may settle with this outcome (see [`Outcome::CHOSEN_BY_A_PARTY`]).
+    pub fn is_chosen_by_a_party(self) -> bool {
+        Self::CHOSEN_BY_A_PARTY.contains(&self)
+    }
+
+    /// The outcome a party asks to settle with, by its stable name. Contracts parse what they
+    /// were sent with this, so that they refuse exactly what [`Dispute::settle`] refuses, before
+    /// anything is read.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] about `outcome` (its reason lists the outcomes a party may
+    /// choose) for a name that is no outcome and for one only the engine sets.
+    pub fn parse_resolution(name: &str) -> Result<Outcome, DomainError> {
+        name.parse::<Outcome>()
+            .ok()
+            .filter(|o| o.is_chosen_by_a_party())
+            .ok_or_else(not_chosen_by_a_party)
+    }
+
     /// The outcome a settlement of `settled` out of `claimed` amounts to: nothing is a denial,
     /// everything a grant, anything in between a partial grant. Contracts that settle by amount
     /// alone (the billing desk) let the amount decide.
@@ -72,6 +97,21 @@ impl Outcome {
             Outcome::PartiallyGranted
         })
     }
+}
+
+/// The refusal of an outcome a party may not choose: `must be granted, partially_granted or
+/// denied`, the names taken from [`Outcome::CHOSEN_BY_A_PARTY`].
+fn not_chosen_by_a_party() -> DomainError {
+    let names = Outcome::CHOSEN_BY_A_PARTY
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>();
+    let listed = match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    DomainError::invalid("outcome", format!("must be {listed}"))
 }
 
 named_enum! {
@@ -127,7 +167,9 @@ pub struct Settlement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolution {
     pub outcome: Outcome,
-    /// Always within `0 ..= claimed`.
+    /// Within `0 ..= claimed`, in the claim's unit; on a claim about a whole invoice, the credit
+    /// given in the invoice's currency, or the claimed whole invoice (see [`Dispute::settle`]
+    /// and [`Dispute::credit`]).
     pub settled_amount: Decimal,
     pub credit_note_id: Option<String>,
     pub makegood_campaign_id: Option<String>,
@@ -137,6 +179,16 @@ pub struct Resolution {
     pub by: Actor,
     pub at: Timestamp,
     pub notes: String,
+}
+
+/// What settling a dispute gave its opener, as a notice shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credit {
+    /// The whole invoice, whose amount the opener never gave.
+    WholeInvoice,
+    /// An amount of a unit: of the claim's unit, or of the invoice's currency for a credit on a
+    /// whole-invoice claim. Zero when nothing was given.
+    Amount { amount: Decimal, unit: crate::Unit },
 }
 
 /// A tenant's rules for deadlines.
@@ -278,6 +330,64 @@ fn reminder_notes(deadline: Timestamp) -> String {
         "a response is due by {}",
         deadline.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     )
+}
+
+/// The settled amount of a claim of an amount: part of it, as the outcome says (see
+/// [`Dispute::settle`]).
+fn settled_within_claim(
+    outcome: Outcome,
+    settled: Option<Decimal>,
+    claimed: Decimal,
+) -> Result<Decimal, DomainError> {
+    let partial = || {
+        format!(
+            "a partially granted dispute needs a settledAmount above 0 and below the claimed {claimed}"
+        )
+    };
+    match (outcome, settled) {
+        (Outcome::Granted, None) => Ok(claimed),
+        (Outcome::Granted, Some(a)) if a == claimed => Ok(claimed),
+        (Outcome::Granted, Some(_)) => Err(DomainError::SettlementOutOfRange(format!(
+            "a granted dispute settles the full claimed {claimed}; use partially_granted for less"
+        ))),
+        (Outcome::PartiallyGranted, Some(a)) if a > Decimal::ZERO && a < claimed => Ok(a),
+        (Outcome::PartiallyGranted, None) => Err(DomainError::PartialAmountMissing(partial())),
+        (Outcome::PartiallyGranted, Some(_)) => Err(DomainError::SettlementOutOfRange(partial())),
+        (Outcome::Denied, None) => Ok(Decimal::ZERO),
+        (Outcome::Denied, Some(a)) if a.is_zero() => Ok(Decimal::ZERO),
+        (Outcome::Denied, Some(_)) => Err(DomainError::SettlementOutOfRange(
+            "a denied dispute settles nothing".to_owned(),
+        )),
+        (Outcome::Withdrawn | Outcome::Expired, _) => Err(not_chosen_by_a_party()),
+    }
+}
+
+/// The credit a settlement of a whole-invoice claim records: the claimed whole invoice for a
+/// grant without a credit, else the credit given, in the invoice's currency (see
+/// [`Dispute::settle`]).
+fn credit_on_whole_invoice(
+    outcome: Outcome,
+    credit: Option<Decimal>,
+    claimed: Decimal,
+) -> Result<Decimal, DomainError> {
+    match (outcome, credit) {
+        (Outcome::Granted, None) => Ok(claimed),
+        (Outcome::Granted | Outcome::PartiallyGranted, Some(c)) if c > Decimal::ZERO => Ok(c),
+        (Outcome::Granted | Outcome::PartiallyGranted, Some(_)) => {
+            Err(DomainError::SettlementOutOfRange(
+                "a credit on a whole invoice must be above 0".to_owned(),
+            ))
+        }
+        (Outcome::PartiallyGranted, None) => Err(DomainError::PartialAmountMissing(
+            "a partially granted dispute about a whole invoice needs the credit given".to_owned(),
+        )),
+        (Outcome::Denied, None) => Ok(Decimal::ZERO),
+        (Outcome::Denied, Some(c)) if c.is_zero() => Ok(Decimal::ZERO),
+        (Outcome::Denied, Some(_)) => Err(DomainError::SettlementOutOfRange(
+            "a denied dispute settles nothing".to_owned(),
+        )),
+        (Outcome::Withdrawn | Outcome::Expired, _) => Err(not_chosen_by_a_party()),
+    }
 }
 
 /// The dispute aggregate.
@@ -442,6 +552,35 @@ impl Dispute {
 
     pub fn resolution(&self) -> Option<&Resolution> {
         self.parts.resolution.as_ref()
+    }
+
+    /// What settling gave the opener; `None` while the dispute runs. On a claim of an amount it
+    /// is the settled amount of the claim's unit. On a whole-invoice claim (see
+    /// [`Dispute::settle`]) a settlement of the claimed whole invoice (a grant without a credit,
+    /// or an expiry the policy grants) is [`Credit::WholeInvoice`], and any other amount a
+    /// credit in the invoice's currency. The stored amount alone says which, so disputes settled
+    /// before credits on whole invoices existed read as they always did; the price is that a
+    /// grant with a credit of exactly 1 reads as a grant of the whole invoice, which a grant is.
+    pub fn credit(&self) -> Option<Credit> {
+        let resolution = self.parts.resolution.as_ref()?;
+        let claim = &self.parts.claim;
+        let amount = resolution.settled_amount;
+        if !claim.is_whole_invoice() {
+            return Some(Credit::Amount {
+                amount,
+                unit: claim.quantity.unit().clone(),
+            });
+        }
+        let whole = matches!(resolution.outcome, Outcome::Granted | Outcome::Expired)
+            && amount == claim.amount();
+        Some(if whole {
+            Credit::WholeInvoice
+        } else {
+            Credit::Amount {
+                amount,
+                unit: crate::Unit::invoice_currency(),
+            }
+        })
     }
 
     pub fn timeline(&self) -> &[TimelineEntry] {
@@ -612,6 +751,28 @@ impl Dispute {
 
     /// The provider settles: in full, in part, or not at all. A provider may settle at once
     /// (invoice and billing desks do), or after the opener accepted or rejected its response.
+    ///
+    /// The outcome must be one a party chooses ([`Outcome::CHOSEN_BY_A_PARTY`]); without one,
+    /// the amount decides it ([`Outcome::for_settled_amount`]). What is settled depends on the
+    /// claim:
+    ///
+    /// - A claim of an amount (money, impressions, ...): the settled amount is part of it,
+    ///   `0 <= settled <= claimed`. Granted settles the claim in full (an amount, if given, must
+    ///   be the claimed one); partially granted needs an amount above 0 and below the claim
+    ///   ([`DomainError::PartialAmountMissing`] without one); denied settles 0.
+    /// - A claim about a whole invoice whose amount was not given ([`Claim::is_whole_invoice`]):
+    ///   there is nothing to take a part of, so the amount is the credit given, in the invoice's
+    ///   currency ([`crate::Unit::invoice_currency`]), with no upper bound. Granted without a
+    ///   credit settles the claimed whole invoice (as it always has: 1 invoice); granted or
+    ///   partially granted with a credit records that credit, which must be above 0; partially
+    ///   granted without one is [`DomainError::PartialAmountMissing`]; denied settles 0. Such a
+    ///   settlement needs its outcome: a credit alone does not say whether all was granted.
+    ///
+    /// # Errors
+    /// [`DomainError::RoleNotPermitted`] for an opener's role, [`DomainError::Final`] and
+    /// [`DomainError::IllegalTransition`] for a dispute that cannot be settled now,
+    /// [`DomainError::Invalid`] about `outcome`, and [`DomainError::SettlementOutOfRange`] or
+    /// [`DomainError::PartialAmountMissing`] for an amount that does not fit the outcome.
     pub fn settle(
         &mut self,
         by: Actor,
@@ -630,38 +791,16 @@ impl Dispute {
             ACTION,
         )?;
         let claimed = self.parts.claim.amount();
+        let whole_invoice = self.parts.claim.is_whole_invoice();
         let outcome = match (settlement.outcome, settlement.settled_amount) {
             (Some(outcome), _) => outcome,
-            (None, Some(amount)) => Outcome::for_settled_amount(amount, claimed)?,
-            (None, None) => return Err(DomainError::invalid("outcome", "is required")),
+            (None, Some(amount)) if !whole_invoice => Outcome::for_settled_amount(amount, claimed)?,
+            (None, _) => return Err(DomainError::invalid("outcome", "is required")),
         };
-        let settled_amount = match (outcome, settlement.settled_amount) {
-            (Outcome::Granted, None) => claimed,
-            (Outcome::Granted, Some(a)) if a == claimed => claimed,
-            (Outcome::Granted, Some(_)) => {
-                return Err(DomainError::SettlementOutOfRange(format!(
-                    "a granted dispute settles the full claimed {claimed}; use partially_granted for less"
-                )))
-            }
-            (Outcome::PartiallyGranted, Some(a)) if a > Decimal::ZERO && a < claimed => a,
-            (Outcome::PartiallyGranted, _) => {
-                return Err(DomainError::SettlementOutOfRange(format!(
-                    "a partially granted dispute needs a settledAmount above 0 and below the claimed {claimed}"
-                )))
-            }
-            (Outcome::Denied, None) => Decimal::ZERO,
-            (Outcome::Denied, Some(a)) if a.is_zero() => Decimal::ZERO,
-            (Outcome::Denied, Some(_)) => {
-                return Err(DomainError::SettlementOutOfRange(
-                    "a denied dispute settles nothing".to_owned(),
-                ))
-            }
-            (Outcome::Withdrawn | Outcome::Expired, _) => {
-                return Err(DomainError::invalid(
-                    "outcome",
-                    "must be granted, partially_granted or denied",
-                ))
-            }
+        let settled_amount = if whole_invoice {
+            credit_on_whole_invoice(outcome, settlement.settled_amount, claimed)?
+        } else {
+            settled_within_claim(outcome, settlement.settled_amount, claimed)?
         };
         let notes = notes_text("notes", &settlement.notes)?;
         let resolution = Resolution {

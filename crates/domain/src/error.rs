@@ -31,6 +31,11 @@ pub enum DomainError {
     /// A settlement or proposal amount is outside `0 ..= claimed`, or disagrees with the outcome.
     #[error("{0}")]
     SettlementOutOfRange(String),
+    /// A partial grant came without the amount it grants. Its own variant, so that a contract
+    /// can name the missing field its own way; the code is that of any settlement amount that
+    /// does not fit.
+    #[error("{0}")]
+    PartialAmountMissing(String),
     /// Expiry was asked for before the deadline passed.
     #[error("the dispute is not overdue")]
     NotOverdue,
@@ -57,7 +62,9 @@ impl DomainError {
             DomainError::Final(_) => "dispute_final",
             DomainError::RoleNotPermitted { .. } => "forbidden_role",
             DomainError::OpenerCannotRespond => "opener_cannot_respond",
-            DomainError::SettlementOutOfRange(_) => "invalid_settlement",
+            DomainError::SettlementOutOfRange(_) | DomainError::PartialAmountMissing(_) => {
+                "invalid_settlement"
+            }
             DomainError::NotOverdue => "not_overdue",
             DomainError::ReminderNotDue => "reminder_not_due",
             DomainError::AlreadyReminded => "already_reminded",

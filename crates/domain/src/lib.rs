@@ -24,8 +24,8 @@ pub use claim::{BillingTerms, Claim, NoteStatus, Quantity, TaxTreatment, Unit};
 pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;
 pub use dispute::{
-    Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply, Outcome,
-    Remedy, Resolution, Response, Settlement, Status,
+    Credit, Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply,
+    Outcome, Remedy, Resolution, Response, Settlement, Status,
 };
 pub use error::DomainError;
 pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};

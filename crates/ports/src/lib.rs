@@ -1,6 +1,7 @@
 //! The ports around the domain: the driven ports a store, a clock, a credential store, a reason
 //! table, a blob store and the notification outbox must implement, and the use-case services
-//! ([`DisputeService`], [`CredentialService`], [`BillingService`], [`MessageService`]) that the
+//! ([`DisputeService`], [`CredentialService`], [`BillingService`], [`MessageService`],
+//! [`InvoiceDesk`]) that the
 //! contracts drive, and the [`Dispatcher`] that delivers the outbox's notifications.
 //! Nothing here knows SQL or a wire format.
 
@@ -12,6 +13,7 @@ mod deadlines;
 mod dispatch;
 mod error;
 pub mod idempotency;
+mod invoice_desk;
 mod key_cache;
 mod messages;
 mod operations;
@@ -40,6 +42,7 @@ pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use idempotency::{IdempotencyKey, IdempotencyService, IdempotencyStore};
+pub use invoice_desk::{InvoiceDesk, InvoiceListing, InvoicePage, InvoiceView};
 pub use key_cache::KeyCache;
 pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};

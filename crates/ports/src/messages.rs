@@ -139,7 +139,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
     use disputes_domain::{
         Actor, ActorId, Claim, DisputePolicy, EvidenceBundle, InvoiceSubject, OpenDispute,
-        Quantity, Subject, TenantId, Unit,
+        Quantity, Subject, TenantId,
     };
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\nrest";
@@ -156,7 +156,7 @@ mod tests {
             subject: Subject::Invoice(
                 InvoiceSubject::new("INV-1", "Jan", "jan@example.nl", "damaged", "nl").unwrap(),
             ),
-            claim: Claim::new(Quantity::new(1.into(), Unit::new("invoice").unwrap()).unwrap()),
+            claim: Claim::new(Quantity::whole_invoice()),
             evidence: EvidenceBundle::default(),
             opened_by: None,
         }

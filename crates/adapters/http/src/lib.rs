@@ -19,8 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
-    BillingService, CredentialService, DisputeService, IdempotencyService, MessageService,
-    SentEmails, TicketStore,
+    BillingService, CredentialService, DisputeService, IdempotencyService, InvoiceDesk,
 };
 
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
@@ -35,14 +34,11 @@ pub struct AppState {
     pub credentials: CredentialService,
     /// The billing desk's use cases: disputes plus each tenant's reason table.
     pub billing: BillingService,
-    /// The message threads and their files (the blob store is behind it).
-    pub messages: MessageService,
-    /// The notification mail sent about each dispute (the invoice contract's `emails`).
-    pub sent_emails: Arc<dyn SentEmails>,
+    /// The invoice desk's use cases: disputes with their message threads and files, and what
+    /// the invoice contract shows beside them (owner, mail sent, Freshdesk ticket).
+    pub invoices: InvoiceDesk,
     /// Where `Idempotency-Key`s are reserved and answers kept for replays.
     pub idempotency: IdempotencyService,
-    /// Each dispute's help-desk ticket (the invoice contract's `freshDeskTicket`).
-    pub tickets: Arc<dyn TicketStore>,
 }
 
 /// The router's state: [`AppState`] behind one `Arc`. axum clones the state into every layer

@@ -11,9 +11,9 @@ use disputes_http::{router, AppState};
 use disputes_ports::idempotency::{KeyState, Reservation, StoredAnswer};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey,
-    IdempotencyService, MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
-    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError,
-    SystemClock,
+    IdempotencyService, InvoiceDesk, MessageService, MockBlobStore, MockCredentialStore,
+    MockDisputeRepository, MockIdempotencyStore, MockReasonCatalog, MockSentEmails,
+    MockTicketStore, StoreError, SystemClock,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -35,13 +35,18 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
     let repo = Arc::new(repo);
     let clock = Arc::new(SystemClock);
     let disputes = DisputeService::new(repo.clone(), clock.clone(), DisputePolicy::default());
+    let credentials = CredentialService::new(Arc::new(credentials), clock.clone());
     router(AppState {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            credentials.clone(),
+            Arc::new(MockSentEmails::new()),
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock.clone()),
-        sent_emails: Arc::new(MockSentEmails::new()),
-        tickets: Arc::new(MockTicketStore::new()),
+        credentials,
         idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
     })
 }

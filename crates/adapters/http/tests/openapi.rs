@@ -9,9 +9,9 @@ use axum::http::{Request, StatusCode};
 use disputes_domain::DisputePolicy;
 use disputes_http::{openapi_json, router, AppState};
 use disputes_ports::{
-    BillingService, CredentialService, DisputeService, IdempotencyService, MessageService,
-    MockBlobStore, MockCredentialStore, MockDisputeRepository, MockIdempotencyStore,
-    MockReasonCatalog, MockSentEmails, MockTicketStore, SystemClock,
+    BillingService, CredentialService, DisputeService, IdempotencyService, InvoiceDesk,
+    MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
+    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -21,13 +21,18 @@ fn app() -> axum::Router {
     let repo = Arc::new(MockDisputeRepository::new());
     let clock = Arc::new(SystemClock);
     let disputes = DisputeService::new(repo.clone(), clock.clone(), DisputePolicy::default());
+    let credentials = CredentialService::new(Arc::new(MockCredentialStore::new()), clock.clone());
     router(AppState {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            credentials.clone(),
+            Arc::new(MockSentEmails::new()),
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(MockCredentialStore::new()), clock.clone()),
-        sent_emails: Arc::new(MockSentEmails::new()),
-        tickets: Arc::new(MockTicketStore::new()),
+        credentials,
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
     })
 }

@@ -11,8 +11,8 @@ use disputes_http::{router, AppState};
 use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyService,
-    MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository, MockReasonCatalog,
-    MockSentEmails, MockTicketStore, StoreError, SystemClock,
+    InvoiceDesk, MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
+    MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError, SystemClock,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -49,17 +49,22 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
     sent_emails
         .expect_sent_for()
         .returning(|_, _| Ok(Vec::new()));
+    let credentials = CredentialService::new(Arc::new(credentials), clock.clone());
     router(AppState {
         // No test here reaches a reason table: any call to this one would panic.
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
-        messages: MessageService::new(disputes.clone(), Arc::new(blobs)),
+        invoices: InvoiceDesk::new(
+            disputes.clone(),
+            MessageService::new(disputes.clone(), Arc::new(blobs)),
+            credentials.clone(),
+            Arc::new(sent_emails),
+            // No test here reads a dispute's ticket: any call to this one would panic.
+            Arc::new(MockTicketStore::new()),
+        ),
         disputes,
-        credentials: CredentialService::new(Arc::new(credentials), clock.clone()),
-        sent_emails: Arc::new(sent_emails),
+        credentials,
         // No test here sends an Idempotency-Key: any call to this store would panic.
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
-        // No test here reads a dispute's ticket: any call to this one would panic.
-        tickets: Arc::new(MockTicketStore::new()),
     })
 }
 

@@ -183,6 +183,183 @@ fn settlement_amounts_must_fit_the_outcome_and_the_claim() {
     assert_eq!(d.resolution().unwrap().settled_amount, Decimal::ZERO);
 }
 
+/// An invoice dispute about the whole invoice, opened by a merchant's client login without the
+/// invoice's amount (as a client written to seed 003 does).
+fn whole_invoice() -> Dispute {
+    let subject =
+        crate::InvoiceSubject::new("INV-1", "Jan", "jan@example.nl", "damaged", "nl").unwrap();
+    let command = OpenDispute {
+        tenant: TenantId::new("acme").unwrap(),
+        subject: Subject::Invoice(subject),
+        claim: Claim::new(Quantity::whole_invoice()),
+        opened_by: client(),
+        evidence: EvidenceBundle::default(),
+    };
+    Dispute::open(command, t0(), &DisputePolicy::default())
+        .unwrap()
+        .into_dispute(DisputeId::new(2).unwrap())
+}
+
+fn client() -> Actor {
+    actor("shop", Role::Client)
+}
+
+fn euros(amount: &str) -> Option<Credit> {
+    Some(Credit::Amount {
+        amount: dec(amount),
+        unit: Unit::new("EUR").unwrap(),
+    })
+}
+
+#[test]
+fn a_credit_on_a_whole_invoice_is_recorded_in_the_invoices_currency() {
+    for (outcome, credit) in [
+        (Outcome::Granted, "149.95"),
+        (Outcome::PartiallyGranted, "10"),
+        (Outcome::PartiallyGranted, "0.01"),
+    ] {
+        let mut d = whole_invoice();
+        d.settle(client(), settlement(outcome, Some(credit)), t0())
+            .unwrap();
+        let resolution = d.resolution().unwrap();
+        assert_eq!(resolution.outcome, outcome);
+        assert_eq!(resolution.settled_amount, dec(credit));
+        assert_eq!(d.credit(), euros(credit), "{outcome} {credit}");
+        assert_eq!(
+            d.claim().quantity,
+            Quantity::whole_invoice(),
+            "the claim stays"
+        );
+        d.verify().unwrap();
+    }
+}
+
+#[test]
+fn a_whole_invoice_granted_without_a_credit_settles_the_whole_invoice() {
+    let mut d = whole_invoice();
+    d.settle(client(), settlement(Outcome::Granted, None), t0())
+        .unwrap();
+    assert_eq!(d.resolution().unwrap().settled_amount, Decimal::ONE);
+    assert_eq!(d.credit(), Some(Credit::WholeInvoice));
+    let mut denied = whole_invoice();
+    denied
+        .settle(client(), settlement(Outcome::Denied, None), t0())
+        .unwrap();
+    assert_eq!(denied.resolution().unwrap().settled_amount, Decimal::ZERO);
+    assert_eq!(denied.credit(), euros("0"));
+    // An expiry the policy grants gives the whole invoice too.
+    let mut expired = whole_invoice();
+    let generous = DisputePolicy {
+        grant_on_expiry: true,
+        ..DisputePolicy::default()
+    };
+    expired
+        .expire(t0() + Duration::days(30), &generous)
+        .unwrap();
+    assert_eq!(expired.credit(), Some(Credit::WholeInvoice));
+    assert_eq!(whole_invoice().credit(), None, "nothing before the end");
+}
+
+#[test]
+fn a_credit_on_a_whole_invoice_must_fit_the_outcome() {
+    for (outcome, credit, code) in [
+        (Outcome::Granted, Some("0"), "invalid_settlement"),
+        (Outcome::Granted, Some("-5"), "invalid_settlement"),
+        (Outcome::PartiallyGranted, Some("0"), "invalid_settlement"),
+        (Outcome::PartiallyGranted, None, "invalid_settlement"),
+        (Outcome::Denied, Some("10"), "invalid_settlement"),
+        (Outcome::Withdrawn, Some("10"), "validation_failed"),
+        (Outcome::Expired, None, "validation_failed"),
+    ] {
+        let mut d = whole_invoice();
+        let err = d
+            .settle(client(), settlement(outcome, credit), t0())
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{outcome} {credit:?}");
+        assert_eq!(
+            d,
+            whole_invoice(),
+            "a refused settlement changed the dispute"
+        );
+    }
+    let mut d = whole_invoice();
+    let err = d
+        .settle(client(), settlement(Outcome::PartiallyGranted, None), t0())
+        .unwrap_err();
+    assert!(
+        matches!(err, DomainError::PartialAmountMissing(_)),
+        "{err:?}"
+    );
+    // A credit alone does not say whether the whole invoice was granted.
+    let by_amount = Settlement {
+        settled_amount: Some(dec("10")),
+        ..Settlement::default()
+    };
+    assert_eq!(
+        d.settle(client(), by_amount, t0()).unwrap_err().field(),
+        Some("outcome")
+    );
+    // A denial may say it credits nothing.
+    d.settle(client(), settlement(Outcome::Denied, Some("0.00")), t0())
+        .unwrap();
+}
+
+#[test]
+fn a_claim_of_an_amount_reads_its_credit_in_its_own_unit() {
+    let mut d = opened();
+    d.settle(
+        operator(),
+        settlement(Outcome::PartiallyGranted, Some("400.25")),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(d.credit(), euros("400.25"));
+}
+
+#[test]
+fn a_partial_grant_without_an_amount_is_refused_as_such() {
+    let mut d = opened();
+    let err = d
+        .settle(
+            operator(),
+            settlement(Outcome::PartiallyGranted, None),
+            t0(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, DomainError::PartialAmountMissing(_)),
+        "{err:?}"
+    );
+    assert_eq!(d, opened());
+}
+
+#[test]
+fn a_party_chooses_granted_partially_granted_or_denied() {
+    assert_eq!(
+        Outcome::CHOSEN_BY_A_PARTY,
+        &[Outcome::Granted, Outcome::PartiallyGranted, Outcome::Denied]
+    );
+    for &outcome in Outcome::CHOSEN_BY_A_PARTY {
+        assert_eq!(Outcome::parse_resolution(outcome.as_str()), Ok(outcome));
+    }
+    for name in ["withdrawn", "expired", "maybe", "Granted", ""] {
+        let err = Outcome::parse_resolution(name).unwrap_err();
+        assert_eq!(err.field(), Some("outcome"), "{name}");
+        assert_eq!(
+            err.to_string(),
+            "outcome: must be granted, partially_granted or denied"
+        );
+    }
+    // What the parser refuses, settling refuses too.
+    for outcome in [Outcome::Withdrawn, Outcome::Expired] {
+        let mut d = opened();
+        let err = d
+            .settle(operator(), settlement(outcome, None), t0())
+            .unwrap_err();
+        assert_eq!(Err(err), Outcome::parse_resolution(outcome.as_str()));
+    }
+}
+
 #[test]
 fn roles_are_enforced() {
     let policy = DisputePolicy::default();

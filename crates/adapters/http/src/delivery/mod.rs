@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use disputes_domain::{
-    ActorId, Decision, DisputeId, Role, Settlement, Status, SubjectKind, Version,
+    ActorId, Decision, DisputeId, Outcome, Role, Settlement, Status, SubjectKind, Version,
 };
 use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
 use serde::Serialize;
@@ -448,17 +448,14 @@ async fn resolve(
 ) -> Answer {
     require_role(&caller, Role::Operator, "resolve a dispute")?;
     let id = dispute_id(&id)?;
+    // Which outcomes a party may choose is the domain's rule; which amount fits one is checked
+    // by `Dispute::settle`.
     let outcome = match body.outcome.as_deref() {
-        Some(o @ ("granted" | "partially_granted" | "denied")) => o.parse().ok(),
-        Some(_) => {
-            return Err(
-                Problem::field("outcome", "must be granted, partially_granted or denied").into(),
-            )
-        }
+        Some(name) => Outcome::parse_resolution(name).map_err(Problem::refused_field)?,
         None => return Err(Problem::field("outcome", "is required").into()),
     };
     let settlement = Settlement {
-        outcome,
+        outcome: Some(outcome),
         settled_amount: body
             .settled_amount
             .as_ref()

@@ -45,6 +45,8 @@ const CODES: &[(&str, u32)] = &[
     ("invalid_author", 40029),
     ("invalid_outcome", 40030),
     ("invalid_credit_amount", 40031),
+    // No longer produced: a credit on a dispute about the whole invoice is recorded as stated
+    // (`Dispute::settle`). Kept, as every code is.
     ("invoice_amount_unknown", 40032),
     ("invalid_amount", 40033),
     ("invalid_sha256", 40034),
@@ -140,13 +142,24 @@ impl From<Problem> for InvoiceError {
 
 impl From<ServiceError> for InvoiceError {
     fn from(e: ServiceError) -> Self {
-        InvoiceError(e.into())
+        match e {
+            ServiceError::Domain(e) => e.into(),
+            other => InvoiceError(other.into()),
+        }
     }
 }
 
 impl From<DomainError> for InvoiceError {
     fn from(e: DomainError) -> Self {
-        InvoiceError(e.into())
+        match e {
+            // The domain refuses a partial grant without an amount; this contract calls the
+            // amount `creditAmount` and has a name of its own for its absence.
+            DomainError::PartialAmountMissing(_) => InvoiceError::bad_request(
+                "missing_credit_amount",
+                "creditAmount is required when the outcome is partially_granted",
+            ),
+            other => InvoiceError(other.into()),
+        }
     }
 }
 

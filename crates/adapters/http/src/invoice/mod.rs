@@ -10,20 +10,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use disputes_domain::{Dispute, DisputeId, Role, Settlement, SubjectKind};
-use disputes_ports::{
-    Conditions, ListQuery, OpenRequest, PageSize, Principal, SentEmail, ServiceError,
-};
+use disputes_domain::Role;
+use disputes_ports::{InvoiceListing, InvoiceView, PageSize, Principal, ServiceError};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::ops::{login_caller, RateGate};
-use crate::shared::{cursor_text, parse_cursor, JsonBody};
+use crate::shared::{parse_cursor, JsonBody};
 use crate::SharedState;
 pub use error::{Invoice, InvoiceError};
 use wire::{
-    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, ResolveIn,
-    WHOLE_INVOICE,
+    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, PageOut, ResolveIn,
 };
 
 /// Where this contract's calls live; unknown routes below it answer in its error shape.
@@ -32,7 +29,6 @@ pub const BASE_PATH: &str = "/v2/dispute";
 /// SPEC §6: request bodies of this contract are at most 16 MiB, room for a 10 MiB file in
 /// base64 and the fields around it.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
-const KIND: SubjectKind = SubjectKind::Invoice;
 
 /// The contract's routes, to be nested under [`BASE_PATH`]. Each call authenticates with the
 /// credentials in its body ([`Call`]); anything else is answered in this contract's shape.
@@ -124,60 +120,33 @@ fn credential(
     Ok(missing.text(field, name, &text).map(str::to_owned))
 }
 
-/// A dispute as this contract shows it, with its tenant's owner and the mail sent about it.
-async fn dispute_answer(state: &SharedState, by: &Principal, d: &Dispute) -> Answer {
-    let owner = state.credentials.owner(&by.tenant).await?;
-    let sent = sent_emails(state, by, &[d.id()]).await?;
-    let ticket = state
-        .tickets
-        .ticket(&by.tenant, d.id())
-        .await
-        .map_err(ServiceError::from)?;
-    Ok(Json(
-        DisputeOut::render(d, owner.as_ref())?
-            .with_emails(&sent)
-            .with_ticket(ticket.as_ref()),
-    )
-    .into_response())
-}
-
-/// The mail sent about the caller's `disputes`.
-async fn sent_emails(
-    state: &SharedState,
-    by: &Principal,
-    disputes: &[DisputeId],
-) -> Result<Vec<SentEmail>, InvoiceError> {
-    Ok(state
-        .sent_emails
-        .sent_for(&by.tenant, disputes)
-        .await
-        .map_err(ServiceError::from)?)
+/// A dispute as this contract shows it, with its tenant's owner, the mail sent about it and its
+/// ticket.
+fn dispute_answer(view: &InvoiceView) -> Answer {
+    Ok(Json(DisputeOut::render(view)?).into_response())
 }
 
 async fn open(State(state): State<SharedState>, call: Call<OpenIn>) -> Answer {
-    let by = call.principal;
     let opening = call.body.into_opening()?;
-    let request = OpenRequest {
-        subject: opening.subject,
-        claim: opening.claim,
-        evidence: Default::default(),
-        opened_by: None,
-    };
-    let dispute = state
-        .messages
-        .open(&by, request, opening.text, opening.file)
+    let view = state
+        .invoices
+        .open(
+            &call.principal,
+            opening.subject,
+            opening.claim,
+            opening.text,
+            opening.file,
+        )
         .await?;
-    dispute_answer(&state, &by, &dispute).await
+    dispute_answer(&view)
 }
 
 async fn info(State(state): State<SharedState>, call: Call<IdIn>) -> Answer {
-    let by = call.principal;
-    let dispute = state.disputes.get(&by, call.body.id()?, KIND).await?;
-    dispute_answer(&state, &by, &dispute).await
+    let view = state.invoices.get(&call.principal, call.body.id()?).await?;
+    dispute_answer(&view)
 }
 
 async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
-    let by = call.principal;
     let ListIn {
         resolved,
         limit,
@@ -192,36 +161,13 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
             )
         })?,
     };
-    let query = ListQuery {
-        kind: Some(KIND),
+    let listing = InvoiceListing {
         resolved,
         limit,
         after: cursor.as_deref().map(parse_cursor).transpose()?,
-        ..ListQuery::default()
     };
-    let page = state.disputes.list(&by, &query).await?;
-    let owner = state.credentials.owner(&by.tenant).await?;
-    let ids = page.disputes.iter().map(Dispute::id).collect::<Vec<_>>();
-    let sent = sent_emails(&state, &by, &ids).await?;
-    let tickets = state
-        .tickets
-        .tickets(&by.tenant, &ids)
-        .await
-        .map_err(ServiceError::from)?;
-    let disputes = page
-        .disputes
-        .iter()
-        .map(|d| {
-            let ticket = tickets.iter().find(|t| t.dispute == d.id());
-            Ok(DisputeOut::render(d, owner.as_ref())?
-                .with_emails(&sent)
-                .with_ticket(ticket))
-        })
-        .collect::<Result<Vec<_>, InvoiceError>>()?;
-    Ok(
-        Json(json!({ "disputes": disputes, "nextCursor": page.next.map(cursor_text) }))
-            .into_response(),
-    )
+    let page = state.invoices.list(&call.principal, listing).await?;
+    Ok(Json(PageOut::render(&page)?).into_response())
 }
 
 /// A page size from a JSON number or a string of digits.
@@ -235,56 +181,40 @@ fn wire_limit(value: &Value) -> Option<PageSize> {
 }
 
 async fn message(State(state): State<SharedState>, call: Call<MessageIn>) -> Answer {
-    let by = call.principal;
     let posting = call.body.into_posting()?;
-    let dispute = state
-        .messages
+    let view = state
+        .invoices
         .post(
-            &by,
+            &call.principal,
             posting.id,
-            KIND,
             posting.author,
             posting.text,
             posting.file,
         )
         .await?;
-    dispute_answer(&state, &by, &dispute).await
+    dispute_answer(&view)
 }
 
 async fn resolve(State(state): State<SharedState>, call: Call<ResolveIn>) -> Answer {
-    let by = call.principal;
     let resolving = call.body.into_resolving()?;
-    // A credit is an amount of the invoice; a dispute about a whole invoice whose amount was
-    // never given cannot take one.
-    if resolving.credit_amount.is_some() {
-        let dispute = state.disputes.get(&by, resolving.id, KIND).await?;
-        let unit = dispute.claim().quantity.unit();
-        if unit.as_str() == WHOLE_INVOICE {
-            return Err(InvoiceError::bad_request(
-                "invoice_amount_unknown",
-                "creditAmount needs the invoice's amount, which this dispute was opened without (send amount when opening)",
-            ));
-        }
-    }
-    let settlement = Settlement {
-        outcome: Some(resolving.outcome),
-        settled_amount: resolving.credit_amount,
-        notes: resolving.text.as_str().to_owned(),
-        ..Settlement::default()
-    };
-    let dispute = state
-        .disputes
-        .settle(&by, resolving.id, KIND, Conditions::default(), settlement)
+    let view = state
+        .invoices
+        .resolve(
+            &call.principal,
+            resolving.id,
+            resolving.outcome,
+            resolving.credit_amount,
+            resolving.text,
+        )
         .await?;
-    dispute_answer(&state, &by, &dispute).await
+    dispute_answer(&view)
 }
 
 async fn attachment(State(state): State<SharedState>, call: Call<AttachmentIn>) -> Answer {
-    let by = call.principal;
     let (id, sha256) = call.body.into_request()?;
     let file = state
-        .messages
-        .attachment(&by, id, KIND, sha256)
+        .invoices
+        .attachment(&call.principal, id, sha256)
         .await?
         .ok_or_else(|| {
             InvoiceError::new(

@@ -6,15 +6,15 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono_tz::Europe::Amsterdam;
 use disputes_domain::{
-    Agent, Attachment, Claim, Digest, Dispute, DisputeId, InvoiceSubject, Message, MessageText,
-    Outcome, Quantity, Role, Subject, Timestamp, Unit,
+    Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
+    MessageText, Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::{File, SentEmail, Ticket};
+use disputes_ports::{File, InvoicePage, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::InvoiceError;
-use crate::shared::{decimal, Problem};
+use crate::shared::{cursor_text, decimal, Problem};
 
 /// Collects the required fields a request lacks, so that one answer names them all. The error
 /// name is the first one's, in the order the seed lists the fields.
@@ -140,7 +140,8 @@ fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceErr
 }
 
 /// `POST /v2/dispute`: the seed's fields, plus an optional `amount` (the disputed part of the
-/// invoice in euros), which a partial credit at resolution needs.
+/// invoice in euros). Without it the dispute is about the whole invoice, and a credit given at
+/// resolution is recorded as it is stated (see `Dispute::settle`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenIn {
@@ -163,9 +164,6 @@ pub struct Opening {
     pub text: MessageText,
     pub file: Option<File>,
 }
-
-/// The unit of a claim about a whole invoice whose amount was not given.
-pub const WHOLE_INVOICE: &str = "invoice";
 
 impl OpenIn {
     /// Presence of every required field first, then the domain's checks of each value.
@@ -191,8 +189,8 @@ impl OpenIn {
         let subject = InvoiceSubject::new(invoice, name, email, category, locale)?;
         // Without an amount the dispute is about the invoice as a whole: one invoice.
         let quantity = match &self.amount {
-            Some(amount) => Quantity::new(decimal("amount", amount)?, unit("EUR")?)?,
-            None => Quantity::new(1.into(), unit(WHOLE_INVOICE)?)?,
+            Some(amount) => Quantity::new(decimal("amount", amount)?, Unit::invoice_currency())?,
+            None => Quantity::whole_invoice(),
         };
         Ok(Opening {
             subject: Subject::Invoice(subject),
@@ -201,10 +199,6 @@ impl OpenIn {
             file: into_file(file)?,
         })
     }
-}
-
-fn unit(text: &str) -> Result<Unit, InvoiceError> {
-    Unit::new(text).map_err(|e| Problem::internal(&e).into())
 }
 
 /// `POST /v2/dispute/info`.
@@ -309,28 +303,19 @@ impl ResolveIn {
         let (Some(id), Some(message), Some(outcome)) = (id, message, outcome) else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
-        let outcome = match outcome {
-            "granted" => Outcome::Granted,
-            "partially_granted" => Outcome::PartiallyGranted,
-            "denied" => Outcome::Denied,
-            _ => {
-                return Err(InvoiceError::bad_request(
-                    "invalid_outcome",
-                    "outcome must be granted, partially_granted or denied",
-                ))
+        // Which outcomes a party may choose is the domain's rule, and so is which credit fits
+        // one (`Dispute::settle`; a partial grant without one is `missing_credit_amount`).
+        let outcome = Outcome::parse_resolution(outcome).map_err(|e| match e {
+            DomainError::Invalid { field, reason } => {
+                InvoiceError::bad_request("invalid_outcome", format!("{field} {reason}"))
             }
-        };
+            other => other.into(),
+        })?;
         let credit_amount = self
             .credit_amount
             .as_ref()
             .map(|a| decimal("creditAmount", a))
             .transpose()?;
-        if outcome == Outcome::PartiallyGranted && credit_amount.is_none() {
-            return Err(InvoiceError::bad_request(
-                "missing_credit_amount",
-                "creditAmount is required when the outcome is partially_granted",
-            ));
-        }
         Ok(Resolving {
             id: dispute_id(id)?,
             outcome,
@@ -474,10 +459,14 @@ const RESOLVED: usize = 4;
 ///
 /// A dispute is registered and its invoice's collection held at opening. Then it waits on the
 /// client (the merchant), who investigates what it registered; a message from the client hands
-/// it to the customer, a message from the customer hands it back. Steps before the current one
-/// are `done`, later ones `pending`; `at` is when a step was last reached (`null` when it never
-/// was, or is pending). A dispute that ended (resolved, withdrawn or expired) is at `resolved`,
-/// which is then `done` too.
+/// it to the customer, a message from the customer hands it back. A dispute that ended
+/// (resolved, withdrawn or expired) is at `resolved`, which is then `done` too.
+///
+/// Steps before the current one are `done` when the dispute was at them, and `skipped` when it
+/// went past them without ever being there: `awaiting_customer` of a dispute that ended without
+/// the client ever writing to the customer (nobody waited on the customer), and
+/// `collection_on_hold` of one whose invoice's collection was never held. Later steps are
+/// `pending`. `at` is when a step was last reached; `null` for a skipped or pending step.
 fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
     let opened = d.opened_at();
     let mut client_turn = Some(opened);
@@ -512,6 +501,7 @@ fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
         .enumerate()
         .map(|(i, (&name, at))| {
             let status = match i.cmp(&current) {
+                std::cmp::Ordering::Less if at.is_none() => "skipped",
                 std::cmp::Ordering::Less => "done",
                 std::cmp::Ordering::Equal if ended => "done",
                 std::cmp::Ordering::Equal => "current",
@@ -528,8 +518,8 @@ fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
     (steps, current)
 }
 
-/// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` are
-/// filled by the notification sinks; until then they are `[]` and `null`.
+/// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` show what
+/// the notification sinks did; until they did, `[]` and `null`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DisputeOut {
@@ -561,20 +551,21 @@ pub struct TicketOut {
     status: &'static str,
 }
 
-impl DisputeOut {
-    /// Shows `ticket` as the dispute's `freshDeskTicket` (`null` while there is none).
-    pub fn with_ticket(mut self, ticket: Option<&Ticket>) -> Self {
-        self.fresh_desk_ticket = ticket.map(|t| TicketOut {
+impl From<&Ticket> for TicketOut {
+    fn from(t: &Ticket) -> Self {
+        TicketOut {
             id: t.id,
             url: t.url.clone(),
             status: t.status.as_str(),
-        });
-        self
+        }
     }
+}
 
-    /// Renders an invoice dispute. The handlers only ever pass invoice disputes (the service
-    /// filters by kind), so any other subject is a fault of ours.
-    pub fn render(d: &Dispute, owner: Option<&Agent>) -> Result<Self, InvoiceError> {
+impl DisputeOut {
+    /// Renders an invoice dispute with its owner, its mail and its ticket. The invoice desk
+    /// only ever serves invoice disputes, so any other subject is a fault of ours.
+    pub fn render(view: &InvoiceView) -> Result<Self, InvoiceError> {
+        let d = &view.dispute;
         let Subject::Invoice(subject) = d.subject() else {
             return Err(Problem::internal(&format!(
                 "dispute {} is not an invoice dispute",
@@ -586,11 +577,7 @@ impl DisputeOut {
         let mut content: Vec<MessageOut> = d.messages().iter().map(MessageOut::from).collect();
         // The message sent with a resolution closes the thread.
         if let Some(r) = d.resolution() {
-            let by_a_party = matches!(
-                r.outcome,
-                Outcome::Granted | Outcome::PartiallyGranted | Outcome::Denied
-            );
-            if by_a_party && !r.notes.is_empty() {
+            if r.outcome.is_chosen_by_a_party() && !r.notes.is_empty() {
                 content.push(MessageOut {
                     author: r.by.role.as_str(),
                     text: r.notes.clone(),
@@ -614,11 +601,11 @@ impl DisputeOut {
                 invoice: subject.invoice().to_owned(),
             },
             dispute_content: content,
-            emails: Vec::new(),
-            fresh_desk_ticket: None,
+            emails: view.emails.iter().map(EmailOut::from).collect(),
+            fresh_desk_ticket: view.ticket.as_ref().map(TicketOut::from),
             id: d.id().get(),
             notification_mode: NOTIFICATION_MODE,
-            owner: owner.map(|o| OwnerOut {
+            owner: view.owner.as_ref().map(|o| OwnerOut {
                 name: o.name().to_owned(),
                 email: o.email().to_string(),
             }),
@@ -626,6 +613,30 @@ impl DisputeOut {
             resolved_at: d.resolution().map(|r| PhpDateTime::at(r.at)),
             status: d.status().as_str(),
             steps,
+        })
+    }
+}
+
+/// `POST /v2/dispute/list`'s answer: a page of disputes, each exactly as `info` shows it, and
+/// the cursor of the next page (`null` on the last). A typed struct rather than a
+/// `serde_json::Value`, whose maps sort their keys: every object of a list lists its keys in the
+/// same order as in `info` (a PHP `DateTime` as `date, timezone_type, timezone`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageOut {
+    disputes: Vec<DisputeOut>,
+    next_cursor: Option<String>,
+}
+
+impl PageOut {
+    pub fn render(page: &InvoicePage) -> Result<Self, InvoiceError> {
+        Ok(PageOut {
+            disputes: page
+                .disputes
+                .iter()
+                .map(DisputeOut::render)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next.map(cursor_text),
         })
     }
 }
@@ -640,20 +651,14 @@ pub struct EmailOut {
     sent_at: PhpDateTime,
 }
 
-impl DisputeOut {
-    /// Lists in `emails` the mails of `sent` that are about this dispute, in their order.
-    pub fn with_emails(mut self, sent: &[SentEmail]) -> Self {
-        self.emails = sent
-            .iter()
-            .filter(|mail| mail.dispute.get() == self.id)
-            .map(|mail| EmailOut {
-                to: mail.recipient.clone(),
-                subject: mail.subject.clone(),
-                template: mail.template.clone(),
-                sent_at: PhpDateTime::at(mail.sent_at),
-            })
-            .collect();
-        self
+impl From<&SentEmail> for EmailOut {
+    fn from(mail: &SentEmail) -> Self {
+        EmailOut {
+            to: mail.recipient.clone(),
+            subject: mail.subject.clone(),
+            template: mail.template.clone(),
+            sent_at: PhpDateTime::at(mail.sent_at),
+        }
     }
 }
 

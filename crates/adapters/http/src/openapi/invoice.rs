@@ -68,7 +68,7 @@ pub struct OpenRequest {
     #[schema(example = "invoice.pdf")]
     file_name: Option<String>,
     /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
-    /// disputed and no partial credit can be given.
+    /// disputed, and a credit given at resolution is recorded as stated.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "129.95")]
     amount: Option<String>,
 }
@@ -153,7 +153,8 @@ pub struct ResolveRequest {
     /// The message that closes the thread.
     #[schema(min_length = 1)]
     message: String,
-    /// The credit in EUR, required when partially granted; at most the disputed amount.
+    /// The credit in EUR, required when partially granted. With a disputed `amount`, at most
+    /// that amount (all of it when granted); on a dispute about the whole invoice, above 0.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "20.00")]
     credit_amount: Option<String>,
 }
@@ -241,9 +242,11 @@ pub struct Message {
 pub struct Step {
     /// `registered`, `collection_on_hold`, `awaiting_client`, `awaiting_customer`, `resolved`.
     name: String,
-    /// `done`, `current` or `pending`.
+    /// `done`, `skipped` (passed without the dispute ever being at it, such as
+    /// `awaiting_customer` of a dispute that ended before the merchant wrote to the customer),
+    /// `current` or `pending`.
     status: String,
-    /// When the step was last reached; `null` when it never was or is pending.
+    /// When the step was last reached; `null` when it was skipped or is pending.
     #[schema(required = true)]
     at: Option<DateTime>,
 }

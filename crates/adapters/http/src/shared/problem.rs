@@ -56,6 +56,16 @@ impl Problem {
         }])
     }
 
+    /// A value the domain refused while a request was read, as a 400 about its field worded
+    /// like [`Problem::field`] (the issue without the field's name in front); any other domain
+    /// error as usual.
+    pub fn refused_field(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, reason } => Problem::field(field, reason),
+            other => other.into(),
+        }
+    }
+
     /// The same problem under a more specific stable code.
     pub fn with_code(self, code: &'static str) -> Self {
         Problem { code, ..self }
@@ -114,6 +124,7 @@ impl From<DomainError> for Problem {
             | DomainError::InvertedPeriod { .. }
             | DomainError::EvidenceRequired
             | DomainError::SettlementOutOfRange(_)
+            | DomainError::PartialAmountMissing(_)
             | DomainError::Attachment(_) => StatusCode::BAD_REQUEST,
             DomainError::RoleNotPermitted { .. } | DomainError::OpenerCannotRespond => {
                 StatusCode::FORBIDDEN

@@ -17,7 +17,7 @@ mod nl;
 use chrono::Datelike as _;
 use chrono_tz::Europe::Amsterdam;
 use disputes_domain::{
-    Agent, Dispute, EntryKind, InvoiceSubject, Outcome, Role, Subject, Timestamp,
+    Agent, Credit, Dispute, EntryKind, InvoiceSubject, Outcome, Role, Subject, Timestamp,
     MAX_COLLECTION_HOLD,
 };
 use disputes_ports::Event;
@@ -135,13 +135,12 @@ impl CustomerFacts {
     fn of(event: &Event, invoice: &InvoiceSubject, lang: &Language) -> Self {
         let d = &event.dispute;
         let quantity = &d.claim().quantity;
-        let unit = quantity.unit();
         let money = |amount: Decimal| {
-            if unit.is_currency() {
-                format_money(lang, amount, unit.as_str())
-            } else {
+            if quantity.is_whole_invoice() {
                 // A dispute about a whole invoice whose amount the seller did not give.
                 lang.whole_invoice.to_owned()
+            } else {
+                format_money(lang, amount, quantity.unit().as_str())
             }
         };
         // Invoice disputes always hold collection; should one not, the longest hold is what
@@ -168,7 +167,11 @@ impl CustomerFacts {
             opened: format_date(lang, d.opened_at()),
             hold_until: format_date(lang, hold_until),
             resolved: resolution.map_or_else(String::new, |r| format_date(lang, r.at)),
-            credit: resolution.map_or_else(String::new, |r| money(r.settled_amount)),
+            credit: match d.credit() {
+                None => String::new(),
+                Some(Credit::WholeInvoice) => lang.whole_invoice.to_owned(),
+                Some(Credit::Amount { amount, unit }) => format_money(lang, amount, unit.as_str()),
+            },
             message,
             seller_note,
         }

@@ -19,7 +19,7 @@ fn client() -> Actor {
 fn dispute(locale: &str, amount: Option<&str>) -> Dispute {
     let quantity = match amount {
         Some(a) => Quantity::new(a.parse().unwrap(), Unit::new("EUR").unwrap()),
-        None => Quantity::new(1.into(), Unit::new("invoice").unwrap()),
+        None => Ok(Quantity::whole_invoice()),
     }
     .unwrap();
     let command = OpenDispute {
@@ -210,6 +210,34 @@ fn a_dispute_about_a_whole_invoice_says_so_instead_of_an_amount() {
             .contains("Beanstandeter Betrag: gesamter Rechnungsbetrag"),
         "{}",
         mail.body
+    );
+}
+
+#[test]
+fn a_credit_on_a_whole_invoice_is_written_as_money() {
+    let credited = |outcome, credit: Option<&str>| {
+        let d = settled(dispute("nl", None), outcome, credit, "");
+        customer_mail(&event(d)).unwrap().body
+    };
+    let granted = credited(Outcome::Granted, Some("149.95"));
+    assert!(
+        granted.contains("Betwist bedrag: het volledige factuurbedrag\n"),
+        "{granted}"
+    );
+    assert!(
+        granted.contains("Gecrediteerd bedrag: € 149,95\n"),
+        "{granted}"
+    );
+    let partial = credited(Outcome::PartiallyGranted, Some("10"));
+    assert!(
+        partial.contains("Gecrediteerd bedrag: € 10,00\n"),
+        "{partial}"
+    );
+    // Granted without a credit: the whole invoice, as before.
+    let whole = credited(Outcome::Granted, None);
+    assert!(
+        whole.contains("Gecrediteerd bedrag: het volledige factuurbedrag\n"),
+        "{whole}"
     );
 }
 

@@ -13,6 +13,7 @@ use std::{
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
+mod prerequisites;
 mod schemathesis;
 
 const HELP: &str = "\
@@ -28,8 +29,11 @@ COMMANDS:
             docs/benchmarks.md and docs/benchmarks.png (about 15 min).
             `bench --quick`: a smoke run of seconds per scenario on a
             small store, results in target/bench/ only. Not part of `ci`.
-    ci      What CI runs, stopping at the first failure:
-            fmt check, clippy -D warnings, build of the `disputes` binary,
+    ci      What CI runs, stopping at the first failure: the
+            prerequisites (Debian's python3-aiosmtpd and schemathesis
+            4.32.5 from PyPI, installed when missing if run as root,
+            else the command to install them is printed), fmt check,
+            clippy -D warnings, build of the `disputes` binary,
             docs/openapi.json up to date, the whole test suite with
             snapshots checked (missing or changed insta snapshots fail,
             nothing is written), and schemathesis against the server
@@ -44,7 +48,8 @@ COMMANDS:
             schemathesis (pip install schemathesis, the version .ci/run
             pins) over every contract with valid credentials: no 5xx, no
             answer that breaks the document, no undocumented status
-    test    Build the `disputes` binary and run the whole test suite;
+    test    Install missing prerequisites (as `ci`), build the
+            `disputes` binary and run the whole test suite;
             new or changed snapshots are written as .snap.new for review
             (`cargo insta review`)
 
@@ -157,6 +162,7 @@ impl Command {
             Command::Bench { quick: false } => vec![BUILD_RELEASE, BENCH],
             Command::Bench { quick: true } => vec![BUILD_RELEASE, BENCH_QUICK],
             Command::Ci => vec![
+                PREREQUISITES,
                 FMT_CHECK,
                 CLIPPY,
                 BUILD_SERVER,
@@ -168,8 +174,8 @@ impl Command {
             Command::Lint => vec![CLIPPY],
             Command::Openapi { check: false } => vec![BUILD_SERVER, OPENAPI_WRITE],
             Command::Openapi { check: true } => vec![BUILD_SERVER, OPENAPI_CHECK],
-            Command::Schemathesis => vec![BUILD_SERVER, SCHEMATHESIS],
-            Command::Test => vec![BUILD_SERVER, TEST_REVIEW],
+            Command::Schemathesis => vec![PREREQUISITES, BUILD_SERVER, SCHEMATHESIS],
+            Command::Test => vec![PREREQUISITES, BUILD_SERVER, TEST_REVIEW],
         }
     }
 }
@@ -180,6 +186,12 @@ struct Step {
     name: &'static str,
     run: fn(&Shell) -> anyhow::Result<()>,
 }
+
+/// What the tests need beyond Rust (see `prerequisites.rs`): installed when missing.
+const PREREQUISITES: Step = Step {
+    name: "prerequisites",
+    run: prerequisites::ensure,
+};
 
 const FMT: Step = Step {
     name: "fmt",

@@ -15,6 +15,10 @@ use disputes_domain::{Agent, DomainError, Role};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Given before or after the subcommand: `disputes --database-url X tenant create acme`
+    /// and `disputes tenant create acme --database-url X` are the same.
+    #[command(flatten)]
+    pub database: Database,
 }
 
 #[derive(Debug, Args)]
@@ -24,7 +28,8 @@ pub struct Database {
     #[arg(
         long = "database-url",
         env = "DATABASE_URL",
-        default_value = "sqlite://data/disputes.db"
+        default_value = "sqlite://data/disputes.db",
+        global = true
     )]
     pub url: String,
 }
@@ -34,10 +39,7 @@ pub enum Command {
     /// Serves every contract over HTTP until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Brings the database schema up to date, and nothing else (`serve` does it too).
-    Migrate {
-        #[command(flatten)]
-        database: Database,
-    },
+    Migrate,
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -58,8 +60,6 @@ pub enum Command {
         blob_dir: PathBuf,
         #[command(flatten)]
         deadlines: DeadlineArgs,
-        #[command(flatten)]
-        database: Database,
     },
     /// Manages tenants' webhooks.
     #[command(subcommand)]
@@ -166,13 +166,12 @@ pub enum WebhookCommand {
     /// Registers a URL that receives every event of the tenant's disputes, and prints the
     /// secret its signatures are made with, alone on stdout.
     Add {
+        /// The tenant whose events the endpoint receives (its slug).
         #[arg(long)]
         tenant: String,
         /// An http:// or https:// URL.
         #[arg(long = "url", value_name = "URL")]
         endpoint: String,
-        #[command(flatten)]
-        database: Database,
     },
 }
 
@@ -211,8 +210,6 @@ pub struct ServeArgs {
     pub dispatch: DispatchArgs,
     #[command(flatten)]
     pub deadlines: DeadlineArgs,
-    #[command(flatten)]
-    pub database: Database,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,12 +220,11 @@ pub enum TenantCommand {
         slug: String,
         #[command(flatten)]
         owner: OwnerArgs,
-        #[command(flatten)]
-        database: Database,
     },
     /// Assigns the agent who handles a tenant's disputes (the invoice contract's `owner`),
     /// replacing any before.
     SetOwner {
+        /// The tenant's slug.
         slug: String,
         /// The agent's name.
         #[arg(long)]
@@ -236,13 +232,12 @@ pub enum TenantCommand {
         /// The agent's email address.
         #[arg(long)]
         email: String,
-        #[command(flatten)]
-        database: Database,
     },
     /// Sets a tenant's deadline policy: how long whoever must act has, how long before that
     /// they are reminded, and how a dispute nobody answered in time ends. What is not given
     /// stays as it was (at first: 14 days, 48 hours, denied).
     SetPolicy {
+        /// The tenant's slug.
         slug: String,
         /// Days to respond; fractions allowed (0.5 is 12 hours), kept in whole seconds.
         #[arg(long = "respond-within-days", value_name = "DAYS", value_parser = days)]
@@ -255,8 +250,6 @@ pub enum TenantCommand {
         /// Fractions allowed, kept in whole seconds.
         #[arg(long = "remind-before-hours", value_name = "HOURS", value_parser = hours)]
         remind_before: Option<chrono::Duration>,
-        #[command(flatten)]
-        database: Database,
     },
 }
 
@@ -320,8 +313,11 @@ pub enum KeyCommand {
     /// contract) a login whose secret is the `billinkId` or the Basic password. It is shown once
     /// and stored hashed.
     Create {
+        /// The tenant the key or login belongs to (its slug).
         #[arg(long)]
         tenant: String,
+        /// Who the credential speaks for: a Bearer key for advertiser and operator (the
+        /// delivery contract), a login for client (invoice) and billing (billing).
         #[arg(long, value_enum)]
         role: KeyRole,
         /// Who acts with a Bearer key (the delivery contract's developerId); `key-<key id>` if
@@ -332,8 +328,6 @@ pub enum KeyCommand {
         /// required for the client and billing roles.
         #[arg(long)]
         username: Option<String>,
-        #[command(flatten)]
-        database: Database,
     },
 }
 
@@ -384,5 +378,30 @@ mod tests {
         for bad in ["", "x", "-1", "NaN", "inf", "1e30"] {
             assert!(days(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Every subcommand says what it does and every option what it means, in `--help`.
+    #[test]
+    fn every_command_and_option_has_a_help_line() {
+        fn check(command: &clap::Command, path: &str) {
+            assert!(
+                path == "disputes" || command.get_about().is_some(),
+                "`{path}` has no help line"
+            );
+            for arg in command.get_arguments() {
+                let built_in = matches!(arg.get_id().as_str(), "help" | "version");
+                assert!(
+                    built_in || arg.get_help().is_some() || arg.get_long_help().is_some(),
+                    "`{path}`: {} has no help line",
+                    arg.get_id()
+                );
+            }
+            for sub in command.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        check(&cli, "disputes");
     }
 }

@@ -6,6 +6,7 @@ mod freshdesk_sink;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -33,7 +34,7 @@ use cli::{
 };
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     // Logs go to stderr: stdout is reserved for what a command prints (a new key, for one).
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -43,7 +44,20 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let cli = Cli::parse();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The cause chain on one line, whatever RUST_BACKTRACE says: a person reads this,
+            // and a backtrace of our own frames tells them nothing they can act on.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command `cli` names.
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database = cli.database;
     match cli.command {
         Command::Openapi => {
             print!("{}", disputes_http::openapi_json());
@@ -55,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
             let blobs = LocalBlobStore::open(&args.blob_dir).with_context(|| {
                 format!("cannot open the blob store at {}", args.blob_dir.display())
             })?;
-            let store = open_store(&args.database.url).await?;
+            let store = open_store(&database.url).await?;
             let operations = Operations {
                 rate_limit_per_minute: args.rate_limit_per_minute,
                 request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
@@ -71,7 +85,6 @@ async fn main() -> anyhow::Result<()> {
             dispatch,
             deadlines,
             blob_dir,
-            database,
         } => {
             // Tickets carry the disputes' files, so the dispatcher reads the blob store too.
             let blobs = LocalBlobStore::open(&blob_dir)
@@ -86,11 +99,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
-        Command::Webhook(WebhookCommand::Add {
-            tenant,
-            endpoint,
-            database,
-        }) => {
+        Command::Webhook(WebhookCommand::Add { tenant, endpoint }) => {
             let tenant = TenantId::new(tenant)?;
             let webhook = open_store(&database.url)
                 .await?
@@ -110,34 +119,28 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", webhook.secret);
             Ok(())
         }
-        Command::Migrate { database } => {
+        Command::Migrate => {
             // Opening a store brings its schema up to date; nothing else to do.
             open_store(&database.url).await?;
             tracing::info!("the schema is up to date");
             Ok(())
         }
-        Command::Tenant(TenantCommand::Create {
-            slug,
-            owner,
-            database,
-        }) => {
+        Command::Tenant(TenantCommand::Create { slug, owner }) => {
             let tenant = TenantId::new(slug)?;
             // Checked before anything is stored, so a bad address leaves no tenant behind.
             let owner = owner.agent()?;
             let credentials = open_store(&database.url).await?.credentials();
-            credentials.create_tenant(&tenant).await?;
+            credentials
+                .create_tenant(&tenant)
+                .await
+                .with_context(|| format!("cannot create the tenant {tenant}"))?;
             if let Some(owner) = &owner {
                 credentials.assign_owner(&tenant, owner).await?;
             }
             tracing::info!(tenant = %tenant, "tenant created");
             Ok(())
         }
-        Command::Tenant(TenantCommand::SetOwner {
-            slug,
-            name,
-            email,
-            database,
-        }) => {
+        Command::Tenant(TenantCommand::SetOwner { slug, name, email }) => {
             let tenant = TenantId::new(slug)?;
             let owner = Agent::new(name, email)?;
             let credentials = open_store(&database.url).await?.credentials();
@@ -153,7 +156,6 @@ async fn main() -> anyhow::Result<()> {
             respond_within,
             on_expiry,
             remind_before,
-            database,
         }) => {
             let tenant = TenantId::new(slug)?;
             let change = PolicyChange {
@@ -181,7 +183,6 @@ async fn main() -> anyhow::Result<()> {
             role,
             developer_id,
             username,
-            database,
         }) => {
             let tenant = TenantId::new(tenant)?;
             let credentials = open_store(&database.url).await?.credentials();
@@ -228,7 +229,21 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
             "unsupported database URL scheme {scheme:?}: use sqlite://path/to/file.db or postgres://user@host/db"
         ),
     };
+    tracing::info!(store = %store_name(url), "store open");
     Ok(store)
+}
+
+/// What `url` names, for the log, without its credentials: the SQLite file, or the PostgreSQL
+/// host, port and database. Everything before an `@` is user and password; the query holds
+/// options, which may carry a password too.
+fn store_name(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let place = rest.rsplit_once('@').map_or(rest, |(_, place)| place);
+    let place = place.split_once('?').map_or(place, |(place, _)| place);
+    match scheme {
+        "sqlite" => format!("SQLite file {place}"),
+        _ => format!("PostgreSQL at {place}"),
+    }
 }
 
 impl Store {
@@ -524,4 +539,27 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::store_name;
+
+    #[test]
+    fn a_store_is_named_without_its_credentials() {
+        assert_eq!(
+            store_name(
+                "postgres://app:s3cret@db.internal:5432/disputes?sslmode=require&password=x"
+            ),
+            "PostgreSQL at db.internal:5432/disputes"
+        );
+        assert_eq!(
+            store_name("sqlite://data/disputes.db"),
+            "SQLite file data/disputes.db"
+        );
+        assert_eq!(
+            store_name("sqlite:///tmp/x.db?mode=rwc"),
+            "SQLite file /tmp/x.db"
+        );
+    }
 }

@@ -93,6 +93,10 @@ impl PgStore {
         if options.get_application_name().is_none() {
             options = options.application_name(APPLICATION_NAME);
         }
+        // The server's NOTICEs are chatter for a client like this one: the migrator's
+        // `CREATE TABLE IF NOT EXISTS` logged `relation "_sqlx_migrations" already exists,
+        // skipping` at every start. Warnings and errors still come through.
+        options = options.options([("client_min_messages", "warning")]);
         let pool = pool_options
             .connect_with(options)
             .await

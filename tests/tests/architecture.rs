@@ -1,6 +1,11 @@
 //! The dependency rule of the hexagon, read from `cargo metadata`:
 //! domain ← ports ← adapters ← app.
 //!
+//! Beside the layers sit two crates of shared store code: the row model (`disputes-rows`),
+//! which only the stores may depend on, and the conformance suites (`disputes-conformance`),
+//! which implementations of the ports use as a dev-dependency only. Both see only the domain
+//! and the ports.
+//!
 //! The domain depends on no crate of ours and on a short allowlist of libraries (in
 //! particular no serde, sqlx, axum or tokio). Ports see only the domain and know no
 //! wire or storage format. Adapters (every package under `crates/adapters/`) see
@@ -16,6 +21,12 @@ use serde_json::{json, Value};
 const DOMAIN: &str = "disputes-domain";
 const PORTS: &str = "disputes-ports";
 const APP: &str = "disputes-app";
+/// The store-neutral row model the two stores share.
+const ROWS: &str = "disputes-rows";
+/// The ports' conformance suites.
+const CONFORMANCE: &str = "disputes-conformance";
+/// The only crates that may depend on [`ROWS`].
+const STORES: &[&str] = &["disputes-sqlite", "disputes-postgres"];
 
 /// Workspace crates that are tooling around the hexagon rather than a layer of it.
 const TOOLING: &[&str] = &["xtask", "disputes-e2e", "disputes-bench"];
@@ -33,7 +44,8 @@ const DOMAIN_FORBIDDEN: &[&str] = &[
     "tokio",
     "async-trait",
 ];
-/// The ports describe contracts, not formats or stores.
+/// The ports describe contracts, not formats or stores; the row model and the suites are as
+/// store-neutral as the ports they serve.
 const PORTS_FORBIDDEN: &[&str] = &["serde", "serde_json", "sqlx", "axum"];
 
 /// Where a workspace crate sits in the hexagon.
@@ -42,6 +54,10 @@ enum Layer {
     Domain,
     Ports,
     Adapter,
+    /// Code shared by the stores: the row model.
+    StoreModel,
+    /// The conformance suites, for tests only.
+    Conformance,
     App,
     Tooling,
 }
@@ -114,7 +130,7 @@ fn layering_violations(metadata: &Value) -> Vec<String> {
                 kind: dep["kind"].as_str(),
             });
         for dep in dependencies {
-            if let Some(why) = broken_rule(layer, &dep, &ours) {
+            if let Some(why) = broken_rule(name, layer, &dep, &ours) {
                 violations.push(format!(
                     "{name} must not have {} `{}`: {why}",
                     dep.describe_kind(),
@@ -131,15 +147,33 @@ fn layer_of(name: &str, manifest: &Path, adapters_dir: &Path) -> Option<Layer> {
         DOMAIN => Some(Layer::Domain),
         PORTS => Some(Layer::Ports),
         APP => Some(Layer::App),
+        ROWS => Some(Layer::StoreModel),
+        CONFORMANCE => Some(Layer::Conformance),
         _ if TOOLING.contains(&name) => Some(Layer::Tooling),
         _ if manifest.starts_with(adapters_dir) => Some(Layer::Adapter),
         _ => None,
     }
 }
 
-/// Why `dep` is not allowed in `layer`, or `None` when it is.
-fn broken_rule(layer: Layer, dep: &Dependency<'_>, ours: &BTreeSet<&str>) -> Option<String> {
+/// Why `dep` is not allowed in `layer`, or `None` when it is. `name` is the depending crate.
+fn broken_rule(
+    name: &str,
+    layer: Layer,
+    dep: &Dependency<'_>,
+    ours: &BTreeSet<&str>,
+) -> Option<String> {
     let is_ours = ours.contains(dep.name);
+    if !dep.is_dev() && layer != Layer::Tooling {
+        if dep.name == CONFORMANCE {
+            return Some("the conformance suites are for tests: a dev-dependency only".to_owned());
+        }
+        if dep.name == ROWS && !STORES.contains(&name) {
+            return Some(format!(
+                "the row model is the stores' own ({}); everything else sees the ports",
+                STORES.join(", ")
+            ));
+        }
+    }
     match layer {
         Layer::Domain => {
             if DOMAIN_FORBIDDEN.contains(&dep.name) {
@@ -172,11 +206,22 @@ fn broken_rule(layer: Layer, dep: &Dependency<'_>, ours: &BTreeSet<&str>) -> Opt
             }
             None
         }
+        Layer::StoreModel | Layer::Conformance => {
+            if PORTS_FORBIDDEN.contains(&dep.name) {
+                return Some("shared store code knows no wire or storage format".to_owned());
+            }
+            if is_ours && dep.name != DOMAIN && dep.name != PORTS {
+                return Some(format!(
+                    "shared store code depends only on {DOMAIN} and {PORTS} among our crates"
+                ));
+            }
+            None
+        }
         Layer::Adapter => {
             if dep.name == APP {
                 return Some("adapters are wired by the app, never the other way".to_owned());
             }
-            if is_ours && dep.name != DOMAIN && dep.name != PORTS {
+            if is_ours && dep.name != DOMAIN && dep.name != PORTS && dep.name != ROWS {
                 return Some(format!(
                     "adapters never depend on each other, only on {DOMAIN} and {PORTS}"
                 ));
@@ -217,7 +262,15 @@ fn workspace_follows_the_dependency_rule() {
         .filter_map(|package| package["name"].as_str())
         .collect();
     // Guard against checking an empty or unexpected graph and passing vacuously.
-    for expected in [DOMAIN, PORTS, APP, "disputes-sqlite", "disputes-http"] {
+    for expected in [
+        DOMAIN,
+        PORTS,
+        APP,
+        ROWS,
+        CONFORMANCE,
+        "disputes-sqlite",
+        "disputes-http",
+    ] {
         assert!(
             names.contains(&expected),
             "{expected} missing from cargo metadata"
@@ -271,10 +324,22 @@ fn healthy_workspace_with(extra_domain_dep: Option<FakeDep>) -> Vec<FakePackage>
             "crates/ports",
             vec![(DOMAIN, None), ("async-trait", None)],
         ),
+        (ROWS, "crates/rows", vec![(DOMAIN, None), (PORTS, None)]),
+        (
+            CONFORMANCE,
+            "crates/conformance",
+            vec![(PORTS, None), ("tokio", None)],
+        ),
         (
             "disputes-sqlite",
             "crates/adapters/sqlite",
-            vec![(DOMAIN, None), (PORTS, None), ("sqlx", None)],
+            vec![
+                (DOMAIN, None),
+                (PORTS, None),
+                (ROWS, None),
+                ("sqlx", None),
+                (CONFORMANCE, Some("dev")),
+            ],
         ),
         (
             "disputes-http",
@@ -393,7 +458,7 @@ fn rule_reports_ports_that_know_formats_or_adapters() {
 #[test]
 fn rule_ignores_dev_dependencies_between_our_crates() {
     let mut packages = healthy_workspace_with(None);
-    packages[2].2.push(("disputes-http", Some("dev")));
+    packages[4].2.push(("disputes-http", Some("dev")));
     assert_eq!(check(packages), Vec::<String>::new());
 }
 
@@ -416,4 +481,33 @@ fn rule_accepts_the_bench_harness_as_tooling() {
         vec![("sqlx", None), ("axum", None)],
     ));
     assert_eq!(check(packages), Vec::<String>::new());
+}
+
+#[test]
+fn rule_keeps_the_row_model_to_the_stores_and_the_suites_to_tests() {
+    let mut packages = healthy_workspace_with(None);
+    // http is an adapter but no store; the app wires stores but reads no rows.
+    packages[5].2.extend([(ROWS, None), (CONFORMANCE, None)]);
+    packages[6].2.push((ROWS, None));
+    // The row model knows no SQL driver, and no adapter.
+    packages[2]
+        .2
+        .extend([("sqlx", None), ("disputes-http", None)]);
+    let violations = check(packages);
+    assert_eq!(violations.len(), 5, "{violations:?}");
+    assert!(violations
+        .iter()
+        .any(|v| v.starts_with("disputes-http") && v.contains(&format!("`{ROWS}`"))));
+    assert!(violations
+        .iter()
+        .any(|v| v.starts_with("disputes-http") && v.contains(&format!("`{CONFORMANCE}`"))));
+    assert!(violations
+        .iter()
+        .any(|v| v.starts_with(APP) && v.contains(&format!("`{ROWS}`"))));
+    assert!(violations
+        .iter()
+        .any(|v| v.starts_with(ROWS) && v.contains("`sqlx`")));
+    assert!(violations
+        .iter()
+        .any(|v| v.starts_with(ROWS) && v.contains("`disputes-http`")));
 }

@@ -21,18 +21,10 @@ mod outbox;
 mod policies;
 mod reasons;
 mod repository;
-pub mod rows;
 mod sent_emails;
 mod service;
 mod tickets;
 mod webhooks;
-
-#[cfg(feature = "testing")]
-pub mod deadline_testing;
-#[cfg(feature = "testing")]
-pub mod testing;
-#[cfg(feature = "testing")]
-pub mod ticket_testing;
 
 pub use billing::BillingService;
 pub use blobs::BlobStore;

@@ -7,8 +7,8 @@ use disputes_ports::idempotency::{
     IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
     RETENTION,
 };
-use disputes_ports::rows::{self, IDEMPOTENCY_KEY_COLUMNS};
 use disputes_ports::StoreError;
+use disputes_rows::{self as rows, IDEMPOTENCY_KEY_COLUMNS};
 use sqlx::PgConnection;
 
 use crate::error::store_error;

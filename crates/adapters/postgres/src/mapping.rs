@@ -1,13 +1,13 @@
-//! PostgreSQL's column types for the store-neutral row model of [`disputes_ports::rows`]: money
+//! PostgreSQL's column types for the store-neutral row model of [`disputes_rows`]: money
 //! is `NUMERIC`, instants `TIMESTAMPTZ`, reason codes `INTEGER`, flags `BOOLEAN`. Timeline
 //! entries and messages are bound as arrays and inserted with one `UNNEST`.
 
 use chrono::{Duration, SubsecRound};
 use disputes_domain::{Dispute, Message, TimelineEntry, Timestamp};
-use disputes_ports::rows::{
+use disputes_ports::StoreError;
+use disputes_rows::{
     self, corrupt, Field, FieldRow, MessageRow, StoredRow, TimelineRow, Value, CHILD_COLUMNS,
 };
-use disputes_ports::StoreError;
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
 use sqlx::{Decode, Postgres, QueryBuilder, Row, Type, TypeInfo, ValueRef};
@@ -224,7 +224,7 @@ pub(crate) fn dispute_with_children(row: &PgRow) -> Result<Dispute, StoreError> 
         .collect::<Result<Vec<_>, _>>()?;
     let timeline = field_rows(&row, timeline)?;
     let messages = field_rows(&row, messages)?;
-    rows::dispute_with_children(&row, screens, &timeline, &messages)
+    disputes_rows::dispute_with_children(&row, screens, &timeline, &messages)
 }
 
 fn json_array(row: &Stored<'_>, column: &str) -> Result<Vec<serde_json::Value>, StoreError> {

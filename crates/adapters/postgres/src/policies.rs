@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputePolicy, TenantId};
-use disputes_ports::rows::{self, POLICY_COLUMNS};
 use disputes_ports::{StoreError, TenantPolicies};
+use disputes_rows::{self as rows, POLICY_COLUMNS};
 
 use crate::error::store_error;
 use crate::mapping::Stored;

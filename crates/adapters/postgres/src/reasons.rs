@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use disputes_domain::{Reason, ReasonCode, TenantId};
-use disputes_ports::rows::reason_from_row;
 use disputes_ports::{ReasonCatalog, StoreError};
+use disputes_rows::reason_from_row;
 
 use crate::error::store_error;
 use crate::mapping::Stored;

@@ -12,7 +12,7 @@ use crate::idempotency::record_effect;
 use crate::mapping::{bound, dispute_with_children, push_bind, MessageColumns, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
-use disputes_ports::rows::{
+use disputes_rows::{
     dispute_columns, json_object_arguments, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
 };
@@ -398,7 +398,7 @@ async fn insert_messages<'m>(
     Ok(())
 }
 
-/// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS),
+/// `SELECT` of every dispute column and, in the [`CHILD_COLUMNS`](disputes_rows::CHILD_COLUMNS),
 /// the dispute's screens, timeline and messages as JSON arrays (NULL for none), `FROM disputes
 /// d`; the caller appends the `WHERE`. Built once: the column lists are constants.
 static SELECT_DISPUTES: LazyLock<String> = LazyLock::new(|| {
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn lock_keys_cover_the_conflict_scope_only() {
-        use disputes_ports::testing::{bill_item, delivery, invoice};
+        use disputes_conformance::{bill_item, delivery, invoice};
         let key =
             |command: disputes_domain::OpenDispute| lock_key(&command.tenant, &command.subject);
         // Conflicting subjects must share a key: the same campaign, whatever the screens or days.

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use disputes_conformance::{delivery, invoice};
 use disputes_domain::{
     Actor, ActorId, Dispute, DisputePolicy, NewDispute, OpenDispute, Role, TenantId, TimelineError,
     Timestamp, Version,
 };
-use disputes_ports::testing::{delivery, invoice};
 use disputes_ports::{CredentialStore, DisputeRepository, StoreError, Write};
 use disputes_postgres::testing::fresh_schema_url;
 use disputes_postgres::{PgError, PgStore};
@@ -38,9 +38,9 @@ async fn fresh_store() -> Arc<PgStore> {
     Arc::new(connect(&fresh_schema_url("conformance").await).await)
 }
 
-disputes_ports::repository_conformance_suite!(fresh_store());
-disputes_ports::idempotency_conformance_suite!(fresh_store());
-disputes_ports::ticket_store_conformance_suite!(fresh_store());
+disputes_conformance::repository_conformance_suite!(fresh_store());
+disputes_conformance::idempotency_conformance_suite!(fresh_store());
+disputes_conformance::ticket_store_conformance_suite!(fresh_store());
 
 fn now() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use disputes_domain::{Agent, TenantId, Timestamp};
-use disputes_ports::rows::{api_key_from_row, tenant_owner};
 use disputes_ports::{ApiKeyRecord, CredentialStore, StoreError};
+use disputes_rows::{api_key_from_row, tenant_owner};
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};

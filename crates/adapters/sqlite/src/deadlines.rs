@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputePolicy, Timestamp};
-use disputes_ports::rows;
 use disputes_ports::{DeadlineQueue, DueDeadline, StoreError};
+use disputes_rows as rows;
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};

@@ -1,4 +1,4 @@
-//! SQLite's column types for the store-neutral row model of [`disputes_ports::rows`]: amounts
+//! SQLite's column types for the store-neutral row model of [`disputes_rows`]: amounts
 //! are TEXT (`Decimal`'s exact text, so no digit or scale is lost) and instants fixed-width
 //! RFC 3339 TEXT, so that text order is time order.
 
@@ -8,11 +8,11 @@ use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
 use disputes_domain::{utc_digits, Dispute, DisputeId, TenantId, Timestamp};
-use disputes_ports::rows::{
+use disputes_ports::StoreError;
+use disputes_rows::{
     self, corrupt, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
 };
-use disputes_ports::StoreError;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use sqlx::sqlite::SqliteRow;
@@ -218,7 +218,7 @@ pub(crate) fn dispute_with_children(row: &SqliteRow) -> Result<Dispute, StoreErr
     timeline.sort_by_key(|entry| entry.order_key("seq"));
     let mut messages = json_rows(row, &MESSAGE_ROW, messages_column)?;
     messages.sort_by_key(|message| message.order_key("seq"));
-    rows::dispute_with_children(&dispute, screens, &timeline, &messages)
+    disputes_rows::dispute_with_children(&dispute, screens, &timeline, &messages)
 }
 
 /// The column of `SELECT_DISPUTES` that holds the dispute's own columns.

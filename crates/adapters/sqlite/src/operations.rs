@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use disputes_domain::{Status, Timestamp};
-use disputes_ports::rows;
 use disputes_ports::{OperationsStats, OutboxDepth, StoreError};
+use disputes_rows as rows;
 
 use crate::error::store_error;
 use crate::mapping::{time_text, Stored};

@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use disputes_domain::{TenantId, Timestamp};
-use disputes_ports::rows::{outbox_job_from_row, webhook_from_row, WEBHOOK_COLUMNS};
 use disputes_ports::{
     EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
 };
+use disputes_rows::{outbox_job_from_row, webhook_from_row, WEBHOOK_COLUMNS};
 
 use crate::batch::Batch;
 use crate::error::store_error;

@@ -15,7 +15,7 @@ use crate::mapping::{
 };
 use crate::outbox::enqueue;
 use crate::SqliteStore;
-use disputes_ports::rows::{
+use disputes_rows::{
     dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
     MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
@@ -485,7 +485,7 @@ fn insert_messages<'a>(
 
 /// `SELECT` of a dispute and its children, `FROM disputes d`; the caller appends the `WHERE`.
 /// The dispute's columns come as one JSON array (`DISPUTE_COLUMN`), and, in the
-/// [`CHILD_COLUMNS`](disputes_ports::rows::CHILD_COLUMNS), its screens, timeline and messages as
+/// [`CHILD_COLUMNS`](disputes_rows::CHILD_COLUMNS), its screens, timeline and messages as
 /// JSON arrays of arrays, each in the order of its column list (see `dispute_with_children` for
 /// why). The aggregates have no `ORDER BY`: each would open a sorter at every execution, and the
 /// children are sorted as they are read. Built once: the column lists are constants.

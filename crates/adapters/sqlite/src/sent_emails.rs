@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
-use disputes_ports::rows::{self, SENT_EMAIL_COLUMNS};
 use disputes_ports::{SentEmail, SentEmails, StoreError};
+use disputes_rows::{self as rows, SENT_EMAIL_COLUMNS};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::store_error;

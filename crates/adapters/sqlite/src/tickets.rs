@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
-use disputes_ports::rows::{self, TICKET_COLUMNS};
 use disputes_ports::{StoreError, Ticket, TicketStore};
+use disputes_rows::{self as rows, TICKET_COLUMNS};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::store_error;

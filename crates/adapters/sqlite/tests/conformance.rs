@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use disputes_conformance::invoice;
 use disputes_domain::{
     Actor, ActorId, Dispute, DisputePolicy, NewDispute, OpenDispute, Role, TenantId, TimelineError,
     Timestamp,
 };
-use disputes_ports::testing::invoice;
 use disputes_ports::{CredentialStore, DisputeRepository, Write};
 use disputes_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -36,9 +36,9 @@ fn url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }
 
-disputes_ports::repository_conformance_suite!(fresh_store());
-disputes_ports::idempotency_conformance_suite!(fresh_store());
-disputes_ports::ticket_store_conformance_suite!(fresh_store());
+disputes_conformance::repository_conformance_suite!(fresh_store());
+disputes_conformance::idempotency_conformance_suite!(fresh_store());
+disputes_conformance::ticket_store_conformance_suite!(fresh_store());
 
 fn now() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

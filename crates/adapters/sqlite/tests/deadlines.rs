@@ -21,4 +21,4 @@ async fn fresh_store() -> Arc<SqliteStore> {
     Arc::new(SqliteStore::connect(&url).await.unwrap())
 }
 
-disputes_ports::deadline_conformance_suite!(fresh_store());
+disputes_conformance::deadline_conformance_suite!(fresh_store());

@@ -2,7 +2,7 @@
 //! real store, driven by a [`ManualClock`]. Every store adapter runs it in its own tests:
 //!
 //! ```text
-//! disputes_ports::deadline_conformance_suite!(my_store::fresh_for_test());
+//! disputes_conformance::deadline_conformance_suite!(my_store::fresh_for_test());
 //! ```
 //!
 //! As with [`repository_conformance_suite!`](crate::repository_conformance_suite), the
@@ -19,8 +19,8 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 
-use crate::testing::{delivery, Store};
-use crate::{
+use crate::repository::{delivery, Store};
+use disputes_ports::{
     Clock as _, DeadlineQueue, DeadlineScheduler, DisputeService, DueDeadline, ManualClock,
     OpenRequest, Principal, Sink, StoreError, TenantPolicies,
 };
@@ -47,7 +47,7 @@ macro_rules! __deadline_cases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let store = $store.await;
-                $crate::deadline_testing::$case(store).await;
+                $crate::deadlines::$case(store).await;
             }
         )*
     };
@@ -180,7 +180,7 @@ pub async fn the_queue_finds_due_reminders_and_expiries_across_tenants<S: Deadli
             &operator("acme"),
             settled.id(),
             settled.subject().kind(),
-            crate::Conditions::default(),
+            disputes_ports::Conditions::default(),
             disputes_domain::Settlement {
                 outcome: Some(Outcome::Denied),
                 ..Default::default()
@@ -337,7 +337,7 @@ pub async fn an_answer_in_time_moves_the_deadline_and_earns_a_new_reminder<S: De
             &operator("acme"),
             d.id(),
             d.subject().kind(),
-            crate::Conditions::default(),
+            disputes_ports::Conditions::default(),
             "checked",
             None,
         )

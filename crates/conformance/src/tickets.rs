@@ -2,7 +2,7 @@
 //! in its own tests with
 //!
 //! ```text
-//! disputes_ports::ticket_store_conformance_suite!(my_store::fresh_for_test());
+//! disputes_conformance::ticket_store_conformance_suite!(my_store::fresh_for_test());
 //! ```
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
@@ -13,8 +13,8 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{Dispute, DisputeId, DisputePolicy, TenantId, Timestamp};
 
-use crate::testing::invoice;
-use crate::{
+use crate::repository::invoice;
+use disputes_ports::{
     CredentialStore, DisputeRepository, StoreError, Ticket, TicketStatus, TicketStore, Write,
 };
 
@@ -41,7 +41,7 @@ macro_rules! __ticket_cases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let store = $store.await;
-                $crate::ticket_testing::$case(store).await;
+                $crate::tickets::$case(store).await;
             }
         )*
     };

@@ -1,15 +1,14 @@
 //! The repository conformance suite. Every store adapter runs it in its own tests:
 //!
 //! ```text
-//! disputes_ports::repository_conformance_suite!(my_store::fresh_for_test());
+//! disputes_conformance::repository_conformance_suite!(my_store::fresh_for_test());
 //! ```
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
 //! empty store `S` implementing [`DisputeRepository`], [`CredentialStore`], [`ReasonCatalog`],
-//! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](crate::SentEmails), for the case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and fail one
-//! by one.
-
-pub mod idempotency;
+//! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](disputes_ports::SentEmails), for the
+//! case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and
+//! fail one by one.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,7 +23,7 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 
-use crate::{
+use disputes_ports::{
     default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
     Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Sink, StoreError, WebhookRegistry,
     Write,
@@ -72,7 +71,7 @@ macro_rules! __conformance_cases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let store = $store.await;
-                $crate::testing::$case(store).await;
+                $crate::repository::$case(store).await;
             }
         )*
     };
@@ -88,7 +87,7 @@ impl<T> Store for T where
 {
 }
 
-fn t0() -> Timestamp {
+pub(crate) fn t0() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
 }
 
@@ -96,15 +95,15 @@ fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
-fn tenant(slug: &str) -> TenantId {
+pub(crate) fn tenant(slug: &str) -> TenantId {
     TenantId::new(slug).unwrap()
 }
 
-fn actor(id: &str, role: Role) -> Actor {
+pub(crate) fn actor(id: &str, role: Role) -> Actor {
     Actor::new(ActorId::new(id).unwrap(), role)
 }
 
-async fn with_tenants<S: Store>(store: &S, slugs: &[&str]) {
+pub(crate) async fn with_tenants<S: Store>(store: &S, slugs: &[&str]) {
     for slug in slugs {
         store.create_tenant(&tenant(slug), t0()).await.unwrap();
     }
@@ -194,11 +193,11 @@ pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
     }
 }
 
-fn seal(command: OpenDispute, at: Timestamp) -> NewDispute {
+pub(crate) fn seal(command: OpenDispute, at: Timestamp) -> NewDispute {
     Dispute::open(command, at, &DisputePolicy::default()).unwrap()
 }
 
-async fn create<S: Store>(store: &S, command: OpenDispute) -> Dispute {
+pub(crate) async fn create<S: Store>(store: &S, command: OpenDispute) -> Dispute {
     store
         .create(seal(command, t0()), &Write::default())
         .await
@@ -1299,9 +1298,9 @@ pub async fn a_response_with_an_empty_remedy_is_told_apart_from_none<S: Store>(s
 
 pub async fn sent_emails_are_per_tenant_and_once_per_event_and_recipient<S>(store: Arc<S>)
 where
-    S: Store + crate::SentEmails,
+    S: Store + disputes_ports::SentEmails,
 {
-    use crate::SentEmail;
+    use disputes_ports::SentEmail;
     with_tenants(&*store, &["acme", "globex"]).await;
     let ours = create(&*store, invoice("acme", "INV-1")).await;
     let theirs = create(&*store, invoice("globex", "INV-1")).await;

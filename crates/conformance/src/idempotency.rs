@@ -2,7 +2,7 @@
 //! [`IdempotencyStore`] runs them beside the repository suite:
 //!
 //! ```text
-//! disputes_ports::idempotency_conformance_suite!(my_store::fresh_for_test());
+//! disputes_conformance::idempotency_conformance_suite!(my_store::fresh_for_test());
 //! ```
 
 use std::sync::Arc;
@@ -10,12 +10,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use disputes_domain::{Role, Version};
 
-use super::{actor, create, invoice, seal, t0, tenant, with_tenants, Store};
-use crate::idempotency::{
+use crate::repository::{actor, create, invoice, seal, t0, tenant, with_tenants, Store};
+use disputes_ports::idempotency::{
     Fingerprint, IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, LEASE,
     RETENTION,
 };
-use crate::{IdempotencyKey, StoreError, Write};
+use disputes_ports::{IdempotencyKey, StoreError, Write};
 
 /// Runs every idempotency conformance case as its own test against the stores `$store` makes.
 #[macro_export]
@@ -41,7 +41,7 @@ macro_rules! __idempotency_cases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let store = $store.await;
-                $crate::testing::idempotency::$case(store).await;
+                $crate::idempotency::$case(store).await;
             }
         )*
     };

@@ -2,9 +2,13 @@
 //! and back, for every store. Both stores have the same tables and column names and differ only in
 //! how a column's type is spelled (SQLite: TEXT amounts and fixed-width RFC 3339 times;
 //! PostgreSQL: NUMERIC and TIMESTAMPTZ), so the mapping lives here once and each store only binds
-//! a [`Value`] and implements [`StoredRow`] for its own row type. Nothing here knows SQL.
+//! a [`Value`] and implements [`StoredRow`] for its own row type.
 //!
 //! Both directions live side by side, so a column is added in one file.
+//!
+//! Only the stores depend on this crate (the layering test in `tests/tests/architecture.rs`
+//! holds them to it): it holds their shared column lists and the few SQL fragments both dialects
+//! spell alike, which is why it is not part of the ports.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -17,7 +21,7 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 
-use crate::{ApiKeyRecord, OutboxJob, StoreError};
+use disputes_ports::{ApiKeyRecord, OutboxJob, StoreError};
 
 mod records;
 pub use records::{

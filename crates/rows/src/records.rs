@@ -6,9 +6,11 @@
 use chrono::Duration;
 use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
 
-use super::{corrupt, required, Fields, StoredRow};
-use crate::idempotency::{Fingerprint, StoredAnswer, StoredKey};
-use crate::{DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook};
+use crate::{corrupt, required, Fields, StoredRow};
+use disputes_ports::idempotency::{Fingerprint, StoredAnswer, StoredKey};
+use disputes_ports::{
+    DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook,
+};
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
 pub const IDEMPOTENCY_KEY_COLUMNS: &str =
@@ -131,7 +133,7 @@ pub fn outbox_depth_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxDe
 
 /// `json_build_object`'s (PostgreSQL) or `json_object`'s (SQLite) arguments for `columns` of the
 /// table aliased `alias`: each name, then its value. The stores aggregate a dispute's children
-/// with it (see [`super::CHILD_COLUMNS`]).
+/// with it (see [`crate::CHILD_COLUMNS`]).
 pub fn json_object_arguments(alias: &str, columns: &str) -> String {
     columns
         .split(", ")
@@ -159,9 +161,9 @@ pub fn webhook_from_row(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::row;
-    use super::super::{Field, FieldRow};
     use super::*;
+    use crate::tests::row;
+    use crate::{Field, FieldRow};
 
     fn key_row(extra: &[(&str, Field)]) -> FieldRow {
         let mut fields = vec![

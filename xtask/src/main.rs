@@ -403,6 +403,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "prerequisites",
                 "fmt --check",
                 "clippy",
                 "build disputes",

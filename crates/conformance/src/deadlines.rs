@@ -127,7 +127,7 @@ fn kinds(d: &Dispute) -> Vec<EntryKind> {
 /// The kinds of the jobs queued (and not yet delivered) for `d`, by timeline seq.
 async fn queued<S: DeadlineStore>(store: &S, d: &Dispute, at: Timestamp) -> Vec<(i64, EntryKind)> {
     let mut jobs = store
-        .claim(at, Duration::seconds(1), 100)
+        .lease(at, Duration::seconds(1), 100)
         .await
         .unwrap()
         .into_iter()

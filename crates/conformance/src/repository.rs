@@ -54,7 +54,7 @@ macro_rules! repository_conformance_suite {
             creates_and_updates_enqueue_their_notifications,
             a_refused_write_enqueues_nothing,
             concurrent_updates_enqueue_only_the_winners_notifications,
-            claims_are_exclusive_until_their_lease_ends,
+            leases_are_exclusive_until_they_end,
             delivered_jobs_stay_delivered_and_retries_wait,
             webhooks_are_per_tenant_and_remember_their_deliveries,
             a_response_with_an_empty_remedy_is_told_apart_from_none,
@@ -994,9 +994,9 @@ fn notifications(timeline: &[TimelineEntry], stored: i64) -> Vec<Notification> {
 }
 
 /// Everything due within a day of `t0`, claimed with a lease that outlasts the test.
-async fn claim_all<S: Store>(store: &S) -> Vec<OutboxJob> {
+async fn lease_all<S: Store>(store: &S) -> Vec<OutboxJob> {
     store
-        .claim(t0() + Duration::days(1), Duration::days(1), 1000)
+        .lease(t0() + Duration::days(1), Duration::days(1), 1000)
         .await
         .unwrap()
 }
@@ -1024,7 +1024,7 @@ pub async fn creates_and_updates_enqueue_their_notifications<S: Store>(store: Ar
         .await
         .unwrap();
 
-    let jobs = claim_all(&*store).await;
+    let jobs = lease_all(&*store).await;
     assert_eq!(jobs.len(), 2 * Sink::ALL.len(), "{jobs:?}");
     for (job, sent) in jobs.iter().zip(opening.iter().chain(&note)) {
         assert_eq!(
@@ -1094,7 +1094,7 @@ pub async fn a_refused_write_enqueues_nothing<S: Store>(store: Arc<S>) {
         Err(StoreError::NotFound)
     ));
 
-    assert_eq!(claim_all(&*store).await, Vec::new());
+    assert_eq!(lease_all(&*store).await, Vec::new());
 }
 
 pub async fn concurrent_updates_enqueue_only_the_winners_notifications<S: Store>(store: Arc<S>) {
@@ -1121,7 +1121,7 @@ pub async fn concurrent_updates_enqueue_only_the_winners_notifications<S: Store>
         .filter_map(|r| r.unwrap().ok())
         .collect::<Vec<_>>();
     assert_eq!(won.len(), 1);
-    let events = claim_all(&*store)
+    let events = lease_all(&*store)
         .await
         .into_iter()
         .map(|job| job.event)
@@ -1130,7 +1130,7 @@ pub async fn concurrent_updates_enqueue_only_the_winners_notifications<S: Store>
     assert_eq!(events, winners);
 }
 
-pub async fn claims_are_exclusive_until_their_lease_ends<S: Store>(store: Arc<S>) {
+pub async fn leases_are_exclusive_until_they_end<S: Store>(store: Arc<S>) {
     with_tenants(&*store, &["acme"]).await;
     for i in 0..10 {
         let new = seal(invoice("acme", &format!("INV-{i}")), t0());
@@ -1148,7 +1148,7 @@ pub async fn claims_are_exclusive_until_their_lease_ends<S: Store>(store: Arc<S>
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let jobs = store.claim(t0(), lease, 4).await.unwrap();
+                    let jobs = store.lease(t0(), lease, 4).await.unwrap();
                     if jobs.is_empty() {
                         return mine;
                     }
@@ -1169,8 +1169,8 @@ pub async fn claims_are_exclusive_until_their_lease_ends<S: Store>(store: Arc<S>
     );
 
     let almost = t0() + lease - Duration::microseconds(1);
-    assert_eq!(store.claim(almost, lease, 100).await.unwrap(), Vec::new());
-    let again = store.claim(t0() + lease, lease, 100).await.unwrap();
+    assert_eq!(store.lease(almost, lease, 100).await.unwrap(), Vec::new());
+    let again = store.lease(t0() + lease, lease, 100).await.unwrap();
     assert_eq!(
         again.len(),
         total,
@@ -1188,7 +1188,7 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
         .await
         .unwrap();
     let lease = Duration::minutes(1);
-    let jobs = store.claim(t0(), lease, 100).await.unwrap();
+    let jobs = store.lease(t0(), lease, 100).await.unwrap();
     let [email, freshdesk, webhook] = &jobs[..] else {
         panic!("one job per sink: {jobs:?}");
     };
@@ -1205,14 +1205,14 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
 
     let after_lease = t0() + lease;
     assert_eq!(
-        store.claim(after_lease, lease, 100).await.unwrap(),
+        store.lease(after_lease, lease, 100).await.unwrap(),
         Vec::new()
     );
-    let retried = store.claim(later, lease, 100).await.unwrap();
+    let retried = store.lease(later, lease, 100).await.unwrap();
     assert_eq!(retried.len(), 1, "{retried:?}");
     assert_eq!((retried[0].id, retried[0].attempts), (freshdesk.id, 2));
     store.delivered(freshdesk.id, later).await.unwrap();
-    assert_eq!(claim_all(&*store).await, Vec::new());
+    assert_eq!(lease_all(&*store).await, Vec::new());
 }
 
 pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(store: Arc<S>) {

@@ -1,4 +1,4 @@
-//! The dispatcher: claims the outbox's due jobs, hands each to its sink's [`Notifier`], and
+//! The dispatcher: leases the outbox's due jobs, hands each to its sink's [`Notifier`], and
 //! marks it delivered or due again after a backoff. A job leaves the outbox only when its sink
 //! took it, so a notification is never lost while a sink is down; it may be offered again after
 //! a lost acknowledgement, always with the same event id, so sinks drop repeats by that id.
@@ -113,13 +113,13 @@ impl Backoff {
 /// What one round of [`Dispatcher::run_once`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Round {
-    pub claimed: usize,
+    pub leased: usize,
     pub delivered: usize,
     pub retried: usize,
 }
 
 /// Delivers the outbox's jobs to the sinks' notifiers. Any number of dispatchers may share one
-/// outbox: claims are exclusive while their lease runs.
+/// outbox: leases are exclusive while their lease runs.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
@@ -132,11 +132,11 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// How long a claimed job is kept from other dispatchers. It must outlast a round's
+    /// How long a leased job is kept from other dispatchers. It must outlast a round's
     /// deliveries (each notifier bounds its own with a timeout well below this), or a slow round
-    /// would see its jobs claimed and sent a second time.
+    /// would see its jobs leased and sent a second time.
     pub const DEFAULT_LEASE: Duration = Duration::minutes(5);
-    /// Jobs claimed per round.
+    /// Jobs leased per round.
     pub const DEFAULT_BATCH: u16 = 32;
 
     pub fn new(
@@ -181,7 +181,7 @@ impl Dispatcher {
             .collect()
     }
 
-    /// Claims one batch of due jobs and delivers each: a delivered one is marked so, a failed
+    /// Leases one batch of due jobs and delivers each: a delivered one is marked so, a failed
     /// one is due again after the sink's `Retry-After` or the backoff.
     ///
     /// # Errors
@@ -190,14 +190,14 @@ impl Dispatcher {
     pub async fn run_once(&self) -> Result<Round, StoreError> {
         let jobs = self
             .outbox
-            .claim(self.clock.now(), self.lease, self.batch)
+            .lease(self.clock.now(), self.lease, self.batch)
             .await?;
         let mut round = Round {
-            claimed: jobs.len(),
+            leased: jobs.len(),
             ..Round::default()
         };
         // Concurrently, so a round lasts about as long as its slowest delivery, well within
-        // the lease, however many jobs it claimed.
+        // the lease, however many jobs it leased.
         let outcomes = join_all(jobs.iter().map(|job| self.deliver(job))).await;
         for (job, outcome) in jobs.iter().zip(outcomes) {
             match outcome {
@@ -256,7 +256,7 @@ impl Dispatcher {
         tokio::pin!(shutdown);
         loop {
             let busy = match self.run_once().await {
-                Ok(round) => round.claimed == usize::from(self.batch),
+                Ok(round) => round.leased == usize::from(self.batch),
                 Err(e) => {
                     tracing::error!(error = %e, "the outbox cannot be read; retrying");
                     false
@@ -342,12 +342,12 @@ mod tests {
     #[tokio::test]
     async fn a_taken_event_is_marked_delivered_with_its_facts() {
         let mut outbox = MockOutbox::new();
-        let claimed = job(1, Sink::Webhook, 1);
-        let event = claimed.event.clone();
+        let leased = job(1, Sink::Webhook, 1);
+        let event = leased.event.clone();
         outbox
-            .expect_claim()
+            .expect_lease()
             .withf(|now, lease, _| (*now, *lease) == (t0(), Dispatcher::DEFAULT_LEASE))
-            .returning(move |_, _, _| Ok(vec![claimed.clone()]));
+            .returning(move |_, _, _| Ok(vec![leased.clone()]));
         outbox
             .expect_delivered()
             .withf(|id, at| (*id, *at) == (1, t0()))
@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(
             round,
             Round {
-                claimed: 1,
+                leased: 1,
                 delivered: 1,
                 retried: 0
             }
@@ -380,7 +380,7 @@ mod tests {
     async fn a_failure_waits_for_retry_after_or_the_backoff() {
         let mut outbox = MockOutbox::new();
         outbox
-            .expect_claim()
+            .expect_lease()
             .returning(|_, _, _| Ok(vec![job(1, Sink::Freshdesk, 1), job(2, Sink::Email, 3)]));
         let retries = Arc::new(Mutex::new(Vec::new()));
         let seen = retries.clone();
@@ -418,7 +418,7 @@ mod tests {
     async fn a_job_of_an_unconfigured_sink_stays_queued() {
         let mut outbox = MockOutbox::new();
         outbox
-            .expect_claim()
+            .expect_lease()
             .returning(|_, _, _| Ok(vec![job(1, Sink::Email, 1)]));
         outbox
             .expect_retry_at()

@@ -1,6 +1,6 @@
 //! The outbox: notification jobs written in the same transaction as the change that causes them,
 //! so that a change is never stored without its notifications, nor a notification queued for a
-//! change that was not stored. A dispatcher later claims the due jobs, delivers them and marks
+//! change that was not stored. A dispatcher later leases the due jobs, delivers them and marks
 //! them delivered or due again.
 
 use std::fmt;
@@ -143,7 +143,7 @@ impl Notification {
     }
 }
 
-/// A job of the outbox, as a claim hands it out.
+/// A job of the outbox, as a lease hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxJob {
     /// The store's id of the job, for [`Outbox::delivered`] and [`Outbox::retry_at`].
@@ -155,7 +155,7 @@ pub struct OutboxJob {
     pub seq: i64,
     pub kind: EntryKind,
     pub sink: Sink,
-    /// How many times the job has been claimed, this claim included.
+    /// How many times the job has been leased, this lease included.
     pub attempts: u32,
 }
 
@@ -164,26 +164,26 @@ pub struct OutboxJob {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync + std::fmt::Debug {
-    /// Claims up to `limit` undelivered jobs due at `now`, oldest due first: each one's attempts
+    /// Leases up to `limit` undelivered jobs due at `now`, oldest due first: each one's attempts
     /// go up by one and it is not due again until `now + lease`, so that a dispatcher that dies
     /// mid-delivery only delays its jobs.
     ///
     /// # Errors
-    /// Claims MUST be exclusive: of any number of concurrent claims, from any number of
+    /// Leases MUST be exclusive: of any number of concurrent leases, from any number of
     /// processes, no two hand out the same job while its lease runs.
-    async fn claim(
+    async fn lease(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
         limit: u16,
     ) -> Result<Vec<OutboxJob>, StoreError>;
 
-    /// Records that the sink took the job at `at`; it is never claimed again. Marking a
+    /// Records that the sink took the job at `at`; it is never leased again. Marking a
     /// delivered job again changes nothing.
     async fn delivered(&self, job: i64, at: Timestamp) -> Result<(), StoreError>;
 
     /// Makes an undelivered job due again at `at`, recording why the attempt failed. A job
-    /// delivered meanwhile (by whoever claimed it after a lease ran out) stays delivered.
+    /// delivered meanwhile (by whoever leased it after a lease ran out) stays delivered.
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError>;
 }
 

@@ -610,7 +610,7 @@ struct OneJob {
 
 #[async_trait]
 impl Outbox for OneJob {
-    async fn claim(
+    async fn lease(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
@@ -680,20 +680,20 @@ async fn a_429_is_retried_no_sooner_than_retry_after() {
     let dispatcher = Dispatcher::new(outbox.clone(), Arc::new(repo), clock.clone())
         .with_notifier(Sink::Freshdesk, Arc::new(notifier));
     let round = dispatcher.run_once().await.unwrap();
-    assert_eq!((round.claimed, round.retried), (1, 1));
+    assert_eq!((round.leased, round.retried), (1, 1));
     assert_eq!(
         *outbox.due.lock().unwrap(),
         t0() + chrono::Duration::seconds(2)
     );
     clock.advance(chrono::Duration::milliseconds(1999));
     assert_eq!(
-        dispatcher.run_once().await.unwrap().claimed,
+        dispatcher.run_once().await.unwrap().leased,
         0,
         "not before 2 s"
     );
     clock.advance(chrono::Duration::milliseconds(1));
     let round = dispatcher.run_once().await.unwrap();
-    assert_eq!((round.claimed, round.delivered), (1, 1));
+    assert_eq!((round.leased, round.delivered), (1, 1));
     assert_eq!(desk.ticket_count(), 1);
     assert!(tickets.of(&dispute).is_some());
     // Two refusals, then the one ticket.

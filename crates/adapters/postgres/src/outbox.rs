@@ -1,5 +1,5 @@
 //! The outbox of notification jobs: enqueued by the repository inside its write transactions,
-//! claimed and marked by dispatchers; and the webhooks that some of them go to, in any number of processes sharing the database.
+//! leased and marked by dispatchers; and the webhooks that some of them go to, in any number of processes sharing the database.
 
 use async_trait::async_trait;
 use disputes_domain::{TenantId, Timestamp};
@@ -42,13 +42,13 @@ pub(crate) async fn enqueue(
 
 #[async_trait]
 impl Outbox for PgStore {
-    async fn claim(
+    async fn lease(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
         limit: u16,
     ) -> Result<Vec<OutboxJob>, StoreError> {
-        // SKIP LOCKED: a job another claim has locked (and is about to lease) is passed over
+        // SKIP LOCKED: a job another lease has locked (and is about to lease) is passed over
         // rather than waited for, so concurrent dispatchers share the due jobs instead of
         // queueing behind one another, and never take the same one.
         let rows = sqlx::query(

@@ -1,5 +1,5 @@
 //! The outbox of notification jobs: enqueued by the repository inside its write transactions,
-//! claimed and marked by dispatchers; and the webhooks that some of them go to.
+//! leased and marked by dispatchers; and the webhooks that some of them go to.
 
 use async_trait::async_trait;
 use disputes_domain::{TenantId, Timestamp};
@@ -43,14 +43,14 @@ pub(crate) fn enqueue<'a>(
 
 #[async_trait]
 impl Outbox for SqliteStore {
-    async fn claim(
+    async fn lease(
         &self,
         now: Timestamp,
         lease: chrono::Duration,
         limit: u16,
     ) -> Result<Vec<OutboxJob>, StoreError> {
         // The write lock, taken up front, makes the select and the update one step: no other
-        // claim can read the same due jobs in between.
+        // lease can read the same due jobs in between.
         let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
         let rows = sqlx::query(
             "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \

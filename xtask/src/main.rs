@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
 mod prerequisites;
+mod quickstart;
 mod schemathesis;
 
 const HELP: &str = "\
@@ -34,7 +35,8 @@ COMMANDS:
             4.32.5 from PyPI, installed when missing if run as root,
             else the command to install them is printed), fmt check,
             clippy -D warnings, build of the `disputes` binary,
-            docs/openapi.json up to date, the whole test suite with
+            docs/openapi.json up to date, the README's quickstart,
+            the whole test suite with
             snapshots checked (missing or changed insta snapshots fail,
             nothing is written), and schemathesis against the server
     fmt     Format the whole workspace (cargo fmt --all)
@@ -43,6 +45,10 @@ COMMANDS:
             docs/openapi.json (`disputes openapi`).
             `openapi --check`: fail if docs/openapi.json differs from
             what the code generates
+    quickstart
+            Build the `disputes` binary and run the README's quickstart
+            blocks as one script against a fresh server on a free port
+            (scratch in target/quickstart): any failing command fails
     schemathesis
             Build the server, start it on a fresh SQLite database and run
             schemathesis (pip install schemathesis, the version .ci/run
@@ -100,6 +106,7 @@ enum Command {
     Fmt,
     Lint,
     Openapi { check: bool },
+    Quickstart,
     Schemathesis,
     Test,
 }
@@ -117,6 +124,7 @@ impl Command {
             "fmt" => Command::Fmt,
             "lint" => Command::Lint,
             "openapi" => Command::Openapi { check: false },
+            "quickstart" => Command::Quickstart,
             "schemathesis" => Command::Schemathesis,
             "test" => Command::Test,
             other => bail!("unknown command `{other}`\n\n{HELP}"),
@@ -152,6 +160,7 @@ impl Command {
             Command::Fmt => "fmt",
             Command::Lint => "lint",
             Command::Openapi { .. } => "openapi",
+            Command::Quickstart => "quickstart",
             Command::Schemathesis => "schemathesis",
             Command::Test => "test",
         }
@@ -167,6 +176,7 @@ impl Command {
                 CLIPPY,
                 BUILD_SERVER,
                 OPENAPI_CHECK,
+                QUICKSTART,
                 TEST_CHECKED,
                 SCHEMATHESIS,
             ],
@@ -174,6 +184,7 @@ impl Command {
             Command::Lint => vec![CLIPPY],
             Command::Openapi { check: false } => vec![BUILD_SERVER, OPENAPI_WRITE],
             Command::Openapi { check: true } => vec![BUILD_SERVER, OPENAPI_CHECK],
+            Command::Quickstart => vec![BUILD_SERVER, QUICKSTART],
             Command::Schemathesis => vec![PREREQUISITES, BUILD_SERVER, SCHEMATHESIS],
             Command::Test => vec![PREREQUISITES, BUILD_SERVER, TEST_REVIEW],
         }
@@ -268,6 +279,12 @@ const OPENAPI_CHECK: Step = Step {
         }
         Ok(())
     },
+};
+
+/// The README's quickstart, pasted as a newcomer would (see `quickstart.rs`).
+const QUICKSTART: Step = Step {
+    name: "quickstart",
+    run: |_| quickstart::run(&project_root()),
 };
 
 /// schemathesis against the running server, over every contract.
@@ -370,6 +387,7 @@ mod tests {
             parse(&["openapi", "--check"]).unwrap(),
             Some(Command::Openapi { check: true })
         );
+        assert_eq!(parse(&["quickstart"]).unwrap(), Some(Command::Quickstart));
         assert_eq!(
             parse(&["schemathesis"]).unwrap(),
             Some(Command::Schemathesis)
@@ -395,6 +413,7 @@ mod tests {
         assert!(parse(&["bench", "--fast"]).is_err());
         assert!(parse(&["openapi", "--quick"]).is_err());
         assert!(parse(&["schemathesis", "--check"]).is_err());
+        assert!(parse(&["quickstart", "--quick"]).is_err());
     }
 
     #[test]
@@ -408,6 +427,7 @@ mod tests {
                 "clippy",
                 "build disputes",
                 "openapi --check",
+                "quickstart",
                 "test (snapshots checked)",
                 "schemathesis"
             ]

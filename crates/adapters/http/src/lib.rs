@@ -24,8 +24,8 @@ use disputes_ports::{
 
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use ops::Operations;
-use shared::ErrorShape;
 pub use shared::Problem;
+use shared::{codes, ErrorShape};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -115,8 +115,7 @@ fn full_path(request: &Request) -> &str {
 /// A route contract `C` does not have, answered in `C`'s shape.
 async fn unknown_route<C: ErrorShape>(request: Request) -> Response {
     let problem = Problem::new(
-        StatusCode::NOT_FOUND,
-        "route_not_found",
+        codes::ROUTE_NOT_FOUND,
         format!("no route for {} {}", request.method(), full_path(&request)),
     );
     C::render(request.headers(), problem)
@@ -125,8 +124,7 @@ async fn unknown_route<C: ErrorShape>(request: Request) -> Response {
 /// A method a route of contract `C` does not serve, answered in `C`'s shape.
 async fn method_not_allowed<C: ErrorShape>(request: Request) -> Response {
     let problem = Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        codes::METHOD_NOT_ALLOWED,
         format!(
             "{} is not allowed on {}",
             request.method(),

@@ -14,6 +14,7 @@ use quick_xml::Reader;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::codes;
 use super::BillingError;
 use crate::shared::Problem;
 
@@ -141,16 +142,11 @@ where
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
+                        codes::PAYLOAD_TOO_LARGE,
                         "the body is larger than this contract accepts (1 MiB)",
                     )
                 } else {
-                    Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_body",
-                        rejection.body_text(),
-                    )
+                    Problem::new(codes::INVALID_BODY, rejection.body_text())
                 }
             })
             .map_err(format.error())?;
@@ -184,10 +180,7 @@ fn body_syntax(headers: &HeaderMap) -> Result<Syntax, Problem> {
     } else if XML_TYPES.contains(&media.as_str()) || media.ends_with("+xml") {
         Ok(Syntax::Xml)
     } else {
-        Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be JSON (Content-Type: application/json) or XML (application/xml or text/xml)",
+        Err(Problem::new(codes::UNSUPPORTED_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json) or XML (application/xml or text/xml)",
         ))
     }
 }
@@ -204,8 +197,7 @@ fn from_xml<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             quick_xml::DeError::InvalidXml(e) => malformed_xml(&e.to_string()),
             quick_xml::DeError::UnexpectedEof => malformed_xml("the document ends too early"),
             e => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                codes::INVALID_BODY,
                 format!("the body does not have the expected shape: {path}: {e}"),
             ),
         }
@@ -214,8 +206,7 @@ fn from_xml<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
 
 fn malformed_xml(why: &str) -> Problem {
     Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed_xml",
+        codes::MALFORMED_XML,
         format!("the body is not well-formed XML: {why}"),
     )
 }
@@ -229,8 +220,7 @@ fn check_xml(text: &str) -> Result<(), Problem> {
     let mut depth = 0usize;
     let too_deep = || {
         Problem::new(
-            StatusCode::BAD_REQUEST,
-            "xml_too_deep",
+            codes::XML_TOO_DEEP,
             format!("XML elements may nest at most {MAX_XML_DEPTH} deep"),
         )
     };
@@ -238,8 +228,7 @@ fn check_xml(text: &str) -> Result<(), Problem> {
         match reader.read_event() {
             Err(e) => return Err(malformed_xml(&e.to_string())),
             Ok(Event::DocType(_)) => return Err(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "xml_doctype_refused",
+                codes::XML_DOCTYPE_REFUSED,
                 "document type declarations are refused: no entity is ever declared or expanded",
             )),
             Ok(Event::Start(_)) => {
@@ -366,10 +355,13 @@ mod tests {
         assert_eq!(content("application/xml"), Ok(Syntax::Xml));
         assert_eq!(content("Text/XML;charset=UTF-8"), Ok(Syntax::Xml));
         for other in ["text/plain", "application/x-www-form-urlencoded", ""] {
-            assert_eq!(content(other).unwrap_err().code, "unsupported_media_type");
+            assert_eq!(
+                content(other).unwrap_err().code.name,
+                "unsupported_media_type"
+            );
         }
         assert_eq!(
-            body_syntax(&HeaderMap::new()).unwrap_err().status,
+            body_syntax(&HeaderMap::new()).unwrap_err().status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
     }
@@ -377,7 +369,7 @@ mod tests {
     #[test]
     fn xml_is_checked_before_it_is_read() {
         assert!(check_xml("<?xml version=\"1.0\"?><a><b>x &amp; &#65; &lt;</b><c/></a>").is_ok());
-        let code = |xml: &str| check_xml(xml).unwrap_err().code;
+        let code = |xml: &str| check_xml(xml).unwrap_err().code.name;
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
         assert_eq!(code(bomb), "xml_doctype_refused");
         let external = r#"<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>"#;

@@ -2,6 +2,7 @@
 //! under `/bcws/webresources/v1.0`, HTTP Basic logins of a tenant's billing users, bodies in JSON
 //! or XML, ids as BRM POIDs, and every error as `{type, title, status, detail, o:errorCode}`.
 
+pub(crate) mod codes;
 mod keyed;
 mod media;
 mod poid;
@@ -18,15 +19,16 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use disputes_domain::{DisputeId, Role, SubjectKind};
-use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal, ServiceError};
+use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::ops::login_caller;
 use crate::shared::{
-    authenticated, cursor_text, keyed, parse_cursor, Authenticates, ErrorShape, Problem,
+    authenticated, cursor_text, keyed, page_size, parse_cursor, Authenticates, ErrorShape, Problem,
 };
 use crate::SharedState;
+pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use media::{Body, Format};
 use wire::{OpenIn, SettlementIn};
@@ -90,8 +92,7 @@ impl Authenticates for Billing {
             .await?;
         if principal.actor.role != Role::Billing {
             return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden_role",
+                codes::FORBIDDEN_ROLE,
                 format!(
                     "the {} role may not use the billing contract",
                     principal.actor.role
@@ -124,18 +125,19 @@ impl BillingError {
 impl IntoResponse for BillingError {
     fn into_response(self) -> Response {
         let Problem {
-            status,
             code,
             message,
             retry_after,
             ..
         } = self.problem;
+        CODES.check(code);
+        let status = code.status;
         let body = json!({
             "type": type_uri(status),
             "title": status.canonical_reason().unwrap_or("Error"),
             "status": status.as_u16(),
             "detail": message,
-            "o:errorCode": code,
+            "o:errorCode": code.name,
         });
         let mut response = self
             .format
@@ -203,11 +205,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
             .await
             .map(|Path(value)| PathParam(value))
             .map_err(|rejection: PathRejection| {
-                format.error()(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_path",
-                    rejection.body_text(),
-                ))
+                format.error()(Problem::new(codes::INVALID_PATH, rejection.body_text()))
             })
     }
 }
@@ -269,8 +267,7 @@ async fn open(
         .map_err(|e| match e {
             // The clash named the way this contract names disputes.
             ServiceError::Duplicate { existing } => Problem::new(
-                StatusCode::CONFLICT,
-                "duplicate_dispute",
+                codes::DUPLICATE_DISPUTE,
                 format!(
                     "an open dispute ({}) already covers this item",
                     poid::dispute(existing)
@@ -310,14 +307,7 @@ struct ListParams {
 
 impl ListParams {
     fn into_query(self, account_id: String) -> Result<ListQuery, Problem> {
-        let limit = match self.limit {
-            None => PageSize::default(),
-            Some(text) => text
-                .parse::<i64>()
-                .ok()
-                .and_then(|n| PageSize::new(n).ok())
-                .ok_or_else(|| Problem::field("limit", "must be a whole number from 1 to 100"))?,
-        };
+        let limit = page_size(self.limit.as_deref())?;
         let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
         Ok(ListQuery {
             kind: Some(KIND),
@@ -339,13 +329,8 @@ async fn list(
     PathParam(account_id): PathParam,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Answer {
-    let Query(params) = params.map_err(|e| {
-        format.error()(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            e.body_text(),
-        ))
-    })?;
+    let Query(params) =
+        params.map_err(|e| format.error()(Problem::new(codes::INVALID_QUERY, e.body_text())))?;
     let query = params.into_query(account_id).map_err(format.error())?;
     let page = state
         .disputes
@@ -411,8 +396,7 @@ async fn settlement(
         .map_err(format.error())?;
     let body = wire::settlement_report(&dispute).ok_or_else(|| {
         format.error()(Problem::new(
-            StatusCode::NOT_FOUND,
-            "settlement_not_found",
+            codes::SETTLEMENT_NOT_FOUND,
             "the dispute has not been settled",
         ))
     })?;

@@ -14,6 +14,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
+use super::codes;
 use super::poid;
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
@@ -241,7 +242,7 @@ impl OpenIn {
         let subject = BillItemSubject::new(item_id, account_id, bill_unit_id, bill_id)?;
         let unit = Unit::new(ACCOUNT_CURRENCY)?;
         let quantity = Quantity::new(amount, unit).map_err(|_| {
-            Problem::field("amount", "must be greater than zero").with_code("invalid_amount")
+            Problem::field("amount", "must be greater than zero").with_code(codes::INVALID_AMOUNT)
         })?;
         let terms = BillingTerms {
             tax: if include_tax.unwrap_or(true) {
@@ -458,13 +459,13 @@ mod tests {
                 "notes.comments[1].comment"
             ]
         );
-        assert_eq!(err.code, "validation_failed");
+        assert_eq!(err.code.name, "validation_failed");
         for amount in ["0", "-5"] {
             let err = open(&format!(
                 r#"{{"amount": {amount}, "notes": {{"accountId": "a"}}}}"#
             ))
             .unwrap_err();
-            assert_eq!(err.code, "invalid_amount", "{amount}");
+            assert_eq!(err.code.name, "invalid_amount", "{amount}");
         }
         let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "amount": 5}}"#).unwrap_err();
         assert_eq!(err.details[0].field, "notes.amount");

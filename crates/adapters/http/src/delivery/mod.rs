@@ -1,6 +1,7 @@
 //! The delivery contract (seed 000, SPEC §2): `/v1/disputes`, Bearer API keys, and the
 //! `{ok, data, contractVersion}` envelope on every answer, errors included.
 
+mod codes;
 mod keyed;
 mod wire;
 
@@ -14,15 +15,16 @@ use axum::{Json, Router};
 use disputes_domain::{
     ActorId, Decision, DisputeId, Outcome, Role, Settlement, Status, SubjectKind, Version,
 };
-use disputes_ports::{ListQuery, OpenRequest, PageSize, Principal};
+use disputes_ports::{ListQuery, OpenRequest, Principal};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::shared::{
-    authenticated, cursor_text, decimal, keyed, parse_cursor, parse_time, Authenticates, Contract,
-    ErrorShape, JsonBody, Problem,
+    authenticated, cursor_text, decimal, keyed, page_size, parse_cursor, parse_time, Authenticates,
+    Contract, ErrorShape, JsonBody, Problem,
 };
 use crate::SharedState;
+pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
@@ -134,14 +136,15 @@ impl From<disputes_domain::DomainError> for DeliveryError {
 impl IntoResponse for DeliveryError {
     fn into_response(self) -> Response {
         let p = self.0;
+        CODES.check(p.code);
         let body = json!({
             "ok": false,
-            "error": { "code": p.code, "message": p.message, "details": p.details },
+            "error": { "code": p.code.name, "message": p.message, "details": p.details },
             "contractVersion": CONTRACT_VERSION,
         });
-        let mut response = (p.status, Json(body)).into_response();
+        let mut response = (p.status(), Json(body)).into_response();
         p.add_headers(&mut response);
-        if p.status == StatusCode::UNAUTHORIZED {
+        if p.status() == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -250,8 +253,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 
 fn forbidden(role: Role, action: &str) -> Problem {
     Problem::new(
-        StatusCode::FORBIDDEN,
-        "forbidden_role",
+        codes::FORBIDDEN_ROLE,
         format!("the {role} role may not {action}"),
     )
 }
@@ -321,14 +323,7 @@ async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<S
 
 impl ListParams {
     fn into_query(self) -> Result<ListQuery, Problem> {
-        let limit = match self.limit {
-            None => PageSize::default(),
-            Some(text) => text
-                .parse::<i64>()
-                .ok()
-                .and_then(|n| PageSize::new(n).ok())
-                .ok_or_else(|| Problem::field("limit", "must be a whole number from 1 to 100"))?,
-        };
+        let limit = page_size(self.limit.as_deref())?;
         let status = self
             .status
             .map(|s| s.parse::<Status>())
@@ -363,8 +358,7 @@ async fn list(
     caller: Caller,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Answer {
-    let Query(params) = params
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let Query(params) = params.map_err(|e| Problem::new(codes::INVALID_QUERY, e.body_text()))?;
     let page = state
         .disputes
         .list(&caller.principal, &params.into_query()?)

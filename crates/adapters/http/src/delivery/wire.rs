@@ -8,6 +8,7 @@ use disputes_domain::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::codes;
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,7 +130,7 @@ impl OpenIn {
         })?;
         let quantity = Quantity::new(amount, unit).map_err(|_| {
             Problem::field("claimedShortfall.amount", "must be greater than zero")
-                .with_code("invalid_amount")
+                .with_code(codes::INVALID_AMOUNT)
         })?;
         Ok(Opening {
             subject: Subject::Delivery(subject),

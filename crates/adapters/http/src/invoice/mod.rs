@@ -2,25 +2,26 @@
 //! Every call is a POST whose JSON body carries the client's credentials (`billinkUsername`,
 //! `billinkId`); every error is `{code, message, error}`.
 
+mod codes;
 mod error;
 mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use disputes_domain::Role;
-use disputes_ports::{InvoiceListing, InvoiceView, PageSize, Principal, ServiceError};
+use disputes_ports::{InvoiceListing, InvoiceView, Principal, ServiceError};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::ops::{login_caller, RateGate};
-use crate::shared::{parse_cursor, JsonBody};
+use crate::shared::{page_size, parse_cursor, Issues, JsonBody};
 use crate::SharedState;
+pub use codes::REGISTRY as CODES;
 pub use error::{Invoice, InvoiceError};
 use wire::{
-    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, Missing, OpenIn, PageOut, ResolveIn,
+    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, OpenIn, PageOut, ResolveIn,
 };
 
 /// Where this contract's calls live; unknown routes below it answer in its error shape.
@@ -66,20 +67,15 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
         let gate = RateGate::of(request.extensions());
         let JsonBody(value, _) = JsonBody::<Value, Invoice>::from_request(request, state).await?;
         let Value::Object(fields) = &value else {
-            return Err(InvoiceError::bad_request(
-                "invalid_body",
+            return Err(InvoiceError::new(
+                codes::INVALID_BODY,
                 "the body must be a JSON object",
             ));
         };
-        let mut missing = Missing::default();
-        let secret = credential(&mut missing, fields, "billinkId", "missing_billink_id")?;
-        let username = credential(
-            &mut missing,
-            fields,
-            "billinkUsername",
-            "missing_billink_username",
-        )?;
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let secret = credential(&mut issues, fields, "billinkId")?;
+        let username = credential(&mut issues, fields, "billinkUsername")?;
+        issues.finish()?;
         let (Some(username), Some(secret)) = (username, secret) else {
             unreachable!("finish() returned Ok, so both credentials are present")
         };
@@ -94,30 +90,31 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
         gate.admit(&login_caller(&principal))?;
         let body = serde_path_to_error::deserialize(value).map_err(|e| {
             let field = e.path().to_string();
-            InvoiceError::bad_request("invalid_body", format!("{field}: {}", e.into_inner()))
+            InvoiceError::new(codes::INVALID_BODY, format!("{field}: {}", e.into_inner()))
         })?;
         Ok(Call { principal, body })
     }
 }
 
-/// A credential field: text, or missing (noted in `missing`) when absent, `null` or blank.
+/// A credential field: text, or missing (noted in `issues`) when absent, `null` or blank.
 fn credential(
-    missing: &mut Missing,
+    issues: &mut Issues,
     fields: &Map<String, Value>,
     field: &'static str,
-    name: &'static str,
 ) -> Result<Option<String>, InvoiceError> {
     let text = match fields.get(field) {
         Some(Value::String(text)) => Some(text.clone()),
         None | Some(Value::Null) => None,
         Some(_) => {
-            return Err(InvoiceError::bad_request(
-                "invalid_body",
+            return Err(InvoiceError::new(
+                codes::INVALID_BODY,
                 format!("{field} must be a string"),
             ))
         }
     };
-    Ok(missing.text(field, name, &text).map(str::to_owned))
+    Ok(issues
+        .required_text(field, text.as_deref())
+        .map(str::to_owned))
 }
 
 /// A dispute as this contract shows it, with its tenant's owner, the mail sent about it and its
@@ -152,32 +149,23 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
         limit,
         cursor,
     } = call.body;
-    let limit = match limit {
-        None => PageSize::default(),
-        Some(value) => wire_limit(&value).ok_or_else(|| {
-            InvoiceError::bad_request(
-                "invalid_limit",
-                "limit must be a whole number from 1 to 100",
-            )
-        })?,
-    };
     let listing = InvoiceListing {
         resolved,
-        limit,
+        limit: page_size(limit.as_ref().map(limit_text).as_deref())?,
         after: cursor.as_deref().map(parse_cursor).transpose()?,
     };
     let page = state.invoices.list(&call.principal, listing).await?;
     Ok(Json(PageOut::render(&page)?).into_response())
 }
 
-/// A page size from a JSON number or a string of digits.
-fn wire_limit(value: &Value) -> Option<PageSize> {
-    let text = match value {
+/// A page size's text: a JSON number, or a string (PHP clients send either). Any other JSON
+/// value has no text a page size could be read from.
+fn limit_text(value: &Value) -> String {
+    match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    PageSize::new(text.parse().ok()?).ok()
+        _ => String::new(),
+    }
 }
 
 async fn message(State(state): State<SharedState>, call: Call<MessageIn>) -> Answer {
@@ -218,8 +206,7 @@ async fn attachment(State(state): State<SharedState>, call: Call<AttachmentIn>) 
         .await?
         .ok_or_else(|| {
             InvoiceError::new(
-                StatusCode::NOT_FOUND,
-                "attachment_not_found",
+                codes::ATTACHMENT_NOT_FOUND,
                 "no message of this dispute has a file with this sha256",
             )
         })?;

@@ -13,63 +13,9 @@ use disputes_ports::{File, InvoicePage, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::codes;
 use super::error::InvoiceError;
-use crate::shared::{cursor_text, decimal, Problem};
-
-/// Collects the required fields a request lacks, so that one answer names them all. The error
-/// name is the first one's, in the order the seed lists the fields.
-#[derive(Debug, Default)]
-pub struct Missing(Vec<(&'static str, &'static str)>);
-
-impl Missing {
-    /// The text of `value`, or a note that `field` is missing when it is absent, `null` or blank
-    /// (a PHP client sends `""` for a field it has no value for).
-    pub fn text<'a>(
-        &mut self,
-        field: &'static str,
-        name: &'static str,
-        value: &'a Option<String>,
-    ) -> Option<&'a str> {
-        match value.as_deref() {
-            Some(text) if !text.trim().is_empty() => Some(text),
-            _ => {
-                self.0.push((field, name));
-                None
-            }
-        }
-    }
-
-    /// `value`, or a note that `field` is missing when it is absent or `null`.
-    pub fn value<'a>(
-        &mut self,
-        field: &'static str,
-        name: &'static str,
-        value: &'a Option<Value>,
-    ) -> Option<&'a Value> {
-        if value.is_none() {
-            self.0.push((field, name));
-        }
-        value.as_ref()
-    }
-
-    /// Notes that `field` is missing (because a field that needs it came without it).
-    pub fn add(&mut self, field: &'static str, name: &'static str) {
-        self.0.push((field, name));
-    }
-
-    pub fn finish(self) -> Result<(), InvoiceError> {
-        let Some((_, name)) = self.0.first() else {
-            return Ok(());
-        };
-        let message = self
-            .0
-            .iter()
-            .map(|(field, _)| format!("{field} is required"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(InvoiceError::bad_request(name, message))
-    }
-}
+use crate::shared::{cursor_text, decimal, Issues, Problem};
 
 /// A dispute id: a JSON number, or a string of digits (PHP clients send either).
 pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
@@ -81,23 +27,21 @@ pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
     text.parse::<i64>()
         .ok()
         .and_then(|id| DisputeId::new(id).ok())
-        .ok_or_else(|| {
-            InvoiceError::bad_request("invalid_id", "id must be a positive whole number")
-        })
+        .ok_or_else(|| InvoiceError::new(codes::INVALID_ID, "id must be a positive whole number"))
 }
 
 /// The bytes of `file`: strict standard base64 (padding required, no whitespace, no line
 /// breaks), refused as too large from its length alone before anything is decoded.
 pub fn decode_file(text: &str) -> Result<Vec<u8>, InvoiceError> {
-    let invalid = || InvoiceError::bad_request("invalid_base64", "file must be base64 (RFC 4648)");
+    let invalid = || InvoiceError::new(codes::INVALID_BASE64, "file must be base64 (RFC 4648)");
     if text.len() % 4 != 0 {
         return Err(invalid());
     }
     let padding = text.bytes().rev().take_while(|&b| b == b'=').count().min(2);
     let decoded = (text.len() / 4 * 3).saturating_sub(padding) as u64;
     if decoded > Attachment::MAX_BYTES {
-        return Err(InvoiceError::bad_request(
-            "file_too_large",
+        return Err(InvoiceError::new(
+            codes::FILE_TOO_LARGE,
             format!(
                 "the file is {decoded} bytes; at most {} are accepted",
                 Attachment::MAX_BYTES
@@ -110,7 +54,7 @@ pub fn decode_file(text: &str) -> Result<Vec<u8>, InvoiceError> {
 /// A message's optional file: both `file` and `fileName`, or neither. Blank counts as absent,
 /// as for every field.
 fn file(
-    missing: &mut Missing,
+    issues: &mut Issues,
     file: &Option<String>,
     file_name: &Option<String>,
 ) -> Option<(String, String)> {
@@ -118,11 +62,11 @@ fn file(
     match (given(file), given(file_name)) {
         (Some(file), Some(name)) => Some((file, name)),
         (Some(_), None) => {
-            missing.add("fileName", "missing_file_name");
+            issues.missing("fileName");
             None
         }
         (None, Some(_)) => {
-            missing.add("file", "missing_file");
+            issues.missing("file");
             None
         }
         (None, None) => None,
@@ -168,19 +112,15 @@ pub struct Opening {
 impl OpenIn {
     /// Presence of every required field first, then the domain's checks of each value.
     pub fn into_opening(self) -> Result<Opening, InvoiceError> {
-        let mut missing = Missing::default();
-        let category = missing.text("category", "missing_category", &self.category);
-        let email = missing.text(
-            "customerEmail",
-            "missing_customer_email",
-            &self.customer_email,
-        );
-        let name = missing.text("customerName", "missing_customer_name", &self.customer_name);
-        let file = file(&mut missing, &self.file, &self.file_name);
-        let invoice = missing.text("invoice", "missing_invoice", &self.invoice);
-        let locale = missing.text("locale", "missing_locale", &self.locale);
-        let message = missing.text("message", "missing_message", &self.message);
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let category = issues.required_text("category", self.category.as_deref());
+        let email = issues.required_text("customerEmail", self.customer_email.as_deref());
+        let name = issues.required_text("customerName", self.customer_name.as_deref());
+        let file = file(&mut issues, &self.file, &self.file_name);
+        let invoice = issues.required_text("invoice", self.invoice.as_deref());
+        let locale = issues.required_text("locale", self.locale.as_deref());
+        let message = issues.required_text("message", self.message.as_deref());
+        issues.finish()?;
         let (Some(category), Some(email), Some(name), Some(invoice), Some(locale), Some(message)) =
             (category, email, name, invoice, locale, message)
         else {
@@ -209,9 +149,9 @@ pub struct IdIn {
 
 impl IdIn {
     pub fn id(&self) -> Result<DisputeId, InvoiceError> {
-        let mut missing = Missing::default();
-        let id = missing.value("id", "missing_id", &self.id);
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let id = issues.required("id", self.id.as_ref());
+        issues.finish()?;
         dispute_id(id.expect("finish() returned Ok"))
     }
 }
@@ -246,12 +186,12 @@ pub struct Posting {
 
 impl MessageIn {
     pub fn into_posting(self) -> Result<Posting, InvoiceError> {
-        let mut missing = Missing::default();
-        let author = missing.text("author", "missing_author", &self.author);
-        let file = file(&mut missing, &self.file, &self.file_name);
-        let id = missing.value("id", "missing_id", &self.id);
-        let message = missing.text("message", "missing_message", &self.message);
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let author = issues.required_text("author", self.author.as_deref());
+        let file = file(&mut issues, &self.file, &self.file_name);
+        let id = issues.required("id", self.id.as_ref());
+        let message = issues.required_text("message", self.message.as_deref());
+        issues.finish()?;
         let (Some(author), Some(id), Some(message)) = (author, id, message) else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
@@ -259,8 +199,8 @@ impl MessageIn {
             "client" => Role::Client,
             "customer" => Role::Customer,
             _ => {
-                return Err(InvoiceError::bad_request(
-                    "invalid_author",
+                return Err(InvoiceError::new(
+                    codes::INVALID_AUTHOR,
                     "author must be client or customer",
                 ))
             }
@@ -295,11 +235,11 @@ pub struct Resolving {
 
 impl ResolveIn {
     pub fn into_resolving(self) -> Result<Resolving, InvoiceError> {
-        let mut missing = Missing::default();
-        let id = missing.value("id", "missing_id", &self.id);
-        let message = missing.text("message", "missing_message", &self.message);
-        let outcome = missing.text("outcome", "missing_outcome", &self.outcome);
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let id = issues.required("id", self.id.as_ref());
+        let message = issues.required_text("message", self.message.as_deref());
+        let outcome = issues.required_text("outcome", self.outcome.as_deref());
+        issues.finish()?;
         let (Some(id), Some(message), Some(outcome)) = (id, message, outcome) else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
@@ -307,7 +247,7 @@ impl ResolveIn {
         // one (`Dispute::settle`; a partial grant without one is `missing_credit_amount`).
         let outcome = Outcome::parse_resolution(outcome).map_err(|e| match e {
             DomainError::Invalid { field, reason } => {
-                InvoiceError::bad_request("invalid_outcome", format!("{field} {reason}"))
+                InvoiceError::new(codes::INVALID_OUTCOME, format!("{field} {reason}"))
             }
             other => other.into(),
         })?;
@@ -334,16 +274,19 @@ pub struct AttachmentIn {
 
 impl AttachmentIn {
     pub fn into_request(self) -> Result<(DisputeId, Digest), InvoiceError> {
-        let mut missing = Missing::default();
-        let id = missing.value("id", "missing_id", &self.id);
-        let sha256 = missing.text("sha256", "missing_sha256", &self.sha256);
-        missing.finish()?;
+        let mut issues = Issues::default();
+        let id = issues.required("id", self.id.as_ref());
+        let sha256 = issues.required_text("sha256", self.sha256.as_deref());
+        issues.finish()?;
         let (Some(id), Some(sha256)) = (id, sha256) else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
         // Digests are shown in lowercase; accept them in any case.
         let digest = sha256.to_ascii_lowercase().parse::<Digest>().map_err(|_| {
-            InvoiceError::bad_request("invalid_sha256", "sha256 must be 64 hexadecimal digits")
+            InvoiceError::new(
+                codes::INVALID_SHA256,
+                "sha256 must be 64 hexadecimal digits",
+            )
         })?;
         Ok((dispute_id(id)?, digest))
     }

@@ -4,7 +4,7 @@
 
 use utoipa::openapi::path::{HttpMethod, Parameter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response};
+use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
@@ -232,8 +232,7 @@ pub struct Error {
     title: String,
     status: i64,
     detail: String,
-    /// A stable code to branch on.
-    #[schema(rename = "o:errorCode", example = "not_found")]
+    #[schema(rename = "o:errorCode", schema_with = error_code)]
     error_code: String,
 }
 
@@ -273,7 +272,11 @@ pub fn document() -> OpenApi {
 }
 
 fn error(status: u16) -> Response {
-    error_response(status, "BillingError", MEDIA_TYPES)
+    error_response(&crate::billing::CODES, status, "BillingError", MEDIA_TYPES)
+}
+
+fn error_code() -> Schema {
+    super::error_code_schema(&crate::billing::CODES)
 }
 
 /// An answer of the schema `name`, in JSON or XML.

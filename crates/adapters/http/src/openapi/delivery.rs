@@ -4,7 +4,7 @@
 
 use utoipa::openapi::path::{HttpMethod, Parameter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response};
+use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
@@ -371,7 +371,7 @@ pub struct FieldIssue {
 #[derive(ToSchema)]
 #[schema(as = DeliveryErrorDetail)]
 pub struct ErrorDetail {
-    #[schema(example = "validation_failed")]
+    #[schema(schema_with = error_code)]
     code: String,
     message: String,
     details: Vec<FieldIssue>,
@@ -420,7 +420,16 @@ pub fn document() -> OpenApi {
 }
 
 fn error(status: u16) -> Response {
-    error_response(status, "DeliveryError", &["application/json"])
+    error_response(
+        &crate::delivery::CODES,
+        status,
+        "DeliveryError",
+        &["application/json"],
+    )
+}
+
+fn error_code() -> Schema {
+    super::error_code_schema(&crate::delivery::CODES)
 }
 
 /// A dispute in the envelope, with its version as the `ETag`.

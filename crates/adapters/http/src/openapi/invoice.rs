@@ -5,7 +5,8 @@
 //! `DateTime` objects in Europe/Amsterdam.
 
 use utoipa::openapi::path::HttpMethod;
-use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{error_response, json_content, operation, response_with, DisputeStatus, Op};
@@ -343,12 +344,10 @@ pub struct File {
 #[derive(ToSchema)]
 #[schema(as = InvoiceError)]
 pub struct Error {
-    /// A stable number; its first three digits are the HTTP status.
-    #[schema(example = 40005)]
+    #[schema(schema_with = error_number)]
     code: i64,
     message: String,
-    /// A stable name to branch on.
-    #[schema(example = "missing_category")]
+    #[schema(schema_with = error_code)]
     error: String,
 }
 
@@ -375,7 +374,32 @@ pub fn document() -> OpenApi {
 }
 
 fn error(status: u16) -> Response {
-    error_response(status, "InvoiceError", &["application/json"])
+    error_response(
+        &crate::invoice::CODES,
+        status,
+        "InvoiceError",
+        &["application/json"],
+    )
+}
+
+fn error_code() -> Schema {
+    super::error_code_schema(&crate::invoice::CODES)
+}
+
+/// The number of an error: one of the registry's; its first three digits are the HTTP status.
+fn error_number() -> Schema {
+    let numbers: Vec<u32> = crate::invoice::CODES
+        .entries
+        .iter()
+        .filter_map(|e| e.number)
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .enum_values(Some(numbers))
+        .description(Some(
+            "A stable number; its first three digits are the HTTP status.",
+        ))
+        .into()
 }
 
 /// A call: a POST with a JSON body of the schema `body` (credentials included).

@@ -18,6 +18,7 @@ mod delivery;
 mod invoice;
 mod operations;
 
+use axum::http::StatusCode;
 use axum::Router;
 use serde_json::Value;
 use utoipa::openapi::header::HeaderBuilder;
@@ -35,6 +36,8 @@ use utoipa::openapi::{
 };
 use utoipa::{OpenApi as _, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
+
+use crate::shared::codes::Registry;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -332,9 +335,35 @@ fn with_links(mut response: Response, links: &[(&str, &str, &str)]) -> Response 
     response
 }
 
-/// What each error status means, in every contract. The codes named are those of each
-/// contract's error shape (`error.code`, `error`, `o:errorCode`).
-fn error_description(status: u16) -> &'static str {
+/// What each error status means, in every contract, followed by the codes of that status in the
+/// contract's registry (`error.code`, `error`, `o:errorCode`).
+fn error_description(registry: &Registry, status: u16) -> String {
+    let codes: Vec<String> = StatusCode::from_u16(status)
+        .map(|status| {
+            registry
+                .with_status(status)
+                .map(|e| format!("`{}`: {}", e.code.name, e.means))
+                .collect()
+        })
+        .unwrap_or_default();
+    let general = general_error_description(status);
+    if codes.is_empty() {
+        general.to_owned()
+    } else {
+        format!("{general} Codes: {}.", codes.join("; "))
+    }
+}
+
+/// The schema of a contract's error code: one of its registry's names.
+fn error_code_schema(registry: &Registry) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(registry.names()))
+        .description(Some("A stable code to branch on."))
+        .into()
+}
+
+fn general_error_description(status: u16) -> &'static str {
     match status {
         400 => "The request is invalid: a field is missing or malformed, or a value is refused (`Idempotency-Key` too, where it is taken).",
         401 => "The credentials are missing or invalid.",
@@ -363,7 +392,12 @@ const REPLAYED: &str = "Idempotent-Replayed";
 
 /// An error `status` with the contract's error schema under each media type; a 429 says when to
 /// come back.
-fn error_response(status: u16, schema: &str, media_types: &[&'static str]) -> Response {
+fn error_response(
+    registry: &Registry,
+    status: u16,
+    schema: &str,
+    media_types: &[&'static str],
+) -> Response {
     let content = media_types
         .iter()
         .map(|media_type| (*media_type, schema_ref(schema)))
@@ -372,7 +406,7 @@ fn error_response(status: u16, schema: &str, media_types: &[&'static str]) -> Re
         429 => &[("Retry-After", RATE_LIMIT_RETRY_AFTER)],
         _ => &[],
     };
-    response_with(error_description(status), content, headers)
+    response_with(&error_description(registry, status), content, headers)
 }
 
 /// `Idempotent-Replayed`: only ever `true`.
@@ -728,16 +762,15 @@ mod operational_tests {
     }
 
     #[test]
-    fn the_domain_codes_of_a_conflict_are_named() {
-        for code in [
-            "reminder_not_due",
-            "already_reminded",
-            "idempotency_key_in_flight",
-        ] {
-            assert!(error_description(409).contains(code), "{code}");
+    fn each_status_names_the_contracts_codes_of_it() {
+        let registry = &crate::delivery::CODES;
+        for code in ["illegal_transition", "idempotency_key_in_flight"] {
+            assert!(error_description(registry, 409).contains(code), "{code}");
         }
-        assert!(error_description(422).contains("idempotency_key_reused"));
-        assert!(error_description(429).contains("rate_limited"));
-        assert!(error_description(503).contains("request_timeout"));
+        assert!(error_description(registry, 422).contains("idempotency_key_reused"));
+        assert!(error_description(registry, 429).contains("rate_limited"));
+        assert!(error_description(registry, 503).contains("request_timeout"));
+        let invoice = error_description(&crate::invoice::CODES, 400);
+        assert!(invoice.contains("missing_category"), "{invoice}");
     }
 }

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::header::RETRY_AFTER;
-use axum::http::{Extensions, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::shared::Problem;
+use crate::shared::{codes, Problem};
 
 /// Every caller's bucket. A bucket holds up to one minute's allowance and refills continuously,
 /// so a quiet caller may burst a minute's worth at once and then goes at the steady rate.
@@ -109,8 +109,7 @@ impl RateGate {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let _ = self.refused_for.set(seconds.max(1));
         Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            codes::RATE_LIMITED,
             "too many requests with these credentials; retry after the seconds in Retry-After",
         ))
     }
@@ -198,7 +197,7 @@ mod tests {
         };
         assert_eq!(gate.admit("k"), Ok(()));
         let refusal = gate.admit("k").unwrap_err();
-        assert_eq!(refusal.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refusal.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
         let seconds = *gate.refused_for.get().unwrap();
         assert!((59..=60).contains(&seconds), "{seconds}");
     }

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::header::ACCEPT;
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::shared::Problem;
+use crate::shared::{codes, Problem};
 
 /// Answers with the handler's response, or with a 503 `request_timeout` once `limit` passes.
 pub(super) async fn answer_in_time(
@@ -33,8 +32,7 @@ pub(super) async fn answer_in_time(
                 "request timed out; it goes on to completion without a listener"
             );
             let problem = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "request_timeout",
+                codes::REQUEST_TIMEOUT,
                 format!(
                     "no answer within {} ms; the request may still take effect, so check before \
                      repeating it",
@@ -92,7 +90,10 @@ mod tests {
             .await
             .expect("an answer");
 
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
         let body = to_bytes(response.into_body(), usize::MAX)
             .await
             .expect("body");

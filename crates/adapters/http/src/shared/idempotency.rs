@@ -32,7 +32,7 @@ use disputes_domain::DisputeId;
 use disputes_ports::idempotency::{Fingerprint, KeyState, KeyedRequest, Reservation, StoredAnswer};
 use disputes_ports::{IdempotencyKey, Principal};
 
-use crate::shared::{authenticated, Authenticates, ErrorShape, Problem};
+use crate::shared::{authenticated, codes, Authenticates, ErrorShape, Problem};
 use crate::SharedState;
 
 /// The request header.
@@ -111,8 +111,7 @@ pub async fn guard<C: KeyedContract>(
         return C::render(
             &parts.headers,
             Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                codes::PAYLOAD_TOO_LARGE,
                 "the body is larger than this contract accepts",
             ),
         );
@@ -138,10 +137,7 @@ pub async fn guard<C: KeyedContract>(
         KeyState::Answered(stored) => replay::<C>(&parts.headers, stored),
         KeyState::Mismatch => C::render(
             &parts.headers,
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request; use a new key for a new request",
+            Problem::new(codes::IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with a different request; use a new key for a new request",
             ),
         ),
         KeyState::InFlight => C::render(&parts.headers, Problem::key_in_flight()),

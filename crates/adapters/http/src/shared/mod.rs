@@ -1,12 +1,14 @@
-//! What every contract shares: the one classification of failures into HTTP statuses and stable
-//! codes ([`Problem`]), JSON bodies whose rejections become problems, the [`Issues`] of a
-//! request, exact decimals and times.
+//! What every contract shares: the one classification of failures into stable codes and HTTP
+//! statuses ([`Problem`], [`codes`]), JSON bodies whose rejections become problems, the [`Issues`] of a
+//! request, the page size, exact decimals and times.
 
 mod body;
 mod caller;
+pub mod codes;
 mod cursor;
 pub mod idempotency;
 mod issues;
+mod page;
 mod problem;
 mod values;
 
@@ -15,5 +17,6 @@ pub use caller::{authenticated, Authenticates, Caller, ErrorShape};
 pub use cursor::{cursor_text, parse_cursor};
 pub use idempotency::keyed;
 pub use issues::Issues;
+pub use page::page_size;
 pub use problem::{FieldIssue, Problem};
 pub use values::{decimal, format_time, parse_time};

@@ -2,8 +2,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use disputes_domain::DomainError;
+use disputes_domain::{AttachmentError, DomainError};
 use disputes_ports::ServiceError;
+
+use super::codes::{self, Code};
 
 /// One problem with one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -12,12 +14,11 @@ pub struct FieldIssue {
     pub issue: String,
 }
 
-/// A failure, classified once: its HTTP status, a stable machine code, a message for people and
-/// the fields at fault. Each contract renders it in its own error shape.
+/// A failure, classified once: its [`Code`] (a stable name and the HTTP status), a message for
+/// people and the fields at fault. Each contract renders it in its own error shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub details: Vec<FieldIssue>,
     /// Seconds after which the same request may succeed, sent as `Retry-After`.
@@ -25,14 +26,17 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Problem {
-            status,
             code,
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status
     }
 
     /// A 400 about named fields.
@@ -44,7 +48,7 @@ impl Problem {
             .join("; ");
         Problem {
             details: issues,
-            ..Problem::new(StatusCode::BAD_REQUEST, "validation_failed", message)
+            ..Problem::new(codes::VALIDATION_FAILED, message)
         }
     }
 
@@ -67,16 +71,12 @@ impl Problem {
     }
 
     /// The same problem under a more specific stable code.
-    pub fn with_code(self, code: &'static str) -> Self {
+    pub fn with_code(self, code: Code) -> Self {
         Problem { code, ..self }
     }
 
     pub fn unauthenticated() -> Self {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or invalid credentials",
-        )
+        Problem::new(codes::UNAUTHORIZED, "missing or invalid credentials")
     }
 
     /// 409: another request with the same `Idempotency-Key` holds it.
@@ -84,8 +84,7 @@ impl Problem {
         Problem {
             retry_after: Some(1),
             ..Problem::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_in_flight",
+                codes::IDEMPOTENCY_KEY_IN_FLIGHT,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
             )
         }
@@ -102,39 +101,49 @@ impl Problem {
     }
 
     pub fn not_found() -> Self {
-        Problem::new(StatusCode::NOT_FOUND, "not_found", "no such dispute")
+        Problem::new(codes::NOT_FOUND, "no such dispute")
     }
 
     /// A fault of ours. The cause goes to the log; the caller learns nothing of it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "an internal error occurred",
-        )
+        Problem::new(codes::INTERNAL_ERROR, "an internal error occurred")
     }
+}
+
+/// The code of a domain refusal: its name is the domain's own ([`DomainError::code`]), its
+/// status says whose move it is (the request's, the caller's role's, the dispute's state's).
+fn domain_code(e: &DomainError) -> Code {
+    let code = match e {
+        DomainError::Invalid { .. } => codes::VALIDATION_FAILED,
+        DomainError::NonPositiveAmount { .. } => codes::INVALID_AMOUNT,
+        DomainError::InvertedPeriod { .. } => codes::INVALID_PERIOD,
+        DomainError::EvidenceRequired => codes::EVIDENCE_REQUIRED,
+        DomainError::SettlementOutOfRange(_) | DomainError::PartialAmountMissing(_) => {
+            codes::INVALID_SETTLEMENT
+        }
+        DomainError::Attachment(AttachmentError::InvalidName) => codes::INVALID_FILE_NAME,
+        DomainError::Attachment(AttachmentError::UnsupportedType { .. }) => {
+            codes::UNSUPPORTED_FILE_TYPE
+        }
+        DomainError::Attachment(AttachmentError::Empty) => codes::EMPTY_FILE,
+        DomainError::Attachment(AttachmentError::TooLarge { .. }) => codes::FILE_TOO_LARGE,
+        DomainError::Attachment(AttachmentError::TypeMismatch { .. }) => codes::FILE_TYPE_MISMATCH,
+        DomainError::RoleNotPermitted { .. } => codes::FORBIDDEN_ROLE,
+        DomainError::OpenerCannotRespond => codes::OPENER_CANNOT_RESPOND,
+        DomainError::IllegalTransition { .. } => codes::ILLEGAL_TRANSITION,
+        DomainError::Final(_) => codes::DISPUTE_FINAL,
+        DomainError::NotOverdue => codes::NOT_OVERDUE,
+        DomainError::ReminderNotDue => codes::REMINDER_NOT_DUE,
+        DomainError::AlreadyReminded => codes::ALREADY_REMINDED,
+    };
+    // The domain names its refusals; the catalogue must agree (a unit test meets every one).
+    debug_assert_eq!(code.name, e.code());
+    code
 }
 
 impl From<DomainError> for Problem {
     fn from(e: DomainError) -> Self {
-        let status = match &e {
-            DomainError::Invalid { .. }
-            | DomainError::NonPositiveAmount { .. }
-            | DomainError::InvertedPeriod { .. }
-            | DomainError::EvidenceRequired
-            | DomainError::SettlementOutOfRange(_)
-            | DomainError::PartialAmountMissing(_)
-            | DomainError::Attachment(_) => StatusCode::BAD_REQUEST,
-            DomainError::RoleNotPermitted { .. } | DomainError::OpenerCannotRespond => {
-                StatusCode::FORBIDDEN
-            }
-            DomainError::IllegalTransition { .. }
-            | DomainError::Final(_)
-            | DomainError::NotOverdue
-            | DomainError::ReminderNotDue
-            | DomainError::AlreadyReminded => StatusCode::CONFLICT,
-        };
         let details = e
             .field()
             .map(|field| FieldIssue {
@@ -145,7 +154,7 @@ impl From<DomainError> for Problem {
             .collect();
         Problem {
             details,
-            ..Problem::new(status, e.code(), e.to_string())
+            ..Problem::new(domain_code(&e), e.to_string())
         }
     }
 }
@@ -160,33 +169,26 @@ impl From<ServiceError> for Problem {
                     field: "existingDisputeId".into(),
                     issue: existing.to_string(),
                 }],
-                ..Problem::new(StatusCode::CONFLICT, "duplicate_dispute", e.to_string())
+                ..Problem::new(codes::DUPLICATE_DISPUTE, e.to_string())
             },
-            ServiceError::StaleVersion { .. } => Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
-                e.to_string(),
-            ),
-            ServiceError::Conflict => {
-                Problem::new(StatusCode::CONFLICT, "concurrent_update", e.to_string())
+            ServiceError::StaleVersion { .. } => {
+                Problem::new(codes::VERSION_MISMATCH, e.to_string())
             }
+            ServiceError::Conflict => Problem::new(codes::CONCURRENT_UPDATE, e.to_string()),
             ServiceError::KeyTakenOver => Problem::key_in_flight(),
-            ServiceError::AlreadyExists(_) => {
-                Problem::new(StatusCode::CONFLICT, "already_exists", e.to_string())
-            }
+            ServiceError::AlreadyExists(_) => Problem::new(codes::ALREADY_EXISTS, e.to_string()),
             ServiceError::UnknownReason { .. } => Problem {
                 details: vec![FieldIssue {
                     field: "notes.reasonId".into(),
                     issue: e.to_string(),
                 }],
-                ..Problem::new(StatusCode::BAD_REQUEST, "unknown_reason", e.to_string())
+                ..Problem::new(codes::UNKNOWN_REASON, e.to_string())
             },
             ServiceError::Unauthenticated => Problem::unauthenticated(),
             ServiceError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "store unavailable");
                 Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "service_unavailable",
+                    codes::SERVICE_UNAVAILABLE,
                     "the service is temporarily unavailable; retry later",
                 )
             }
@@ -199,21 +201,18 @@ impl From<JsonRejection> for Problem {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                codes::UNSUPPORTED_MEDIA_TYPE,
                 "the body must be JSON, sent with Content-Type: application/json",
             ),
             JsonRejection::JsonSyntaxError(e) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
+                codes::MALFORMED_JSON,
                 format!(
                     "the body is not valid JSON: {}",
                     serde_message(&e.body_text())
                 ),
             ),
             JsonRejection::JsonDataError(e) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                codes::INVALID_BODY,
                 format!(
                     "the body does not have the expected shape: {}",
                     e.body_text()
@@ -221,12 +220,11 @@ impl From<JsonRejection> for Problem {
             ),
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    codes::PAYLOAD_TOO_LARGE,
                     "the body is larger than this contract accepts",
                 )
             }
-            other => Problem::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
+            other => Problem::new(codes::INVALID_BODY, other.body_text()),
         }
     }
 }
@@ -237,4 +235,58 @@ fn serde_message(text: &str) -> &str {
     text.split_once("JSON: ")
         .or_else(|| text.split_once("target type: "))
         .map_or(text, |(_, serde)| serde)
+}
+
+#[cfg(test)]
+mod tests {
+    use disputes_domain::{FileType, Role, Status};
+
+    use super::*;
+
+    /// Every refusal of the domain, one of each kind.
+    fn every_refusal() -> Vec<DomainError> {
+        vec![
+            DomainError::Invalid {
+                field: "notes",
+                reason: "too long".into(),
+            },
+            DomainError::NonPositiveAmount { field: "amount" },
+            DomainError::InvertedPeriod { field: "period" },
+            DomainError::EvidenceRequired,
+            DomainError::IllegalTransition {
+                from: Status::Open,
+                action: "accept",
+            },
+            DomainError::Final(Status::Resolved),
+            DomainError::RoleNotPermitted {
+                role: Role::Advertiser,
+                action: "resolve",
+            },
+            DomainError::OpenerCannotRespond,
+            DomainError::SettlementOutOfRange("too much".into()),
+            DomainError::PartialAmountMissing("none".into()),
+            DomainError::NotOverdue,
+            DomainError::ReminderNotDue,
+            DomainError::AlreadyReminded,
+            AttachmentError::InvalidName.into(),
+            AttachmentError::UnsupportedType {
+                name: "a.exe".into(),
+            }
+            .into(),
+            AttachmentError::Empty.into(),
+            AttachmentError::TooLarge { size: 1 }.into(),
+            AttachmentError::TypeMismatch {
+                file_type: FileType::Png,
+            }
+            .into(),
+        ]
+    }
+
+    #[test]
+    fn every_domain_refusal_keeps_the_domains_name() {
+        for refusal in every_refusal() {
+            let name = refusal.code();
+            assert_eq!(Problem::from(refusal).code.name, name);
+        }
+    }
 }

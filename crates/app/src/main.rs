@@ -19,8 +19,8 @@ use disputes_ports::IdempotencyStore;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
     DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService,
-    InvoiceDesk, KeyCache, MessageService, OperationsStats, Outbox, PolicyChange, PolicyService,
-    ReasonCatalog, SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, TicketStore,
+    InvoiceDesk, KeyCache, OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog,
+    SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, ThreadService, TicketStore,
     WebhookRegistry, WebhookService,
 };
 use disputes_postgres::PgStore;
@@ -344,7 +344,7 @@ where
         billing: BillingService::new(disputes.clone(), store.clone()),
         invoices: InvoiceDesk::new(
             disputes.clone(),
-            MessageService::new(disputes.clone(), blobs),
+            ThreadService::new(disputes.clone(), blobs),
             credentials.clone(),
             store.clone(),
             store.clone(),

@@ -3,7 +3,7 @@
 //! from these types at their own edges.
 
 #[macro_use]
-mod named;
+mod named_enum;
 
 mod attachment;
 mod claim;

@@ -10,8 +10,8 @@ use disputes_domain::{
 use rust_decimal::Decimal;
 
 use crate::{
-    Conditions, CredentialService, DisputeService, File, ListQuery, MessageService, OpenRequest,
-    PageSize, Principal, SentEmail, SentEmails, ServiceError, Ticket, TicketStore,
+    Conditions, CredentialService, DisputeService, File, ListQuery, OpenRequest, PageSize,
+    Principal, SentEmail, SentEmails, ServiceError, ThreadService, Ticket, TicketStore,
 };
 
 /// The disputes this desk serves.
@@ -34,6 +34,17 @@ pub struct InvoicePage {
     pub next: Option<DisputeId>,
 }
 
+/// A dispute about an invoice as a client opens it: the invoice and its customer, the disputed
+/// part (or the whole invoice, [`disputes_domain::Quantity::whole_invoice`]) and the first
+/// message of its thread, optionally with a file.
+#[derive(Debug)]
+pub struct InvoiceOpening {
+    pub subject: Subject,
+    pub claim: Claim,
+    pub text: MessageText,
+    pub file: Option<File>,
+}
+
 /// Which of the caller's invoice disputes a listing shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InvoiceListing {
@@ -50,7 +61,7 @@ pub struct InvoiceListing {
 #[derive(Debug, Clone)]
 pub struct InvoiceDesk {
     disputes: DisputeService,
-    messages: MessageService,
+    messages: ThreadService,
     credentials: CredentialService,
     sent_emails: Arc<dyn SentEmails>,
     tickets: Arc<dyn TicketStore>,
@@ -59,7 +70,7 @@ pub struct InvoiceDesk {
 impl InvoiceDesk {
     pub fn new(
         disputes: DisputeService,
-        messages: MessageService,
+        messages: ThreadService,
         credentials: CredentialService,
         sent_emails: Arc<dyn SentEmails>,
         tickets: Arc<dyn TicketStore>,
@@ -73,20 +84,22 @@ impl InvoiceDesk {
         }
     }
 
-    /// Opens a dispute about an invoice whose thread starts with `text` and, optionally, `file`
-    /// (see [`MessageService::open`]). `claim` is the disputed part of the invoice, or the whole
-    /// invoice ([`disputes_domain::Quantity::whole_invoice`]).
+    /// Opens a dispute about an invoice whose thread starts with the opening's message (see
+    /// [`ThreadService::open`]).
     ///
     /// # Errors
     /// As [`DisputeService::open`], and what storing the file reports.
     pub async fn open(
         &self,
         by: &Principal,
-        subject: Subject,
-        claim: Claim,
-        text: MessageText,
-        file: Option<File>,
+        opening: InvoiceOpening,
     ) -> Result<InvoiceView, ServiceError> {
+        let InvoiceOpening {
+            subject,
+            claim,
+            text,
+            file,
+        } = opening;
         let request = OpenRequest {
             subject,
             claim,
@@ -98,7 +111,7 @@ impl InvoiceDesk {
     }
 
     /// Adds a message, written as `author` (the client itself or the customer it relays), and
-    /// optionally a file, to one of the caller's invoice disputes (see [`MessageService::post`]).
+    /// optionally a file, to one of the caller's invoice disputes (see [`ThreadService::post`]).
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] when the caller has no such invoice dispute; domain errors for
@@ -195,10 +208,10 @@ impl InvoiceDesk {
     }
 
     /// A file that a message of one of the caller's invoice disputes refers to, and its bytes
-    /// (see [`MessageService::attachment`]); `None` when the dispute has no such file.
+    /// (see [`ThreadService::attachment`]); `None` when the dispute has no such file.
     ///
     /// # Errors
-    /// As [`MessageService::attachment`].
+    /// As [`ThreadService::attachment`].
     pub async fn attachment(
         &self,
         by: &Principal,
@@ -327,7 +340,7 @@ mod tests {
         let disputes =
             DisputeService::new(Arc::new(repo), Arc::new(clock), DisputePolicy::default());
         // No test here stores or reads a file: any call to this blob store would panic.
-        let messages = MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new()));
+        let messages = ThreadService::new(disputes.clone(), Arc::new(MockBlobStore::new()));
         InvoiceDesk::new(
             disputes,
             messages,

@@ -1,6 +1,6 @@
 //! The ports around the domain: the driven ports a store, a clock, a credential store, a reason
 //! table, a blob store and the notification outbox must implement, and the use-case services
-//! ([`DisputeService`], [`CredentialService`], [`BillingService`], [`MessageService`],
+//! ([`DisputeService`], [`CredentialService`], [`BillingService`], [`ThreadService`],
 //! [`InvoiceDesk`]) that the
 //! contracts drive, and the [`Dispatcher`] that delivers the outbox's notifications.
 //! Nothing here knows SQL or a wire format.
@@ -15,7 +15,6 @@ mod error;
 pub mod idempotency;
 mod invoice_desk;
 mod key_cache;
-mod messages;
 mod operations;
 mod outbox;
 mod policies;
@@ -23,6 +22,7 @@ mod reasons;
 mod repository;
 mod sent_emails;
 mod service;
+mod thread;
 mod tickets;
 mod webhooks;
 
@@ -34,9 +34,8 @@ pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline
 pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
 pub use error::{ServiceError, StoreError};
 pub use idempotency::{IdempotencyKey, IdempotencyService, IdempotencyStore};
-pub use invoice_desk::{InvoiceDesk, InvoiceListing, InvoicePage, InvoiceView};
+pub use invoice_desk::{InvoiceDesk, InvoiceListing, InvoiceOpening, InvoicePage, InvoiceView};
 pub use key_cache::KeyCache;
-pub use messages::{File, MessageService};
 pub use operations::{OperationsStats, OutboxDepth};
 pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
 pub use policies::{PolicyChange, PolicyService, TenantPolicies};
@@ -44,6 +43,7 @@ pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize, Write};
 pub use sent_emails::{SentEmail, SentEmails};
 pub use service::{Conditions, DeadlineAction, DisputeService, OpenRequest};
+pub use thread::{File, ThreadService};
 pub use tickets::{Ticket, TicketStatus, TicketStore};
 pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
 

@@ -136,7 +136,7 @@ impl DisputeService {
 
     /// Opens a dispute for the caller's tenant whose thread starts with `message` (which is
     /// sealed with the evidence). A file the message describes must be in the blob store
-    /// already; [`MessageService`](crate::MessageService) takes care of that.
+    /// already; [`ThreadService`](crate::ThreadService) takes care of that.
     ///
     /// # Errors
     /// As [`open`](Self::open).

@@ -11,9 +11,9 @@ use disputes_http::{router, AppState};
 use disputes_ports::idempotency::{KeyState, Reservation, StoredAnswer};
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyKey,
-    IdempotencyService, InvoiceDesk, MessageService, MockBlobStore, MockCredentialStore,
-    MockDisputeRepository, MockIdempotencyStore, MockReasonCatalog, MockSentEmails,
-    MockTicketStore, StoreError, SystemClock,
+    IdempotencyService, InvoiceDesk, MockBlobStore, MockCredentialStore, MockDisputeRepository,
+    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError,
+    SystemClock, ThreadService,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -40,7 +40,7 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         invoices: InvoiceDesk::new(
             disputes.clone(),
-            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            ThreadService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
             credentials.clone(),
             Arc::new(MockSentEmails::new()),
             Arc::new(MockTicketStore::new()),

@@ -10,8 +10,8 @@ use disputes_domain::DisputePolicy;
 use disputes_http::{openapi_json, router, AppState};
 use disputes_ports::{
     BillingService, CredentialService, DisputeService, IdempotencyService, InvoiceDesk,
-    MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
-    MockIdempotencyStore, MockReasonCatalog, MockSentEmails, MockTicketStore, SystemClock,
+    MockBlobStore, MockCredentialStore, MockDisputeRepository, MockIdempotencyStore,
+    MockReasonCatalog, MockSentEmails, MockTicketStore, SystemClock, ThreadService,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -26,7 +26,7 @@ fn app() -> axum::Router {
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         invoices: InvoiceDesk::new(
             disputes.clone(),
-            MessageService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
+            ThreadService::new(disputes.clone(), Arc::new(MockBlobStore::new())),
             credentials.clone(),
             Arc::new(MockSentEmails::new()),
             Arc::new(MockTicketStore::new()),

@@ -11,8 +11,8 @@ use disputes_http::{router, AppState};
 use disputes_ports::MockIdempotencyStore;
 use disputes_ports::{
     ApiKeyRecord, BillingService, CredentialService, DisputeService, IdempotencyService,
-    InvoiceDesk, MessageService, MockBlobStore, MockCredentialStore, MockDisputeRepository,
-    MockReasonCatalog, MockSentEmails, MockTicketStore, StoreError, SystemClock,
+    InvoiceDesk, MockBlobStore, MockCredentialStore, MockDisputeRepository, MockReasonCatalog,
+    MockSentEmails, MockTicketStore, StoreError, SystemClock, ThreadService,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -55,7 +55,7 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         billing: BillingService::new(disputes.clone(), Arc::new(MockReasonCatalog::new())),
         invoices: InvoiceDesk::new(
             disputes.clone(),
-            MessageService::new(disputes.clone(), Arc::new(blobs)),
+            ThreadService::new(disputes.clone(), Arc::new(blobs)),
             credentials.clone(),
             Arc::new(sent_emails),
             // No test here reads a dispute's ticket: any call to this one would panic.

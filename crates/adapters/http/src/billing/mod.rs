@@ -19,7 +19,7 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use disputes_domain::{DisputeId, Role, SubjectKind};
-use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
+use disputes_ports::{ListQuery, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -253,13 +253,7 @@ async fn open(
     PathParam(item_id): PathParam,
     Body(body): Body<OpenIn>,
 ) -> Answer {
-    let opening = body.into_opening(item_id).map_err(format.error())?;
-    let request = OpenRequest {
-        subject: opening.subject,
-        claim: opening.claim,
-        evidence: opening.evidence,
-        opened_by: None,
-    };
+    let request = body.into_request(item_id).map_err(format.error())?;
     let dispute = state
         .billing
         .open(&caller.principal, request, caller.key())

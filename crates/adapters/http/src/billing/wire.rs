@@ -14,6 +14,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
+use disputes_ports::OpenRequest;
+
 use super::codes;
 use super::poid;
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
@@ -125,14 +127,6 @@ pub struct SettlementIn {
     pub notes: Option<SettlementNotesIn>,
 }
 
-/// An opening in domain terms.
-#[derive(Debug)]
-pub struct Opening {
-    pub subject: Subject,
-    pub claim: Claim,
-    pub evidence: EvidenceBundle,
-}
-
 /// A settlement in domain terms: the amount decides the outcome.
 #[derive(Debug)]
 pub struct SettlementRequest {
@@ -200,7 +194,7 @@ fn refused(field: &str, e: DomainError) -> Problem {
 impl OpenIn {
     /// Checks presence and form of every field first, naming each problem, then lets the domain
     /// validate values. `item_id` is the path's, verbatim.
-    pub fn into_opening(self, item_id: String) -> Result<Opening, Problem> {
+    pub fn into_request(self, item_id: String) -> Result<OpenRequest, Problem> {
         let mut issues = Issues::default();
         let amount = issues.required("amount", self.amount.as_ref());
         let amount = optional(&mut issues, amount, |a| a.decimal("amount"));
@@ -265,10 +259,11 @@ impl OpenIn {
                     .map_err(|e| refused(&format!("notes.comments[{i}].comment"), e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Opening {
+        Ok(OpenRequest {
             subject: Subject::BillItem(subject),
             claim,
             evidence: EvidenceBundle::new(evidence),
+            opened_by: None,
         })
     }
 }
@@ -391,10 +386,10 @@ pub fn dispute(d: &Dispute, base: &str) -> Result<Value, Problem> {
 mod tests {
     use super::*;
 
-    fn open(json: &str) -> Result<Opening, Problem> {
+    fn open(json: &str) -> Result<OpenRequest, Problem> {
         serde_json::from_str::<OpenIn>(json)
             .unwrap()
-            .into_opening("0.0.0.1+-item-cycle_forward+268139".into())
+            .into_request("0.0.0.1+-item-cycle_forward+268139".into())
     }
 
     #[test]

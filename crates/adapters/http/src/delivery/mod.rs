@@ -299,12 +299,9 @@ async fn open(
                 "must be 1-128 characters without control characters",
             )
         })?;
-    let opening = body.into_opening()?;
     let request = OpenRequest {
-        subject: opening.subject,
-        claim: opening.claim,
-        evidence: opening.evidence,
         opened_by,
+        ..body.into_request()?
     };
     let dispute = state
         .disputes

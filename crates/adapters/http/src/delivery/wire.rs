@@ -8,6 +8,8 @@ use disputes_domain::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use disputes_ports::OpenRequest;
+
 use super::codes;
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
@@ -84,16 +86,11 @@ pub fn period(field: &'static str, input: &PeriodIn) -> Result<Period, Problem> 
     Ok(Period::new(field, start, end)?)
 }
 
-/// The parts of an opening that this contract carries, in domain terms.
-pub struct Opening {
-    pub subject: Subject,
-    pub claim: Claim,
-    pub evidence: EvidenceBundle,
-}
-
 impl OpenIn {
-    /// Checks presence of every required part first, then lets the domain validate values.
-    pub fn into_opening(self) -> Result<Opening, Problem> {
+    /// The opening this body asks for, attributed to no one in particular (the caller sets
+    /// `opened_by`). Checks presence of every required part first, then lets the domain
+    /// validate values.
+    pub fn into_request(self) -> Result<OpenRequest, Problem> {
         let mut issues = Issues::default();
         let period_in = issues.required("disputedPeriod", self.disputed_period.as_ref());
         let surface = issues.required("affectedSurface", self.affected_surface.as_ref());
@@ -132,10 +129,11 @@ impl OpenIn {
             Problem::field("claimedShortfall.amount", "must be greater than zero")
                 .with_code(codes::INVALID_AMOUNT)
         })?;
-        Ok(Opening {
+        Ok(OpenRequest {
             subject: Subject::Delivery(subject),
             claim: Claim::new(quantity),
             evidence: self.evidence_bundle.unwrap_or_default().into_bundle()?,
+            opened_by: None,
         })
     }
 }

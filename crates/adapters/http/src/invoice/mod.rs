@@ -125,16 +125,7 @@ fn dispute_answer(view: &InvoiceView) -> Answer {
 
 async fn open(State(state): State<SharedState>, call: Call<OpenIn>) -> Answer {
     let opening = call.body.into_opening()?;
-    let view = state
-        .invoices
-        .open(
-            &call.principal,
-            opening.subject,
-            opening.claim,
-            opening.text,
-            opening.file,
-        )
-        .await?;
+    let view = state.invoices.open(&call.principal, opening).await?;
     dispute_answer(&view)
 }
 

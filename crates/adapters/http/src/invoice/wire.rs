@@ -9,7 +9,7 @@ use disputes_domain::{
     Attachment, Claim, Digest, Dispute, DisputeId, DomainError, InvoiceSubject, Message,
     MessageText, Outcome, Quantity, Role, Subject, Timestamp, Unit,
 };
-use disputes_ports::{File, InvoicePage, InvoiceView, SentEmail, Ticket};
+use disputes_ports::{File, InvoiceOpening, InvoicePage, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -100,18 +100,9 @@ pub struct OpenIn {
     pub amount: Option<Value>,
 }
 
-/// An opening in domain terms.
-#[derive(Debug)]
-pub struct Opening {
-    pub subject: Subject,
-    pub claim: Claim,
-    pub text: MessageText,
-    pub file: Option<File>,
-}
-
 impl OpenIn {
     /// Presence of every required field first, then the domain's checks of each value.
-    pub fn into_opening(self) -> Result<Opening, InvoiceError> {
+    pub fn into_opening(self) -> Result<InvoiceOpening, InvoiceError> {
         let mut issues = Issues::default();
         let category = issues.required_text("category", self.category.as_deref());
         let email = issues.required_text("customerEmail", self.customer_email.as_deref());
@@ -132,7 +123,7 @@ impl OpenIn {
             Some(amount) => Quantity::new(decimal("amount", amount)?, Unit::invoice_currency())?,
             None => Quantity::whole_invoice(),
         };
-        Ok(Opening {
+        Ok(InvoiceOpening {
             subject: Subject::Invoice(subject),
             claim: Claim::new(quantity),
             text: MessageText::new("message", message)?,

@@ -25,14 +25,14 @@ impl File {
 /// The use cases of a dispute's thread: messages with files, whose bytes go to the blob store and
 /// whose descriptions go to the dispute.
 #[derive(Debug, Clone)]
-pub struct MessageService {
+pub struct ThreadService {
     disputes: DisputeService,
     blobs: Arc<dyn BlobStore>,
 }
 
-impl MessageService {
+impl ThreadService {
     pub fn new(disputes: DisputeService, blobs: Arc<dyn BlobStore>) -> Self {
-        MessageService { disputes, blobs }
+        ThreadService { disputes, blobs }
     }
 
     /// Opens a dispute whose thread starts with `text` and, optionally, `file`.
@@ -184,11 +184,11 @@ mod tests {
             .into_dispute(DisputeId::new(3).unwrap())
     }
 
-    fn service(repo: MockDisputeRepository, blobs: MockBlobStore) -> MessageService {
+    fn service(repo: MockDisputeRepository, blobs: MockBlobStore) -> ThreadService {
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
         let disputes =
             DisputeService::new(Arc::new(repo), Arc::new(clock), DisputePolicy::default());
-        MessageService::new(disputes, Arc::new(blobs))
+        ThreadService::new(disputes, Arc::new(blobs))
     }
 
     #[tokio::test]

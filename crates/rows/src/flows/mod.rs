@@ -1,0 +1,6 @@
+//! The ports' operations as both stores run them, written once over [`Sql`](crate::Sql): which
+//! statements run in which order, what is bound to them, how their rows become records and what
+//! their outcome means. A store implements a port by calling these with its own SQL text (its
+//! placeholders, types and locking clauses), bound in the order each function documents.
+
+pub mod credentials;

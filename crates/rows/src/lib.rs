@@ -58,6 +58,9 @@ pub enum Value {
     Time(Option<Timestamp>),
     /// A byte string (`BLOB` in SQLite, `BYTEA` in PostgreSQL): a stored answer.
     Bytes(Option<Vec<u8>>),
+    /// A list of 64-bit integers for `IN`: one `BIGINT[]` parameter in PostgreSQL
+    /// (`= ANY($n)`), one placeholder per integer in SQLite (`IN (?, ?, …)`).
+    Integers(Vec<i64>),
 }
 
 /// Named column values, in the order they were set.

@@ -40,6 +40,7 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Postgres>) {
         Value::Decimal(v) => query.push_bind(v),
         Value::Time(v) => query.push_bind(v),
         Value::Bytes(v) => query.push_bind(v),
+        Value::Integers(list) => query.push_bind(list),
     };
 }
 

@@ -66,5 +66,7 @@ fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Decimal(v) => query.bind(v),
         Value::Time(v) => query.bind(v),
         Value::Bytes(v) => query.bind(v),
+        // One `BIGINT[]`, for `= ANY($n)`.
+        Value::Integers(list) => query.bind(list),
     }
 }

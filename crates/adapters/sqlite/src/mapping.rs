@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
-use disputes_domain::{utc_digits, Dispute, DisputeId, TenantId, Timestamp};
+use disputes_domain::{utc_digits, Dispute, Timestamp};
 use disputes_ports::StoreError;
 use disputes_rows::{
     self, corrupt, Answer, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
@@ -115,23 +115,23 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Sqlite>) {
         Value::Decimal(v) => query.push_bind(v.map(|d| d.to_string())),
         Value::Time(v) => query.push_bind(v.map(time_text)),
         Value::Bytes(v) => query.push_bind(v),
+        Value::Integers(list) => {
+            let mut list = list.into_iter();
+            if let Some(first) = list.next() {
+                query.push_bind(first);
+            }
+            for n in list {
+                query.push(", ").push_bind(n);
+            }
+            query
+        }
     };
 }
 
-/// Appends ` WHERE tenant = ? AND dispute_id IN (?, …)`: the rows of `disputes` of `tenant`
-/// (`disputes` must not be empty). SQLite has no array parameters, so each id is bound alone.
-pub(crate) fn push_tenant_disputes<'a>(
-    query: &mut QueryBuilder<'a, Sqlite>,
-    tenant: &'a TenantId,
-    disputes: &[DisputeId],
-) {
-    query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-    query.push(" AND dispute_id IN (");
-    let mut ids = query.separated(", ");
-    for id in disputes {
-        ids.push_bind(id.get());
-    }
-    query.push(")");
+/// `?, ?, …`: one placeholder for each of `n` values. SQLite has no array parameters, so a
+/// [`Value::Integers`] is bound one integer to each.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
 /// A `SqliteRow` (or a borrowed one) read through the neutral row model.

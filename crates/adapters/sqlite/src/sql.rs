@@ -76,5 +76,7 @@ fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Decimal(v) => query.bind(v.map(|d| d.to_string())),
         Value::Time(v) => query.bind(v.map(time_text)),
         Value::Bytes(v) => query.bind(v),
+        // One placeholder each: the text has as many (see `placeholders`).
+        Value::Integers(list) => list.into_iter().fold(query, Query::bind),
     }
 }

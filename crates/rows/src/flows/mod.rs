@@ -4,3 +4,17 @@
 //! placeholders, types and locking clauses), bound in the order each function documents.
 
 pub mod credentials;
+pub mod operations;
+pub mod policies;
+pub mod reasons;
+pub mod sent_emails;
+pub mod tickets;
+
+use disputes_domain::DisputeId;
+
+use crate::Value;
+
+/// The ids of `disputes` as one [`Value::Integers`].
+fn dispute_ids(disputes: &[DisputeId]) -> Value {
+    Value::Integers(disputes.iter().map(|d| d.get()).collect())
+}

@@ -4,7 +4,9 @@
 //! placeholders, types and locking clauses), bound in the order each function documents.
 
 pub mod credentials;
+pub mod idempotency;
 pub mod operations;
+pub mod outbox;
 pub mod policies;
 pub mod reasons;
 pub mod sent_emails;

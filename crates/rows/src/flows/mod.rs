@@ -4,6 +4,7 @@
 //! placeholders, types and locking clauses), bound in the order each function documents.
 
 pub mod credentials;
+pub mod deadlines;
 pub mod idempotency;
 pub mod operations;
 pub mod outbox;

@@ -6,6 +6,9 @@
 //!
 //! Both directions live side by side, so a column is added in one file.
 //!
+//! The ports' operations on the smaller tables are written here once as well ([`flows`]), over
+//! [`Sql`]: a store hands over its SQL text and runs the statements a flow gives it.
+//!
 //! Only the stores depend on this crate (the layering test in `tests/tests/architecture.rs`
 //! holds them to it): it holds their shared column lists and the few SQL fragments both dialects
 //! spell alike, which is why it is not part of the ports.

@@ -6,6 +6,9 @@
 //!
 //! Both directions live side by side, so a column is added in one file.
 //!
+//! The ports' operations on the smaller tables are written here once as well ([`flows`]), over
+//! [`Sql`]: a store hands over its SQL text and runs the statements a flow gives it.
+//!
 //! Only the stores depend on this crate (the layering test in `tests/tests/architecture.rs`
 //! holds them to it): it holds their shared column lists and the few SQL fragments both dialects
 //! spell alike, which is why it is not part of the ports.
@@ -23,13 +26,16 @@ use rust_decimal::Decimal;
 
 use disputes_ports::{ApiKeyRecord, OutboxJob, StoreError};
 
+pub mod flows;
 mod records;
+mod sql;
 pub use records::{
     deadline_horizon, due_deadline_from_row, json_object_arguments, outbox_depth_from_row,
     policy_from_row, sent_email_from_row, status_count_from_row, stored_key_from_row,
     ticket_from_row, webhook_from_row, IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS, SENT_EMAIL_COLUMNS,
     TICKET_COLUMNS, WEBHOOK_COLUMNS,
 };
+pub use sql::{one, Answer, Fetch, Sql, Statement};
 
 /// A stored value the domain refuses, reported with the column it came from.
 pub fn corrupt(column: &str, why: impl Display) -> StoreError {
@@ -53,6 +59,11 @@ pub enum Value {
     /// A UTC instant, whole microseconds (`TIMESTAMPTZ` in PostgreSQL, fixed-width text in
     /// SQLite).
     Time(Option<Timestamp>),
+    /// A byte string (`BLOB` in SQLite, `BYTEA` in PostgreSQL): a stored answer.
+    Bytes(Option<Vec<u8>>),
+    /// A list of 64-bit integers for `IN`: one `BIGINT[]` parameter in PostgreSQL
+    /// (`= ANY($n)`), one placeholder per integer in SQLite (`IN (?, ?, …)`).
+    Integers(Vec<i64>),
 }
 
 /// Named column values, in the order they were set.

@@ -1,12 +1,10 @@
 //! The deadline scheduler's queue: non-final disputes by `respond_by`, across tenants.
 
 use async_trait::async_trait;
-use disputes_domain::{DisputePolicy, Timestamp};
+use disputes_domain::Timestamp;
 use disputes_ports::{DeadlineQueue, DueDeadline, StoreError};
-use disputes_rows as rows;
+use disputes_rows::flows::deadlines as flow;
 
-use crate::error::store_error;
-use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
@@ -16,16 +14,8 @@ impl DeadlineQueue for PgStore {
         now: Timestamp,
         limit: u16,
     ) -> Result<Vec<DueDeadline>, StoreError> {
-        let default_remind = DisputePolicy::default().remind_before.num_seconds();
-        let longest_remind: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(remind_before_secs) FROM tenant_policies")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(store_error)?;
-        // No reminder of any tenant is due for a deadline beyond this: the index's range.
-        let horizon = rows::deadline_horizon(now, longest_remind);
-        let due = sqlx::query(
-            "SELECT d.tenant, d.id FROM disputes d \
+        let longest = "SELECT MAX(remind_before_secs) AS longest FROM tenant_policies";
+        let due = "SELECT d.tenant, d.id FROM disputes d \
              LEFT JOIN tenant_policies p ON p.tenant = d.tenant \
              WHERE d.respond_by IS NOT NULL \
                AND d.status NOT IN ('resolved', 'withdrawn', 'expired') \
@@ -36,17 +26,15 @@ impl DeadlineQueue for PgStore {
                               - COALESCE(p.remind_before_secs, $3) * INTERVAL '1 second' \
                             <= $2)) \
              ORDER BY d.respond_by, d.id \
-             LIMIT $4",
-        )
-        .bind(horizon)
-        .bind(now)
-        .bind(default_remind)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        due.iter()
-            .map(|row| rows::due_deadline_from_row(&Stored(row)))
-            .collect()
+             LIMIT $4";
+        let params = |w: flow::DueWindow| {
+            vec![
+                w.horizon.into(),
+                w.now.into(),
+                w.default_remind_secs.into(),
+                w.limit.into(),
+            ]
+        };
+        flow::due_deadlines(self, longest, due, now, limit, params).await
     }
 }

@@ -35,6 +35,7 @@ mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;
+mod sql;
 mod tickets;
 
 #[cfg(feature = "testing")]

@@ -2,11 +2,14 @@
 //! is `NUMERIC`, instants `TIMESTAMPTZ`, reason codes `INTEGER`, flags `BOOLEAN`. Timeline
 //! entries and messages are bound as arrays and inserted with one `UNNEST`.
 
+use std::borrow::Borrow;
+
 use chrono::{Duration, SubsecRound};
 use disputes_domain::{Dispute, Message, TimelineEntry, Timestamp};
 use disputes_ports::StoreError;
 use disputes_rows::{
-    self, corrupt, Field, FieldRow, MessageRow, StoredRow, TimelineRow, Value, CHILD_COLUMNS,
+    self, corrupt, Answer, Field, FieldRow, MessageRow, StoredRow, TimelineRow, Value,
+    CHILD_COLUMNS,
 };
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
@@ -36,22 +39,33 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Postgres>) {
         Value::Flag(v) => query.push_bind(v),
         Value::Decimal(v) => query.push_bind(v),
         Value::Time(v) => query.push_bind(v),
+        Value::Bytes(v) => query.push_bind(v),
+        Value::Integers(list) => query.push_bind(list),
     };
 }
 
-/// A `PgRow` read through the neutral row model.
-pub(crate) struct Stored<'r>(pub(crate) &'r PgRow);
+/// A `PgRow` (or a borrowed one) read through the neutral row model. `pub` because
+/// [`disputes_rows::Sql`] is, in a module of the crate's own: no other crate can name it.
+#[derive(Debug)]
+pub struct Stored<R = PgRow>(pub(crate) R);
 
-impl Stored<'_> {
+impl Stored {
+    /// The rows a statement returned, as the shared flows read them.
+    pub(crate) fn answer(rows: impl IntoIterator<Item = PgRow>) -> Answer<Stored> {
+        Answer::Rows(rows.into_iter().map(Stored).collect())
+    }
+}
+
+impl<R: Borrow<PgRow>> Stored<R> {
     fn get<T>(&self, column: &str) -> Result<Option<T>, StoreError>
     where
         T: for<'v> Decode<'v, Postgres> + Type<Postgres>,
     {
-        self.0.try_get(column).map_err(store_error)
+        self.0.borrow().try_get(column).map_err(store_error)
     }
 }
 
-impl StoredRow for Stored<'_> {
+impl<R: Borrow<PgRow>> StoredRow for Stored<R> {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
         self.get(column)
     }
@@ -62,7 +76,7 @@ impl StoredRow for Stored<'_> {
 
     fn small_integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
         // INTEGER for reason codes and answer statuses; SMALLINT for desk ticket statuses.
-        let raw = self.0.try_get_raw(column).map_err(store_error)?;
+        let raw = self.0.borrow().try_get_raw(column).map_err(store_error)?;
         if raw.type_info().name() == "INT2" {
             Ok(self.get::<i16>(column)?.map(i64::from))
         } else {
@@ -227,7 +241,7 @@ pub(crate) fn dispute_with_children(row: &PgRow) -> Result<Dispute, StoreError> 
     disputes_rows::dispute_with_children(&row, screens, &timeline, &messages)
 }
 
-fn json_array(row: &Stored<'_>, column: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+fn json_array(row: &Stored<&PgRow>, column: &str) -> Result<Vec<serde_json::Value>, StoreError> {
     match row.text(column)? {
         None => Ok(Vec::new()),
         Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(column, e)),
@@ -235,7 +249,7 @@ fn json_array(row: &Stored<'_>, column: &str) -> Result<Vec<serde_json::Value>, 
 }
 
 /// A JSON array of objects as [`FieldRow`]s: strings, integers and booleans; NULLs left out.
-fn field_rows(row: &Stored<'_>, column: &str) -> Result<Vec<FieldRow>, StoreError> {
+fn field_rows(row: &Stored<&PgRow>, column: &str) -> Result<Vec<FieldRow>, StoreError> {
     json_array(row, column)?
         .into_iter()
         .map(|child| {

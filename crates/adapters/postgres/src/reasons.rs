@@ -1,26 +1,20 @@
+//! The [`ReasonCatalog`] port: the flows of [`disputes_rows::flows::reasons`] with PostgreSQL's
+//! SQL, and the seeding of a tenant's table.
+
 use async_trait::async_trait;
 use disputes_domain::{Reason, ReasonCode, TenantId};
 use disputes_ports::{ReasonCatalog, StoreError};
-use disputes_rows::reason_from_row;
+use disputes_rows::flows::reasons as flow;
 
 use crate::error::store_error;
-use crate::mapping::Stored;
 use crate::PgStore;
 
 #[async_trait]
 impl ReasonCatalog for PgStore {
     async fn reasons(&self, tenant: &TenantId) -> Result<Vec<Reason>, StoreError> {
-        sqlx::query(
-            "SELECT domain_id, reason_id, description FROM reason_codes \
-             WHERE tenant = $1 ORDER BY domain_id, reason_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(|row| reason_from_row(&Stored(row)))
-        .collect()
+        let sql = "SELECT domain_id, reason_id, description FROM reason_codes \
+             WHERE tenant = $1 ORDER BY domain_id, reason_id";
+        flow::reasons(self, sql, tenant).await
     }
 
     async fn find_reason(
@@ -28,19 +22,9 @@ impl ReasonCatalog for PgStore {
         tenant: &TenantId,
         code: ReasonCode,
     ) -> Result<Option<Reason>, StoreError> {
-        sqlx::query(
-            "SELECT domain_id, reason_id, description FROM reason_codes \
-             WHERE tenant = $1 AND domain_id = $2 AND reason_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(code.domain_id())
-        .bind(code.reason_id())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?
-        .as_ref()
-        .map(|row| reason_from_row(&Stored(row)))
-        .transpose()
+        let sql = "SELECT domain_id, reason_id, description FROM reason_codes \
+             WHERE tenant = $1 AND domain_id = $2 AND reason_id = $3";
+        flow::find_reason(self, sql, tenant, code).await
     }
 
     async fn seed_reasons(
@@ -87,19 +71,8 @@ impl ReasonCatalog for PgStore {
     }
 
     async fn add_reason(&self, tenant: &TenantId, reason: &Reason) -> Result<(), StoreError> {
-        // A taken code breaks the primary key (AlreadyExists), an unknown tenant the foreign key
-        // (NotFound).
-        sqlx::query(
-            "INSERT INTO reason_codes (tenant, domain_id, reason_id, description) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(tenant.as_str())
-        .bind(reason.code().domain_id())
-        .bind(reason.code().reason_id())
-        .bind(reason.description())
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "INSERT INTO reason_codes (tenant, domain_id, reason_id, description) \
+             VALUES ($1, $2, $3, $4)";
+        flow::add_reason(self, sql, tenant, reason).await
     }
 }

@@ -1,93 +1,44 @@
+//! The [`CredentialStore`] port: the flows of [`disputes_rows::flows::credentials`] with
+//! SQLite's SQL.
+
 use async_trait::async_trait;
 use disputes_domain::{Agent, TenantId, Timestamp};
 use disputes_ports::{ApiKeyRecord, CredentialStore, StoreError};
-use disputes_rows::{api_key_from_row, tenant_owner};
+use disputes_rows::flows::credentials as flow;
 
-use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
 
 #[async_trait]
 impl CredentialStore for SqliteStore {
     async fn create_tenant(&self, tenant: &TenantId, at: Timestamp) -> Result<(), StoreError> {
-        // A taken slug is a primary-key violation, which store_error reports as AlreadyExists.
-        sqlx::query("INSERT INTO tenants (slug, created_at) VALUES (?, ?)")
-            .bind(tenant.as_str())
-            .bind(time_text(at))
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        let sql = "INSERT INTO tenants (slug, created_at) VALUES (?, ?)";
+        flow::create_tenant(self, sql, tenant, at).await
     }
 
     async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)
+        let sql = "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?) AS found";
+        flow::tenant_exists(self, sql, tenant).await
     }
 
     async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError> {
-        let updated =
-            sqlx::query("UPDATE tenants SET owner_name = ?, owner_email = ? WHERE slug = ?")
-                .bind(owner.name())
-                .bind(owner.email().as_str())
-                .bind(tenant.as_str())
-                .execute(&self.pool)
-                .await
-                .map_err(store_error)?
-                .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        let sql = "UPDATE tenants SET owner_name = ?, owner_email = ? WHERE slug = ?";
+        flow::assign_owner(self, sql, tenant, owner).await
     }
 
     async fn tenant_owner(&self, tenant: &TenantId) -> Result<Option<Agent>, StoreError> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT owner_name, owner_email FROM tenants WHERE slug = ?")
-                .bind(tenant.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        match row {
-            Some((name, email)) => tenant_owner(name, email),
-            None => Ok(None),
-        }
+        let sql = "SELECT owner_name, owner_email FROM tenants WHERE slug = ?";
+        flow::owner(self, sql, tenant).await
     }
 
     async fn add_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        // An unknown tenant breaks the foreign key (NotFound); a taken key id the primary key
-        // (AlreadyExists).
-        sqlx::query(
-            "INSERT INTO api_keys (key_id, tenant, role, actor_id, secret_hash, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(key.key_id.as_str())
-        .bind(key.tenant.as_str())
-        .bind(key.role.as_str())
-        .bind(key.actor.as_str())
-        .bind(key.secret_hash.to_hex())
-        .bind(time_text(key.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "INSERT INTO api_keys (key_id, tenant, role, actor_id, secret_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)";
+        flow::add_key(self, sql, key).await
     }
 
     async fn find_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT key_id, tenant, role, actor_id, secret_hash, created_at \
-             FROM api_keys WHERE key_id = ?",
-        )
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        api_key_from_row(&Stored(&row)).map(Some)
+        let sql = "SELECT key_id, tenant, role, actor_id, secret_hash, created_at \
+             FROM api_keys WHERE key_id = ?";
+        flow::find_key(self, sql, key_id).await
     }
 }

@@ -4,20 +4,14 @@
 use async_trait::async_trait;
 use disputes_domain::Timestamp;
 use disputes_ports::idempotency::{
-    IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
-    RETENTION,
+    IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer,
 };
 use disputes_ports::StoreError;
-use disputes_rows::{self as rows, IDEMPOTENCY_KEY_COLUMNS};
-use sqlx::SqliteConnection;
+use disputes_rows::flows::idempotency::{self as flow, ReserveSql};
+use disputes_rows::IDEMPOTENCY_KEY_COLUMNS;
 
 use crate::batch::Batch;
-use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
-
-/// How many expired keys one reserve prunes at most, so that pruning never makes a request slow.
-const PRUNE_BATCH: i64 = 100;
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
@@ -26,60 +20,24 @@ impl IdempotencyStore for SqliteStore {
         request: &KeyedRequest,
         now: Timestamp,
     ) -> Result<KeyState, StoreError> {
-        // The write lock up front: the check and the claim below are one atomic step.
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE rowid IN \
-             (SELECT rowid FROM idempotency_keys WHERE created_at <= ? LIMIT ?)",
-        )
-        .bind(time_text(now - RETENTION))
-        .bind(PRUNE_BATCH)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let token = Reservation::new_token();
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (tenant, principal, idempotency_key, fingerprint, token, created_at, lease_until) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(request.tenant.as_str())
-        .bind(&request.principal)
-        .bind(request.key.as_str())
-        .bind(request.fingerprint.as_str())
-        .bind(&token)
-        .bind(time_text(now))
-        .bind(time_text(now + LEASE))
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected();
-        if inserted == 0 {
-            let stored = stored_key(&mut tx, request).await?;
-            if let Some(state) = stored.verdict(&request.fingerprint, now) {
-                tx.commit().await.map_err(store_error)?;
-                return Ok(state);
-            }
-            // Expired, or abandoned without an effect: this request starts it afresh.
-            sqlx::query(
-                "UPDATE idempotency_keys SET fingerprint = ?, token = ?, created_at = ?, \
-                 lease_until = ?, dispute_id = NULL, dispute_version = NULL, \
-                 answer = NULL \
+        // In a write transaction: SQLite's write lock, taken up front, makes the check and the
+        // claim one atomic step.
+        let stored = format!(
+            "SELECT {IDEMPOTENCY_KEY_COLUMNS} FROM idempotency_keys \
+             WHERE tenant = ? AND principal = ? AND idempotency_key = ?"
+        );
+        let sql = ReserveSql {
+            prune: "DELETE FROM idempotency_keys WHERE rowid IN \
+                 (SELECT rowid FROM idempotency_keys WHERE created_at <= ? LIMIT ?)",
+            claim: "INSERT INTO idempotency_keys \
+                 (tenant, principal, idempotency_key, fingerprint, token, created_at, lease_until) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            stored: &stored,
+            restart: "UPDATE idempotency_keys SET fingerprint = ?, token = ?, created_at = ?, \
+                 lease_until = ?, dispute_id = NULL, dispute_version = NULL, answer = NULL \
                  WHERE tenant = ? AND principal = ? AND idempotency_key = ?",
-            )
-            .bind(request.fingerprint.as_str())
-            .bind(&token)
-            .bind(time_text(now))
-            .bind(time_text(now + LEASE))
-            .bind(request.tenant.as_str())
-            .bind(&request.principal)
-            .bind(request.key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(KeyState::Reserved(Reservation::of(request, token)))
+        };
+        flow::reserve(self, &sql, request, now).await
     }
 
     async fn complete(
@@ -88,53 +46,17 @@ impl IdempotencyStore for SqliteStore {
         answer: &StoredAnswer,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "UPDATE idempotency_keys SET answer = ? \
-             WHERE tenant = ? AND principal = ? AND idempotency_key = ? AND token = ?",
-        )
-        .bind(answer.as_bytes())
-        .bind(reservation.tenant.as_str())
-        .bind(&reservation.principal)
-        .bind(reservation.key.as_str())
-        .bind(&reservation.token)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "UPDATE idempotency_keys SET answer = ? \
+             WHERE tenant = ? AND principal = ? AND idempotency_key = ? AND token = ?";
+        flow::complete(self, sql, reservation, answer).await
     }
 
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE tenant = ? AND principal = ? \
-             AND idempotency_key = ? AND token = ? AND dispute_id IS NULL",
-        )
-        .bind(reservation.tenant.as_str())
-        .bind(&reservation.principal)
-        .bind(reservation.key.as_str())
-        .bind(&reservation.token)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "DELETE FROM idempotency_keys WHERE tenant = ? AND principal = ? \
+             AND idempotency_key = ? AND token = ? AND dispute_id IS NULL";
+        flow::release(self, sql, reservation).await
     }
-}
-
-async fn stored_key(
-    conn: &mut SqliteConnection,
-    request: &KeyedRequest,
-) -> Result<StoredKey, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {IDEMPOTENCY_KEY_COLUMNS} FROM idempotency_keys \
-         WHERE tenant = ? AND principal = ? AND idempotency_key = ?",
-    ))
-    .bind(request.tenant.as_str())
-    .bind(&request.principal)
-    .bind(request.key.as_str())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    rows::stored_key_from_row(&Stored(&row))
 }
 
 /// Adds to `batch` the record on the write's `key` (if it has one) that the write produced

@@ -25,6 +25,7 @@ mod policies;
 mod reasons;
 mod repository;
 mod sent_emails;
+mod sql;
 mod tickets;
 
 use std::path::Path;

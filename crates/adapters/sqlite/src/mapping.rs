@@ -2,15 +2,15 @@
 //! are TEXT (`Decimal`'s exact text, so no digit or scale is lost) and instants fixed-width
 //! RFC 3339 TEXT, so that text order is time order.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
-use disputes_domain::{utc_digits, Dispute, DisputeId, TenantId, Timestamp};
+use disputes_domain::{utc_digits, Dispute, Timestamp};
 use disputes_ports::StoreError;
 use disputes_rows::{
-    self, corrupt, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
+    self, corrupt, Answer, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
 };
 use rust_decimal::Decimal;
@@ -114,29 +114,38 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Sqlite>) {
         // `Decimal`'s text keeps the scale: "5.00" reads back as 5.00, not 5.
         Value::Decimal(v) => query.push_bind(v.map(|d| d.to_string())),
         Value::Time(v) => query.push_bind(v.map(time_text)),
+        Value::Bytes(v) => query.push_bind(v),
+        Value::Integers(list) => {
+            let mut list = list.into_iter();
+            if let Some(first) = list.next() {
+                query.push_bind(first);
+            }
+            for n in list {
+                query.push(", ").push_bind(n);
+            }
+            query
+        }
     };
 }
 
-/// Appends ` WHERE tenant = ? AND dispute_id IN (?, …)`: the rows of `disputes` of `tenant`
-/// (`disputes` must not be empty). SQLite has no array parameters, so each id is bound alone.
-pub(crate) fn push_tenant_disputes<'a>(
-    query: &mut QueryBuilder<'a, Sqlite>,
-    tenant: &'a TenantId,
-    disputes: &[DisputeId],
-) {
-    query.push(" WHERE tenant = ").push_bind(tenant.as_str());
-    query.push(" AND dispute_id IN (");
-    let mut ids = query.separated(", ");
-    for id in disputes {
-        ids.push_bind(id.get());
-    }
-    query.push(")");
+/// `?, ?, …`: one placeholder for each of `n` values. SQLite has no array parameters, so a
+/// [`Value::Integers`] is bound one integer to each.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
-/// A `SqliteRow` read through the neutral row model.
-pub(crate) struct Stored<'r>(pub(crate) &'r SqliteRow);
+/// A `SqliteRow` (or a borrowed one) read through the neutral row model.
+#[derive(Debug)]
+pub struct Stored<R = SqliteRow>(pub(crate) R);
 
-impl Stored<'_> {
+impl Stored {
+    /// The rows a statement returned, as the shared flows read them.
+    pub(crate) fn answer(rows: impl IntoIterator<Item = SqliteRow>) -> Answer<Stored> {
+        Answer::Rows(rows.into_iter().map(Stored).collect())
+    }
+}
+
+impl<R: Borrow<SqliteRow>> Stored<R> {
     fn parse_text<T, E: std::fmt::Display>(
         &self,
         column: &str,
@@ -148,13 +157,13 @@ impl Stored<'_> {
     }
 }
 
-impl StoredRow for Stored<'_> {
+impl<R: Borrow<SqliteRow>> StoredRow for Stored<R> {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        self.0.try_get(column).map_err(store_error)
+        self.0.borrow().try_get(column).map_err(store_error)
     }
 
     fn integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        self.0.try_get(column).map_err(store_error)
+        self.0.borrow().try_get(column).map_err(store_error)
     }
 
     fn small_integer(&self, column: &str) -> Result<Option<i64>, StoreError> {
@@ -174,7 +183,7 @@ impl StoredRow for Stored<'_> {
     }
 
     fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.try_get(column).map_err(store_error)
+        self.0.borrow().try_get(column).map_err(store_error)
     }
 }
 

@@ -4,35 +4,21 @@
 use async_trait::async_trait;
 use disputes_domain::{Status, Timestamp};
 use disputes_ports::{OperationsStats, OutboxDepth, StoreError};
-use disputes_rows as rows;
+use disputes_rows::flows::operations as flow;
 
-use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
 use crate::SqliteStore;
 
 #[async_trait]
 impl OperationsStats for SqliteStore {
     async fn disputes_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
-        let counts = sqlx::query("SELECT status, COUNT(*) AS n FROM disputes GROUP BY status")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        counts
-            .iter()
-            .map(|row| rows::status_count_from_row(&Stored(row)))
-            .collect()
+        let sql = "SELECT status, COUNT(*) AS n FROM disputes GROUP BY status";
+        flow::disputes_by_status(self, sql).await
     }
 
     async fn outbox_depth(&self, now: Timestamp) -> Result<OutboxDepth, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS pending, \
+        let sql = "SELECT COUNT(*) AS pending, \
                     COALESCE(SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END), 0) AS due \
-             FROM outbox_jobs WHERE delivered_at IS NULL",
-        )
-        .bind(time_text(now))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows::outbox_depth_from_row(&Stored(&row))
+             FROM outbox_jobs WHERE delivered_at IS NULL";
+        flow::outbox_depth(self, sql, now).await
     }
 }

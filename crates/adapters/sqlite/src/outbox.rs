@@ -6,11 +6,11 @@ use disputes_domain::{TenantId, Timestamp};
 use disputes_ports::{
     EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
 };
-use disputes_rows::{outbox_job_from_row, webhook_from_row, WEBHOOK_COLUMNS};
+use disputes_rows::flows::outbox as flow;
+use disputes_rows::{Sql, WEBHOOK_COLUMNS};
 
 use crate::batch::Batch;
-use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
+use crate::mapping::time_text;
 use crate::SqliteStore;
 
 /// Adds the insert of `outbox` for dispute `dispute_id` to `batch`, so that the jobs commit or
@@ -51,56 +51,29 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<OutboxJob>, StoreError> {
         // The write lock, taken up front, makes the select and the update one step: no other
         // lease can read the same due jobs in between.
-        let (_turn, mut tx) = self.begin_write().await.map_err(store_error)?;
-        let rows = sqlx::query(
-            "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
+        let sql = "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
              WHERE id IN (SELECT id FROM outbox_jobs \
                           WHERE delivered_at IS NULL AND next_attempt_at <= ? \
                           ORDER BY next_attempt_at, id LIMIT ?) \
-             RETURNING id, event_id, tenant, dispute_id, seq, kind, sink, attempts",
-        )
-        .bind(time_text(now + lease))
-        .bind(time_text(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        let mut jobs = rows
-            .iter()
-            .map(|row| outbox_job_from_row(&Stored(row)))
-            .collect::<Result<Vec<_>, _>>()?;
-        // RETURNING promises no order; hand the jobs out in the order they were enqueued.
-        jobs.sort_by_key(|job| job.id);
-        Ok(jobs)
+             RETURNING id, event_id, tenant, dispute_id, seq, kind, sink, attempts";
+        let mut write = self.begin().await?;
+        let params = flow::lease_params(now, lease, limit);
+        let rows = self.fetch_all_in(&mut write, sql, params).await?;
+        self.commit(write).await?;
+        flow::leased(&rows)
     }
 
     async fn delivered(&self, job: i64, at: Timestamp) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "UPDATE outbox_jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
-        )
-        .bind(time_text(at))
-        .bind(job)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "UPDATE outbox_jobs SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL";
+        flow::delivered(self, sql, job, at).await
     }
 
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
-             WHERE id = ? AND delivered_at IS NULL",
-        )
-        .bind(time_text(at))
-        .bind(error)
-        .bind(job)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
+             WHERE id = ? AND delivered_at IS NULL";
+        flow::retry_at(self, sql, job, at, error).await
     }
 }
 
@@ -113,22 +86,9 @@ impl WebhookRegistry for SqliteStore {
         secret: &str,
         at: Timestamp,
     ) -> Result<Webhook, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO webhooks (tenant, url, secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(tenant.as_str())
-        .bind(url)
-        .bind(secret)
-        .bind(time_text(at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(Webhook {
-            id,
-            tenant: tenant.clone(),
-            url: url.to_owned(),
-            secret: secret.to_owned(),
-        })
+        let sql = "INSERT INTO webhooks (tenant, url, secret, created_at) VALUES (?, ?, ?, ?) \
+             RETURNING id";
+        flow::add_webhook(self, sql, tenant, url, secret, at).await
     }
 
     async fn webhooks_pending(
@@ -136,19 +96,12 @@ impl WebhookRegistry for SqliteStore {
         tenant: &TenantId,
         event: &EventId,
     ) -> Result<Vec<Webhook>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks w WHERE tenant = ? AND NOT EXISTS \
              (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = ?) \
              ORDER BY id"
-        ))
-        .bind(tenant.as_str())
-        .bind(event.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter()
-            .map(|row| webhook_from_row(tenant, &Stored(row)))
-            .collect()
+        );
+        flow::webhooks_pending(self, &sql, tenant, event).await
     }
 
     async fn webhook_delivered(
@@ -158,16 +111,8 @@ impl WebhookRegistry for SqliteStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (webhook_id, event_id, delivered_at) VALUES (?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(webhook)
-        .bind(event.as_str())
-        .bind(time_text(at))
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+        let sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, delivered_at) \
+             VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+        flow::webhook_delivered(self, sql, webhook, event, at).await
     }
 }

@@ -1,35 +1,23 @@
-//! The record of sent notification mail (`sent_emails`).
+//! The record of sent notification mail (`sent_emails`): the flows of
+//! [`disputes_rows::flows::sent_emails`] with SQLite's SQL.
 
 use async_trait::async_trait;
 use disputes_domain::{DisputeId, TenantId};
 use disputes_ports::{SentEmail, SentEmails, StoreError};
-use disputes_rows::{self as rows, SENT_EMAIL_COLUMNS};
-use sqlx::{QueryBuilder, Sqlite};
+use disputes_rows::flows::sent_emails as flow;
+use disputes_rows::SENT_EMAIL_COLUMNS;
 
-use crate::error::store_error;
-use crate::mapping::{push_tenant_disputes, time_text, Stored};
+use crate::mapping::placeholders;
 use crate::SqliteStore;
 
 #[async_trait]
 impl SentEmails for SqliteStore {
     async fn record_sent(&self, email: &SentEmail) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO sent_emails \
+        let sql = "INSERT INTO sent_emails \
              (tenant, dispute_id, event_id, recipient, subject, template, sent_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, recipient) DO NOTHING",
-        )
-        .bind(email.tenant.as_str())
-        .bind(email.dispute.get())
-        .bind(email.event.as_str())
-        .bind(&email.recipient)
-        .bind(&email.subject)
-        .bind(&email.template)
-        .bind(time_text(email.sent_at))
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(())
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, recipient) DO NOTHING";
+        flow::record_sent(self, sql, email).await
     }
 
     async fn sent_for(
@@ -37,21 +25,11 @@ impl SentEmails for SqliteStore {
         tenant: &TenantId,
         disputes: &[DisputeId],
     ) -> Result<Vec<SentEmail>, StoreError> {
-        if disputes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut query =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {SENT_EMAIL_COLUMNS} FROM sent_emails"));
-        push_tenant_disputes(&mut query, tenant, disputes);
-        query.push(" ORDER BY sent_at, id");
-        let found = query
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        found
-            .iter()
-            .map(|row| rows::sent_email_from_row(tenant, &Stored(row)))
-            .collect()
+        let sql = format!(
+            "SELECT {SENT_EMAIL_COLUMNS} FROM sent_emails \
+             WHERE tenant = ? AND dispute_id IN ({}) ORDER BY sent_at, id",
+            placeholders(disputes.len())
+        );
+        flow::sent_for(self, &sql, tenant, disputes).await
     }
 }

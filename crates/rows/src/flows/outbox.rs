@@ -1,0 +1,101 @@
+//! The [`Outbox`](disputes_ports::Outbox) and [`WebhookRegistry`](disputes_ports::WebhookRegistry)
+//! ports on `outbox_jobs`, `webhooks` and `webhook_deliveries`. Enqueueing stays with each store:
+//! it is part of a write's own statements. So does running a lease, whose locking differs; it
+//! shares its parameters and the reading of its rows.
+
+use disputes_domain::{TenantId, Timestamp};
+use disputes_ports::{EventId, OutboxJob, StoreError, Webhook};
+
+use crate::{one, outbox_job_from_row, required, webhook_from_row, Sql, StoredRow, Value};
+
+/// The parameters of a store's lease statement, which sets `next_attempt_at` of at most `limit`
+/// jobs due at `now` to the end of their `lease` and returns them: the lease's end, `now`,
+/// `limit`.
+pub fn lease_params(now: Timestamp, lease: chrono::Duration, limit: u16) -> Vec<Value> {
+    vec![(now + lease).into(), now.into(), i64::from(limit).into()]
+}
+
+/// The jobs a lease statement returned (`id, event_id, tenant, dispute_id, seq, kind, sink,
+/// attempts`), in the order they were enqueued: `RETURNING` promises none.
+pub fn leased(rows: &[impl StoredRow]) -> Result<Vec<OutboxJob>, StoreError> {
+    let mut jobs = rows
+        .iter()
+        .map(outbox_job_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    jobs.sort_by_key(|job| job.id);
+    Ok(jobs)
+}
+
+/// Marks `job` delivered `at`, unless it was. `sql` updates `delivered_at` by `id`.
+pub async fn delivered(
+    db: &impl Sql,
+    sql: &str,
+    job: i64,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(sql, vec![at.into(), job.into()]).await?;
+    Ok(())
+}
+
+/// Schedules `job` again `at`, keeping `error`, unless it was delivered. `sql` updates
+/// `next_attempt_at, last_error` by `id`.
+pub async fn retry_at(
+    db: &impl Sql,
+    sql: &str,
+    job: i64,
+    at: Timestamp,
+    error: &str,
+) -> Result<(), StoreError> {
+    db.execute(sql, vec![at.into(), error.into(), job.into()])
+        .await?;
+    Ok(())
+}
+
+/// Registers a webhook of `tenant`. `sql` inserts (`tenant, url, secret, created_at`) returning
+/// its `id`.
+pub async fn add_webhook(
+    db: &impl Sql,
+    sql: &str,
+    tenant: &TenantId,
+    url: &str,
+    secret: &str,
+    at: Timestamp,
+) -> Result<Webhook, StoreError> {
+    let params = vec![tenant.as_str().into(), url.into(), secret.into(), at.into()];
+    let row = one(db.fetch_optional(sql, params).await?)?;
+    Ok(Webhook {
+        id: required("id", row.integer("id")?)?,
+        tenant: tenant.clone(),
+        url: url.to_owned(),
+        secret: secret.to_owned(),
+    })
+}
+
+/// The webhooks of `tenant` that `event` has not been delivered to, by id. `sql` selects
+/// [`WEBHOOK_COLUMNS`](crate::WEBHOOK_COLUMNS) by `tenant, event_id`.
+pub async fn webhooks_pending(
+    db: &impl Sql,
+    sql: &str,
+    tenant: &TenantId,
+    event: &EventId,
+) -> Result<Vec<Webhook>, StoreError> {
+    db.fetch_all(sql, vec![tenant.as_str().into(), event.as_str().into()])
+        .await?
+        .iter()
+        .map(|row| webhook_from_row(tenant, row))
+        .collect()
+}
+
+/// Records that `event` reached `webhook` `at`, once. `sql` inserts (`webhook_id, event_id,
+/// delivered_at`), doing nothing when it is recorded.
+pub async fn webhook_delivered(
+    db: &impl Sql,
+    sql: &str,
+    webhook: i64,
+    event: &EventId,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(sql, vec![webhook.into(), event.as_str().into(), at.into()])
+        .await?;
+    Ok(())
+}

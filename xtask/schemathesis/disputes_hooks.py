@@ -9,6 +9,15 @@ Its calls also name disputes by an `id` in the body, which OpenAPI links cannot 
 calls reach real disputes rather than only "not found", the ids (and file hashes) that answers
 show are remembered, and every other call that sends an `id` (or `sha256`) gets a remembered one.
 
+An invoice list continues after a `cursor` the server handed out, and only such a cursor; so a
+well-formed generated cursor is replaced by one the server would give (the delivery and billing
+lists get theirs from `schemathesis.toml`), and a malformed one is sent as generated (a 400).
+
+The document's patterns are ECMA-262 regular expressions, whose `$` is the end of the text; the
+generator reads them as Python's, whose `$` also matches before a final line break, and so sends
+`*` followed by a newline as a "valid" `If-Match`. A header value cannot hold a line break, so a
+trailing one is dropped from every generated header.
+
 The delivery and billing POSTs take an `Idempotency-Key`, and generated keys repeat (`0`, `a`)
 across different requests: each such call would be a 422 `idempotency_key_reused` that never
 reaches its handler. So a well-formed generated key gets a digest of the request appended: the same
@@ -23,6 +32,10 @@ import os
 import schemathesis
 
 INVOICE_PREFIX = "/v2/dispute"
+
+# A cursor as the server writes it (URL-safe base64 of `v1:` and a dispute id).
+A_CURSOR = "djE6MTAwMDAwMA"
+CURSOR_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 _seen_ids = []
 _seen_hashes = []
@@ -59,9 +72,16 @@ def _key_per_request(case):
     headers[name] = headers[name][: 255 - 17] + "-" + digest
 
 
+def _without_trailing_newlines(case):
+    for name, value in (case.headers or {}).items():
+        if isinstance(value, str) and value.endswith("\n"):
+            case.headers[name] = value.rstrip("\n")
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     global _calls
+    _without_trailing_newlines(case)
     _key_per_request(case)
     if not case.path.startswith(INVOICE_PREFIX) or not isinstance(case.body, dict):
         return
@@ -70,6 +90,9 @@ def before_call(context, case, kwargs):
     if username and secret:
         case.body["billinkUsername"] = username
         case.body["billinkId"] = secret
+    cursor = case.body.get("cursor")
+    if isinstance(cursor, str) and cursor and set(cursor) <= CURSOR_ALPHABET:
+        case.body["cursor"] = A_CURSOR
     _calls += 1
     # Every other call keeps what was generated, so malformed ids are still tried.
     if _calls % 2 == 0:

@@ -240,11 +240,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
+        // Exactly what an ETag of ours looks like, weak or strong: a positive version of at most
+        // 18 digits (so it fits), without sign or leading zeros; the document's pattern says so.
         let version = text
-            .trim_start_matches("W/")
+            .strip_prefix("W/")
+            .unwrap_or(text)
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| t.parse::<i64>().ok())
+            .filter(|digits| {
+                (1..=18).contains(&digits.len())
+                    && !digits.starts_with('0')
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+            .and_then(|digits| digits.parse::<i64>().ok())
             .and_then(|v| Version::new(v).ok())
             .ok_or_else(invalid)?;
         Ok(IfMatch(Some(version)))

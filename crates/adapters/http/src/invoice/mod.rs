@@ -21,7 +21,8 @@ use crate::SharedState;
 pub use codes::REGISTRY as CODES;
 pub use error::{Invoice, InvoiceError};
 use wire::{
-    AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, OpenIn, PageOut, ResolveIn,
+    whole_number_text, AttachmentIn, DisputeOut, FileOut, IdIn, ListIn, MessageIn, OpenIn, PageOut,
+    ResolveIn,
 };
 
 /// Where this contract's calls live; unknown routes below it answer in its error shape.
@@ -142,21 +143,11 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
     } = call.body;
     let listing = InvoiceListing {
         resolved,
-        limit: page_size(limit.as_ref().map(limit_text).as_deref())?,
+        limit: page_size(limit.as_ref().map(whole_number_text).as_deref())?,
         after: cursor.as_deref().map(parse_cursor).transpose()?,
     };
     let page = state.invoices.list(&call.principal, listing).await?;
     Ok(Json(PageOut::render(&page)?).into_response())
-}
-
-/// A page size's text: a JSON number, or a string (PHP clients send either). Any other JSON
-/// value has no text a page size could be read from.
-fn limit_text(value: &Value) -> String {
-    match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => String::new(),
-    }
 }
 
 async fn message(State(state): State<SharedState>, call: Call<MessageIn>) -> Answer {

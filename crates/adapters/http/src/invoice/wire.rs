@@ -17,14 +17,27 @@ use super::codes;
 use super::error::InvoiceError;
 use crate::shared::{cursor_text, decimal, Issues, Problem};
 
-/// A dispute id: a JSON number, or a string of digits (PHP clients send either).
-pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
-    let text = match value {
-        Value::Number(n) => n.to_string(),
+/// The text of a whole number sent as a JSON number (`7`, and `7.0`, which JSON Schema counts as
+/// the integer 7 too) or as a string of digits (PHP clients send either); any other value's text
+/// is empty, which no whole number parses from.
+pub fn whole_number_text(value: &Value) -> String {
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            match text.parse::<rust_decimal::Decimal>() {
+                Ok(d) if d.fract().is_zero() && text.contains('.') => d.trunc().to_string(),
+                _ => text,
+            }
+        }
         Value::String(s) => s.trim().to_owned(),
         _ => String::new(),
-    };
-    text.parse::<i64>()
+    }
+}
+
+/// A dispute id: a whole number ([`whole_number_text`]).
+pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
+    whole_number_text(value)
+        .parse::<i64>()
         .ok()
         .and_then(|id| DisputeId::new(id).ok())
         .ok_or_else(|| InvoiceError::new(codes::INVALID_ID, "id must be a positive whole number"))
@@ -619,6 +632,19 @@ impl FileOut {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_read_from_numbers_and_digit_strings() {
+        let text = |json: &str| whole_number_text(&serde_json::from_str(json).unwrap());
+        assert_eq!(text("7"), "7");
+        assert_eq!(text("7.0"), "7");
+        assert_eq!(text("144283.000"), "144283");
+        assert_eq!(text("7.5"), "7.5");
+        assert_eq!(text("\" 12 \""), "12");
+        assert_eq!(text("true"), "");
+        assert!(dispute_id(&serde_json::from_str("3.0").unwrap()).is_ok());
+        assert!(dispute_id(&serde_json::from_str("3.5").unwrap()).is_err());
+    }
     use chrono::{TimeZone, Utc};
 
     #[test]

@@ -8,8 +8,8 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response,
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
-    error_response, operation, page_size_schema, path_param, query_param, response_with,
-    schema_ref, string_schema, with_links, DisputeStatus, Op, Outcome,
+    cursor_schema, error_response, operation, page_size_schema, path_param, query_param,
+    response_with, schema_ref, with_links, DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "billing";
@@ -36,6 +36,7 @@ pub struct OpenNotes {
     /// The note's own amount, signed (a credit is negative).
     amount: Option<f64>,
     /// The reason's domain, with `reasonId`; a pair of the tenant's reason table.
+    #[schema(minimum = 1, maximum = 2147483647)]
     domain_id: Option<i64>,
     /// The account's POID.
     #[schema(
@@ -53,7 +54,8 @@ pub struct OpenNotes {
     /// The reason within `domainId` (a number or a digit string); the two come together.
     #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
     reason_id: Option<String>,
-    /// The note's status code (BRM's 101 resolved, 102 unresolved).
+    /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved).
+    #[schema(minimum = 100, maximum = 102)]
     status: Option<i64>,
     comments: Option<Vec<Comment>>,
 }
@@ -91,6 +93,7 @@ pub struct OpenRequest {
 #[derive(ToSchema)]
 #[schema(as = BillingSettlementNotes, rename_all = "camelCase")]
 pub struct SettlementNotes {
+    #[schema(minimum = 1, maximum = 2147483647)]
     domain_id: Option<i64>,
     /// The reason within `domainId`; the two come together.
     #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
@@ -358,7 +361,7 @@ fn paths() -> Paths {
         .params([
             poid_param("accountId", "The account's POID, such as `0.0.0.1+-account+242856`."),
             query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),
-            query_param("cursor", string_schema(), "The `nextCursor` of the page before."),
+            query_param("cursor", cursor_schema(), "The `nextCursor` of the page before."),
         ])
         .answer(200, answer("A page of disputes.", "BillingDisputePage"))
         .errors(LIST_ERRORS, error),

@@ -8,9 +8,9 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response,
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{
-    error_response, header_param, json_content, operation, page_size_schema, path_param,
-    query_param, response_with, schema_ref, string_schema, time_schema, with_links, Decision,
-    DisputeStatus, Op, Outcome,
+    cursor_schema, error_response, header_param, json_content, operation, page_size_schema,
+    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links,
+    Decision, DisputeStatus, Op, Outcome,
 };
 
 const TAG: &str = "delivery";
@@ -142,7 +142,7 @@ pub struct RemedyRequest {
 #[derive(ToSchema)]
 #[schema(as = DeliveryOperatorResponseRequest, rename_all = "camelCase")]
 pub struct OperatorResponseRequest {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 10000)]
     notes: Option<String>,
     proposed_remedy: Option<RemedyRequest>,
 }
@@ -159,7 +159,7 @@ pub enum DecisionRequest {
 #[derive(ToSchema)]
 #[schema(as = DeliveryAdvertiserResponseRequest)]
 pub struct AdvertiserResponseRequest {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 10000)]
     notes: Option<String>,
     decision: DecisionRequest,
 }
@@ -184,16 +184,27 @@ pub struct ResolveRequest {
     credit_note_id: Option<String>,
     makegood_campaign_id: Option<String>,
     settlement_adjustment_id: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 10000)]
     notes: Option<String>,
 }
 
-/// `POST /v1/disputes/{id}/withdraw` and `POST /v1/disputes/{id}/notes`.
+/// `POST /v1/disputes/{id}/withdraw`.
 #[derive(ToSchema)]
 #[schema(as = DeliveryNotesRequest)]
 pub struct NotesRequest {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 10000)]
     notes: Option<String>,
+}
+
+/// `POST /v1/disputes/{id}/notes`: a note is text, not blank, without control characters.
+#[derive(ToSchema)]
+#[schema(as = DeliveryNoteRequest)]
+pub struct NoteRequest {
+    #[schema(
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    notes: String,
 }
 
 /// The operator's response.
@@ -397,7 +408,8 @@ pub struct ErrorEnvelope {
     OperatorResponseRequest,
     AdvertiserResponseRequest,
     ResolveRequest,
-    NotesRequest
+    NotesRequest,
+    NoteRequest
 )))]
 struct Schemas;
 
@@ -445,8 +457,10 @@ fn dispute(status: &str) -> Response {
 }
 
 fn if_match() -> Parameter {
+    // What the handler's `IfMatch` reads: `*`, or a positive version in quotes, weak or strong.
     header_param(
         "If-Match",
+        Some(r#"^(\*|(W/)?"[1-9][0-9]{0,17}")$"#),
         "The dispute's `ETag` (`\"3\"`): the change applies to that version only, else 412. Left out or `*`, it applies to the current version.",
     )
 }
@@ -513,7 +527,7 @@ fn paths() -> Paths {
             query_param("openedAfter", time_schema(), "Only disputes opened at or after this RFC 3339 time."),
             query_param("openedBefore", time_schema(), "Only disputes opened before this RFC 3339 time."),
             query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),
-            query_param("cursor", string_schema(), "The `nextCursor` of the page before."),
+            query_param("cursor", cursor_schema(), "The `nextCursor` of the page before."),
         ])
         .answer(200, response_with(
             "A page of disputes.",
@@ -566,7 +580,7 @@ fn paths() -> Paths {
             "deliveryAddNote",
             "Add a note",
             "Adds a note to the dispute's timeline.",
-            "DeliveryNotesRequest",
+            "DeliveryNoteRequest",
         ),
     ];
     operations

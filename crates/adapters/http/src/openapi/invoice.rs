@@ -101,6 +101,7 @@ pub struct ListRequest {
     #[schema(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// The `nextCursor` of the page before.
+    #[schema(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 

@@ -37,6 +37,8 @@ use utoipa::openapi::{
 use utoipa::{OpenApi as _, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
+use disputes_ports::{IdempotencyKey, PageSize};
+
 use crate::shared::codes::Registry;
 
 /// Where the document is served.
@@ -147,8 +149,122 @@ pub fn document_value() -> Value {
             }
         }
     }
+    xml_bodies_without_null(&mut json);
+    if let Some(schemas) = json
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (schema, together) in FIELDS_TOGETHER {
+            if let Some(object) = schemas.get_mut(*schema).and_then(Value::as_object_mut) {
+                let pairs = together
+                    .iter()
+                    .map(|(field, needs)| ((*field).to_owned(), serde_json::json!([needs])))
+                    .collect();
+                object.insert("dependentRequired".to_owned(), Value::Object(pairs));
+            }
+        }
+    }
     json
 }
+
+/// XML has no `null`: an element is there with a value, or it is left out. So an XML request body
+/// refers to a copy of its JSON schema (`…Xml`, and so on for every schema it refers to) in which
+/// no value may be `null`; JSON bodies keep their nullable fields, as the server takes `null` for
+/// "left out" there.
+fn xml_bodies_without_null(json: &mut Value) {
+    let mut wanted = Vec::new();
+    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
+        let bodies = paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+            .filter_map(|operation| operation.pointer_mut("/requestBody/content"))
+            .filter_map(Value::as_object_mut);
+        for content in bodies {
+            for (media_type, body) in content.iter_mut() {
+                if media_type.ends_with("xml") {
+                    if let Some(reference) = body.pointer_mut("/schema/$ref") {
+                        wanted.extend(xml_reference(reference));
+                    }
+                }
+            }
+        }
+    }
+    let Some(schemas) = json
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    while let Some(name) = wanted.pop() {
+        let xml_name = format!("{name}Xml");
+        if schemas.contains_key(&xml_name) {
+            continue;
+        }
+        let Some(mut schema) = schemas.get(&name).cloned() else {
+            continue;
+        };
+        wanted.extend(without_null(&mut schema));
+        schemas.insert(xml_name, schema);
+    }
+}
+
+/// Points `reference` (`#/components/schemas/X`) at `XXml`; the `X` it pointed at.
+fn xml_reference(reference: &mut Value) -> Option<String> {
+    let name = reference
+        .as_str()?
+        .strip_prefix("#/components/schemas/")?
+        .to_owned();
+    *reference = Value::String(format!("#/components/schemas/{name}Xml"));
+    Some(name)
+}
+
+/// Makes every `type: [T, "null"]` in `schema` plain `T` and points its references at their XML
+/// copies; the schemas it referred to.
+fn without_null(schema: &mut Value) -> Vec<String> {
+    let mut referred = Vec::new();
+    match schema {
+        Value::Object(object) => {
+            if let Some(Value::Array(types)) = object.get("type") {
+                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if let [only] = kept.as_slice() {
+                    object.insert("type".to_owned(), only.clone());
+                }
+            }
+            // `Option<Struct>` is `oneOf: [{type: null}, {$ref}]`.
+            if let Some(Value::Array(choices)) = object.get_mut("oneOf") {
+                choices.retain(|choice| choice.get("type").is_none_or(|t| t != "null"));
+            }
+            for (key, value) in object.iter_mut() {
+                if key == "$ref" {
+                    referred.extend(xml_reference(value));
+                } else {
+                    referred.extend(without_null(value));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                referred.extend(without_null(item));
+            }
+        }
+        _ => {}
+    }
+    referred
+}
+
+/// Fields that come together or not at all (JSON Schema's `dependentRequired`, which utoipa's
+/// builders do not offer): a message's file and its name.
+const FIELDS_TOGETHER: &[(&str, &[(&str, &str)])] = &[
+    (
+        "InvoiceOpenRequest",
+        &[("file", "fileName"), ("fileName", "file")],
+    ),
+    (
+        "InvoiceMessageRequest",
+        &[("file", "fileName"), ("fileName", "file")],
+    ),
+];
 
 /// Marks the headers that are always on the answer with `status` as required: the request id on
 /// every answer, `Retry-After` on a 429 (on a 409 it comes only with `idempotency_key_in_flight`).
@@ -243,11 +359,24 @@ fn time_schema() -> Schema {
 }
 
 /// `limit` of a list: a page of 1 to 100 disputes.
+/// A page size, as [`crate::shared::page_size`] reads it.
 fn page_size_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(1))
-        .maximum(Some(100))
+        .maximum(Some(PageSize::MAX))
+        .into()
+}
+
+/// What a list's `nextCursor` looks like ([`crate::shared::cursor_text`]): URL-safe base64
+/// without padding, never empty.
+pub(crate) const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+fn cursor_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .pattern(Some(CURSOR_PATTERN))
         .into()
 }
 
@@ -271,23 +400,41 @@ fn query_param(name: &str, schema: impl Into<RefOr<Schema>>, description: &str) 
         .build()
 }
 
-/// An optional request header.
-fn header_param(name: &str, description: &str) -> Parameter {
+/// An optional request header of text (matching `pattern`, and so never empty, where only some
+/// text is accepted).
+fn header_param(name: &str, pattern: Option<&str>, description: &str) -> Parameter {
+    let text: Schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(pattern.map(|_| 1))
+        .pattern(pattern)
+        .into();
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(string_schema()))
+        .schema(Some(text))
         .build()
 }
 
 /// `Idempotency-Key` of the POSTs of the delivery and billing contracts.
 fn idempotency_key() -> Parameter {
-    header_param(
-        "Idempotency-Key",
-        "Optional. A key of the client's choosing: a retry of the same POST with the same key and body gets the first answer again instead of acting twice.",
-    )
+    // What `IdempotencyKey::new` takes: 1 to 255 visible ASCII characters.
+    let key: Schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(IdempotencyKey::MAX_LEN))
+        .pattern(Some("^[!-~]+$"))
+        .into();
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Optional. A key of the client's choosing (1 to 255 visible ASCII characters): a retry of the same POST with the same key and body gets the first answer again instead of acting twice.",
+        ))
+        .schema(Some(key))
+        .build()
 }
 
 /// A JSON body of the schema `name`.
@@ -425,8 +572,10 @@ fn replayed_header() -> utoipa::openapi::header::Header {
 
 /// `X-Request-Id` as a request header.
 fn request_id() -> Parameter {
+    // Any value is taken: one that is not a usable id is replaced, never refused.
     header_param(
         REQUEST_ID,
+        None,
         "Optional. The client's id for this request (1 to 128 visible ASCII characters), sent back as `X-Request-Id`; any other value is replaced by one the server makes up.",
     )
 }
@@ -759,6 +908,30 @@ mod operational_tests {
         assert_eq!(statuses, &serde_json::json!(expected));
         let dispute = &schemas["InvoiceDispute"]["properties"]["freshDeskTicket"];
         assert!(dispute.to_string().contains("null"), "{dispute}");
+    }
+
+    #[test]
+    fn cursors_and_keys_are_described_as_the_server_reads_them() {
+        let cursor = crate::shared::cursor_text(disputes_domain::DisputeId::new(987_654).unwrap());
+        assert!(!cursor.is_empty());
+        assert!(cursor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+        assert_eq!(CURSOR_PATTERN, "^[A-Za-z0-9_-]+$");
+        let json = document_value();
+        let invoice = &json["components"]["schemas"]["InvoiceListRequest"]["properties"]["cursor"];
+        assert_eq!(invoice["pattern"], CURSOR_PATTERN, "{invoice}");
+        let together = &json["components"]["schemas"]["InvoiceMessageRequest"]["dependentRequired"];
+        assert_eq!(
+            together["file"],
+            serde_json::json!(["fileName"]),
+            "{together}"
+        );
+        let key = json.to_string();
+        assert!(
+            key.contains(r#""maxLength":255,"minLength":1,"pattern":"^[!-~]+$""#),
+            "the Idempotency-Key schema"
+        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::borrow::Borrow;
 
-use chrono::{Duration, SubsecRound};
 use disputes_domain::{Dispute, Message, TimelineEntry, Timestamp};
 use disputes_ports::StoreError;
 use disputes_rows::{
@@ -16,19 +15,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{Decode, Postgres, QueryBuilder, Row, Type, TypeInfo, ValueRef};
 
 use crate::error::store_error;
-
-/// A range-filter bound as stored precision. A caller's bound may carry nanoseconds, which
-/// PostgreSQL would truncate; rounding up to the next whole microsecond instead keeps both
-/// `stored >= bound` and `stored < bound` exact, since every stored instant is a whole
-/// microsecond.
-pub(crate) fn bound(at: Timestamp) -> Timestamp {
-    let truncated = at.trunc_subsecs(6);
-    if truncated < at {
-        truncated + Duration::microseconds(1)
-    } else {
-        truncated
-    }
-}
 
 /// Appends a placeholder to `query` and binds `value` to it in PostgreSQL's column type.
 pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Postgres>) {
@@ -276,20 +262,4 @@ fn field_rows(row: &Stored<&PgRow>, column: &str) -> Result<Vec<FieldRow>, Store
             Ok(fields)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-
-    #[test]
-    fn filter_bounds_round_up_to_whole_microseconds() {
-        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-        assert_eq!(bound(at), at);
-        let micros = at + Duration::microseconds(7);
-        assert_eq!(bound(micros), micros);
-        let nanos = at + Duration::nanoseconds(1);
-        assert_eq!(bound(nanos), at + Duration::microseconds(1));
-    }
 }

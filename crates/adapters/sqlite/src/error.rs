@@ -91,9 +91,6 @@ fn unique_subject(message: &str) -> &'static str {
     }
 }
 
-/// A stored value that does not read back into the domain.
-pub(crate) use disputes_rows::corrupt;
-
 #[cfg(test)]
 mod tests {
     use super::*;

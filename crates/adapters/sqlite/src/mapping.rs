@@ -6,7 +6,7 @@ use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use disputes_domain::{utc_digits, Dispute, Timestamp};
 use disputes_ports::StoreError;
 use disputes_rows::{
@@ -36,19 +36,6 @@ fn fixed_width_text(at: Timestamp) -> Option<String> {
     // Microseconds: the first six of the nine fraction digits.
     text[26] = b'Z';
     String::from_utf8(text[..27].to_vec()).ok()
-}
-
-/// A range-filter bound as stored text. A caller's bound may carry nanoseconds; rounding it up
-/// to the next whole microsecond keeps both `stored >= bound` and `stored < bound` exact, since
-/// every stored instant is a whole microsecond.
-pub(crate) fn bound_text(at: Timestamp) -> String {
-    let truncated = at.trunc_subsecs(6);
-    let ceiling = if truncated < at {
-        truncated + Duration::microseconds(1)
-    } else {
-        truncated
-    };
-    time_text(ceiling)
 }
 
 /// An instant from its stored text.
@@ -502,7 +489,7 @@ impl StoredRow for JsonRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use chrono::{Duration, TimeZone, Utc};
 
     #[test]
     fn times_are_fixed_width_and_round_trip() {
@@ -637,6 +624,7 @@ mod tests {
     #[test]
     fn filter_bounds_round_up_to_whole_microseconds() {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let bound_text = |at| time_text(disputes_rows::flows::disputes::range_bound(at));
         assert_eq!(bound_text(at), "2026-03-01T12:00:00.000000Z");
         let nanos = at + Duration::nanoseconds(1);
         assert_eq!(bound_text(nanos), "2026-03-01T12:00:00.000001Z");

@@ -4,8 +4,9 @@
 
 use std::borrow::Borrow;
 
-use disputes_domain::{Dispute, Message, TimelineEntry, Timestamp};
+use disputes_domain::{Dispute, Message, SubjectKind, TimelineEntry, Timestamp};
 use disputes_ports::StoreError;
+use disputes_rows::flows::disputes::Build;
 use disputes_rows::{
     self, corrupt, Answer, Field, FieldRow, MessageRow, StoredRow, TimelineRow, Value,
     CHILD_COLUMNS,
@@ -15,6 +16,29 @@ use sqlx::postgres::PgRow;
 use sqlx::{Decode, Postgres, QueryBuilder, Row, Type, TypeInfo, ValueRef};
 
 use crate::error::store_error;
+
+/// A statement of the shared flows (`disputes_rows::flows::disputes::Build`) written into
+/// sqlx's builder for PostgreSQL.
+pub(crate) struct Building<'b, 'q>(pub(crate) &'b mut QueryBuilder<'q, Postgres>);
+
+impl<'q> Build<'q> for Building<'_, 'q> {
+    fn sql(&mut self, text: &str) {
+        self.0.push(text);
+    }
+
+    fn text(&mut self, text: &'q str) {
+        self.0.push_bind(text);
+    }
+
+    fn value(&mut self, value: Value) {
+        push_bind(value, &mut self.0);
+    }
+
+    /// Bound, as every other filter: a literal kind matters only to SQLite's planner.
+    fn kind(&mut self, kind: SubjectKind) {
+        self.0.push(" AND subject_kind = ").push_bind(kind.as_str());
+    }
+}
 
 /// Appends a placeholder to `query` and binds `value` to it in PostgreSQL's column type.
 pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Postgres>) {

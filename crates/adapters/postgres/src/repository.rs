@@ -2,48 +2,26 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, SubjectKind, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
-use disputes_rows::flows::disputes::{self as flow, Build};
+use disputes_rows::flows::disputes as flow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{dispute_with_children, push_bind, MessageColumns, TimelineColumns};
+use crate::mapping::{dispute_with_children, push_bind, Building, MessageColumns, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
 use disputes_rows::{
-    dispute_columns, json_object_arguments, screen_ids, Columns, Value, DISPUTE_COLUMNS,
-    MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, json_object_arguments, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
+    TIMELINE_COLUMNS,
 };
 
 /// Serialises `create`s of one subject scope across every process sharing the database, until
 /// the transaction ends. `$1` is [`lock_key`]'s text; PostgreSQL hashes it to the 64-bit key.
 const LOCK_SUBJECT: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
-
-/// A statement of the shared dispute flows in sqlx's builder for PostgreSQL.
-struct Building<'q>(QueryBuilder<'q, Postgres>);
-
-impl<'q> Build<'q> for Building<'q> {
-    fn sql(&mut self, text: &str) {
-        self.0.push(text);
-    }
-
-    fn text(&mut self, text: &'q str) {
-        self.0.push_bind(text);
-    }
-
-    fn value(&mut self, value: Value) {
-        push_bind(value, &mut self.0);
-    }
-
-    /// Bound, as every other filter: a literal kind matters only to SQLite's planner.
-    fn kind(&mut self, kind: SubjectKind) {
-        self.0.push(" AND subject_kind = ").push_bind(kind.as_str());
-    }
-}
 
 #[async_trait]
 impl DisputeRepository for PgStore {
@@ -104,10 +82,8 @@ impl DisputeRepository for PgStore {
         let mut select =
             QueryBuilder::<Postgres>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
-        let mut select = Building(select);
-        flow::list_filters(query, &mut select);
+        flow::list_filters(query, &mut Building(&mut select));
         let rows = select
-            .0
             .build()
             .fetch_all(&self.pool)
             .await
@@ -127,10 +103,9 @@ impl DisputeRepository for PgStore {
         // waits for this transaction, then re-checks its `version = expected` against the row
         // this one committed, matches nothing and reports a conflict. No update is lost.
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let mut update = Building(QueryBuilder::<Postgres>::new(""));
-        flow::update_state(dispute, expected, &mut update);
+        let mut update = QueryBuilder::<Postgres>::new("");
+        flow::update_state(dispute, expected, &mut Building(&mut update));
         let updated = update
-            .0
             .build()
             .execute(&mut *tx)
             .await

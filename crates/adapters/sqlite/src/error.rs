@@ -82,13 +82,7 @@ fn unique_subject(message: &str) -> &'static str {
         .next()
         .and_then(|columns| columns.split('.').next())
         .unwrap_or_default();
-    match table {
-        "tenants" => "tenant",
-        "api_keys" => "api key",
-        "disputes" => "dispute",
-        "reason_codes" => "reason",
-        _ => "record",
-    }
+    disputes_rows::unique_subject(table)
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use disputes_domain::{utc_digits, Dispute, Timestamp};
+use disputes_domain::{utc_digits, Dispute, SubjectKind, Timestamp};
 use disputes_ports::StoreError;
+use disputes_rows::flows::disputes::Build;
 use disputes_rows::{
     self, corrupt, Answer, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
@@ -89,6 +90,41 @@ fn parse_fixed_width(text: &str) -> Option<Timestamp> {
     };
     let time = NaiveTime::from_hms_micro_opt(number(11, 13)?, number(14, 16)?, second, micros)?;
     Some(date.and_time(time).and_utc())
+}
+
+/// The filter on a subject kind, with the kind spelled as a literal. Bound as a parameter, SQLite
+/// compares it with the `subject_kind = 'invoice'` of the partial unique indexes while planning,
+/// remembers that the plan depended on the bound value, and so re-prepares the whole statement
+/// (parsing and planning it again: about a million instructions) at every execution. A literal
+/// costs at most one cached statement per kind.
+pub(crate) fn kind_condition(kind: SubjectKind) -> &'static str {
+    match kind {
+        SubjectKind::Delivery => " AND subject_kind = 'delivery'",
+        SubjectKind::Invoice => " AND subject_kind = 'invoice'",
+        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
+    }
+}
+
+/// A statement of the shared flows (`disputes_rows::flows::disputes::Build`) written into
+/// sqlx's builder for SQLite.
+pub(crate) struct Building<'b, 'q>(pub(crate) &'b mut QueryBuilder<'q, Sqlite>);
+
+impl<'q> Build<'q> for Building<'_, 'q> {
+    fn sql(&mut self, text: &str) {
+        self.0.push(text);
+    }
+
+    fn kind(&mut self, kind: SubjectKind) {
+        self.0.push(kind_condition(kind));
+    }
+
+    fn value(&mut self, value: Value) {
+        push_bind(value, &mut self.0);
+    }
+
+    fn text(&mut self, text: &'q str) {
+        self.0.push_bind(text);
+    }
 }
 
 /// Appends a placeholder to `query` and binds `value` to it in SQLite's column type.

@@ -2,57 +2,26 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, SubjectKind, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
-use disputes_rows::flows::disputes::{self as flow, Build};
+use disputes_rows::flows::disputes as flow;
+
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::batch::Batch;
 use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{dispute_with_children, push_bind, time_text, DISPUTE_COLUMN, SCREEN_COLUMNS};
+use crate::mapping::{
+    dispute_with_children, push_bind, time_text, Building, DISPUTE_COLUMN, SCREEN_COLUMNS,
+};
 use crate::outbox::enqueue;
 use crate::SqliteStore;
 use disputes_rows::{
-    dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, Value, DISPUTE_COLUMNS,
+    dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
     MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
-
-/// The filter on a subject kind, with the kind spelled as a literal. Bound as a parameter, SQLite
-/// compares it with the `subject_kind = 'invoice'` of the partial unique indexes while planning,
-/// remembers that the plan depended on the bound value, and so re-prepares the whole statement
-/// (parsing and planning it again: about a million instructions) at every execution. A literal
-/// costs at most one cached statement per kind.
-fn kind_condition(kind: SubjectKind) -> &'static str {
-    match kind {
-        SubjectKind::Delivery => " AND subject_kind = 'delivery'",
-        SubjectKind::Invoice => " AND subject_kind = 'invoice'",
-        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
-    }
-}
-
-/// A statement of the shared dispute flows in sqlx's builder for SQLite.
-struct Building<'q>(QueryBuilder<'q, Sqlite>);
-
-impl<'q> Build<'q> for Building<'q> {
-    fn sql(&mut self, text: &str) {
-        self.0.push(text);
-    }
-
-    fn kind(&mut self, kind: SubjectKind) {
-        self.0.push(kind_condition(kind));
-    }
-
-    fn value(&mut self, value: Value) {
-        push_bind(value, &mut self.0);
-    }
-
-    fn text(&mut self, text: &'q str) {
-        self.0.push_bind(text);
-    }
-}
 
 /// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
 /// write, after the duplicate check had read, so two creates could both pass the check.
@@ -120,10 +89,8 @@ impl DisputeRepository for SqliteStore {
         let mut select =
             QueryBuilder::<Sqlite>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
-        let mut select = Building(select);
-        flow::list_filters(query, &mut select);
+        flow::list_filters(query, &mut Building(&mut select));
         let rows = select
-            .0
             .build()
             .fetch_all(&self.pool)
             .await
@@ -144,13 +111,12 @@ impl DisputeRepository for SqliteStore {
         let savepoint = member.savepoint_sql();
         let written: Result<(), StoreError> = async {
             let tx = member.conn();
-            let mut update = Building(QueryBuilder::<Sqlite>::new(savepoint));
-            flow::update_state(dispute, expected, &mut update);
+            let mut update = QueryBuilder::<Sqlite>::new(savepoint);
+            flow::update_state(dispute, expected, &mut Building(&mut update));
             // Whether a row was updated, told by the row it returns: after the savepoint in the
             // same text, the sum of changes would not tell.
-            update.sql(" RETURNING id");
+            update.push(" RETURNING id");
             let updated = update
-                .0
                 .build()
                 .fetch_optional(&mut *tx)
                 .await
@@ -437,7 +403,7 @@ mod tests {
     fn the_sql_literals_of_subject_kinds_match_the_domain() {
         for &kind in SubjectKind::ALL {
             assert_eq!(
-                super::kind_condition(kind),
+                crate::mapping::kind_condition(kind),
                 format!(" AND subject_kind = '{}'", kind.as_str())
             );
         }

@@ -31,7 +31,7 @@ impl<'q> Build<'q> for Building<'_, 'q> {
     }
 
     fn value(&mut self, value: Value) {
-        push_bind(value, &mut self.0);
+        push_bind(value, self.0);
     }
 
     /// Bound, as every other filter: a literal kind matters only to SQLite's planner.

@@ -119,7 +119,7 @@ impl<'q> Build<'q> for Building<'_, 'q> {
     }
 
     fn value(&mut self, value: Value) {
-        push_bind(value, &mut self.0);
+        push_bind(value, self.0);
     }
 
     fn text(&mut self, text: &'q str) {

@@ -37,6 +37,18 @@ pub use records::{
 };
 pub use sql::{one, Answer, Fetch, Sql, Statement};
 
+/// What a unique violation on `table` was about, for [`StoreError::AlreadyExists`]: both
+/// stores have the same tables, and each finds the table in its own driver's error.
+pub fn unique_subject(table: &str) -> &'static str {
+    match table {
+        "tenants" => "tenant",
+        "api_keys" => "api key",
+        "disputes" => "dispute",
+        "reason_codes" => "reason",
+        _ => "record",
+    }
+}
+
 /// A stored value the domain refuses, reported with the column it came from.
 pub fn corrupt(column: &str, why: impl Display) -> StoreError {
     StoreError::Corrupt(format!("{column}: {why}"))
@@ -816,6 +828,14 @@ pub fn dispute_with_children(
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn unique_violations_name_what_exists() {
+        assert_eq!(unique_subject("tenants"), "tenant");
+        assert_eq!(unique_subject("api_keys"), "api key");
+        assert_eq!(unique_subject("disputes"), "dispute");
+        assert_eq!(unique_subject(""), "record");
+    }
 
     pub(super) fn row(fields: &[(&str, Field)]) -> FieldRow {
         FieldRow(

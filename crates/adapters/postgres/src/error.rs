@@ -1,4 +1,5 @@
 use disputes_ports::StoreError;
+use disputes_rows::unique_subject;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::PgDatabaseError;
@@ -86,31 +87,9 @@ fn table_of(db: &dyn DatabaseError) -> &str {
         .unwrap_or_default()
 }
 
-/// What a unique violation was about, by the table it happened on.
-fn unique_subject(table: &str) -> &'static str {
-    match table {
-        "tenants" => "tenant",
-        "api_keys" => "api key",
-        "disputes" => "dispute",
-        "reason_codes" => "reason",
-        _ => "record",
-    }
-}
-
-/// A stored value that does not read back into the domain.
-pub(crate) use disputes_rows::corrupt;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unique_violations_name_what_exists() {
-        assert_eq!(unique_subject("tenants"), "tenant");
-        assert_eq!(unique_subject("api_keys"), "api key");
-        assert_eq!(unique_subject("disputes"), "dispute");
-        assert_eq!(unique_subject(""), "record");
-    }
 
     #[test]
     fn connection_and_shutdown_states_are_transient() {

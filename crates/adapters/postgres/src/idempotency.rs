@@ -9,9 +9,10 @@ use disputes_ports::idempotency::{
 use disputes_ports::StoreError;
 use disputes_rows::flows::idempotency::{self as flow, ReserveSql};
 use disputes_rows::IDEMPOTENCY_KEY_COLUMNS;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::store_error;
+use crate::mapping::Building;
 use crate::PgStore;
 
 #[async_trait]
@@ -71,19 +72,13 @@ pub(crate) async fn record_effect(
     let Some(reservation) = key else {
         return Ok(());
     };
-    let marked = sqlx::query(
-        "UPDATE idempotency_keys SET dispute_id = $1, dispute_version = $2 \
-         WHERE tenant = $3 AND principal = $4 AND idempotency_key = $5 AND token = $6",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(reservation.tenant.as_str())
-    .bind(&reservation.principal)
-    .bind(reservation.key.as_str())
-    .bind(&reservation.token)
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?
-    .rows_affected();
+    let mut update = QueryBuilder::<Postgres>::new("");
+    flow::record_effect(id, version, reservation, &mut Building(&mut update));
+    let marked = update
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
     reservation.effect_recorded(marked)
 }

@@ -4,9 +4,9 @@
 
 use std::borrow::Borrow;
 
-use chrono::{Duration, SubsecRound};
-use disputes_domain::{Dispute, Message, TimelineEntry, Timestamp};
+use disputes_domain::{Dispute, Message, SubjectKind, TimelineEntry, Timestamp};
 use disputes_ports::StoreError;
+use disputes_rows::flows::disputes::Build;
 use disputes_rows::{
     self, corrupt, Answer, Field, FieldRow, MessageRow, StoredRow, TimelineRow, Value,
     CHILD_COLUMNS,
@@ -17,16 +17,26 @@ use sqlx::{Decode, Postgres, QueryBuilder, Row, Type, TypeInfo, ValueRef};
 
 use crate::error::store_error;
 
-/// A range-filter bound as stored precision. A caller's bound may carry nanoseconds, which
-/// PostgreSQL would truncate; rounding up to the next whole microsecond instead keeps both
-/// `stored >= bound` and `stored < bound` exact, since every stored instant is a whole
-/// microsecond.
-pub(crate) fn bound(at: Timestamp) -> Timestamp {
-    let truncated = at.trunc_subsecs(6);
-    if truncated < at {
-        truncated + Duration::microseconds(1)
-    } else {
-        truncated
+/// A statement of the shared flows (`disputes_rows::flows::disputes::Build`) written into
+/// sqlx's builder for PostgreSQL.
+pub(crate) struct Building<'b, 'q>(pub(crate) &'b mut QueryBuilder<'q, Postgres>);
+
+impl<'q> Build<'q> for Building<'_, 'q> {
+    fn sql(&mut self, text: &str) {
+        self.0.push(text);
+    }
+
+    fn text(&mut self, text: &'q str) {
+        self.0.push_bind(text);
+    }
+
+    fn value(&mut self, value: Value) {
+        push_bind(value, self.0);
+    }
+
+    /// Bound, as every other filter: a literal kind matters only to SQLite's planner.
+    fn kind(&mut self, kind: SubjectKind) {
+        self.0.push(" AND subject_kind = ").push_bind(kind.as_str());
     }
 }
 
@@ -276,20 +286,4 @@ fn field_rows(row: &Stored<&PgRow>, column: &str) -> Result<Vec<FieldRow>, Store
             Ok(fields)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-
-    #[test]
-    fn filter_bounds_round_up_to_whole_microseconds() {
-        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-        assert_eq!(bound(at), at);
-        let micros = at + Duration::microseconds(7);
-        assert_eq!(bound(micros), micros);
-        let nanos = at + Duration::nanoseconds(1);
-        assert_eq!(bound(nanos), at + Duration::microseconds(1));
-    }
 }

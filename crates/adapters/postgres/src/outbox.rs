@@ -11,6 +11,7 @@ use disputes_rows::{Sql, WEBHOOK_COLUMNS};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::store_error;
+use crate::mapping::Building;
 use crate::PgStore;
 
 /// Inserts `outbox` for dispute `dispute_id` on the caller's connection, so that the jobs commit
@@ -24,18 +25,8 @@ pub(crate) async fn enqueue(
     if outbox.is_empty() {
         return Ok(());
     }
-    let mut insert = QueryBuilder::<Postgres>::new(
-        "INSERT INTO outbox_jobs (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) ",
-    );
-    insert.push_values(outbox, |mut row, job| {
-        row.push_bind(job.event.as_str())
-            .push_bind(tenant.as_str())
-            .push_bind(dispute_id)
-            .push_bind(job.seq)
-            .push_bind(job.kind.as_str())
-            .push_bind(job.sink.as_str())
-            .push_bind(job.due);
-    });
+    let mut insert = QueryBuilder::<Postgres>::new("");
+    flow::enqueue(tenant, dispute_id, outbox, &mut Building(&mut insert));
     insert.build().execute(conn).await.map_err(store_error)?;
     Ok(())
 }

@@ -5,26 +5,19 @@ use disputes_domain::{
     Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
+use disputes_rows::final_statuses;
+use disputes_rows::flows::disputes as flow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use crate::error::{corrupt, is_unique_violation, store_error};
+use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{bound, dispute_with_children, push_bind, MessageColumns, TimelineColumns};
+use crate::mapping::{dispute_with_children, push_bind, Building, MessageColumns, TimelineColumns};
 use crate::outbox::enqueue;
 use crate::PgStore;
 use disputes_rows::{
     dispute_columns, json_object_arguments, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
 };
-
-/// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that the planner
-/// can match the partial unique indexes, whose predicate the migration spells the same way; a
-/// unit test keeps it in step with the domain.
-macro_rules! final_statuses {
-    () => {
-        "('resolved', 'withdrawn', 'expired')"
-    };
-}
 
 /// Serialises `create`s of one subject scope across every process sharing the database, until
 /// the transaction ends. `$1` is [`lock_key`]'s text; PostgreSQL hashes it to the 64-bit key.
@@ -58,12 +51,8 @@ impl DisputeRepository for PgStore {
             Err(e) if is_unique_violation(&e) => {
                 tx.rollback().await.map_err(store_error)?;
                 let mut conn = self.pool.acquire().await.map_err(store_error)?;
-                return Err(
-                    match find_conflict(&mut conn, &parts.tenant, &parts.subject).await? {
-                        Some(existing) => StoreError::Duplicate { existing },
-                        None => store_error(e),
-                    },
-                );
+                let found = find_conflict(&mut conn, &parts.tenant, &parts.subject).await?;
+                return Err(flow::duplicate(found, || store_error(e)));
             }
             Err(e) => return Err(store_error(e)),
         };
@@ -73,8 +62,7 @@ impl DisputeRepository for PgStore {
         enqueue(&mut tx, &parts.tenant, id, &write.notifications).await?;
         record_effect(&mut tx, id, parts.version.get(), write.key.as_ref()).await?;
         tx.commit().await.map_err(store_error)?;
-        let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
-        Ok(dispute.into_dispute(id))
+        flow::created(dispute, id)
     }
 
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
@@ -91,64 +79,16 @@ impl DisputeRepository for PgStore {
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
-        let limit = usize::from(query.limit.get());
         let mut select =
             QueryBuilder::<Postgres>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
-        if let Some(kind) = query.kind {
-            select.push(" AND subject_kind = ").push_bind(kind.as_str());
-        }
-        if let Some(status) = query.status {
-            select.push(" AND status = ").push_bind(status.as_str());
-        }
-        if let Some(resolved) = query.resolved {
-            select.push(if resolved {
-                concat!(" AND status IN ", final_statuses!())
-            } else {
-                concat!(" AND status NOT IN ", final_statuses!())
-            });
-        }
-        if let Some(campaign) = &query.campaign_id {
-            select
-                .push(" AND campaign_id = ")
-                .push_bind(campaign.as_str());
-        }
-        if let Some(account) = &query.account_id {
-            select
-                .push(" AND account_id = ")
-                .push_bind(account.as_str());
-        }
-        if let Some(after) = query.opened_after {
-            select.push(" AND opened_at >= ").push_bind(bound(after));
-        }
-        if let Some(before) = query.opened_before {
-            select.push(" AND opened_at < ").push_bind(bound(before));
-        }
-        if let Some(cursor) = query.after {
-            select.push(" AND id < ").push_bind(cursor.get());
-        }
-        // One row more than asked for tells whether another page follows.
-        select
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(query.limit.get()) + 1);
-
-        let mut rows = select
+        flow::list_filters(query, &mut Building(&mut select));
+        let rows = select
             .build()
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let disputes = rows
-            .iter()
-            .map(dispute_with_children)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = if more {
-            disputes.last().map(Dispute::id)
-        } else {
-            None
-        };
-        Ok(Page { disputes, next })
+        flow::page(rows, query, dispute_with_children)
     }
 
     async fn update(
@@ -157,35 +97,14 @@ impl DisputeRepository for PgStore {
         expected: Version,
         write: &Write,
     ) -> Result<(), StoreError> {
+        flow::check_update(dispute, expected)?;
         let parts = dispute.parts();
-        // The append below relies on this; a dispute that breaks it would be stored broken.
-        if usize::try_from(parts.version.get()).ok() != Some(parts.timeline.len())
-            || parts.version < expected
-        {
-            return Err(StoreError::Other(
-                "refusing to store a dispute whose version does not match its timeline".into(),
-            ));
-        }
         // READ COMMITTED: the UPDATE locks the row, so a concurrent update of the same dispute
         // waits for this transaction, then re-checks its `version = expected` against the row
         // this one committed, matches nothing and reports a conflict. No update is lost.
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let Columns { state, .. } = dispute_columns(parts);
-        let mut update = QueryBuilder::<Postgres>::new("UPDATE disputes SET ");
-        for (i, (column, value)) in state.into_iter().enumerate() {
-            if i > 0 {
-                update.push(", ");
-            }
-            update.push(column).push(" = ");
-            push_bind(value, &mut update);
-        }
-        update
-            .push(" WHERE id = ")
-            .push_bind(dispute.id().get())
-            .push(" AND tenant = ")
-            .push_bind(parts.tenant.as_str())
-            .push(" AND version = ")
-            .push_bind(expected.get());
+        let mut update = QueryBuilder::<Postgres>::new("");
+        flow::update_state(dispute, expected, &mut Building(&mut update));
         let updated = update
             .build()
             .execute(&mut *tx)
@@ -202,24 +121,10 @@ impl DisputeRepository for PgStore {
             .await
             .map_err(store_error)?;
             tx.rollback().await.map_err(store_error)?;
-            return Err(if exists {
-                StoreError::VersionConflict
-            } else {
-                StoreError::NotFound
-            });
+            return Err(flow::stale(exists));
         }
-        // Entries up to `expected` are stored already: a version equals its timeline's length.
-        let appended = parts
-            .timeline
-            .iter()
-            .skip_while(|e| e.seq() <= expected.get());
+        let (appended, posted) = flow::new_since(dispute, expected);
         insert_timeline(&mut tx, dispute.id().get(), appended).await?;
-        // Each message is keyed by the entry that recorded it, so the new ones are those of the
-        // new entries.
-        let posted = parts
-            .messages
-            .iter()
-            .skip_while(|m| m.seq() <= expected.get());
         insert_messages(&mut tx, dispute.id().get(), posted).await?;
         enqueue(
             &mut tx,
@@ -248,11 +153,7 @@ impl DisputeRepository for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        flow::ping(self).await
     }
 }
 
@@ -322,9 +223,7 @@ async fn find_conflict(
         }
     }
     .map_err(store_error)?;
-    found
-        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
-        .transpose()
+    flow::found_id(found)
 }
 
 /// Inserts the `disputes` row and returns the id the sequence gave it.
@@ -423,24 +322,14 @@ static GET_DISPUTE: LazyLock<String> =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use disputes_domain::Status;
 
+    /// The partial unique indexes spell the list as the shared flows do (which a test of
+    /// `disputes_rows` keeps in step with the domain).
     #[test]
-    fn the_sql_list_of_final_statuses_matches_the_domain() {
-        let finals: Vec<String> = Status::ALL
-            .iter()
-            .filter(|s| s.is_final())
-            .map(|s| format!("'{s}'"))
-            .collect();
-        assert_eq!(final_statuses!(), format!("({})", finals.join(", ")));
+    fn the_partial_indexes_use_the_final_statuses_of_the_queries() {
         let migration = include_str!("../migrations/0001_initial.sql");
-        assert_eq!(
-            migration
-                .matches(concat!("status NOT IN ", final_statuses!()))
-                .count(),
-            2,
-            "both partial unique indexes use the same list"
-        );
+        let predicate = concat!("status NOT IN ", final_statuses!());
+        assert_eq!(migration.matches(predicate).count(), 2, "both indexes");
     }
 
     #[test]

@@ -82,17 +82,8 @@ fn unique_subject(message: &str) -> &'static str {
         .next()
         .and_then(|columns| columns.split('.').next())
         .unwrap_or_default();
-    match table {
-        "tenants" => "tenant",
-        "api_keys" => "api key",
-        "disputes" => "dispute",
-        "reason_codes" => "reason",
-        _ => "record",
-    }
+    disputes_rows::unique_subject(table)
 }
-
-/// A stored value that does not read back into the domain.
-pub(crate) use disputes_rows::corrupt;
 
 #[cfg(test)]
 mod tests {

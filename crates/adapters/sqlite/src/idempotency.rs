@@ -11,6 +11,7 @@ use disputes_rows::flows::idempotency::{self as flow, ReserveSql};
 use disputes_rows::IDEMPOTENCY_KEY_COLUMNS;
 
 use crate::batch::Batch;
+use crate::mapping::Building;
 use crate::SqliteStore;
 
 #[async_trait]
@@ -65,24 +66,13 @@ impl IdempotencyStore for SqliteStore {
 /// to [`Reservation::effect_recorded`], which fails with [`StoreError::KeyTakenOver`], so the
 /// write rolls back, when the key is no longer held by this request.
 pub(crate) fn record_effect<'k>(
-    batch: &mut Batch<'_>,
+    batch: &mut Batch<'k>,
     id: i64,
     version: i64,
     key: Option<&'k Reservation>,
 ) -> Option<&'k Reservation> {
     let reservation = key?;
-    batch
-        .statement("UPDATE idempotency_keys SET dispute_id = ")
-        .push_bind(id)
-        .push(", dispute_version = ")
-        .push_bind(version)
-        .push(" WHERE tenant = ")
-        .push_bind(reservation.tenant.as_str().to_owned())
-        .push(" AND principal = ")
-        .push_bind(reservation.principal.clone())
-        .push(" AND idempotency_key = ")
-        .push_bind(reservation.key.as_str().to_owned())
-        .push(" AND token = ")
-        .push_bind(reservation.token.clone());
+    let update = &mut Building(batch.statement(""));
+    flow::record_effect(id, version, reservation, update);
     Some(reservation)
 }

@@ -6,9 +6,10 @@ use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
-use disputes_domain::{utc_digits, Dispute, Timestamp};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use disputes_domain::{utc_digits, Dispute, SubjectKind, Timestamp};
 use disputes_ports::StoreError;
+use disputes_rows::flows::disputes::Build;
 use disputes_rows::{
     self, corrupt, Answer, StoredRow, Value, CHILD_COLUMNS, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
     TIMELINE_COLUMNS,
@@ -36,19 +37,6 @@ fn fixed_width_text(at: Timestamp) -> Option<String> {
     // Microseconds: the first six of the nine fraction digits.
     text[26] = b'Z';
     String::from_utf8(text[..27].to_vec()).ok()
-}
-
-/// A range-filter bound as stored text. A caller's bound may carry nanoseconds; rounding it up
-/// to the next whole microsecond keeps both `stored >= bound` and `stored < bound` exact, since
-/// every stored instant is a whole microsecond.
-pub(crate) fn bound_text(at: Timestamp) -> String {
-    let truncated = at.trunc_subsecs(6);
-    let ceiling = if truncated < at {
-        truncated + Duration::microseconds(1)
-    } else {
-        truncated
-    };
-    time_text(ceiling)
 }
 
 /// An instant from its stored text.
@@ -102,6 +90,41 @@ fn parse_fixed_width(text: &str) -> Option<Timestamp> {
     };
     let time = NaiveTime::from_hms_micro_opt(number(11, 13)?, number(14, 16)?, second, micros)?;
     Some(date.and_time(time).and_utc())
+}
+
+/// The filter on a subject kind, with the kind spelled as a literal. Bound as a parameter, SQLite
+/// compares it with the `subject_kind = 'invoice'` of the partial unique indexes while planning,
+/// remembers that the plan depended on the bound value, and so re-prepares the whole statement
+/// (parsing and planning it again: about a million instructions) at every execution. A literal
+/// costs at most one cached statement per kind.
+pub(crate) fn kind_condition(kind: SubjectKind) -> &'static str {
+    match kind {
+        SubjectKind::Delivery => " AND subject_kind = 'delivery'",
+        SubjectKind::Invoice => " AND subject_kind = 'invoice'",
+        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
+    }
+}
+
+/// A statement of the shared flows (`disputes_rows::flows::disputes::Build`) written into
+/// sqlx's builder for SQLite.
+pub(crate) struct Building<'b, 'q>(pub(crate) &'b mut QueryBuilder<'q, Sqlite>);
+
+impl<'q> Build<'q> for Building<'_, 'q> {
+    fn sql(&mut self, text: &str) {
+        self.0.push(text);
+    }
+
+    fn kind(&mut self, kind: SubjectKind) {
+        self.0.push(kind_condition(kind));
+    }
+
+    fn value(&mut self, value: Value) {
+        push_bind(value, self.0);
+    }
+
+    fn text(&mut self, text: &'q str) {
+        self.0.push_bind(text);
+    }
 }
 
 /// Appends a placeholder to `query` and binds `value` to it in SQLite's column type.
@@ -502,7 +525,7 @@ impl StoredRow for JsonRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use chrono::{Duration, TimeZone, Utc};
 
     #[test]
     fn times_are_fixed_width_and_round_trip() {
@@ -637,6 +660,7 @@ mod tests {
     #[test]
     fn filter_bounds_round_up_to_whole_microseconds() {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let bound_text = |at| time_text(disputes_rows::flows::disputes::range_bound(at));
         assert_eq!(bound_text(at), "2026-03-01T12:00:00.000000Z");
         let nanos = at + Duration::nanoseconds(1);
         assert_eq!(bound_text(nanos), "2026-03-01T12:00:00.000001Z");

@@ -10,7 +10,7 @@ use disputes_rows::flows::outbox as flow;
 use disputes_rows::{Sql, WEBHOOK_COLUMNS};
 
 use crate::batch::Batch;
-use crate::mapping::time_text;
+use crate::mapping::Building;
 use crate::SqliteStore;
 
 /// Adds the insert of `outbox` for dispute `dispute_id` to `batch`, so that the jobs commit or
@@ -24,20 +24,12 @@ pub(crate) fn enqueue<'a>(
     if outbox.is_empty() {
         return;
     }
-    batch
-        .statement(
-            "INSERT INTO outbox_jobs \
-             (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) ",
-        )
-        .push_values(outbox, |mut row, job| {
-            row.push_bind(job.event.as_str())
-                .push_bind(tenant.as_str())
-                .push_bind(dispute_id)
-                .push_bind(job.seq)
-                .push_bind(job.kind.as_str())
-                .push_bind(job.sink.as_str())
-                .push_bind(time_text(job.due));
-        });
+    flow::enqueue(
+        tenant,
+        dispute_id,
+        outbox,
+        &mut Building(batch.statement("")),
+    );
     batch.inserts(outbox.len());
 }
 

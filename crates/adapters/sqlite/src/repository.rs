@@ -2,16 +2,19 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, SubjectKind, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
+use disputes_rows::final_statuses;
+use disputes_rows::flows::disputes as flow;
+
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::batch::Batch;
-use crate::error::{corrupt, is_unique_violation, store_error};
+use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
 use crate::mapping::{
-    bound_text, dispute_with_children, push_bind, time_text, DISPUTE_COLUMN, SCREEN_COLUMNS,
+    dispute_with_children, push_bind, time_text, Building, DISPUTE_COLUMN, SCREEN_COLUMNS,
 };
 use crate::outbox::enqueue;
 use crate::SqliteStore;
@@ -19,28 +22,6 @@ use disputes_rows::{
     dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
     MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
-
-/// `Status::is_final` as an SQL list. Spelled as literals rather than bound, so that SQLite can
-/// use the partial unique indexes, whose predicate the migration spells the same way; a unit test
-/// keeps it in step with the domain.
-macro_rules! final_statuses {
-    () => {
-        "('resolved', 'withdrawn', 'expired')"
-    };
-}
-
-/// The filter on a subject kind, with the kind spelled as a literal. Bound as a parameter, SQLite
-/// compares it with the `subject_kind = 'invoice'` of the partial unique indexes while planning,
-/// remembers that the plan depended on the bound value, and so re-prepares the whole statement
-/// (parsing and planning it again: about a million instructions) at every execution. A literal
-/// costs at most one cached statement per kind.
-fn kind_condition(kind: SubjectKind) -> &'static str {
-    match kind {
-        SubjectKind::Delivery => " AND subject_kind = 'delivery'",
-        SubjectKind::Invoice => " AND subject_kind = 'invoice'",
-        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
-    }
-}
 
 /// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
 /// write, after the duplicate check had read, so two creates could both pass the check.
@@ -80,12 +61,8 @@ impl DisputeRepository for SqliteStore {
                 // the index wins, and the caller still learns which dispute is in the way. The
                 // dispute's row is the batch's first statement, so nothing else was written.
                 Err(e) if is_unique_violation(&e) => {
-                    return Err(
-                        match find_conflict(&mut *tx, &parts.tenant, &parts.subject).await? {
-                            Some(existing) => StoreError::Duplicate { existing },
-                            None => store_error(e),
-                        },
-                    );
+                    let found = find_conflict(&mut *tx, &parts.tenant, &parts.subject).await?;
+                    return Err(flow::duplicate(found, || store_error(e)));
                 }
                 Err(e) => return Err(store_error(e)),
             }
@@ -93,8 +70,7 @@ impl DisputeRepository for SqliteStore {
         }
         .await;
         let id = member.finish(written).await?;
-        let id = DisputeId::new(id).map_err(|e| corrupt("id", e))?;
-        Ok(dispute.into_dispute(id))
+        flow::created(dispute, id)
     }
 
     async fn get(&self, tenant: &TenantId, id: DisputeId) -> Result<Option<Dispute>, StoreError> {
@@ -110,68 +86,16 @@ impl DisputeRepository for SqliteStore {
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
-        let limit = usize::from(query.limit.get());
         let mut select =
             QueryBuilder::<Sqlite>::new(format!("{} WHERE tenant = ", *SELECT_DISPUTES));
         select.push_bind(tenant.as_str());
-        if let Some(kind) = query.kind {
-            select.push(kind_condition(kind));
-        }
-        if let Some(status) = query.status {
-            select.push(" AND status = ").push_bind(status.as_str());
-        }
-        if let Some(resolved) = query.resolved {
-            select.push(if resolved {
-                concat!(" AND status IN ", final_statuses!())
-            } else {
-                concat!(" AND status NOT IN ", final_statuses!())
-            });
-        }
-        if let Some(campaign) = &query.campaign_id {
-            select
-                .push(" AND campaign_id = ")
-                .push_bind(campaign.as_str());
-        }
-        if let Some(account) = &query.account_id {
-            select
-                .push(" AND account_id = ")
-                .push_bind(account.as_str());
-        }
-        if let Some(after) = query.opened_after {
-            select
-                .push(" AND opened_at >= ")
-                .push_bind(bound_text(after));
-        }
-        if let Some(before) = query.opened_before {
-            select
-                .push(" AND opened_at < ")
-                .push_bind(bound_text(before));
-        }
-        if let Some(cursor) = query.after {
-            select.push(" AND id < ").push_bind(cursor.get());
-        }
-        // One row more than asked for tells whether another page follows.
-        select
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(query.limit.get()) + 1);
-
-        let mut rows = select
+        flow::list_filters(query, &mut Building(&mut select));
+        let rows = select
             .build()
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let disputes = rows
-            .iter()
-            .map(dispute_with_children)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = if more {
-            disputes.last().map(Dispute::id)
-        } else {
-            None
-        };
-        Ok(Page { disputes, next })
+        flow::page(rows, query, dispute_with_children)
     }
 
     async fn update(
@@ -180,40 +104,18 @@ impl DisputeRepository for SqliteStore {
         expected: Version,
         write: &Write,
     ) -> Result<(), StoreError> {
+        flow::check_update(dispute, expected)?;
         let parts = dispute.parts();
-        // The append below relies on this; a dispute that breaks it would be stored broken.
-        if usize::try_from(parts.version.get()).ok() != Some(parts.timeline.len())
-            || parts.version < expected
-        {
-            return Err(StoreError::Other(
-                "refusing to store a dispute whose version does not match its timeline".into(),
-            ));
-        }
         // As in `create`: one trip for the savepoint and the guarded update, one for the rest.
         let mut member = self.join_write().await?;
         let savepoint = member.savepoint_sql();
         let written: Result<(), StoreError> = async {
             let tx = member.conn();
-            let Columns { state, .. } = dispute_columns(parts);
-            let mut update =
-                QueryBuilder::<Sqlite>::new(format!("{savepoint}UPDATE disputes SET "));
-            for (i, (column, value)) in state.into_iter().enumerate() {
-                if i > 0 {
-                    update.push(", ");
-                }
-                update.push(column).push(" = ");
-                push_bind(value, &mut update);
-            }
-            update
-                .push(" WHERE id = ")
-                .push_bind(dispute.id().get())
-                .push(" AND tenant = ")
-                .push_bind(parts.tenant.as_str())
-                .push(" AND version = ")
-                .push_bind(expected.get())
-                // Whether a row was updated, told by the row it returns: after the savepoint in the
-                // same text, the sum of changes would not tell.
-                .push(" RETURNING id");
+            let mut update = QueryBuilder::<Sqlite>::new(savepoint);
+            flow::update_state(dispute, expected, &mut Building(&mut update));
+            // Whether a row was updated, told by the row it returns: after the savepoint in the
+            // same text, the sum of changes would not tell.
+            update.push(" RETURNING id");
             let updated = update
                 .build()
                 .fetch_optional(&mut *tx)
@@ -228,25 +130,9 @@ impl DisputeRepository for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(store_error)?;
-                return Err(if exists {
-                    StoreError::VersionConflict
-                } else {
-                    StoreError::NotFound
-                });
+                return Err(flow::stale(exists));
             }
-            // Entries up to `expected` are stored already: a version equals its timeline's length.
-            let appended = parts
-                .timeline
-                .iter()
-                .skip_while(|e| e.seq() <= expected.get())
-                .collect::<Vec<_>>();
-            // Each message is keyed by the entry that recorded it, so the new ones are those of the
-            // new entries.
-            let posted = parts
-                .messages
-                .iter()
-                .skip_while(|m| m.seq() <= expected.get())
-                .collect::<Vec<_>>();
+            let (appended, posted) = flow::new_since(dispute, expected);
             let id = dispute.id().get();
             let mut batch = Batch::new();
             insert_timeline(&mut batch, id, appended);
@@ -274,11 +160,7 @@ impl DisputeRepository for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        flow::ping(self).await
     }
 }
 
@@ -296,9 +178,7 @@ async fn find_conflict(
         .fetch_optional(conn)
         .await
         .map_err(store_error)?;
-    found
-        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
-        .transpose()
+    flow::found_id(found)
 }
 
 /// [`find_conflict`], and the id SQLite would give the next dispute, in one statement, after
@@ -323,10 +203,7 @@ async fn conflict_and_next_id(
         .fetch_one(conn)
         .await
         .map_err(store_error)?;
-    let found = found
-        .map(|id| DisputeId::new(id).map_err(|e| corrupt("id", e)))
-        .transpose()?;
-    Ok((found, next))
+    Ok((flow::found_id(found)?, next))
 }
 
 /// Pushes the `SELECT` of [`find_conflict`] (one `id` column, at most one row).
@@ -520,33 +397,24 @@ static GET_DISPUTE: LazyLock<String> =
 
 #[cfg(test)]
 mod tests {
-    use disputes_domain::{Status, SubjectKind};
+    use disputes_domain::SubjectKind;
 
     #[test]
     fn the_sql_literals_of_subject_kinds_match_the_domain() {
         for &kind in SubjectKind::ALL {
             assert_eq!(
-                super::kind_condition(kind),
+                crate::mapping::kind_condition(kind),
                 format!(" AND subject_kind = '{}'", kind.as_str())
             );
         }
     }
 
+    /// The partial unique indexes spell the list as the shared flows do (which a test of
+    /// `disputes_rows` keeps in step with the domain).
     #[test]
-    fn the_sql_list_of_final_statuses_matches_the_domain() {
-        let finals: Vec<String> = Status::ALL
-            .iter()
-            .filter(|s| s.is_final())
-            .map(|s| format!("'{s}'"))
-            .collect();
-        assert_eq!(final_statuses!(), format!("({})", finals.join(", ")));
+    fn the_partial_indexes_use_the_final_statuses_of_the_queries() {
         let migration = include_str!("../migrations/0001_initial.sql");
-        assert_eq!(
-            migration
-                .matches(concat!("status NOT IN ", final_statuses!()))
-                .count(),
-            2,
-            "both partial unique indexes use the same list"
-        );
+        let predicate = concat!("status NOT IN ", disputes_rows::final_statuses!());
+        assert_eq!(migration.matches(predicate).count(), 2, "both indexes");
     }
 }

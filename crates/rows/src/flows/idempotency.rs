@@ -1,6 +1,6 @@
 //! The [`IdempotencyStore`](disputes_ports::idempotency::IdempotencyStore) port on
-//! `idempotency_keys`. Recording a write's effect on its key stays with each store: it is part
-//! of that write's own statements.
+//! `idempotency_keys`. Recording a write's effect on its key is part of that write's own
+//! statements, so it is written into the store's builder ([`Build`]) like the dispute's.
 
 use disputes_domain::Timestamp;
 use disputes_ports::idempotency::{
@@ -8,6 +8,7 @@ use disputes_ports::idempotency::{
 };
 use disputes_ports::StoreError;
 
+use crate::flows::disputes::Build;
 use crate::{one, stored_key_from_row, Sql, Value};
 
 /// How many expired keys one reserve prunes at most, so that pruning never makes a request slow.
@@ -65,6 +66,29 @@ pub async fn reserve<S: Sql>(
     }
     db.commit(write).await?;
     Ok(KeyState::Reserved(Reservation::of(request, token)))
+}
+
+/// Writes the record on `reservation`'s key that the write produced `version` of dispute `id`,
+/// matching the key only while this request holds it (its token). The rows it changes tell
+/// [`Reservation::effect_recorded`] whether it did.
+pub fn record_effect<'q>(
+    id: i64,
+    version: i64,
+    reservation: &'q Reservation,
+    update: &mut impl Build<'q>,
+) {
+    update.sql("UPDATE idempotency_keys SET dispute_id = ");
+    update.value(id.into());
+    update.sql(", dispute_version = ");
+    update.value(version.into());
+    update.sql(" WHERE tenant = ");
+    update.text(reservation.tenant.as_str());
+    update.sql(" AND principal = ");
+    update.text(&reservation.principal);
+    update.sql(" AND idempotency_key = ");
+    update.text(reservation.key.as_str());
+    update.sql(" AND token = ");
+    update.text(&reservation.token);
 }
 
 /// A key's columns: `tenant, principal, idempotency_key`.

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod deadlines;
+pub mod disputes;
 pub mod idempotency;
 pub mod operations;
 pub mod outbox;

@@ -1,12 +1,47 @@
 //! The [`Outbox`](disputes_ports::Outbox) and [`WebhookRegistry`](disputes_ports::WebhookRegistry)
-//! ports on `outbox_jobs`, `webhooks` and `webhook_deliveries`. Enqueueing stays with each store:
-//! it is part of a write's own statements. So does running a lease, whose locking differs; it
-//! shares its parameters and the reading of its rows.
+//! ports on `outbox_jobs`, `webhooks` and `webhook_deliveries`. Enqueueing is part of a write's
+//! own statements, so it is written into the store's builder ([`Build`]) like the dispute's.
+//! Running a lease stays with each store, whose locking differs; it shares its parameters and
+//! the reading of its rows.
 
 use disputes_domain::{TenantId, Timestamp};
-use disputes_ports::{EventId, OutboxJob, StoreError, Webhook};
+use disputes_ports::{EventId, Notification, OutboxJob, StoreError, Webhook};
+
+use crate::flows::disputes::Build;
 
 use crate::{one, outbox_job_from_row, required, webhook_from_row, Sql, StoredRow, Value};
+
+/// Writes the insert of `jobs`, the notifications of dispute `dispute_id` of `tenant`, as one
+/// statement in the write's own transaction, so that they commit or roll back with it. The
+/// caller writes nothing for no jobs (an `INSERT` needs a row).
+pub fn enqueue<'q>(
+    tenant: &'q TenantId,
+    dispute_id: i64,
+    jobs: &'q [Notification],
+    insert: &mut impl Build<'q>,
+) {
+    insert.sql(
+        "INSERT INTO outbox_jobs (event_id, tenant, dispute_id, seq, kind, sink, next_attempt_at) \
+         VALUES ",
+    );
+    for (i, job) in jobs.iter().enumerate() {
+        insert.sql(if i == 0 { "(" } else { ", (" });
+        insert.text(job.event.as_str());
+        insert.sql(", ");
+        insert.text(tenant.as_str());
+        insert.sql(", ");
+        insert.value(dispute_id.into());
+        insert.sql(", ");
+        insert.value(job.seq.into());
+        insert.sql(", ");
+        insert.text(job.kind.as_str());
+        insert.sql(", ");
+        insert.text(job.sink.as_str());
+        insert.sql(", ");
+        insert.value(job.due.into());
+        insert.sql(")");
+    }
+}
 
 /// The parameters of a store's lease statement, which sets `next_attempt_at` of at most `limit`
 /// jobs due at `now` to the end of their `lease` and returns them: the lease's end, `now`,

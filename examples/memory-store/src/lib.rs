@@ -4,6 +4,7 @@
 //! reason tables, the outbox, webhooks, sent mail, desk tickets, deadline policies, the
 //! deadline queue and idempotency keys) with nothing but the port traits and the domain types,
 //! and passes the same suites as the SQLite and PostgreSQL stores (`tests/conformance.rs`).
+//! It also implements `OperationsStats`, the counts `/metrics` shows, which the app wires too.
 //! Copy it to start a new store: replace [`State`] by your database, keep the rules.
 //!
 //! One [`Mutex`] guards all of the state, so every method is one atomic step: what a SQL
@@ -21,8 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::Duration;
 use disputes_domain::{
-    Agent, Dispute, DisputeId, DisputePolicy, NewDispute, Reason, ReasonCode, Subject, TenantId,
-    Timestamp, Version,
+    Agent, Dispute, DisputeId, DisputePolicy, NewDispute, Reason, ReasonCode, Status, Subject,
+    TenantId, Timestamp, Version,
 };
 use disputes_ports::idempotency::{
     IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
@@ -30,8 +31,9 @@ use disputes_ports::idempotency::{
 };
 use disputes_ports::{
     ApiKeyRecord, CredentialStore, DeadlineQueue, DisputeRepository, DueDeadline, EventId,
-    ListQuery, Notification, Outbox, OutboxJob, Page, ReasonCatalog, SentEmail, SentEmails,
-    StoreError, TenantPolicies, Ticket, TicketStore, Webhook, WebhookRegistry, Write,
+    ListQuery, Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, Page, ReasonCatalog,
+    SentEmail, SentEmails, StoreError, TenantPolicies, Ticket, TicketStore, Webhook,
+    WebhookRegistry, Write,
 };
 
 /// The in-memory store. Share it as an `Arc<MemoryStore>`, like any store.
@@ -687,5 +689,32 @@ impl IdempotencyStore for MemoryStore {
             state.idempotency_keys.remove(&key);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl OperationsStats for MemoryStore {
+    async fn disputes_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        let state = self.state()?;
+        let mut counts: Vec<(Status, u64)> = Vec::new();
+        for dispute in state.disputes.values() {
+            match counts
+                .iter_mut()
+                .find(|(status, _)| *status == dispute.status())
+            {
+                Some((_, count)) => *count += 1,
+                None => counts.push((dispute.status(), 1)),
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn outbox_depth(&self, now: Timestamp) -> Result<OutboxDepth, StoreError> {
+        let state = self.state()?;
+        let pending = state.jobs.iter().filter(|j| j.delivered_at.is_none());
+        Ok(OutboxDepth {
+            pending: pending.clone().count() as u64,
+            due: pending.filter(|j| j.next_attempt_at <= now).count() as u64,
+        })
     }
 }

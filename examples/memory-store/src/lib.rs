@@ -191,7 +191,8 @@ impl DisputeRepository for MemoryStore {
     async fn create(&self, dispute: NewDispute, write: &Write) -> Result<Dispute, StoreError> {
         let mut state = self.state()?;
         let parts = dispute.parts();
-        // Every check first, then every change: under the lock, that is all-or-nothing.
+        // Every check first, then every change: under the lock, that is all-or-nothing. A
+        // dispute of an unknown tenant is refused, as the SQL stores' foreign key refuses it.
         if !state.tenants.contains_key(&parts.tenant) {
             return Err(StoreError::NotFound);
         }

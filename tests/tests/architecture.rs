@@ -4,7 +4,9 @@
 //! Beside the layers sit two crates of shared store code: the row model (`disputes-rows`),
 //! which only the stores may depend on, and the conformance suites (`disputes-conformance`),
 //! which implementations of the ports use as a dev-dependency only. Both see only the domain
-//! and the ports.
+//! and the ports. The worked examples (every package under `examples/`) are held to what they
+//! teach: an implementation of the ports needs the domain and the ports, nothing else of ours,
+//! and runs the suites as a dev-dependency.
 //!
 //! The domain depends on no crate of ours and on a short allowlist of libraries (in
 //! particular no serde, sqlx, axum or tokio). Ports see only the domain and know no
@@ -58,6 +60,8 @@ enum Layer {
     StoreModel,
     /// The conformance suites, for tests only.
     Conformance,
+    /// A worked example of implementing the ports (`examples/`).
+    Example,
     App,
     Tooling,
 }
@@ -90,6 +94,7 @@ fn layering_violations(metadata: &Value) -> Vec<String> {
         .as_str()
         .expect("metadata has a workspace_root");
     let adapters_dir = Path::new(root).join("crates").join("adapters");
+    let examples_dir = Path::new(root).join("examples");
     let members: BTreeSet<&str> = metadata["workspace_members"]
         .as_array()
         .expect("metadata lists workspace_members")
@@ -115,7 +120,7 @@ fn layering_violations(metadata: &Value) -> Vec<String> {
     for package in packages {
         let name = package["name"].as_str().expect("package has a name");
         let manifest = Path::new(package["manifest_path"].as_str().unwrap_or_default());
-        let Some(layer) = layer_of(name, manifest, &adapters_dir) else {
+        let Some(layer) = layer_of(name, manifest, &adapters_dir, &examples_dir) else {
             violations.push(format!(
                 "{name} is a workspace crate in no known layer; place it in the dependency rule of tests/tests/architecture.rs"
             ));
@@ -142,7 +147,12 @@ fn layering_violations(metadata: &Value) -> Vec<String> {
     violations
 }
 
-fn layer_of(name: &str, manifest: &Path, adapters_dir: &Path) -> Option<Layer> {
+fn layer_of(
+    name: &str,
+    manifest: &Path,
+    adapters_dir: &Path,
+    examples_dir: &Path,
+) -> Option<Layer> {
     match name {
         DOMAIN => Some(Layer::Domain),
         PORTS => Some(Layer::Ports),
@@ -151,6 +161,7 @@ fn layer_of(name: &str, manifest: &Path, adapters_dir: &Path) -> Option<Layer> {
         CONFORMANCE => Some(Layer::Conformance),
         _ if TOOLING.contains(&name) => Some(Layer::Tooling),
         _ if manifest.starts_with(adapters_dir) => Some(Layer::Adapter),
+        _ if manifest.starts_with(examples_dir) => Some(Layer::Example),
         _ => None,
     }
 }
@@ -228,6 +239,15 @@ fn broken_rule(
             }
             None
         }
+        Layer::Example => {
+            if is_ours && dep.name != DOMAIN && dep.name != PORTS {
+                return Some(format!(
+                    "an example implements the ports with {DOMAIN} and {PORTS} alone; \
+                     needing more means the ports are incomplete"
+                ));
+            }
+            None
+        }
         Layer::App | Layer::Tooling => None,
     }
 }
@@ -270,6 +290,7 @@ fn workspace_follows_the_dependency_rule() {
         CONFORMANCE,
         "disputes-sqlite",
         "disputes-http",
+        "disputes-example-memory-store",
     ] {
         assert!(
             names.contains(&expected),
@@ -510,4 +531,38 @@ fn rule_keeps_the_row_model_to_the_stores_and_the_suites_to_tests() {
     assert!(violations
         .iter()
         .any(|v| v.starts_with(ROWS) && v.contains("`disputes-http`")));
+}
+
+#[test]
+fn rule_keeps_examples_to_the_domain_and_the_ports() {
+    let example = |deps: Vec<FakeDep>| {
+        let mut packages = healthy_workspace_with(None);
+        packages.push(("disputes-example-store", "examples/store", deps));
+        check(packages)
+    };
+    let healthy = vec![
+        (DOMAIN, None),
+        (PORTS, None),
+        ("async-trait", None),
+        (CONFORMANCE, Some("dev")),
+    ];
+    assert_eq!(example(healthy), Vec::<String>::new());
+
+    // The row model, an adapter or the suites outside tests: each one is reported.
+    let violations = example(vec![
+        (PORTS, None),
+        (ROWS, None),
+        ("disputes-sqlite", None),
+        (CONFORMANCE, None),
+    ]);
+    assert_eq!(violations.len(), 3, "{violations:?}");
+    assert!(violations
+        .iter()
+        .all(|v| v.starts_with("disputes-example-store")));
+    for dep in [ROWS, "disputes-sqlite", CONFORMANCE] {
+        assert!(
+            violations.iter().any(|v| v.contains(&format!("`{dep}`"))),
+            "{violations:?}"
+        );
+    }
 }

@@ -1,12 +1,15 @@
 //! `cargo xtask schemathesis`: property-based tests of the running server against its own
 //! OpenAPI document, with schemathesis (PyPI; `.ci/run` installs the pinned version).
 //!
-//! Starts `disputes serve` on a fresh SQLite database on 127.0.0.1 port 0, issues credentials for
+//! Starts `disputes serve` on 127.0.0.1 port 0 on a fresh PostgreSQL schema (the production
+//! store; `DISPUTES_SCHEMATHESIS_STORE=sqlite` for a fresh SQLite file), issues credentials for
 //! every role a contract has (Bearer keys for the delivery advertiser and operator, a billing
 //! login for HTTP Basic, a client login whose credentials the hooks in
 //! `xtask/schemathesis/disputes_hooks.py` put into every invoice body), runs schemathesis over
 //! each contract's operations (and the operational endpoints, without credentials), and stops
-//! the server. A 5xx, an answer that breaks its schema or an undocumented status fails the run.
+//! the server. Every check is on (`schemathesis/schemathesis.toml` says which refusals of valid
+//! requests are expected, and why): a 5xx, an answer that breaks its schema, an undocumented
+//! status, a valid request refused or an invalid one accepted fails the run.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -58,7 +61,11 @@ pub fn run(sh: &Shell, binary: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
-    let database = format!("sqlite://{}", dir.join("disputes.db").display());
+    let database = match std::env::var("DISPUTES_SCHEMATHESIS_STORE").as_deref() {
+        Ok("sqlite") => format!("sqlite://{}", dir.join("disputes.db").display()),
+        Ok("postgres") | Err(_) => fresh_postgres_schema(sh)?,
+        Ok(other) => bail!("DISPUTES_SCHEMATHESIS_STORE is `{other}`; use postgres or sqlite"),
+    };
 
     let cli = |args: &[&str]| -> anyhow::Result<String> {
         let output = cmd!(sh, "{binary} {args...} --database-url {database}")
@@ -167,6 +174,24 @@ pub fn run(sh: &Shell, binary: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The schema this run's server keeps its tables in, on the PostgreSQL the tests use.
+const SCHEMA: &str = "schemathesis";
+
+/// The database URL of an empty schema [`SCHEMA`] on the tests' PostgreSQL
+/// (`DISPUTES_TEST_POSTGRES_URL`, by default the local server), dropped and made anew, as the
+/// server's search path. `psql` comes with the PostgreSQL the tests need.
+fn fresh_postgres_schema(sh: &Shell) -> anyhow::Result<String> {
+    let admin = std::env::var("DISPUTES_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let reset = format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}");
+    cmd!(sh, "psql {admin} -q -v ON_ERROR_STOP=1 -c {reset}")
+        .quiet()
+        .run()
+        .with_context(|| format!("cannot make schema {SCHEMA} on {admin}: is PostgreSQL up?"))?;
+    let separator = if admin.contains('?') { '&' } else { '?' };
+    Ok(format!("{admin}{separator}options=-c%20search_path%3D{SCHEMA}"))
 }
 
 /// `disputes serve` on 127.0.0.1 port 0, killed when dropped.

@@ -72,22 +72,6 @@ impl DomainError {
         }
     }
 
-    /// Whether this refuses a value the caller gave, whatever state the dispute is in (a
-    /// malformed, missing or out-of-bounds field), rather than the command in the dispute's
-    /// current state. A request refused so is refused as such even when it also names a stale
-    /// version (RFC 9110 §13.2.1: preconditions decide only requests that would otherwise go on).
-    pub fn is_about_input(&self) -> bool {
-        matches!(
-            self,
-            DomainError::Invalid { .. }
-                | DomainError::NonPositiveAmount { .. }
-                | DomainError::InvertedPeriod { .. }
-                | DomainError::EvidenceRequired
-                | DomainError::PartialAmountMissing(_)
-                | DomainError::Attachment(_)
-        )
-    }
-
     /// The field a validation error is about, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use disputes_domain::{
     ActorId, Decision, DisputeId, Outcome, Role, Settlement, Status, SubjectKind, Version,
 };
-use disputes_ports::{ListQuery, OpenRequest, Principal};
+use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
 use serde::Serialize;
 use serde_json::json;
 
@@ -218,17 +218,46 @@ fn dispute_answer(status: StatusCode, d: &disputes_domain::Dispute) -> Answer {
     Ok(response)
 }
 
-/// `If-Match: "<version>"` (SPEC §6): the change applies only to that version of the dispute,
-/// else 412. Absent or `*`, the change applies to whatever version is current.
+/// `If-Match` (SPEC §6): with a dispute's `ETag` (`"<version>"`) the change applies only to that
+/// version of the dispute, else 412; absent or `*`, it applies to whatever version is current;
+/// empty, it names no version at all (RFC 9110's empty list of entity tags), so none matches: a
+/// 412 for a dispute that exists.
 #[derive(Debug)]
-pub struct IfMatch(Option<Version>);
+pub enum IfMatch {
+    Any,
+    Version(Version),
+    NoVersion,
+}
+
+impl IfMatch {
+    /// The version a change must apply to, if any; for an empty `If-Match`, the 412 (or the 404
+    /// of a dispute the caller cannot see).
+    async fn version(
+        self,
+        state: &SharedState,
+        caller: &Caller,
+        id: DisputeId,
+    ) -> Result<Option<Version>, DeliveryError> {
+        match self {
+            IfMatch::Any => Ok(None),
+            IfMatch::Version(version) => Ok(Some(version)),
+            IfMatch::NoVersion => {
+                let current = state.disputes.get(&caller.principal, id, KIND).await?;
+                Err(ServiceError::StaleVersion {
+                    current: current.version(),
+                }
+                .into())
+            }
+        }
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = DeliveryError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let Some(header) = parts.headers.get(IF_MATCH) else {
-            return Ok(IfMatch(None));
+            return Ok(IfMatch::Any);
         };
         let invalid = || {
             Problem::field(
@@ -237,8 +266,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             )
         };
         let text = header.to_str().map_err(|_| invalid())?.trim();
-        if text == "*" {
-            return Ok(IfMatch(None));
+        match text {
+            "*" => return Ok(IfMatch::Any),
+            "" => return Ok(IfMatch::NoVersion),
+            _ => {}
         }
         // Exactly what an ETag of ours looks like, weak or strong: a positive version of at most
         // 18 digits (so it fits), without sign or leading zeros; the document's pattern says so.
@@ -255,7 +286,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .and_then(|digits| digits.parse::<i64>().ok())
             .and_then(|v| Version::new(v).ok())
             .ok_or_else(invalid)?;
-        Ok(IfMatch(Some(version)))
+        Ok(IfMatch::Version(version))
     }
 }
 
@@ -389,11 +420,12 @@ async fn operator_response(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     JsonBody(body, _): Body<OperatorResponseIn>,
 ) -> Answer {
     require_role(&caller, Role::Operator, "send an operator response")?;
     let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
     let remedy = body.proposed_remedy.map(|r| r.into_remedy()).transpose()?;
     let dispute = state
         .disputes
@@ -413,11 +445,12 @@ async fn advertiser_response(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     JsonBody(body, _): Body<AdvertiserResponseIn>,
 ) -> Answer {
     require_role(&caller, Role::Advertiser, "send an advertiser response")?;
     let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
     let decision = match body.decision.as_deref() {
         Some("accept") => Decision::Accept,
         Some("reject") => Decision::Reject,
@@ -442,11 +475,12 @@ async fn resolve(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     JsonBody(body, _): Body<ResolveIn>,
 ) -> Answer {
     require_role(&caller, Role::Operator, "resolve a dispute")?;
     let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
     // Which outcomes a party may choose is the domain's rule; which amount fits one is checked
     // by `Dispute::settle`.
     let outcome = match body.outcome.as_deref() {
@@ -483,10 +517,11 @@ async fn withdraw(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     JsonBody(body, _): Body<NotesIn>,
 ) -> Answer {
     let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
     let dispute = state
         .disputes
         .withdraw(
@@ -504,10 +539,11 @@ async fn add_note(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     JsonBody(body, _): Body<NotesIn>,
 ) -> Answer {
     let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
     let dispute = state
         .disputes
         .add_note(

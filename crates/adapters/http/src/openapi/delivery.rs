@@ -460,8 +460,8 @@ fn if_match() -> Parameter {
     // What the handler's `IfMatch` reads: `*`, or a positive version in quotes, weak or strong.
     header_param(
         "If-Match",
-        Some(r#"^(\*|(W/)?"[1-9][0-9]{0,17}")$"#),
-        "The dispute's `ETag` (`\"3\"`): the change applies to that version only, else 412. Left out or `*`, it applies to the current version.",
+        Some(r#"^(\*|(W/)?"[1-9][0-9]{0,17}")?$"#),
+        "The dispute's `ETag` (`\"3\"`): the change applies to that version only, else 412. Left out or `*`, it applies to the current version; empty, it names no version, so it is a 412 too.",
     )
 }
 

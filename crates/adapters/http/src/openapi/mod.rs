@@ -164,6 +164,13 @@ pub fn document_value() -> Value {
             }
         }
     }
+    if let Some(remedy) = json.pointer_mut("/components/schemas/DeliveryRemedyRequest") {
+        // A remedy proposes something: an amount, a makegood window or both, not `null`.
+        remedy["anyOf"] = serde_json::json!([
+            {"required": ["amount"], "properties": {"amount": {"type": "string"}}},
+            {"required": ["makegoodWindow"], "properties": {"makegoodWindow": {"type": "object"}}}
+        ]);
+    }
     json
 }
 
@@ -400,12 +407,10 @@ fn query_param(name: &str, schema: impl Into<RefOr<Schema>>, description: &str) 
         .build()
 }
 
-/// An optional request header of text (matching `pattern`, and so never empty, where only some
-/// text is accepted).
+/// An optional request header of text (matching `pattern`, where only some text is accepted).
 fn header_param(name: &str, pattern: Option<&str>, description: &str) -> Parameter {
     let text: Schema = ObjectBuilder::new()
         .schema_type(Type::String)
-        .min_length(pattern.map(|_| 1))
         .pattern(pattern)
         .into();
     ParameterBuilder::new()

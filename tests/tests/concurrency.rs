@@ -194,6 +194,50 @@ async fn a_stale_if_match_is_a_412_and_a_malformed_one_a_400(store: Store) {
         .await;
     assert_eq!(any.status, StatusCode::OK);
     assert_eq!(any.body["data"]["dispute"]["version"], 3);
+    // Only what an ETag of ours looks like is a version: no sign, no leading zero.
+    for not_ours in ["\"03\"", "\"+3\"", "W/W/\"3\"", "\"1234567890123456789\""] {
+        let refused = server
+            .call_with(
+                Method::POST,
+                &path,
+                Some(&advertiser),
+                note(),
+                &[("if-match", not_ours)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{not_ours}");
+    }
+    // Empty, it names no version: none matches, and nothing is written.
+    let none = server
+        .call_with(
+            Method::POST,
+            &path,
+            Some(&advertiser),
+            note(),
+            &[("if-match", "")],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(none.body["error"]["code"], "version_mismatch");
+    let unknown = server
+        .call_with(
+            Method::POST,
+            "/v1/disputes/999999/notes",
+            Some(&advertiser),
+            note(),
+            &[("if-match", "")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let read = server
+        .call(
+            Method::GET,
+            &format!("/v1/disputes/{id}"),
+            Some(&advertiser),
+            None,
+        )
+        .await;
+    assert_eq!(read.body["data"]["dispute"]["version"], 3);
 }
 
 async fn abandoned_requests_leave_the_store_healthy(store: Store) {

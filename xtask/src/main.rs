@@ -50,10 +50,12 @@ COMMANDS:
             blocks as one script against a fresh server on a free port
             (scratch in target/quickstart): any failing command fails
     schemathesis
-            Build the server, start it on a fresh SQLite database and run
-            schemathesis (pip install schemathesis, the version .ci/run
-            pins) over every contract with valid credentials: no 5xx, no
-            answer that breaks the document, no undocumented status
+            Build the server, start it on a fresh PostgreSQL schema and run
+            schemathesis (4.32.5, installed as for `ci`) over every
+            contract with every check on, seed 987654: no 5xx, no answer
+            that breaks the document, no undocumented status, no valid
+            request refused nor invalid one accepted beyond what
+            xtask/schemathesis/schemathesis.toml expects
     test    Install missing prerequisites (as `ci`), build the
             `disputes` binary and run the whole test suite;
             new or changed snapshots are written as .snap.new for review

@@ -191,7 +191,9 @@ fn fresh_postgres_schema(sh: &Shell) -> anyhow::Result<String> {
         .run()
         .with_context(|| format!("cannot make schema {SCHEMA} on {admin}: is PostgreSQL up?"))?;
     let separator = if admin.contains('?') { '&' } else { '?' };
-    Ok(format!("{admin}{separator}options=-c%20search_path%3D{SCHEMA}"))
+    Ok(format!(
+        "{admin}{separator}options=-c%20search_path%3D{SCHEMA}"
+    ))
 }
 
 /// `disputes serve` on 127.0.0.1 port 0, killed when dropped.

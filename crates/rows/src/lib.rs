@@ -32,8 +32,8 @@ mod sql;
 pub use records::{
     deadline_horizon, due_deadline_from_row, json_object_arguments, outbox_depth_from_row,
     policy_from_row, sent_email_from_row, status_count_from_row, stored_key_from_row,
-    ticket_from_row, webhook_from_row, IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS, SENT_EMAIL_COLUMNS,
-    TICKET_COLUMNS, WEBHOOK_COLUMNS,
+    ticket_from_row, ticket_status_code, webhook_from_row, IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS,
+    SENT_EMAIL_COLUMNS, TICKET_COLUMNS, WEBHOOK_COLUMNS,
 };
 pub use sql::{one, Answer, Fetch, Sql, Statement};
 

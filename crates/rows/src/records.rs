@@ -39,6 +39,31 @@ pub fn stored_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<StoredKey,
 /// The columns of `freshdesk_tickets` that [`ticket_from_row`] reads.
 pub const TICKET_COLUMNS: &str = "dispute_id, ticket_id, url, status, created_at, updated_at";
 
+/// The codes a ticket's status is stored as (`tickets.status`). They are Freshdesk's numbers,
+/// as the first stores wrote them; the column keeps them whatever a desk numbers.
+const TICKET_STATUS_CODES: [(TicketStatus, i32); 4] = [
+    (TicketStatus::Open, 2),
+    (TicketStatus::Pending, 3),
+    (TicketStatus::Resolved, 4),
+    (TicketStatus::Closed, 5),
+];
+
+/// The stored code of `status`.
+pub fn ticket_status_code(status: TicketStatus) -> i32 {
+    TICKET_STATUS_CODES
+        .iter()
+        .find(|(known, _)| *known == status)
+        .map_or(2, |(_, code)| *code)
+}
+
+/// The status stored as `code`; `None` for a code no status is stored as.
+fn ticket_status(code: i64) -> Option<TicketStatus> {
+    TICKET_STATUS_CODES
+        .iter()
+        .find(|(_, known)| i64::from(*known) == code)
+        .map(|(status, _)| *status)
+}
+
 /// Row → ticket for one `freshdesk_tickets` row of `tenant` (see [`TICKET_COLUMNS`]).
 pub fn ticket_from_row(
     tenant: &TenantId,
@@ -51,7 +76,7 @@ pub fn ticket_from_row(
         dispute: DisputeId::new(f.integer("dispute_id")?).map_err(|e| corrupt("dispute_id", e))?,
         id: f.integer("ticket_id")?,
         url: f.text("url")?,
-        status: TicketStatus::from_code(status)
+        status: ticket_status(status)
             .ok_or_else(|| corrupt("status", format!("unknown ticket status {status}")))?,
         created_at: f.time("created_at")?,
         updated_at: f.time("updated_at")?,

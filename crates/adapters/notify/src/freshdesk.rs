@@ -22,6 +22,27 @@ use serde_json::json;
 
 use crate::retry_after;
 
+/// Freshdesk's number for a ticket status (its API's `status`: 2 open, 3 pending, 4 resolved,
+/// 5 closed).
+fn freshdesk_number(status: TicketStatus) -> i64 {
+    match status {
+        TicketStatus::Open => 2,
+        TicketStatus::Pending => 3,
+        TicketStatus::Resolved => 4,
+        TicketStatus::Closed => 5,
+    }
+}
+
+/// The status Freshdesk numbers `number`; a custom status counts as open (the ticket is still
+/// being worked on).
+fn from_freshdesk_number(number: i64) -> TicketStatus {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .find(|status| freshdesk_number(*status) == number)
+        .unwrap_or(TicketStatus::Open)
+}
+
 /// Freshdesk refuses a ticket whose attachments add up to more than this.
 pub const ATTACHMENTS_LIMIT: u64 = 20 * 1000 * 1000;
 
@@ -245,7 +266,7 @@ impl FreshdeskClient {
                 "subject": ticket.subject,
                 "description": ticket.description,
                 "email": ticket.email,
-                "status": TicketStatus::Open.code(),
+                "status": freshdesk_number(TicketStatus::Open),
                 "priority": ticket.priority,
                 "tags": ticket.tags,
             }))
@@ -254,7 +275,7 @@ impl FreshdeskClient {
                 .text("subject", ticket.subject.clone())
                 .text("description", ticket.description.clone())
                 .text("email", ticket.email.clone())
-                .text("status", TicketStatus::Open.code().to_string())
+                .text("status", freshdesk_number(TicketStatus::Open).to_string())
                 .text("priority", ticket.priority.to_string());
             for tag in &ticket.tags {
                 form = form.text("tags[]", tag.clone());
@@ -337,7 +358,7 @@ impl FreshdeskClient {
     pub async fn set_status(&self, id: i64, status: TicketStatus) -> Result<(), FreshdeskError> {
         let request = self
             .request(Method::PUT, &format!("/tickets/{id}"))
-            .json(&json!({ "status": status.code() }));
+            .json(&json!({ "status": freshdesk_number(status) }));
         Self::send(request).await.map(drop)
     }
 }
@@ -495,7 +516,7 @@ impl FreshdeskNotifier {
                 .min_by_key(|t| t.id)
             {
                 tracing::info!(dispute = %dispute.id(), ticket = found.id, "adopting the Freshdesk ticket an earlier attempt opened");
-                let status = TicketStatus::from_code(found.status).unwrap_or(TicketStatus::Open);
+                let status = from_freshdesk_number(found.status);
                 return self
                     .record(dispute, found.id, status, chrono::Utc::now())
                     .await;
@@ -510,7 +531,7 @@ impl FreshdeskNotifier {
             tags,
         };
         let created = self.client.create_ticket(&ticket, files).await?;
-        let status = TicketStatus::from_code(created.status).unwrap_or(TicketStatus::Open);
+        let status = from_freshdesk_number(created.status);
         self.record(dispute, created.id, status, chrono::Utc::now())
             .await
     }
@@ -697,6 +718,15 @@ pub fn description(dispute: &Dispute, left_out: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_freshdesks_numbers_and_a_custom_one_is_open() {
+        for &status in TicketStatus::ALL {
+            assert_eq!(from_freshdesk_number(freshdesk_number(status)), status);
+        }
+        assert_eq!(freshdesk_number(TicketStatus::Resolved), 4);
+        assert_eq!(from_freshdesk_number(17), TicketStatus::Open);
+    }
 
     #[test]
     fn facts_are_escaped() {

@@ -4,7 +4,7 @@ use disputes_domain::{DisputeId, TenantId};
 use disputes_ports::{StoreError, Ticket};
 
 use super::dispute_ids;
-use crate::{corrupt, ticket_from_row, Sql};
+use crate::{ticket_from_row, ticket_status_code, Sql};
 
 /// The ticket of `dispute`, if it has one. `sql` selects [`TICKET_COLUMNS`](crate::TICKET_COLUMNS)
 /// by `tenant, dispute_id`.
@@ -42,9 +42,9 @@ pub async fn tickets(
 /// Stores `ticket`, replacing the dispute's earlier one. `sql` inserts or updates (`tenant,
 /// dispute_id, ticket_id, url, status, created_at, updated_at`).
 pub async fn save_ticket(db: &impl Sql, sql: &str, ticket: &Ticket) -> Result<(), StoreError> {
-    // Freshdesk's numbers are small (2 to 5): a 32-bit integer, and PostgreSQL's SMALLINT,
-    // holds every one of them.
-    let status = i32::try_from(ticket.status.code()).map_err(|e| corrupt("status", e))?;
+    // The stored codes are small (2 to 5): a 32-bit integer, and PostgreSQL's SMALLINT, holds
+    // every one of them.
+    let status = ticket_status_code(ticket.status);
     let params = vec![
         ticket.tenant.as_str().into(),
         ticket.dispute.get().into(),

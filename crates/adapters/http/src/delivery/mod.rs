@@ -3,7 +3,7 @@
 
 mod codes;
 mod keyed;
-mod wire;
+pub(crate) mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, WWW_AUTHENTICATE};
@@ -27,7 +27,8 @@ use crate::SharedState;
 pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use wire::{
-    AdvertiserResponseIn, DisputeOut, ListParams, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
+    AdvertiserResponseIn, DisputeOut, ListParams, NoteIn, NotesIn, OpenIn, OperatorResponseIn,
+    ResolveIn,
 };
 
 /// Where this contract lives; unknown routes below it answer in its error shape.
@@ -540,7 +541,7 @@ async fn add_note(
     caller: Caller,
     Path(id): Path<String>,
     if_match: IfMatch,
-    JsonBody(body, _): Body<NotesIn>,
+    JsonBody(body, _): Body<NoteIn>,
 ) -> Answer {
     let id = dispute_id(&id)?;
     let expected = if_match.version(&state, &caller, id).await?;

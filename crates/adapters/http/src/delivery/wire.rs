@@ -7,10 +7,12 @@ use disputes_domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use disputes_ports::OpenRequest;
 
 use super::codes;
+use crate::shared::schema::{Decision, DisputeStatus, Outcome, TimelineKind};
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,29 +37,61 @@ pub struct ShortfallIn {
     pub amount: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+// Each request type is also its schema in the OpenAPI document (`ToSchema`): what a client must
+// send, which is stricter than what the type reads (every field optional, so that the handler
+// names each missing one), hence the `value_type`s and `required`s.
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryEvidenceRequest,
+    description = "References to the evidence behind a claim; every list may be left out."
+)]
 pub struct EvidenceIn {
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false, required = false)]
     pub proof_pack_ids: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false, required = false)]
     pub metering_snapshot_ids: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false, required = false)]
     pub settlement_application_ids: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false, required = false)]
     pub attachment_refs: Vec<String>,
     pub auditor_report_ref: Option<String>,
 }
 
-/// `POST /v1/disputes`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryOpenRequest, description = "`POST /v1/disputes`.", example = json!({
+    "disputedPeriod": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
+    "affectedSurface": {"campaignId": "cmp_8841", "screenIds": ["scr_12", "scr_13"]},
+    "claimedShortfall": {"unit": "EUR", "amount": "1250.00"},
+    "openedBy": "dev_adv_3",
+    "openedByRole": "advertiser",
+    "evidenceBundle": {"proofPackIds": ["pp_77"]}
+}))]
 pub struct OpenIn {
+    #[schema(value_type = PeriodOut, required = true)]
     pub disputed_period: Option<PeriodIn>,
+    #[schema(value_type = SurfaceOut, required = true)]
     pub affected_surface: Option<SurfaceIn>,
+    #[schema(value_type = ShortfallOut, required = true)]
     pub claimed_shortfall: Option<ShortfallIn>,
+    /// Who opened it, as the caller's systems name them; the key's developer if not given.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub opened_by: Option<String>,
+    #[schema(value_type = Option<OpenedByRole>)]
     pub opened_by_role: Option<String>,
+    /// Required: at least one of `proofPackIds`, `meteringSnapshotIds` or
+    /// `settlementApplicationIds` must name something (else 400 `evidence_required`).
+    #[schema(value_type = EvidenceIn, required = true)]
     pub evidence_bundle: Option<EvidenceIn>,
 }
 
@@ -163,18 +197,28 @@ impl EvidenceIn {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryRemedyRequest,
+    description = "A remedy the operator proposes: an amount, a makegood window, or both."
+)]
 pub struct RemedyIn {
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     pub amount: Option<Value>,
+    #[schema(value_type = Option<PeriodOut>)]
     pub makegood_window: Option<PeriodIn>,
 }
 
-/// `POST /v1/disputes/{id}/operator-response`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryOperatorResponseRequest,
+    description = "`POST /v1/disputes/{id}/operator-response`."
+)]
 pub struct OperatorResponseIn {
     #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
     pub notes: String,
     pub proposed_remedy: Option<RemedyIn>,
 }
@@ -204,33 +248,81 @@ impl RemedyIn {
     }
 }
 
-/// `POST /v1/disputes/{id}/advertiser-response`.
-#[derive(Debug, Default, Deserialize)]
+/// The advertiser's answer to the operator's response.
+#[derive(ToSchema)]
+#[schema(as = DeliveryDecisionRequest, rename_all = "snake_case")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the decision as text.
+pub enum DecisionIn {
+    Accept,
+    Reject,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryAdvertiserResponseRequest,
+    description = "`POST /v1/disputes/{id}/advertiser-response`."
+)]
 pub struct AdvertiserResponseIn {
     #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
     pub notes: String,
+    #[schema(value_type = DecisionIn, required = true)]
     pub decision: Option<String>,
 }
 
-/// `POST /v1/disputes/{id}/resolve`.
-#[derive(Debug, Default, Deserialize)]
+/// How an operator resolves a dispute.
+#[derive(ToSchema)]
+#[schema(as = DeliveryOutcomeRequest, rename_all = "snake_case")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the outcome as text.
+pub enum OutcomeIn {
+    Granted,
+    PartiallyGranted,
+    Denied,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryResolveRequest, description = "`POST /v1/disputes/{id}/resolve`.")]
 pub struct ResolveIn {
+    #[schema(value_type = OutcomeIn, required = true)]
     pub outcome: Option<String>,
+    /// What is settled; at most the claimed amount.
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     pub settled_amount: Option<Value>,
     pub credit_note_id: Option<String>,
     pub makegood_campaign_id: Option<String>,
     pub settlement_adjustment_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
     pub notes: String,
 }
 
-/// `POST /v1/disputes/{id}/withdraw` and `/notes`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryNotesRequest, description = "`POST /v1/disputes/{id}/withdraw`.")]
 pub struct NotesIn {
     #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
+    pub notes: String,
+}
+
+/// `POST /v1/disputes/{id}/notes`: the same body as a withdrawal's, but a note is required (text,
+/// not blank, without control characters; the domain checks it, the document says it).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryNoteRequest,
+    description = "`POST /v1/disputes/{id}/notes`: a note is text, not blank, without control characters."
+)]
+pub struct NoteIn {
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        required = true,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub notes: String,
 }
 
@@ -247,11 +339,35 @@ pub struct ListParams {
 }
 
 // ---- responses ----
+//
+// Each answer type is also its schema in the OpenAPI document (`ToSchema`, named as the document
+// names it), so a field changes in one place; `schema(description)` is what clients read there.
 
-#[derive(Debug, Serialize)]
+/// A screen's id: 1 to 128 characters without control characters.
+#[derive(ToSchema)]
+#[schema(as = DeliveryScreenId, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+#[allow(dead_code)] // Only the document reads it: the handlers take a screen id as text.
+pub struct ScreenId(String);
+
+/// Who opens a dispute: the key's own role (advertiser if not given).
+#[derive(ToSchema)]
+#[schema(as = DeliveryRole, rename_all = "snake_case")]
+#[allow(dead_code)] // Only the document reads it: the handlers read the role as text.
+pub enum OpenedByRole {
+    Advertiser,
+    Operator,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryPeriod,
+    description = "A `{start, end}` pair of RFC 3339 times; the start comes before the end."
+)]
 pub struct PeriodOut {
+    #[schema(format = DateTime)]
     start: String,
+    #[schema(format = DateTime)]
     end: String,
 }
 
@@ -264,23 +380,50 @@ impl From<Period> for PeriodOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliverySurface,
+    description = "What was under-delivered: the campaign and the screens it ran on."
+)]
 pub struct SurfaceOut<'d> {
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     campaign_id: &'d str,
+    /// At least one screen.
+    #[schema(min_items = 1, value_type = Vec<ScreenId>)]
     screen_ids: &'d [String],
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     substrate_id: Option<&'d str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryShortfall,
+    description = "How much is claimed, in a currency (ISO 4217, `EUR`) or a delivery unit (`impressions`)."
+)]
 pub struct ShortfallOut<'d> {
+    #[schema(pattern = "^([A-Z]{3}|[a-z_]{1,32})$", example = "EUR")]
     unit: &'d str,
+    /// A decimal string, greater than zero.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     amount: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryEvidence,
+    description = "References to the evidence behind a claim."
+)]
 pub struct EvidenceOut<'d> {
     proof_pack_ids: Vec<&'d str>,
     metering_snapshot_ids: Vec<&'d str>,
@@ -289,78 +432,126 @@ pub struct EvidenceOut<'d> {
     auditor_report_ref: Option<&'d str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryRemedy,
+    description = "A proposed remedy; what was not proposed is `null`."
+)]
 pub struct RemedyOut {
+    #[schema(
+        pattern = r"^-?[0-9]+(\.[0-9]+)?$",
+        example = "1250.00",
+        required = true
+    )]
     amount: Option<String>,
+    #[schema(required = true)]
     makegood_window: Option<PeriodOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryOperatorResponse, description = "The operator's response.")]
 pub struct OperatorResponseOut<'d> {
+    #[schema(format = DateTime)]
     at: String,
     by: &'d str,
     notes: &'d str,
+    #[schema(required = true)]
     proposed_remedy: Option<RemedyOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryAdvertiserResponse,
+    description = "The opener's answer to the operator's response."
+)]
 pub struct AdvertiserResponseOut<'d> {
+    #[schema(format = DateTime)]
     at: String,
     by: &'d str,
     notes: &'d str,
+    #[schema(value_type = Decision)]
     decision: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryResolution, description = "How the dispute ended, once it has.")]
 pub struct ResolutionOut<'d> {
+    #[schema(value_type = Outcome)]
     outcome: &'static str,
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     settled_amount: String,
+    #[schema(required = true)]
     credit_note_id: Option<&'d str>,
+    #[schema(required = true)]
     makegood_campaign_id: Option<&'d str>,
+    #[schema(required = true)]
     settlement_adjustment_id: Option<&'d str>,
+    #[schema(format = DateTime)]
     resolved_at: String,
     resolved_by: &'d str,
     notes: &'d str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryTimelineEntry,
+    description = "One entry of the dispute's hash-chained history."
+)]
 pub struct TimelineOut<'d> {
     seq: i64,
+    #[schema(format = DateTime)]
     at: String,
     actor: &'d str,
+    #[schema(value_type = TimelineKind)]
     kind: &'static str,
     notes: &'d str,
+    /// SHA-256 of this entry and the one before, in hex.
     hash: String,
 }
 
 /// The seed's `data.dispute`, plus `status`, `version`, `respondBy` and `evidenceDigest`. Every
 /// field is present; one with no value yet is `null`. Text the dispute holds as it is shown is
 /// borrowed from it rather than copied: a page renders twenty disputes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryDispute,
+    description = "A delivery dispute. Every field is present; one with no value yet is `null`."
+)]
 pub struct DisputeOut<'d> {
     id: String,
     org_id: &'d str,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     opened_by: &'d str,
+    #[schema(value_type = OpenedByRole)]
     opened_by_role: &'static str,
+    #[schema(format = DateTime)]
     opened_at: String,
     disputed_period: PeriodOut,
     affected_surface: SurfaceOut<'d>,
     claimed_shortfall: ShortfallOut<'d>,
     evidence_bundle: EvidenceOut<'d>,
+    /// SHA-256 of the evidence bundle, in hex.
     evidence_digest: String,
+    #[schema(value_type = DisputeStatus)]
     status: &'static str,
+    /// Grows by one with every change; sent back as the `ETag`.
     version: i64,
+    #[schema(format = DateTime, required = true)]
     respond_by: Option<String>,
+    #[schema(required = true)]
     operator_response: Option<OperatorResponseOut<'d>>,
+    #[schema(required = true)]
     advertiser_response: Option<AdvertiserResponseOut<'d>>,
+    #[schema(required = true)]
     resolution: Option<ResolutionOut<'d>>,
     timeline: Vec<TimelineOut<'d>>,
 }

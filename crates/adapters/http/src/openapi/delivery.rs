@@ -7,10 +7,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
+use crate::delivery::wire::{
+    AdvertiserResponseIn, DisputeOut, NoteIn, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
+};
+
 use super::{
     cursor_schema, error_response, header_param, json_content, operation, page_size_schema,
-    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links,
-    Decision, DisputeStatus, Op, Outcome,
+    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links, Op,
 };
 
 const TAG: &str = "delivery";
@@ -21,321 +24,11 @@ const LIST_ERRORS: &[u16] = &[400, 401, 403, 429, 500, 503];
 const READ_ERRORS: &[u16] = &[401, 403, 404, 429, 500, 503];
 const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 500, 503];
 
-/// A `{start, end}` pair of RFC 3339 times; the start comes before the end.
-#[derive(ToSchema)]
-#[schema(as = DeliveryPeriod)]
-pub struct Period {
-    #[schema(format = DateTime)]
-    start: String,
-    #[schema(format = DateTime)]
-    end: String,
-}
-
-/// What was under-delivered: the campaign and the screens it ran on.
-#[derive(ToSchema)]
-#[schema(as = DeliverySurface, rename_all = "camelCase")]
-pub struct Surface {
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
-    )]
-    campaign_id: String,
-    /// At least one screen.
-    #[schema(min_items = 1)]
-    screen_ids: Vec<ScreenId>,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
-    )]
-    substrate_id: Option<String>,
-}
-
-/// A screen's id: 1 to 128 characters without control characters.
-#[derive(ToSchema)]
-#[schema(as = DeliveryScreenId, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
-pub struct ScreenId(String);
-
-/// How much is claimed, in a currency (ISO 4217, `EUR`) or a delivery unit (`impressions`).
-#[derive(ToSchema)]
-#[schema(as = DeliveryShortfall)]
-pub struct Shortfall {
-    #[schema(pattern = "^([A-Z]{3}|[a-z_]{1,32})$", example = "EUR")]
-    unit: String,
-    /// A decimal string, greater than zero.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1250.00")]
-    amount: String,
-}
-
-/// References to the evidence behind a claim.
-#[derive(ToSchema)]
-#[schema(as = DeliveryEvidence, rename_all = "camelCase")]
-pub struct Evidence {
-    proof_pack_ids: Vec<String>,
-    metering_snapshot_ids: Vec<String>,
-    settlement_application_ids: Vec<String>,
-    attachment_refs: Vec<String>,
-    auditor_report_ref: Option<String>,
-}
-
-/// References to the evidence behind a claim; every list may be left out.
-#[derive(ToSchema)]
-#[schema(as = DeliveryEvidenceRequest, rename_all = "camelCase")]
-pub struct EvidenceRequest {
-    #[schema(nullable = false)]
-    proof_pack_ids: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    metering_snapshot_ids: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    settlement_application_ids: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    attachment_refs: Option<Vec<String>>,
-    auditor_report_ref: Option<String>,
-}
-
-/// Who opens a dispute: the key's own role (advertiser if not given).
-#[derive(ToSchema)]
-#[schema(as = DeliveryRole, rename_all = "snake_case")]
-pub enum Role {
-    Advertiser,
-    Operator,
-}
-
-/// `POST /v1/disputes`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryOpenRequest, rename_all = "camelCase", example = json!({
-    "disputedPeriod": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
-    "affectedSurface": {"campaignId": "cmp_8841", "screenIds": ["scr_12", "scr_13"]},
-    "claimedShortfall": {"unit": "EUR", "amount": "1250.00"},
-    "openedBy": "dev_adv_3",
-    "openedByRole": "advertiser",
-    "evidenceBundle": {"proofPackIds": ["pp_77"]}
-}))]
-pub struct OpenRequest {
-    disputed_period: Period,
-    affected_surface: Surface,
-    claimed_shortfall: Shortfall,
-    /// Who opened it, as the caller's systems name them; the key's developer if not given.
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
-    )]
-    opened_by: Option<String>,
-    opened_by_role: Option<Role>,
-    /// Required: at least one of `proofPackIds`, `meteringSnapshotIds` or
-    /// `settlementApplicationIds` must name something (else 400 `evidence_required`).
-    evidence_bundle: EvidenceRequest,
-}
-
-/// A remedy the operator proposes: an amount, a makegood window, or both.
-#[derive(ToSchema)]
-#[schema(as = DeliveryRemedyRequest, rename_all = "camelCase")]
-pub struct RemedyRequest {
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
-    amount: Option<String>,
-    makegood_window: Option<Period>,
-}
-
-/// `POST /v1/disputes/{id}/operator-response`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryOperatorResponseRequest, rename_all = "camelCase")]
-pub struct OperatorResponseRequest {
-    #[schema(nullable = false, max_length = 10000)]
-    notes: Option<String>,
-    proposed_remedy: Option<RemedyRequest>,
-}
-
-/// The advertiser's answer to the operator's response.
-#[derive(ToSchema)]
-#[schema(as = DeliveryDecisionRequest, rename_all = "snake_case")]
-pub enum DecisionRequest {
-    Accept,
-    Reject,
-}
-
-/// `POST /v1/disputes/{id}/advertiser-response`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryAdvertiserResponseRequest)]
-pub struct AdvertiserResponseRequest {
-    #[schema(nullable = false, max_length = 10000)]
-    notes: Option<String>,
-    decision: DecisionRequest,
-}
-
-/// How an operator resolves a dispute.
-#[derive(ToSchema)]
-#[schema(as = DeliveryOutcomeRequest, rename_all = "snake_case")]
-pub enum OutcomeRequest {
-    Granted,
-    PartiallyGranted,
-    Denied,
-}
-
-/// `POST /v1/disputes/{id}/resolve`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryResolveRequest, rename_all = "camelCase")]
-pub struct ResolveRequest {
-    outcome: OutcomeRequest,
-    /// What is settled; at most the claimed amount.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
-    settled_amount: Option<String>,
-    credit_note_id: Option<String>,
-    makegood_campaign_id: Option<String>,
-    settlement_adjustment_id: Option<String>,
-    #[schema(nullable = false, max_length = 10000)]
-    notes: Option<String>,
-}
-
-/// `POST /v1/disputes/{id}/withdraw`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryNotesRequest)]
-pub struct NotesRequest {
-    #[schema(nullable = false, max_length = 10000)]
-    notes: Option<String>,
-}
-
-/// `POST /v1/disputes/{id}/notes`: a note is text, not blank, without control characters.
-#[derive(ToSchema)]
-#[schema(as = DeliveryNoteRequest)]
-pub struct NoteRequest {
-    #[schema(
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
-    )]
-    notes: String,
-}
-
-/// The operator's response.
-#[derive(ToSchema)]
-#[schema(as = DeliveryOperatorResponse, rename_all = "camelCase")]
-pub struct OperatorResponse {
-    #[schema(format = DateTime)]
-    at: String,
-    by: String,
-    notes: String,
-    #[schema(required = true)]
-    proposed_remedy: Option<Remedy>,
-}
-
-/// A proposed remedy; what was not proposed is `null`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryRemedy, rename_all = "camelCase")]
-pub struct Remedy {
-    #[schema(
-        pattern = r"^-?[0-9]+(\.[0-9]+)?$",
-        example = "1250.00",
-        required = true
-    )]
-    amount: Option<String>,
-    #[schema(required = true)]
-    makegood_window: Option<Period>,
-}
-
-/// The opener's answer to the operator's response.
-#[derive(ToSchema)]
-#[schema(as = DeliveryAdvertiserResponse)]
-pub struct AdvertiserResponse {
-    #[schema(format = DateTime)]
-    at: String,
-    by: String,
-    notes: String,
-    #[schema(value_type = Decision)]
-    decision: String,
-}
-
-/// How the dispute ended, once it has.
-#[derive(ToSchema)]
-#[schema(as = DeliveryResolution, rename_all = "camelCase")]
-pub struct Resolution {
-    #[schema(value_type = Outcome)]
-    outcome: String,
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
-    settled_amount: String,
-    #[schema(required = true)]
-    credit_note_id: Option<String>,
-    #[schema(required = true)]
-    makegood_campaign_id: Option<String>,
-    #[schema(required = true)]
-    settlement_adjustment_id: Option<String>,
-    #[schema(format = DateTime)]
-    resolved_at: String,
-    resolved_by: String,
-    notes: String,
-}
-
-/// What happened in a timeline entry (`reminder`: the engine reminded whoever must act that
-/// `respondBy` is near).
-#[derive(ToSchema)]
-#[schema(as = DeliveryTimelineKind, rename_all = "snake_case")]
-pub enum TimelineKind {
-    Opened,
-    Responded,
-    Accepted,
-    Rejected,
-    Settled,
-    Withdrawn,
-    Expired,
-    Note,
-    Message,
-    Reminder,
-}
-
-/// One entry of the dispute's hash-chained history.
-#[derive(ToSchema)]
-#[schema(as = DeliveryTimelineEntry)]
-pub struct TimelineEntry {
-    seq: i64,
-    #[schema(format = DateTime)]
-    at: String,
-    actor: String,
-    kind: TimelineKind,
-    notes: String,
-    /// SHA-256 of this entry and the one before, in hex.
-    hash: String,
-}
-
-/// A delivery dispute. Every field is present; one with no value yet is `null`.
-#[derive(ToSchema)]
-#[schema(as = DeliveryDispute, rename_all = "camelCase")]
-pub struct Dispute {
-    id: String,
-    org_id: String,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    opened_by: String,
-    opened_by_role: Role,
-    #[schema(format = DateTime)]
-    opened_at: String,
-    disputed_period: Period,
-    affected_surface: Surface,
-    claimed_shortfall: Shortfall,
-    evidence_bundle: Evidence,
-    /// SHA-256 of the evidence bundle, in hex.
-    evidence_digest: String,
-    #[schema(value_type = DisputeStatus)]
-    status: String,
-    /// Grows by one with every change; sent back as the `ETag`.
-    version: i64,
-    #[schema(format = DateTime, required = true)]
-    respond_by: Option<String>,
-    #[schema(required = true)]
-    operator_response: Option<OperatorResponse>,
-    #[schema(required = true)]
-    advertiser_response: Option<AdvertiserResponse>,
-    #[schema(required = true)]
-    resolution: Option<Resolution>,
-    timeline: Vec<TimelineEntry>,
-}
-
 /// `data` of an answer about one dispute.
 #[derive(ToSchema)]
 #[schema(as = DeliveryDisputeData)]
 pub struct DisputeData {
-    dispute: Dispute,
+    dispute: DisputeOut<'static>,
 }
 
 /// The envelope around one dispute.
@@ -353,7 +46,7 @@ pub struct DisputeEnvelope {
 #[derive(ToSchema)]
 #[schema(as = DeliveryDisputePage, rename_all = "camelCase")]
 pub struct DisputePage {
-    disputes: Vec<Dispute>,
+    disputes: Vec<DisputeOut<'static>>,
     /// Pass as `cursor` for the next page; `null` on the last.
     #[schema(required = true)]
     next_cursor: Option<String>,
@@ -404,12 +97,12 @@ pub struct ErrorEnvelope {
     DisputeEnvelope,
     DisputePageEnvelope,
     ErrorEnvelope,
-    OpenRequest,
-    OperatorResponseRequest,
-    AdvertiserResponseRequest,
-    ResolveRequest,
-    NotesRequest,
-    NoteRequest
+    OpenIn,
+    OperatorResponseIn,
+    AdvertiserResponseIn,
+    ResolveIn,
+    NotesIn,
+    NoteIn
 )))]
 struct Schemas;
 

@@ -34,12 +34,13 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
     Required, Response, ResponseBuilder, Schema,
 };
-use utoipa::{OpenApi as _, ToSchema};
+use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use disputes_ports::{IdempotencyKey, PageSize};
 
 use crate::shared::codes::Registry;
+pub(crate) use crate::shared::schema::{Decision, DisputeStatus, Outcome};
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -310,39 +311,6 @@ fn tag(name: &str, description: &str) -> utoipa::openapi::Tag {
         .name(name)
         .description(Some(description))
         .build()
-}
-
-/// The states of a dispute, in every contract.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum DisputeStatus {
-    Open,
-    Responded,
-    Accepted,
-    UnderReview,
-    Resolved,
-    Withdrawn,
-    Expired,
-}
-
-/// How a dispute ended.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum Outcome {
-    Granted,
-    PartiallyGranted,
-    Denied,
-    Withdrawn,
-    Expired,
-}
-
-/// The opener's answer to a response.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum Decision {
-    Accept,
-    Reject,
-    MoreInfo,
 }
 
 #[derive(utoipa::OpenApi)]

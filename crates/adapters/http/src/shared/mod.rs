@@ -11,6 +11,7 @@ pub mod idempotency;
 mod issues;
 mod page;
 mod problem;
+pub mod schema;
 mod time;
 
 pub use body::{Contract, JsonBody};

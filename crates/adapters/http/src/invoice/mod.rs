@@ -4,7 +4,7 @@
 
 mod codes;
 mod error;
-mod wire;
+pub(crate) mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};

@@ -12,9 +12,11 @@ use disputes_domain::{
 use disputes_ports::{File, InvoiceOpening, InvoicePage, InvoiceView, SentEmail, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::codes;
 use super::error::InvoiceError;
+use crate::shared::schema::{DisputeStatus, TicketStatus};
 use crate::shared::{cursor_text, decimal, Issues, Problem};
 
 /// The text of a whole number sent as a JSON number (`7`, and `7.0`, which JSON Schema counts as
@@ -297,13 +299,24 @@ impl AttachmentIn {
 }
 
 // ---- responses ----
+//
+// Each answer type is also its schema in the OpenAPI document (`ToSchema`, named as the document
+// names it), so a field changes in one place; `schema(description)` is what clients read there.
 
 /// An instant as the provider's PHP backend serialises a `DateTime`: the local time in
 /// Europe/Amsterdam with microseconds, and the zone by name (`timezone_type` 3).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(
+    as = InvoiceDateTime,
+    description = "A time as PHP's `DateTime` serialises it, in Europe/Amsterdam."
+)]
 pub struct PhpDateTime {
+    #[schema(example = "2026-11-22 10:15:00.000000")]
     date: String,
+    /// Always 3 (a named time zone).
+    #[schema(value_type = i64)]
     timezone_type: u8,
+    #[schema(example = "Europe/Amsterdam")]
     timezone: &'static str,
 }
 
@@ -320,7 +333,8 @@ impl PhpDateTime {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceClient, description = "The client (merchant) whose invoice it is.")]
 pub struct ClientOut {
     /// The tenant: the merchant account the dispute belongs to.
     id: String,
@@ -328,7 +342,8 @@ pub struct ClientOut {
     username: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceCustomer, description = "The customer who disputes the invoice.")]
 pub struct CustomerOut {
     name: String,
     email: String,
@@ -336,17 +351,22 @@ pub struct CustomerOut {
     invoice: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceOwner, description = "The agent who handles the tenant's disputes.")]
 pub struct OwnerOut {
     name: String,
     email: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceAttachment, description = "A file of a message, without its bytes.")]
 pub struct AttachmentOut {
     name: String,
+    /// The file's media type.
     #[serde(rename = "type")]
+    #[schema(example = "application/pdf")]
     media_type: &'static str,
+    #[schema(value_type = i64)]
     size: u64,
     sha256: String,
 }
@@ -363,11 +383,14 @@ impl From<&Attachment> for AttachmentOut {
 }
 
 /// One message of `disputeContent`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvoiceMessage, description = "One message of the dispute's thread.")]
 pub struct MessageOut {
+    /// `client`, `customer`, or who resolved the dispute.
     author: &'static str,
     text: String,
     time: PhpDateTime,
+    #[schema(required = true)]
     attachment: Option<AttachmentOut>,
 }
 
@@ -383,10 +406,17 @@ impl From<&Message> for MessageOut {
 }
 
 /// One step of the workflow.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = InvoiceStep, description = "One step of the workflow.")]
 pub struct StepOut {
+    /// `registered`, `collection_on_hold`, `awaiting_client`, `awaiting_customer`, `resolved`.
     name: &'static str,
+    /// `done`, `skipped` (passed without the dispute ever being at it, such as
+    /// `awaiting_customer` of a dispute that ended before the merchant wrote to the customer),
+    /// `current` or `pending`.
     status: &'static str,
+    /// When the step was last reached; `null` when it was skipped or is pending.
+    #[schema(required = true)]
     at: Option<PhpDateTime>,
 }
 
@@ -467,8 +497,12 @@ fn steps(d: &Dispute) -> (Vec<StepOut>, usize) {
 
 /// The seed's response object, exactly its attributes. `emails` and `freshDeskTicket` show what
 /// the notification sinks did; until they did, `[]` and `null`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = InvoiceDispute,
+    description = "An invoice dispute, as every call but `list` and `attachment` answers."
+)]
 pub struct DisputeOut {
     category: String,
     client: ClientOut,
@@ -476,13 +510,20 @@ pub struct DisputeOut {
     current_step: StepOut,
     customer: CustomerOut,
     dispute_content: Vec<MessageOut>,
+    /// The notification emails sent about the dispute; empty when none were.
     emails: Vec<EmailOut>,
+    /// `null` until a ticket is opened for the dispute.
+    #[schema(required = true)]
     fresh_desk_ticket: Option<TicketOut>,
     id: i64,
+    #[schema(example = "email")]
     notification_mode: &'static str,
+    #[schema(required = true)]
     owner: Option<OwnerOut>,
     resolved: bool,
+    #[schema(required = true)]
     resolved_at: Option<PhpDateTime>,
+    #[schema(value_type = DisputeStatus)]
     status: &'static str,
     steps: Vec<StepOut>,
 }
@@ -491,10 +532,18 @@ pub struct DisputeOut {
 const NOTIFICATION_MODE: &str = "email";
 
 /// The dispute's Freshdesk ticket: `{id, url, status}`, status by Freshdesk's names.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = InvoiceFreshDeskTicket,
+    description = "The Freshdesk ticket opened for the dispute."
+)]
 pub struct TicketOut {
+    /// Freshdesk's id of the ticket.
+    #[schema(example = 4711)]
     id: i64,
+    /// Where an agent opens the ticket.
     url: String,
+    #[schema(value_type = TicketStatus)]
     status: &'static str,
 }
 
@@ -568,10 +617,13 @@ impl DisputeOut {
 /// the cursor of the next page (`null` on the last). A typed struct rather than a
 /// `serde_json::Value`, whose maps sort their keys: every object of a list lists its keys in the
 /// same order as in `info` (a PHP `DateTime` as `date, timezone_type, timezone`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceDisputePage, description = "A page of disputes, newest first.")]
 pub struct PageOut {
     disputes: Vec<DisputeOut>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -589,12 +641,21 @@ impl PageOut {
 }
 
 /// One mail of `emails`: to whom, about what, from which template, when.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = InvoiceEmail,
+    description = "A notification email sent about the dispute, oldest first."
+)]
 pub struct EmailOut {
+    /// The recipient's address.
+    #[schema(example = "jan@example.nl")]
     to: String,
     subject: String,
+    /// The name of the template the mail was written from.
+    #[schema(example = "dispute_opened")]
     template: String,
+    /// When it was sent, in the shape of `createdAt`.
     sent_at: PhpDateTime,
 }
 

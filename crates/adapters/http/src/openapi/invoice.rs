@@ -9,7 +9,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
-use super::{error_response, json_content, operation, response_with, DisputeStatus, Op};
+use crate::invoice::wire::{DisputeOut, PageOut};
+
+use super::{error_response, json_content, operation, response_with, Op};
 
 const TAG: &str = "invoice";
 /// How a call authenticates; OpenAPI cannot say it with a security scheme.
@@ -176,157 +178,6 @@ pub struct AttachmentRequest {
     sha256: String,
 }
 
-/// A time as PHP's `DateTime` serialises it, in Europe/Amsterdam.
-#[derive(ToSchema)]
-#[schema(as = InvoiceDateTime)]
-pub struct DateTime {
-    #[schema(example = "2026-11-22 10:15:00.000000")]
-    date: String,
-    /// Always 3 (a named time zone).
-    timezone_type: i64,
-    #[schema(example = "Europe/Amsterdam")]
-    timezone: String,
-}
-
-/// The client (merchant) whose invoice it is.
-#[derive(ToSchema)]
-#[schema(as = InvoiceClient)]
-pub struct Client {
-    id: String,
-    username: String,
-}
-
-/// The customer who disputes the invoice.
-#[derive(ToSchema)]
-#[schema(as = InvoiceCustomer)]
-pub struct Customer {
-    name: String,
-    email: String,
-    locale: String,
-    invoice: String,
-}
-
-/// The agent who handles the tenant's disputes.
-#[derive(ToSchema)]
-#[schema(as = InvoiceOwner)]
-pub struct Owner {
-    name: String,
-    email: String,
-}
-
-/// A file of a message, without its bytes.
-#[derive(ToSchema)]
-#[schema(as = InvoiceAttachment)]
-pub struct Attachment {
-    name: String,
-    /// The file's media type.
-    #[schema(rename = "type", example = "application/pdf")]
-    media_type: String,
-    size: i64,
-    sha256: String,
-}
-
-/// One message of the dispute's thread.
-#[derive(ToSchema)]
-#[schema(as = InvoiceMessage)]
-pub struct Message {
-    /// `client`, `customer`, or who resolved the dispute.
-    author: String,
-    text: String,
-    time: DateTime,
-    #[schema(required = true)]
-    attachment: Option<Attachment>,
-}
-
-/// One step of the workflow.
-#[derive(ToSchema)]
-#[schema(as = InvoiceStep)]
-pub struct Step {
-    /// `registered`, `collection_on_hold`, `awaiting_client`, `awaiting_customer`, `resolved`.
-    name: String,
-    /// `done`, `skipped` (passed without the dispute ever being at it, such as
-    /// `awaiting_customer` of a dispute that ended before the merchant wrote to the customer),
-    /// `current` or `pending`.
-    status: String,
-    /// When the step was last reached; `null` when it was skipped or is pending.
-    #[schema(required = true)]
-    at: Option<DateTime>,
-}
-
-/// A notification email sent about the dispute, oldest first.
-#[derive(ToSchema)]
-#[schema(as = InvoiceEmail, rename_all = "camelCase")]
-pub struct Email {
-    /// The recipient's address.
-    #[schema(example = "jan@example.nl")]
-    to: String,
-    subject: String,
-    /// The name of the template the mail was written from.
-    #[schema(example = "dispute_opened")]
-    template: String,
-    /// When it was sent, in the shape of `createdAt`.
-    sent_at: DateTime,
-}
-
-/// A Freshdesk ticket's state, by Freshdesk's names.
-#[derive(ToSchema)]
-#[schema(as = InvoiceFreshDeskTicketStatus, rename_all = "snake_case")]
-pub enum TicketStatus {
-    Open,
-    Pending,
-    Resolved,
-    Closed,
-}
-
-/// The Freshdesk ticket opened for the dispute.
-#[derive(ToSchema)]
-#[schema(as = InvoiceFreshDeskTicket)]
-pub struct FreshDeskTicket {
-    /// Freshdesk's id of the ticket.
-    #[schema(example = 4711)]
-    id: i64,
-    /// Where an agent opens the ticket.
-    url: String,
-    status: TicketStatus,
-}
-
-/// An invoice dispute, as every call but `list` and `attachment` answers.
-#[derive(ToSchema)]
-#[schema(as = InvoiceDispute, rename_all = "camelCase")]
-pub struct Dispute {
-    category: String,
-    client: Client,
-    created_at: DateTime,
-    current_step: Step,
-    customer: Customer,
-    dispute_content: Vec<Message>,
-    /// The notification emails sent about the dispute; empty when none were.
-    emails: Vec<Email>,
-    /// `null` until a ticket is opened for the dispute.
-    #[schema(required = true)]
-    fresh_desk_ticket: Option<FreshDeskTicket>,
-    id: i64,
-    #[schema(example = "email")]
-    notification_mode: String,
-    #[schema(required = true)]
-    owner: Option<Owner>,
-    resolved: bool,
-    #[schema(required = true)]
-    resolved_at: Option<DateTime>,
-    status: DisputeStatus,
-    steps: Vec<Step>,
-}
-
-/// A page of disputes, newest first.
-#[derive(ToSchema)]
-#[schema(as = InvoiceDisputePage, rename_all = "camelCase")]
-pub struct DisputePage {
-    disputes: Vec<Dispute>,
-    /// Pass as `cursor` for the next page; `null` on the last.
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
 /// A file of the dispute, with its bytes in base64.
 #[derive(ToSchema)]
 #[schema(as = InvoiceFile)]
@@ -360,8 +211,8 @@ pub struct Error {
     MessageRequest,
     ResolveRequest,
     AttachmentRequest,
-    Dispute,
-    DisputePage,
+    DisputeOut,
+    PageOut,
     File,
     Error
 )))]

@@ -59,3 +59,9 @@ domain_names!(
     "What happened in a timeline entry (`reminder`: the engine reminded whoever must act that `respondBy` is near).",
     disputes_domain::EntryKind
 );
+
+domain_names!(
+    TicketStatus = "InvoiceFreshDeskTicketStatus",
+    "A Freshdesk ticket's state, by Freshdesk's names.",
+    disputes_ports::TicketStatus
+);

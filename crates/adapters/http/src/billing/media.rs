@@ -12,6 +12,7 @@ use quick_xml::escape::{escape, resolve_predefined_entity};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::codes;
@@ -56,9 +57,14 @@ impl Format {
         move |e| BillingError::new(e.into(), self)
     }
 
-    /// An answer with `body` as JSON, or as XML under a `root` element.
-    pub fn answer(self, status: StatusCode, root: &str, body: &Value) -> Response {
-        self.render(status, root, &[], body)
+    /// An answer with `body` as JSON, or as XML under a `root` element; either way written from
+    /// its JSON value, whose keys come in alphabetical order.
+    pub fn answer(self, status: StatusCode, root: &str, body: &impl Serialize) -> Response {
+        match serde_json::to_value(body) {
+            Ok(value) => self.render(status, root, &[], &value),
+            // Answers are plain data with string keys; if one ever failed, it is a fault of ours.
+            Err(e) => BillingError::new(Problem::internal(&e), self).into_response(),
+        }
     }
 
     /// [`answer`](Self::answer), with `attributes` on the XML root element.

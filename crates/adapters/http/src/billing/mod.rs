@@ -6,7 +6,7 @@ pub(crate) mod codes;
 mod keyed;
 mod media;
 mod poid;
-mod wire;
+pub(crate) mod wire;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -21,17 +21,17 @@ use base64::Engine as _;
 use disputes_domain::{DisputeId, Role, SubjectKind};
 use disputes_ports::{ListQuery, Principal, ServiceError};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::ops::login_caller;
 use crate::shared::{
-    authenticated, cursor_text, keyed, page_size, parse_cursor, Authenticates, ErrorShape, Problem,
+    authenticated, keyed, page_size, parse_cursor, Authenticates, ErrorShape, Problem,
 };
 use crate::SharedState;
 pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use media::{Body, Format};
-use wire::{OpenIn, SettlementIn};
+use wire::{DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut};
 
 /// Where this contract lives.
 pub const BASE_PATH: &str = "/bcws/webresources/v1.0";
@@ -234,7 +234,7 @@ fn base_url(headers: &HeaderMap) -> String {
 
 /// A `201` with a reference to what was created, and its uri as the `Location`.
 fn created(format: Format, root: &str, id: &str, uri: &str) -> Answer {
-    let mut response = format.answer(StatusCode::CREATED, root, &wire::reference(id, uri));
+    let mut response = format.answer(StatusCode::CREATED, root, &ReferenceOut::new(id, uri));
     let location = HeaderValue::from_str(uri).map_err(|e| format.error()(Problem::internal(&e)))?;
     response.headers_mut().insert(LOCATION, location);
     Ok(response)
@@ -288,7 +288,7 @@ async fn show(
         .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
-    let body = wire::dispute(&dispute, &base_url(&headers)).map_err(format.error())?;
+    let body = DisputeOut::render(&dispute, &base_url(&headers)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "dispute", &body))
 }
 
@@ -331,17 +331,7 @@ async fn list(
         .list(&caller.principal, &query)
         .await
         .map_err(format.error())?;
-    let base = base_url(&headers);
-    let disputes = page
-        .disputes
-        .iter()
-        .map(|d| wire::dispute(d, &base))
-        .collect::<Result<Vec<Value>, _>>()
-        .map_err(format.error())?;
-    let body = json!({
-        "disputes": disputes,
-        "nextCursor": page.next.map(cursor_text),
-    });
+    let body = PageOut::render(&page, &base_url(&headers)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "disputeList", &body))
 }
 
@@ -388,7 +378,7 @@ async fn settlement(
         .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
-    let body = wire::settlement_report(&dispute).ok_or_else(|| {
+    let body = SettlementReportOut::render(&dispute).ok_or_else(|| {
         format.error()(Problem::new(
             codes::SETTLEMENT_NOT_FOUND,
             "the dispute has not been settled",

@@ -1,7 +1,7 @@
 //! The billing contract's documents, as seed 004 shows them. One set of request types serves JSON
 //! and XML alike: every field is optional, so that a missing one is named, and every value is a
-//! [`Scalar`], so that `5`, `"5"` and `<amount>5</amount>` all read the same. Answers are built
-//! as JSON values, which [`super::media`] writes as JSON or XML.
+//! [`Scalar`], so that `5`, `"5"` and `<amount>5</amount>` all read the same. Answers are typed
+//! (and are their own OpenAPI schemas); [`super::media`] writes them as JSON or XML.
 
 use std::str::FromStr;
 
@@ -11,14 +11,16 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
-use serde_json::{json, Value};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use disputes_ports::OpenRequest;
+use disputes_ports::{OpenRequest, Page};
 
 use super::codes;
 use super::poid;
-use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
+use crate::shared::schema::{DisputeStatus, Outcome};
+use crate::shared::{cursor_text, decimal, format_time, parse_time, Issues, Problem};
 
 /// The currency of every billing claim. The amounts are in the account's currency, which only
 /// the billing system knows; ISO 4217's "no currency" code says so instead of guessing.
@@ -298,88 +300,272 @@ pub fn number(amount: Decimal) -> Value {
     serde_json::Number::from_str(&text).map_or(Value::String(text), Value::Number)
 }
 
+// ---- answers ----
+//
+// Each answer type is also its schema in the OpenAPI document (`ToSchema`, named as the document
+// names it), so a field changes in one place. An answer is written through a JSON value (whose
+// keys, and so the XML's elements, come in alphabetical order) by [`super::media`].
+
+/// An amount as this contract shows it: a JSON number with every digit of the decimal.
+#[derive(Debug, Clone, Copy)]
+pub struct AmountOut(Decimal);
+
+impl Serialize for AmountOut {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        number(self.0).serialize(serializer)
+    }
+}
+
+/// Where a created resource lives.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BillingReferenceTarget)]
+pub struct ReferenceTargetOut<'a> {
+    #[schema(example = "0.0.0.1+-item-dispute+42")]
+    id: &'a str,
+    uri: &'a str,
+}
+
 /// The `201` answer to a create: a reference to the new resource.
-pub fn reference(id: &str, uri: &str) -> Value {
-    json!({ "extension": null, "reference": { "id": id, "uri": uri } })
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    as = BillingReference,
+    xml(name = "resource"),
+    description = "The answer to a creation: a reference to what was created."
+)]
+pub struct ReferenceOut<'a> {
+    /// Always `null`.
+    #[schema(value_type = Option<String>, required = true)]
+    extension: Option<()>,
+    reference: ReferenceTargetOut<'a>,
 }
 
-fn comment_list<'a>(comments: impl Iterator<Item = &'a str>) -> Vec<Value> {
-    comments.map(|c| json!({ "comment": c })).collect()
+impl<'a> ReferenceOut<'a> {
+    pub fn new(id: &'a str, uri: &'a str) -> Self {
+        ReferenceOut {
+            extension: None,
+            reference: ReferenceTargetOut { id, uri },
+        }
+    }
 }
 
-fn reason_fields(code: Option<ReasonCode>) -> (Value, Value) {
-    // Shown as the seed sends them: the domain a number, the reason a string.
-    code.map_or((Value::Null, Value::Null), |c| {
-        (json!(c.domain_id()), json!(c.reason_id().to_string()))
+/// One comment of a dispute or settlement.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BillingComment)]
+pub struct CommentOut<'a> {
+    #[schema(min_length = 1)]
+    comment: &'a str,
+}
+
+fn comment_list<'a>(comments: impl Iterator<Item = &'a str>) -> Vec<CommentOut<'a>> {
+    comments.map(|comment| CommentOut { comment }).collect()
+}
+
+/// A reason as the seed sends it: the domain a number, the reason a string.
+fn reason_fields(code: Option<ReasonCode>) -> (Option<i32>, Option<String>) {
+    code.map_or((None, None), |c| {
+        (Some(c.domain_id()), Some(c.reason_id().to_string()))
     })
 }
 
-/// The settlement of a dispute, for `GET /disputes/settlement/{id}`; `None` while it has none.
-pub fn settlement_report(d: &Dispute) -> Option<Value> {
-    let resolution = d.resolution()?;
-    let disputed = d.claim().amount();
-    Some(json!({
-        "id": poid::settlement(d.id()),
-        "disputeId": poid::dispute(d.id()),
-        "disputedAmount": number(disputed),
-        "disputedDate": format_time(d.opened_at()),
-        "settledAmount": number(resolution.settled_amount),
-        "settledDate": format_time(resolution.at),
-        "amountDueAfterSettlement": number(disputed - resolution.settled_amount),
-    }))
+/// `notes` of a dispute as shown; what was not given is `null`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingDisputeNotes)]
+pub struct DisputeNotesOut<'a> {
+    #[schema(value_type = Option<f64>, required = true)]
+    amount: Option<AmountOut>,
+    #[schema(value_type = Option<i64>, required = true)]
+    domain_id: Option<i32>,
+    #[schema(required = true)]
+    reason_id: Option<String>,
+    #[schema(value_type = Option<i64>, required = true)]
+    status: Option<u16>,
+    comments: Vec<CommentOut<'a>>,
+}
+
+/// `notes` of a settlement as shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingSettlementNotesShown)]
+pub struct SettlementNotesOut<'a> {
+    #[schema(value_type = Option<i64>, required = true)]
+    domain_id: Option<i32>,
+    #[schema(required = true)]
+    reason_id: Option<String>,
+    comments: Vec<CommentOut<'a>>,
+}
+
+/// A dispute's settlement, as part of the dispute.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingDisputeSettlement)]
+pub struct DisputeSettlementOut<'a> {
+    id: String,
+    #[schema(value_type = f64)]
+    amount: AmountOut,
+    #[schema(value_type = Outcome)]
+    outcome: &'static str,
+    #[schema(format = DateTime)]
+    settled_date: String,
+    notes: SettlementNotesOut<'a>,
 }
 
 /// A bill item dispute as `GET /disputes/{id}` shows it: ids, account, item, amounts, tax, reason,
-/// note status, comments, state, and the settlement once there is one. Fields with no value are
-/// `null` (left out in XML).
-pub fn dispute(d: &Dispute, base: &str) -> Result<Value, Problem> {
-    let Subject::BillItem(item) = d.subject() else {
-        return Err(Problem::internal(&format!(
-            "dispute {} is not a bill item dispute",
-            d.id()
-        )));
-    };
-    let terms = d.claim().billing;
-    let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
-    let id = poid::dispute(d.id());
-    let settlement = d.resolution().map(|r| {
-        let (domain_id, reason_id) = reason_fields(r.reason);
-        let comments = r.notes.split('\n').filter(|c| !c.is_empty());
-        json!({
-            "id": poid::settlement(d.id()),
-            "amount": number(r.settled_amount),
-            "outcome": r.outcome.as_str(),
-            "settledDate": format_time(r.at),
-            "notes": {
-                "domainId": domain_id,
-                "reasonId": reason_id,
-                "comments": comment_list(comments),
+/// note status, comments, state, and the settlement once there is one.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(
+    as = BillingDispute,
+    xml(name = "dispute"),
+    description = "A bill item dispute. Fields with no value are `null` (left out in XML)."
+)]
+pub struct DisputeOut<'a> {
+    #[schema(example = "0.0.0.1+-item-dispute+42")]
+    id: String,
+    uri: String,
+    item_id: &'a str,
+    account_id: &'a str,
+    #[schema(required = true)]
+    bill_unit_id: Option<&'a str>,
+    #[schema(required = true)]
+    bill_id: Option<&'a str>,
+    #[schema(value_type = f64)]
+    amount: AmountOut,
+    #[schema(required = true)]
+    include_tax: Option<bool>,
+    #[schema(required = true)]
+    amount_is_credit: Option<bool>,
+    #[schema(format = DateTime, required = true)]
+    effective: Option<String>,
+    notes: DisputeNotesOut<'a>,
+    #[schema(value_type = DisputeStatus)]
+    status: &'static str,
+    #[schema(format = DateTime)]
+    created_date: String,
+    #[schema(format = DateTime)]
+    modified_date: String,
+    #[schema(required = true)]
+    settlement: Option<DisputeSettlementOut<'a>>,
+}
+
+impl<'a> DisputeOut<'a> {
+    /// Renders a bill item dispute; `base` is the API's base as the client reached it. The
+    /// handlers only ever pass bill item disputes (the service filters by kind), so any other
+    /// subject is a fault of ours.
+    pub fn render(d: &'a Dispute, base: &str) -> Result<Self, Problem> {
+        let Subject::BillItem(item) = d.subject() else {
+            return Err(Problem::internal(&format!(
+                "dispute {} is not a bill item dispute",
+                d.id()
+            )));
+        };
+        let terms = d.claim().billing;
+        let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
+        let id = poid::dispute(d.id());
+        let settlement = d.resolution().map(|r| {
+            let (domain_id, reason_id) = reason_fields(r.reason);
+            let comments = r.notes.split('\n').filter(|c| !c.is_empty());
+            DisputeSettlementOut {
+                id: poid::settlement(d.id()),
+                amount: AmountOut(r.settled_amount),
+                outcome: r.outcome.as_str(),
+                settled_date: format_time(r.at),
+                notes: SettlementNotesOut {
+                    domain_id,
+                    reason_id,
+                    comments: comment_list(comments),
+                },
+            }
+        });
+        Ok(DisputeOut {
+            uri: format!("{base}/disputes/{id}"),
+            id,
+            item_id: item.item_id(),
+            account_id: item.account_id(),
+            bill_unit_id: item.bill_unit_id(),
+            bill_id: item.bill_id(),
+            amount: AmountOut(d.claim().amount()),
+            include_tax: terms.map(|t| t.tax == TaxTreatment::Included),
+            amount_is_credit: terms.map(|t| t.credit),
+            effective: terms.and_then(|t| t.effective).map(format_time),
+            notes: DisputeNotesOut {
+                amount: terms.and_then(|t| t.note_amount).map(AmountOut),
+                domain_id,
+                reason_id,
+                status: terms.map(|t| t.note_status.code()),
+                comments: comment_list(d.evidence().values(EvidenceKind::Statement)),
             },
+            status: d.status().as_str(),
+            created_date: format_time(d.opened_at()),
+            modified_date: format_time(d.updated_at()),
+            settlement,
         })
-    });
-    Ok(json!({
-        "id": id,
-        "uri": format!("{base}/disputes/{id}"),
-        "itemId": item.item_id(),
-        "accountId": item.account_id(),
-        "billUnitId": item.bill_unit_id(),
-        "billId": item.bill_id(),
-        "amount": number(d.claim().amount()),
-        "includeTax": terms.map(|t| t.tax == TaxTreatment::Included),
-        "amountIsCredit": terms.map(|t| t.credit),
-        "effective": terms.and_then(|t| t.effective).map(format_time),
-        "notes": {
-            "amount": terms.and_then(|t| t.note_amount).map(number),
-            "domainId": domain_id,
-            "reasonId": reason_id,
-            "status": terms.map(|t| t.note_status.code()),
-            "comments": comment_list(d.evidence().values(EvidenceKind::Statement)),
-        },
-        "status": d.status().as_str(),
-        "createdDate": format_time(d.opened_at()),
-        "modifiedDate": format_time(d.updated_at()),
-        "settlement": settlement,
-    }))
+    }
+}
+
+/// A page of an account's disputes, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingDisputePage, xml(name = "disputeList"))]
+pub struct PageOut<'a> {
+    disputes: Vec<DisputeOut<'a>>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+impl<'a> PageOut<'a> {
+    pub fn render(page: &'a Page, base: &str) -> Result<Self, Problem> {
+        Ok(PageOut {
+            disputes: page
+                .disputes
+                .iter()
+                .map(|d| DisputeOut::render(d, base))
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next.map(cursor_text),
+        })
+    }
+}
+
+/// The settlement of a dispute, for `GET /disputes/settlement/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(
+    as = BillingSettlement,
+    xml(name = "settlement"),
+    description = "What was disputed and settled, and what the customer still owes of the disputed amount."
+)]
+pub struct SettlementReportOut {
+    #[schema(example = "0.0.0.1+-item-settlement+42")]
+    id: String,
+    dispute_id: String,
+    #[schema(value_type = f64)]
+    disputed_amount: AmountOut,
+    #[schema(format = DateTime)]
+    disputed_date: String,
+    #[schema(value_type = f64)]
+    settled_amount: AmountOut,
+    #[schema(format = DateTime)]
+    settled_date: String,
+    #[schema(value_type = f64)]
+    amount_due_after_settlement: AmountOut,
+}
+
+impl SettlementReportOut {
+    /// The settlement of `d`; `None` while it has none.
+    pub fn render(d: &Dispute) -> Option<Self> {
+        let resolution = d.resolution()?;
+        let disputed = d.claim().amount();
+        Some(SettlementReportOut {
+            id: poid::settlement(d.id()),
+            dispute_id: poid::dispute(d.id()),
+            disputed_amount: AmountOut(disputed),
+            disputed_date: format_time(d.opened_at()),
+            settled_amount: AmountOut(resolution.settled_amount),
+            settled_date: format_time(resolution.at),
+            amount_due_after_settlement: AmountOut(disputed - resolution.settled_amount),
+        })
+    }
 }
 
 #[cfg(test)]

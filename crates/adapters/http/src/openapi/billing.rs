@@ -7,9 +7,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
+use crate::billing::wire::{CommentOut, DisputeOut, PageOut, ReferenceOut, SettlementReportOut};
+
 use super::{
     cursor_schema, error_response, operation, page_size_schema, path_param, query_param,
-    response_with, schema_ref, with_links, DisputeStatus, Op, Outcome,
+    response_with, schema_ref, with_links, Op,
 };
 
 const TAG: &str = "billing";
@@ -20,14 +22,6 @@ const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
 const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 429, 500, 503];
 const LIST_ERRORS: &[u16] = &[400, 401, 403, 429, 500, 503];
 const SETTLE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503];
-
-/// One comment of a dispute or settlement.
-#[derive(ToSchema)]
-#[schema(as = BillingComment)]
-pub struct Comment {
-    #[schema(min_length = 1)]
-    comment: String,
-}
 
 /// `notes` of an opening: the account, the bill, the reason and comments.
 #[derive(ToSchema)]
@@ -57,7 +51,7 @@ pub struct OpenNotes {
     /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved).
     #[schema(minimum = 100, maximum = 102)]
     status: Option<i64>,
-    comments: Option<Vec<Comment>>,
+    comments: Option<Vec<CommentOut<'static>>>,
 }
 
 /// `POST /disputes/item/{itemId}`.
@@ -98,7 +92,7 @@ pub struct SettlementNotes {
     /// The reason within `domainId`; the two come together.
     #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
     reason_id: Option<String>,
-    comments: Option<Vec<Comment>>,
+    comments: Option<Vec<CommentOut<'static>>>,
 }
 
 /// `POST /disputes/settlement/item/{disputeId}`.
@@ -109,119 +103,6 @@ pub struct SettlementRequest {
     #[schema(example = 5)]
     amount: f64,
     notes: Option<SettlementNotes>,
-}
-
-/// Where a created resource lives.
-#[derive(ToSchema)]
-#[schema(as = BillingReferenceTarget)]
-pub struct ReferenceTarget {
-    #[schema(example = "0.0.0.1+-item-dispute+42")]
-    id: String,
-    uri: String,
-}
-
-/// The answer to a creation: a reference to what was created.
-#[derive(ToSchema)]
-#[schema(as = BillingReference, xml(name = "resource"))]
-pub struct Reference {
-    /// Always `null`.
-    #[schema(value_type = Option<String>, required = true)]
-    extension: Option<String>,
-    reference: ReferenceTarget,
-}
-
-/// `notes` of a dispute as shown; what was not given is `null`.
-#[derive(ToSchema)]
-#[schema(as = BillingDisputeNotes, rename_all = "camelCase")]
-pub struct DisputeNotes {
-    #[schema(required = true)]
-    amount: Option<f64>,
-    #[schema(required = true)]
-    domain_id: Option<i64>,
-    #[schema(required = true)]
-    reason_id: Option<String>,
-    #[schema(required = true)]
-    status: Option<i64>,
-    comments: Vec<Comment>,
-}
-
-/// `notes` of a settlement as shown.
-#[derive(ToSchema)]
-#[schema(as = BillingSettlementNotesShown, rename_all = "camelCase")]
-pub struct SettlementNotesShown {
-    #[schema(required = true)]
-    domain_id: Option<i64>,
-    #[schema(required = true)]
-    reason_id: Option<String>,
-    comments: Vec<Comment>,
-}
-
-/// A dispute's settlement, as part of the dispute.
-#[derive(ToSchema)]
-#[schema(as = BillingDisputeSettlement, rename_all = "camelCase")]
-pub struct DisputeSettlement {
-    id: String,
-    amount: f64,
-    outcome: Outcome,
-    #[schema(format = DateTime)]
-    settled_date: String,
-    notes: SettlementNotesShown,
-}
-
-/// A bill item dispute. Fields with no value are `null` (left out in XML).
-#[derive(ToSchema)]
-#[schema(as = BillingDispute, rename_all = "camelCase", xml(name = "dispute"))]
-pub struct Dispute {
-    #[schema(example = "0.0.0.1+-item-dispute+42")]
-    id: String,
-    uri: String,
-    item_id: String,
-    account_id: String,
-    #[schema(required = true)]
-    bill_unit_id: Option<String>,
-    #[schema(required = true)]
-    bill_id: Option<String>,
-    amount: f64,
-    #[schema(required = true)]
-    include_tax: Option<bool>,
-    #[schema(required = true)]
-    amount_is_credit: Option<bool>,
-    #[schema(format = DateTime, required = true)]
-    effective: Option<String>,
-    notes: DisputeNotes,
-    status: DisputeStatus,
-    #[schema(format = DateTime)]
-    created_date: String,
-    #[schema(format = DateTime)]
-    modified_date: String,
-    #[schema(required = true)]
-    settlement: Option<DisputeSettlement>,
-}
-
-/// A page of an account's disputes, newest first.
-#[derive(ToSchema)]
-#[schema(as = BillingDisputePage, rename_all = "camelCase", xml(name = "disputeList"))]
-pub struct DisputePage {
-    disputes: Vec<Dispute>,
-    /// Pass as `cursor` for the next page; `null` on the last.
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
-/// What was disputed and settled, and what the customer still owes of the disputed amount.
-#[derive(ToSchema)]
-#[schema(as = BillingSettlement, rename_all = "camelCase", xml(name = "settlement"))]
-pub struct Settlement {
-    #[schema(example = "0.0.0.1+-item-settlement+42")]
-    id: String,
-    dispute_id: String,
-    disputed_amount: f64,
-    #[schema(format = DateTime)]
-    disputed_date: String,
-    settled_amount: f64,
-    #[schema(format = DateTime)]
-    settled_date: String,
-    amount_due_after_settlement: f64,
 }
 
 /// Every error of this contract (in XML, `<error xmlns:o="urn:disputes:billing:errors">`).
@@ -243,10 +124,10 @@ pub struct Error {
 #[openapi(components(schemas(
     OpenRequest,
     SettlementRequest,
-    Reference,
-    Dispute,
-    DisputePage,
-    Settlement,
+    ReferenceOut,
+    DisputeOut,
+    PageOut,
+    SettlementReportOut,
     Error
 )))]
 struct Schemas;

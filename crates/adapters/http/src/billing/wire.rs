@@ -81,6 +81,10 @@ impl Scalar {
     }
 }
 
+// Each request type is also its schema in the OpenAPI document (`ToSchema`): what a client must
+// send, which is stricter than what the type reads (every field optional, every value a
+// `Scalar`), hence the `value_type`s and `required`s.
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentIn {
@@ -88,43 +92,104 @@ pub struct CommentIn {
 }
 
 /// `notes` of `POST /disputes/item/{itemId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = BillingOpenNotes,
+    description = "`notes` of an opening: the account, the bill, the reason and comments."
+)]
 pub struct NotesIn {
+    /// The note's own amount, signed (a credit is negative).
+    #[schema(value_type = Option<f64>)]
     pub amount: Option<Scalar>,
+    /// The reason's domain, with `reasonId`; a pair of the tenant's reason table.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     pub domain_id: Option<Scalar>,
+    /// The account's POID.
+    #[schema(
+        value_type = String,
+        required = true,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-account+242856"
+    )]
     pub account_id: Option<Scalar>,
+    #[schema(
+        value_type = Option<String>,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-billinfo+244392"
+    )]
     pub bill_unit_id: Option<Scalar>,
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub bill_id: Option<Scalar>,
+    /// The reason within `domainId` (a number or a digit string); the two come together.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}$", example = "1")]
     pub reason_id: Option<Scalar>,
+    /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved).
+    #[schema(value_type = Option<i64>, minimum = 100, maximum = 102)]
     pub status: Option<Scalar>,
+    #[schema(value_type = Option<Vec<CommentOut>>)]
     pub comments: Option<Vec<CommentIn>>,
 }
 
-/// `POST /disputes/item/{itemId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = BillingOpenRequest, xml(name = "dispute"), description = "`POST /disputes/item/{itemId}`.", example = json!({
+    "amount": 5,
+    "includeTax": false,
+    "notes": {
+        "amount": -5,
+        "domainId": 34,
+        "accountId": "0.0.0.1+-account+242856",
+        "billUnitId": "0.0.0.1+-billinfo+244392",
+        "reasonId": "1",
+        "status": 101,
+        "comments": [{"comment": "Customer disagrees with item charges."}]
+    }
+}))]
 pub struct OpenIn {
+    /// The disputed amount, greater than zero.
+    #[schema(value_type = f64, required = true, example = 5)]
     pub amount: Option<Scalar>,
+    /// Whether the amount includes tax (default true).
+    #[schema(value_type = Option<bool>)]
     pub include_tax: Option<Scalar>,
+    /// Whether the amount is a credit to the customer (default true).
+    #[schema(value_type = Option<bool>)]
     pub amount_is_credit: Option<Scalar>,
+    /// When the adjustment takes effect.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub effective: Option<Scalar>,
+    #[schema(value_type = NotesIn, required = true)]
     pub notes: Option<NotesIn>,
 }
 
 /// `notes` of `POST /disputes/settlement/item/{disputeId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = BillingSettlementNotes,
+    description = "`notes` of a settlement: a reason and comments."
+)]
 pub struct SettlementNotesIn {
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     pub domain_id: Option<Scalar>,
+    /// The reason within `domainId`; the two come together.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}$", example = "1")]
     pub reason_id: Option<Scalar>,
+    #[schema(value_type = Option<Vec<CommentOut>>)]
     pub comments: Option<Vec<CommentIn>>,
 }
 
-/// `POST /disputes/settlement/item/{disputeId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(
+    as = BillingSettlementRequest,
+    xml(name = "settlement"),
+    description = "`POST /disputes/settlement/item/{disputeId}`."
+)]
 pub struct SettlementIn {
+    /// The amount granted: the disputed amount settles in full, less in part, 0 not at all.
+    #[schema(value_type = f64, required = true, example = 5)]
     pub amount: Option<Scalar>,
     pub notes: Option<SettlementNotesIn>,
 }

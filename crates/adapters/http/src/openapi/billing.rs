@@ -7,7 +7,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
-use crate::billing::wire::{CommentOut, DisputeOut, PageOut, ReferenceOut, SettlementReportOut};
+use crate::billing::wire::{
+    DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut,
+};
 
 use super::{
     cursor_schema, error_response, operation, page_size_schema, path_param, query_param,
@@ -22,88 +24,6 @@ const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
 const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 429, 500, 503];
 const LIST_ERRORS: &[u16] = &[400, 401, 403, 429, 500, 503];
 const SETTLE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503];
-
-/// `notes` of an opening: the account, the bill, the reason and comments.
-#[derive(ToSchema)]
-#[schema(as = BillingOpenNotes, rename_all = "camelCase")]
-pub struct OpenNotes {
-    /// The note's own amount, signed (a credit is negative).
-    amount: Option<f64>,
-    /// The reason's domain, with `reasonId`; a pair of the tenant's reason table.
-    #[schema(minimum = 1, maximum = 2147483647)]
-    domain_id: Option<i64>,
-    /// The account's POID.
-    #[schema(
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-        example = "0.0.0.1+-account+242856"
-    )]
-    account_id: String,
-    #[schema(
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-        example = "0.0.0.1+-billinfo+244392"
-    )]
-    bill_unit_id: Option<String>,
-    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
-    bill_id: Option<String>,
-    /// The reason within `domainId` (a number or a digit string); the two come together.
-    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
-    reason_id: Option<String>,
-    /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved).
-    #[schema(minimum = 100, maximum = 102)]
-    status: Option<i64>,
-    comments: Option<Vec<CommentOut<'static>>>,
-}
-
-/// `POST /disputes/item/{itemId}`.
-#[derive(ToSchema)]
-#[schema(as = BillingOpenRequest, rename_all = "camelCase", xml(name = "dispute"), example = json!({
-    "amount": 5,
-    "includeTax": false,
-    "notes": {
-        "amount": -5,
-        "domainId": 34,
-        "accountId": "0.0.0.1+-account+242856",
-        "billUnitId": "0.0.0.1+-billinfo+244392",
-        "reasonId": "1",
-        "status": 101,
-        "comments": [{"comment": "Customer disagrees with item charges."}]
-    }
-}))]
-pub struct OpenRequest {
-    /// The disputed amount, greater than zero.
-    #[schema(example = 5)]
-    amount: f64,
-    /// Whether the amount includes tax (default true).
-    include_tax: Option<bool>,
-    /// Whether the amount is a credit to the customer (default true).
-    amount_is_credit: Option<bool>,
-    /// When the adjustment takes effect.
-    #[schema(format = DateTime)]
-    effective: Option<String>,
-    notes: OpenNotes,
-}
-
-/// `notes` of a settlement: a reason and comments.
-#[derive(ToSchema)]
-#[schema(as = BillingSettlementNotes, rename_all = "camelCase")]
-pub struct SettlementNotes {
-    #[schema(minimum = 1, maximum = 2147483647)]
-    domain_id: Option<i64>,
-    /// The reason within `domainId`; the two come together.
-    #[schema(pattern = "^[0-9]{1,9}$", example = "1")]
-    reason_id: Option<String>,
-    comments: Option<Vec<CommentOut<'static>>>,
-}
-
-/// `POST /disputes/settlement/item/{disputeId}`.
-#[derive(ToSchema)]
-#[schema(as = BillingSettlementRequest, xml(name = "settlement"))]
-pub struct SettlementRequest {
-    /// The amount granted: the disputed amount settles in full, less in part, 0 not at all.
-    #[schema(example = 5)]
-    amount: f64,
-    notes: Option<SettlementNotes>,
-}
 
 /// Every error of this contract (in XML, `<error xmlns:o="urn:disputes:billing:errors">`).
 #[derive(ToSchema)]
@@ -122,8 +42,8 @@ pub struct Error {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
-    OpenRequest,
-    SettlementRequest,
+    OpenIn,
+    SettlementIn,
     ReferenceOut,
     DisputeOut,
     PageOut,

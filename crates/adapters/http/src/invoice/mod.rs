@@ -140,6 +140,7 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
         resolved,
         limit,
         cursor,
+        ..
     } = call.body;
     let listing = InvoiceListing {
         resolved,

@@ -101,17 +101,69 @@ fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceErr
 /// `POST /v2/dispute`: the seed's fields, plus an optional `amount` (the disputed part of the
 /// invoice in euros). Without it the dispute is about the whole invoice, and a credit given at
 /// resolution is recorded as it is stated (see `Dispute::settle`).
-#[derive(Debug, Default, Deserialize)]
+///
+/// Each request type is also its schema in the OpenAPI document (`ToSchema`): what a client must
+/// send, which is stricter than what the type reads (every field optional, so that a missing one
+/// gets its own error name). Every call carries the credentials in its body; `Call` reads them
+/// before the rest, and each type names them for the document only.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceOpenRequest, description = "`POST /v2/dispute`.", example = json!({
+    "billinkUsername": "shop-42",
+    "billinkId": "the-login-secret",
+    "category": "wrong_amount",
+    "customerEmail": "jan@example.nl",
+    "customerName": "Jan Jansen",
+    "invoice": "INV-2026-0042",
+    "locale": "nl",
+    "message": "Ik heb maar twee van de drie artikelen ontvangen.",
+    "amount": "129.95"
+}))]
 pub struct OpenIn {
+    /// The client's login name.
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    /// The client's login secret.
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "wrong_amount"
+    )]
     pub category: Option<String>,
+    #[schema(value_type = String, required = true, format = Email, example = "jan@example.nl")]
     pub customer_email: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub customer_name: Option<String>,
+    /// A file for the message, in base64 (RFC 4648, padded); with `fileName`. At most 10 MiB of
+    /// PDF, PNG, JPEG, HEIC, DOC or DOCX.
+    #[schema(content_encoding = "base64")]
     pub file: Option<String>,
+    /// The file's name; its extension must match its contents.
+    #[schema(example = "invoice.pdf")]
     pub file_name: Option<String>,
+    /// The invoice number.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub invoice: Option<String>,
+    /// The customer's language (`nl`, `en`, `de` or `fr`, optionally with a region: `nl-NL`).
+    #[schema(
+        value_type = String,
+        required = true,
+        pattern = "^([nN][lL]|[eE][nN]|[dD][eE]|[fF][rR])([-_][A-Za-z]{2})?$",
+        example = "nl"
+    )]
     pub locale: Option<String>,
+    /// The customer's first message.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub message: Option<String>,
+    /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
+    /// disputed, and a credit given at resolution is recorded as stated.
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", example = "129.95")]
     pub amount: Option<Value>,
 }
 
@@ -147,9 +199,18 @@ impl OpenIn {
     }
 }
 
-/// `POST /v2/dispute/info`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceIdRequest, description = "`POST /v2/dispute/info`.")]
 pub struct IdIn {
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    /// The dispute's id (a digit string is accepted too).
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
 }
 
@@ -162,23 +223,55 @@ impl IdIn {
     }
 }
 
-/// `POST /v2/dispute/list`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceListRequest, description = "`POST /v2/dispute/list`.")]
 pub struct ListIn {
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    /// Only resolved (`true`) or unresolved (`false`) disputes; all if left out.
     pub resolved: Option<bool>,
+    /// How many disputes a page holds, 1 to 100 (default 20).
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<Value>,
+    /// The `nextCursor` of the page before.
+    #[schema(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
-/// `POST /v2/dispute/message`.
-#[derive(Debug, Default, Deserialize)]
+/// Who writes a message.
+#[derive(ToSchema)]
+#[schema(as = InvoiceAuthor, rename_all = "snake_case")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the author as text.
+pub enum AuthorIn {
+    Client,
+    Customer,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceMessageRequest, description = "`POST /v2/dispute/message`.")]
 pub struct MessageIn {
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    #[schema(value_type = i64, required = true, minimum = 1)]
+    pub id: Option<Value>,
+    #[schema(value_type = AuthorIn, required = true)]
     pub author: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    pub message: Option<String>,
+    /// A file for the message, in base64; with `fileName`.
+    #[schema(content_encoding = "base64")]
     pub file: Option<String>,
     pub file_name: Option<String>,
-    pub id: Option<Value>,
-    pub message: Option<String>,
 }
 
 /// A message to post, in domain terms.
@@ -220,14 +313,37 @@ impl MessageIn {
     }
 }
 
-/// `POST /v2/dispute/resolve`.
-#[derive(Debug, Default, Deserialize)]
+/// How a dispute is resolved.
+#[derive(ToSchema)]
+#[schema(as = InvoiceOutcomeRequest, rename_all = "snake_case")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the outcome as text.
+pub enum OutcomeIn {
+    Granted,
+    PartiallyGranted,
+    Denied,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceResolveRequest, description = "`POST /v2/dispute/resolve`.")]
 pub struct ResolveIn {
-    pub credit_amount: Option<Value>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
-    pub message: Option<String>,
+    #[schema(value_type = OutcomeIn, required = true)]
     pub outcome: Option<String>,
+    /// The message that closes the thread.
+    #[schema(value_type = String, required = true, min_length = 1)]
+    pub message: Option<String>,
+    /// The credit in EUR, required when partially granted. With a disputed `amount`, at most
+    /// that amount (all of it when granted); on a dispute about the whole invoice, above 0.
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", example = "20.00")]
+    pub credit_amount: Option<Value>,
 }
 
 /// A resolution, in domain terms.
@@ -271,10 +387,20 @@ impl ResolveIn {
     }
 }
 
-/// `POST /v2/dispute/attachment`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InvoiceAttachmentRequest, description = "`POST /v2/dispute/attachment`.")]
 pub struct AttachmentIn {
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
+    pub billink_username: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
+    #[allow(dead_code)] // As `billink_username`.
+    pub billink_id: Option<String>,
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
+    /// The file's SHA-256, as `disputeContent[].attachment.sha256` shows it.
+    #[schema(value_type = String, required = true, pattern = "^[0-9a-fA-F]{64}$")]
     pub sha256: Option<String>,
 }
 

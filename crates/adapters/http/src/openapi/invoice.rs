@@ -9,7 +9,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
-use crate::invoice::wire::{DisputeOut, PageOut};
+use crate::invoice::wire::{
+    AttachmentIn, DisputeOut, IdIn, ListIn, MessageIn, OpenIn, PageOut, ResolveIn,
+};
 
 use super::{error_response, json_content, operation, response_with, Op};
 
@@ -20,163 +22,6 @@ const OPEN_ERRORS: &[u16] = &[400, 401, 403, 409, 413, 415, 429, 500, 503];
 const LIST_ERRORS: &[u16] = &[400, 401, 403, 413, 415, 429, 500, 503];
 const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 413, 415, 429, 500, 503];
 const CHANGE_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 429, 500, 503];
-
-/// `POST /v2/dispute`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceOpenRequest, rename_all = "camelCase", example = json!({
-    "billinkUsername": "shop-42",
-    "billinkId": "the-login-secret",
-    "category": "wrong_amount",
-    "customerEmail": "jan@example.nl",
-    "customerName": "Jan Jansen",
-    "invoice": "INV-2026-0042",
-    "locale": "nl",
-    "message": "Ik heb maar twee van de drie artikelen ontvangen.",
-    "amount": "129.95"
-}))]
-pub struct OpenRequest {
-    /// The client's login name.
-    #[schema(min_length = 1)]
-    billink_username: String,
-    /// The client's login secret.
-    #[schema(min_length = 1)]
-    billink_id: String,
-    #[schema(
-        min_length = 1,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-        example = "wrong_amount"
-    )]
-    category: String,
-    #[schema(format = Email, example = "jan@example.nl")]
-    customer_email: String,
-    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
-    customer_name: String,
-    /// The invoice number.
-    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
-    invoice: String,
-    /// The customer's language (`nl`, `en`, `de` or `fr`, optionally with a region: `nl-NL`).
-    #[schema(
-        pattern = "^([nN][lL]|[eE][nN]|[dD][eE]|[fF][rR])([-_][A-Za-z]{2})?$",
-        example = "nl"
-    )]
-    locale: String,
-    /// The customer's first message.
-    #[schema(min_length = 1)]
-    message: String,
-    /// A file for the message, in base64 (RFC 4648, padded); with `fileName`. At most 10 MiB of
-    /// PDF, PNG, JPEG, HEIC, DOC or DOCX.
-    #[schema(content_encoding = "base64")]
-    file: Option<String>,
-    /// The file's name; its extension must match its contents.
-    #[schema(example = "invoice.pdf")]
-    file_name: Option<String>,
-    /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
-    /// disputed, and a credit given at resolution is recorded as stated.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "129.95")]
-    amount: Option<String>,
-}
-
-/// `POST /v2/dispute/info`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceIdRequest, rename_all = "camelCase")]
-pub struct IdRequest {
-    #[schema(min_length = 1)]
-    billink_username: String,
-    #[schema(min_length = 1)]
-    billink_id: String,
-    /// The dispute's id (a digit string is accepted too).
-    #[schema(minimum = 1)]
-    id: i64,
-}
-
-/// `POST /v2/dispute/list`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceListRequest, rename_all = "camelCase")]
-pub struct ListRequest {
-    #[schema(min_length = 1)]
-    billink_username: String,
-    #[schema(min_length = 1)]
-    billink_id: String,
-    /// Only resolved (`true`) or unresolved (`false`) disputes; all if left out.
-    resolved: Option<bool>,
-    /// How many disputes a page holds, 1 to 100 (default 20).
-    #[schema(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// The `nextCursor` of the page before.
-    #[schema(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
-    cursor: Option<String>,
-}
-
-/// Who writes a message.
-#[derive(ToSchema)]
-#[schema(as = InvoiceAuthor, rename_all = "snake_case")]
-pub enum Author {
-    Client,
-    Customer,
-}
-
-/// `POST /v2/dispute/message`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceMessageRequest, rename_all = "camelCase")]
-pub struct MessageRequest {
-    #[schema(min_length = 1)]
-    billink_username: String,
-    #[schema(min_length = 1)]
-    billink_id: String,
-    #[schema(minimum = 1)]
-    id: i64,
-    author: Author,
-    #[schema(min_length = 1)]
-    message: String,
-    /// A file for the message, in base64; with `fileName`.
-    #[schema(content_encoding = "base64")]
-    file: Option<String>,
-    file_name: Option<String>,
-}
-
-/// How a dispute is resolved.
-#[derive(ToSchema)]
-#[schema(as = InvoiceOutcomeRequest, rename_all = "snake_case")]
-pub enum OutcomeRequest {
-    Granted,
-    PartiallyGranted,
-    Denied,
-}
-
-/// `POST /v2/dispute/resolve`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceResolveRequest, rename_all = "camelCase")]
-pub struct ResolveRequest {
-    #[schema(min_length = 1)]
-    billink_username: String,
-    #[schema(min_length = 1)]
-    billink_id: String,
-    #[schema(minimum = 1)]
-    id: i64,
-    outcome: OutcomeRequest,
-    /// The message that closes the thread.
-    #[schema(min_length = 1)]
-    message: String,
-    /// The credit in EUR, required when partially granted. With a disputed `amount`, at most
-    /// that amount (all of it when granted); on a dispute about the whole invoice, above 0.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "20.00")]
-    credit_amount: Option<String>,
-}
-
-/// `POST /v2/dispute/attachment`.
-#[derive(ToSchema)]
-#[schema(as = InvoiceAttachmentRequest, rename_all = "camelCase")]
-pub struct AttachmentRequest {
-    #[schema(min_length = 1)]
-    billink_username: String,
-    #[schema(min_length = 1)]
-    billink_id: String,
-    #[schema(minimum = 1)]
-    id: i64,
-    /// The file's SHA-256, as `disputeContent[].attachment.sha256` shows it.
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
-    sha256: String,
-}
 
 /// A file of the dispute, with its bytes in base64.
 #[derive(ToSchema)]
@@ -205,12 +50,12 @@ pub struct Error {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
-    OpenRequest,
-    IdRequest,
-    ListRequest,
-    MessageRequest,
-    ResolveRequest,
-    AttachmentRequest,
+    OpenIn,
+    IdIn,
+    ListIn,
+    MessageIn,
+    ResolveIn,
+    AttachmentIn,
     DisputeOut,
     PageOut,
     File,

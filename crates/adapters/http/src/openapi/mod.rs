@@ -2,13 +2,15 @@
 //! page at `GET /docs` whose assets are compiled into the binary (nothing is fetched, at build or
 //! run time).
 //!
-//! The wire types of the handlers are lenient on purpose (every field optional, amounts as raw
-//! JSON) so that each missing or malformed field is reported by name in the contract's error
-//! shape; the document describes what a client must send and what it gets back. So each contract
-//! has its own module of schema types that mirror the wire (derived with `utoipa::ToSchema`), and
-//! its operations are built from one table with the helpers here, which give every operation the
-//! same treatment of auth, headers and errors. `cargo xtask schemathesis` checks the running
-//! server against this document: no answer may break its schema or use an undocumented status.
+//! The schemas are the wire types themselves (`utoipa::ToSchema` on each contract's `wire.rs`
+//! request and answer types), so a field changes in one place. The request types are lenient on
+//! purpose (every field optional, amounts as raw JSON) so that each missing or malformed field is
+//! reported by name in the contract's error shape; their `schema` attributes say what a client
+//! must send. The names of the domain's enums come from the domain (`shared::schema`), the error
+//! codes from each contract's registry. Each contract's module here holds its error schema and
+//! the table of its operations, built with the helpers here, which give every operation the same
+//! treatment of auth, headers and errors. `cargo xtask schemathesis` runs every check of the
+//! running server against this document.
 
 // The schema types describe the wire for the document only; the handlers render the wire.
 #![allow(dead_code)]

@@ -460,6 +460,15 @@ async fn disputes_are_listed_by_account(store: Store) {
     let bad = desk.get("/disputes/account/acct-1?limit=0", JSON).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&bad), "validation_failed");
+    // An account id no account can have (a NUL, a control character, blank) is refused, on
+    // every store, before any store is asked.
+    for not_an_id in ["acct%00one", "acct%01", "%20"] {
+        let refused = desk
+            .get(&format!("/disputes/account/{not_an_id}"), JSON)
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{not_an_id}");
+        assert_eq!(error_code(&refused), "validation_failed", "{not_an_id}");
+    }
 }
 
 async fn settle_in_full_in_part_or_deny_and_report(store: Store) {

@@ -356,6 +356,20 @@ async fn a_second_open_dispute_for_the_same_subject_is_refused(store: Store) {
 
 async fn list_filters_and_pages_by_cursor(store: Store) {
     let desk = desk(store).await;
+    // A campaign id no campaign can have is refused, on every store, before any store is asked.
+    for not_an_id in ["cmp%00", "%07x", "%20%20"] {
+        let refused = desk
+            .get(
+                &format!("/v1/disputes?campaignId={not_an_id}"),
+                &desk.operator,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{not_an_id}");
+        assert_eq!(
+            refused.body["error"]["details"][0]["field"], "campaignId",
+            "{not_an_id}"
+        );
+    }
     let mut ids = Vec::new();
     for i in 0..25 {
         ids.push(desk.open(request_for(&format!("cmp_{i:02}"))).await);

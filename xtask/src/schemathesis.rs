@@ -61,9 +61,16 @@ pub fn run(sh: &Shell, binary: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
+    // Dropped when the run ends, however it ends (after the server, which is dropped first).
+    let mut _scratch = None;
     let database = match std::env::var("DISPUTES_SCHEMATHESIS_STORE").as_deref() {
         Ok("sqlite") => format!("sqlite://{}", dir.join("disputes.db").display()),
-        Ok("postgres") | Err(_) => fresh_postgres_schema(sh)?,
+        Ok("postgres") | Err(_) => {
+            let schema = ScratchSchema::create(sh)?;
+            let url = schema.url();
+            _scratch = Some(schema);
+            url
+        }
         Ok(other) => bail!("DISPUTES_SCHEMATHESIS_STORE is `{other}`; use postgres or sqlite"),
     };
 
@@ -176,24 +183,46 @@ pub fn run(sh: &Shell, binary: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The schema this run's server keeps its tables in, on the PostgreSQL the tests use.
-const SCHEMA: &str = "schemathesis";
+/// An empty schema of this run's own (`schemathesis_<pid>`) on the tests' PostgreSQL
+/// (`DISPUTES_TEST_POSTGRES_URL`, by default the local server), dropped when the run ends, so
+/// that two runs on one server never share tables. `psql` comes with the PostgreSQL the tests
+/// need.
+struct ScratchSchema {
+    admin: String,
+    name: String,
+}
 
-/// The database URL of an empty schema [`SCHEMA`] on the tests' PostgreSQL
-/// (`DISPUTES_TEST_POSTGRES_URL`, by default the local server), dropped and made anew, as the
-/// server's search path. `psql` comes with the PostgreSQL the tests need.
-fn fresh_postgres_schema(sh: &Shell) -> anyhow::Result<String> {
-    let admin = std::env::var("DISPUTES_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let reset = format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}");
-    cmd!(sh, "psql {admin} -q -v ON_ERROR_STOP=1 -c {reset}")
-        .quiet()
-        .run()
-        .with_context(|| format!("cannot make schema {SCHEMA} on {admin}: is PostgreSQL up?"))?;
-    let separator = if admin.contains('?') { '&' } else { '?' };
-    Ok(format!(
-        "{admin}{separator}options=-c%20search_path%3D{SCHEMA}"
-    ))
+impl ScratchSchema {
+    fn create(sh: &Shell) -> anyhow::Result<ScratchSchema> {
+        let admin = std::env::var("DISPUTES_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let name = format!("schemathesis_{}", std::process::id());
+        let create = format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}");
+        cmd!(sh, "psql {admin} -q -v ON_ERROR_STOP=1 -c {create}")
+            .quiet()
+            .run()
+            .with_context(|| format!("cannot make schema {name} on {admin}: is PostgreSQL up?"))?;
+        Ok(ScratchSchema { admin, name })
+    }
+
+    /// The database URL with this schema as the server's search path.
+    fn url(&self) -> String {
+        let separator = if self.admin.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.admin, self.name
+        )
+    }
+}
+
+impl Drop for ScratchSchema {
+    fn drop(&mut self) {
+        // Best effort: a schema left behind holds only this run's test data.
+        let _ = Command::new("psql")
+            .args([self.admin.as_str(), "-q", "-c"])
+            .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .output();
+    }
 }
 
 /// `disputes serve` on 127.0.0.1 port 0, killed when dropped.

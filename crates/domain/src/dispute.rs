@@ -308,7 +308,8 @@ impl NewDispute {
     }
 }
 
-const MAX_NOTES: usize = 10_000;
+/// The longest notes of a change, in characters.
+pub const MAX_NOTES: usize = 10_000;
 
 fn notes_text(field: &'static str, notes: &str) -> Result<String, DomainError> {
     if notes.chars().count() > MAX_NOTES {

@@ -112,9 +112,15 @@ impl fmt::Display for Version {
 pub struct ActorId(String);
 
 impl ActorId {
+    /// The longest id, in characters.
+    pub const MAX_LEN: usize = 128;
+
     pub fn new(id: impl Into<String>) -> Result<Self, DomainError> {
         let id = id.into();
-        if id.trim().is_empty() || id.chars().count() > 128 || id.chars().any(char::is_control) {
+        if id.trim().is_empty()
+            || id.chars().count() > Self::MAX_LEN
+            || id.chars().any(char::is_control)
+        {
             return Err(DomainError::invalid(
                 "actor",
                 "must be 1-128 characters without control characters",

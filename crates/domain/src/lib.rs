@@ -25,12 +25,14 @@ pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;
 pub use dispute::{
     Credit, Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply,
-    Outcome, Remedy, Resolution, Response, Settlement, Status,
+    Outcome, Remedy, Resolution, Response, Settlement, Status, MAX_NOTES,
 };
 pub use error::DomainError;
 pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};
 pub use ids::{Actor, ActorId, DisputeId, Role, TenantId, Version};
-pub use message::{CollectionHold, Message, MessageText, NewMessage, MAX_COLLECTION_HOLD};
+pub use message::{
+    CollectionHold, Message, MessageText, NewMessage, MAX_COLLECTION_HOLD, MAX_MESSAGE,
+};
 pub use period::{utc_digits, Period, Timestamp};
 pub use reason::{Reason, ReasonCode};
 pub use subject::{BillItemSubject, DeliverySubject, InvoiceSubject, Subject, SubjectKind};

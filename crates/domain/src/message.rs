@@ -6,7 +6,8 @@ use chrono::Duration;
 use crate::{Actor, Attachment, DomainError, Timestamp};
 
 /// The longest message, in characters.
-const MAX_MESSAGE: usize = 10_000;
+/// The longest message, in characters.
+pub const MAX_MESSAGE: usize = 10_000;
 
 /// Checks free text written by a person: not blank, at most `max` characters, and no control
 /// characters but line breaks and tabs (a message may have paragraphs).

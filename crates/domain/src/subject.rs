@@ -45,6 +45,16 @@ pub struct DeliverySubject {
 }
 
 impl DeliverySubject {
+    /// The longest campaign, screen or substrate id, in characters.
+    pub const MAX_ID: usize = 128;
+
+    /// `text` as a list filter's campaign id (its error about `field`): only text a campaign id
+    /// can be (not blank, at most [`Self::MAX_ID`] characters, no control characters), so no
+    /// store is ever asked to compare a column with something no dispute holds.
+    pub fn campaign_filter(field: &'static str, text: String) -> Result<String, DomainError> {
+        required_text(field, text, Self::MAX_ID)
+    }
+
     /// At least one screen; screens keep the order given, repeats are dropped.
     pub fn new(
         campaign_id: impl Into<String>,
@@ -52,10 +62,10 @@ impl DeliverySubject {
         substrate_id: Option<String>,
         period: Period,
     ) -> Result<Self, DomainError> {
-        let campaign_id = required_text("affectedSurface.campaignId", campaign_id, 128)?;
+        let campaign_id = required_text("affectedSurface.campaignId", campaign_id, Self::MAX_ID)?;
         let mut screens: Vec<String> = Vec::with_capacity(screen_ids.len());
         for screen in screen_ids {
-            let screen = required_text("affectedSurface.screenIds", screen, 128)?;
+            let screen = required_text("affectedSurface.screenIds", screen, Self::MAX_ID)?;
             if !screens.contains(&screen) {
                 screens.push(screen);
             }
@@ -67,7 +77,7 @@ impl DeliverySubject {
             ));
         }
         let substrate_id = substrate_id
-            .map(|s| required_text("affectedSurface.substrateId", s, 128))
+            .map(|s| required_text("affectedSurface.substrateId", s, Self::MAX_ID))
             .transpose()?;
         Ok(DeliverySubject {
             campaign_id,
@@ -106,6 +116,13 @@ pub struct InvoiceSubject {
 }
 
 impl InvoiceSubject {
+    /// The longest invoice number, in characters.
+    pub const MAX_INVOICE: usize = 128;
+    /// The longest category, in characters.
+    pub const MAX_CATEGORY: usize = 128;
+    /// The longest customer name, in characters.
+    pub const MAX_CUSTOMER_NAME: usize = 256;
+
     /// Every part is required: the invoice number, the customer's name and a valid email address,
     /// the category, and a [`Locale`]. Errors name the invoice contract's fields.
     pub fn new(
@@ -116,10 +133,10 @@ impl InvoiceSubject {
         locale: impl AsRef<str>,
     ) -> Result<Self, DomainError> {
         Ok(InvoiceSubject {
-            invoice: required_text("invoice", invoice, 128)?,
-            customer_name: required_text("customerName", customer_name, 256)?,
+            invoice: required_text("invoice", invoice, Self::MAX_INVOICE)?,
+            customer_name: required_text("customerName", customer_name, Self::MAX_CUSTOMER_NAME)?,
             customer_email: Email::new("customerEmail", customer_email)?,
-            category: required_text("category", category, 128)?,
+            category: required_text("category", category, Self::MAX_CATEGORY)?,
             locale: Locale::new(locale)?,
         })
     }
@@ -156,10 +173,17 @@ pub struct BillItemSubject {
     bill_id: Option<String>,
 }
 
-/// Long enough for any POID (database number, type path and id), short enough to index.
-const MAX_BILLING_ID: usize = 255;
-
 impl BillItemSubject {
+    /// The longest id, in characters: long enough for any POID (database number, type path and
+    /// id), short enough to index.
+    pub const MAX_ID: usize = 255;
+
+    /// `text` as a list filter's account id (its error about `field`): only text an account id
+    /// can be, as [`DeliverySubject::campaign_filter`] for campaigns.
+    pub fn account_filter(field: &'static str, text: String) -> Result<String, DomainError> {
+        required_text(field, text, Self::MAX_ID)
+    }
+
     /// The item and its account are required; the bill unit and the bill are optional. Each id
     /// is 1 to 255 characters without control characters; nothing else about its form is
     /// assumed, since each billing system spells its ids its own way.
@@ -170,12 +194,12 @@ impl BillItemSubject {
         bill_id: Option<String>,
     ) -> Result<Self, DomainError> {
         let optional = |field, id: Option<String>| {
-            id.map(|id| required_text(field, id, MAX_BILLING_ID))
+            id.map(|id| required_text(field, id, Self::MAX_ID))
                 .transpose()
         };
         Ok(BillItemSubject {
-            item_id: required_text("itemId", item_id, MAX_BILLING_ID)?,
-            account_id: required_text("notes.accountId", account_id, MAX_BILLING_ID)?,
+            item_id: required_text("itemId", item_id, Self::MAX_ID)?,
+            account_id: required_text("notes.accountId", account_id, Self::MAX_ID)?,
             bill_unit_id: optional("notes.billUnitId", bill_unit_id)?,
             bill_id: optional("notes.billId", bill_id)?,
         })

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use disputes_domain::{DisputeId, Role, SubjectKind};
+use disputes_domain::{BillItemSubject, DisputeId, Role, SubjectKind};
 use disputes_ports::{ListQuery, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::json;
@@ -303,6 +303,8 @@ impl ListParams {
     fn into_query(self, account_id: String) -> Result<ListQuery, Problem> {
         let limit = page_size(self.limit.as_deref())?;
         let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
+        let account_id = BillItemSubject::account_filter("accountId", account_id)
+            .map_err(Problem::refused_field)?;
         Ok(ListQuery {
             kind: Some(KIND),
             account_id: Some(account_id),

@@ -109,17 +109,20 @@ pub struct NotesIn {
     #[schema(
         value_type = String,
         required = true,
+        max_length = 255,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
         example = "0.0.0.1+-account+242856"
     )]
     pub account_id: Option<Scalar>,
     #[schema(
         value_type = Option<String>,
+        max_length = 255,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
         example = "0.0.0.1+-billinfo+244392"
     )]
     pub bill_unit_id: Option<Scalar>,
-    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(value_type = Option<String>, max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub bill_id: Option<Scalar>,
     /// The reason within `domainId` (a number or a digit string); the two come together.
     #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}$", example = "1")]

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use disputes_domain::{
-    ActorId, Decision, DisputeId, Outcome, Role, Settlement, Status, SubjectKind, Version,
+    ActorId, Decision, DeliverySubject, DisputeId, Outcome, Role, Settlement, Status, SubjectKind,
+    Version,
 };
 use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
 use serde::Serialize;
@@ -374,7 +375,11 @@ impl ListParams {
         Ok(ListQuery {
             kind: Some(KIND),
             status,
-            campaign_id: self.campaign_id,
+            campaign_id: self
+                .campaign_id
+                .map(|c| DeliverySubject::campaign_filter("campaignId", c))
+                .transpose()
+                .map_err(Problem::refused_field)?,
             opened_after: self
                 .opened_after
                 .map(|t| parse_time("openedAfter", &t))

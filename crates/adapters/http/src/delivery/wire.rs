@@ -7,6 +7,8 @@ use disputes_domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 
 use disputes_ports::OpenRequest;
@@ -343,11 +345,31 @@ pub struct ListParams {
 // Each answer type is also its schema in the OpenAPI document (`ToSchema`, named as the document
 // names it), so a field changes in one place; `schema(description)` is what clients read there.
 
-/// A screen's id: 1 to 128 characters without control characters.
-#[derive(ToSchema)]
-#[schema(as = DeliveryScreenId, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
-#[allow(dead_code)] // Only the document reads it: the handlers take a screen id as text.
-pub struct ScreenId(String);
+/// A screen's id, as the document shows it: 1 to [`DeliverySubject::MAX_ID`] characters without
+/// control characters (the handler reads screen ids as text, the domain checks them).
+pub struct ScreenId;
+
+impl utoipa::PartialSchema for ScreenId {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(DeliverySubject::MAX_ID))
+                .pattern(Some("^[^\\u0000-\\u001f\\u007f-\\u009f]+$"))
+                .description(Some(
+                    "A screen's id: 1 to 128 characters without control characters.",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for ScreenId {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("DeliveryScreenId")
+    }
+}
 
 /// Who opens a dispute: the key's own role (advertiser if not given).
 #[derive(ToSchema)]

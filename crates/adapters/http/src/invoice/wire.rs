@@ -132,13 +132,20 @@ pub struct OpenIn {
         value_type = String,
         required = true,
         min_length = 1,
+        max_length = 128,
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
         example = "wrong_amount"
     )]
     pub category: Option<String>,
     #[schema(value_type = String, required = true, format = Email, example = "jan@example.nl")]
     pub customer_email: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub customer_name: Option<String>,
     /// A file for the message, in base64 (RFC 4648, padded); with `fileName`. At most 10 MiB of
     /// PDF, PNG, JPEG, HEIC, DOC or DOCX.
@@ -148,7 +155,13 @@ pub struct OpenIn {
     #[schema(example = "invoice.pdf")]
     pub file_name: Option<String>,
     /// The invoice number.
-    #[schema(value_type = String, required = true, min_length = 1, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub invoice: Option<String>,
     /// The customer's language (`nl`, `en`, `de` or `fr`, optionally with a region: `nl-NL`).
     #[schema(
@@ -159,7 +172,7 @@ pub struct OpenIn {
     )]
     pub locale: Option<String>,
     /// The customer's first message.
-    #[schema(value_type = String, required = true, min_length = 1)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     pub message: Option<String>,
     /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
     /// disputed, and a credit given at resolution is recorded as stated.
@@ -266,7 +279,7 @@ pub struct MessageIn {
     pub id: Option<Value>,
     #[schema(value_type = AuthorIn, required = true)]
     pub author: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     pub message: Option<String>,
     /// A file for the message, in base64; with `fileName`.
     #[schema(content_encoding = "base64")]
@@ -338,7 +351,7 @@ pub struct ResolveIn {
     #[schema(value_type = OutcomeIn, required = true)]
     pub outcome: Option<String>,
     /// The message that closes the thread.
-    #[schema(value_type = String, required = true, min_length = 1)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     pub message: Option<String>,
     /// The credit in EUR, required when partially granted. With a disputed `amount`, at most
     /// that amount (all of it when granted); on a dispute about the whole invoice, above 0.

@@ -11,9 +11,11 @@ use crate::billing::wire::{
     DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut,
 };
 
+use disputes_domain::BillItemSubject;
+
 use super::{
-    cursor_schema, error_response, operation, page_size_schema, path_param, query_param,
-    response_with, schema_ref, with_links, Op,
+    cursor_schema, error_response, id_text_schema, operation, page_size_schema, path_param,
+    path_param_of, query_param, response_with, schema_ref, with_links, Op,
 };
 
 const TAG: &str = "billing";
@@ -109,6 +111,12 @@ fn poid_param(name: &str, description: &str) -> Parameter {
     path_param(name, description)
 }
 
+/// A path segment the domain takes as a bill item's or account's id (a POID of another system,
+/// which is ours to keep but not to parse).
+fn id_param(name: &str, description: &str) -> Parameter {
+    path_param_of(name, id_text_schema(BillItemSubject::MAX_ID), description)
+}
+
 fn read(path: &'static str, id: &str, summary: &str, description: &str) -> Op {
     operation(HttpMethod::Get, path, TAG, id, summary, description).security(BASIC)
 }
@@ -129,7 +137,7 @@ fn paths() -> Paths {
             "BillingOpenRequest",
         )
         .params([
-            poid_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
+            id_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
         ])
         .keyed()
         .answer(
@@ -160,7 +168,7 @@ fn paths() -> Paths {
             "The account's disputes, newest first, a page at a time.",
         )
         .params([
-            poid_param("accountId", "The account's POID, such as `0.0.0.1+-account+242856`."),
+            id_param("accountId", "The account's POID, such as `0.0.0.1+-account+242856`."),
             query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),
             query_param("cursor", cursor_schema(), "The `nextCursor` of the page before."),
         ])

@@ -11,9 +11,12 @@ use crate::delivery::wire::{
     AdvertiserResponseIn, DisputeOut, NoteIn, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
 };
 
+use disputes_domain::DeliverySubject;
+
 use super::{
-    cursor_schema, error_response, header_param, json_content, operation, page_size_schema,
-    path_param, query_param, response_with, schema_ref, string_schema, time_schema, with_links, Op,
+    cursor_schema, error_response, header_param, id_text_schema, json_content, operation,
+    page_size_schema, path_param, query_param, response_with, schema_ref, time_schema, with_links,
+    Op,
 };
 
 const TAG: &str = "delivery";
@@ -216,7 +219,7 @@ fn paths() -> Paths {
         .security(BEARER)
         .params([
             query_param("status", schema_ref("DisputeStatus"), "Only disputes in this state."),
-            query_param("campaignId", string_schema(), "Only disputes about this campaign."),
+            query_param("campaignId", id_text_schema(DeliverySubject::MAX_ID), "Only disputes about this campaign."),
             query_param("openedAfter", time_schema(), "Only disputes opened at or after this RFC 3339 time."),
             query_param("openedBefore", time_schema(), "Only disputes opened before this RFC 3339 time."),
             query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),

@@ -358,14 +358,32 @@ fn cursor_schema() -> Schema {
 }
 
 fn path_param(name: &str, description: &str) -> Parameter {
+    path_param_of(name, string_schema(), description)
+}
+
+fn path_param_of(name: &str, schema: Schema, description: &str) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .description(Some(description))
-        .schema(Some(string_schema()))
+        .schema(Some(schema))
         .build()
 }
+
+/// An id as the domain takes one (its `required_text`): not blank, at most `max` characters,
+/// no control characters.
+fn id_text_schema(max: usize) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(ID_TEXT))
+        .into()
+}
+
+/// Text with at least one character that is not a space, and no control character.
+const ID_TEXT: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
 fn query_param(name: &str, schema: impl Into<RefOr<Schema>>, description: &str) -> Parameter {
     ParameterBuilder::new()
@@ -883,6 +901,55 @@ mod operational_tests {
         assert_eq!(statuses, &serde_json::json!(expected));
         let dispute = &schemas["InvoiceDispute"]["properties"]["freshDeskTicket"];
         assert!(dispute.to_string().contains("null"), "{dispute}");
+    }
+
+    #[test]
+    fn the_documents_limits_are_the_domains() {
+        use disputes_domain::{
+            ActorId, BillItemSubject, DeliverySubject, InvoiceSubject, MAX_MESSAGE, MAX_NOTES,
+        };
+        let json = document_value();
+        let max = |schema: &str, field: &str| {
+            json["components"]["schemas"][schema]["properties"][field]["maxLength"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{schema}.{field} has no maxLength"))
+        };
+        let limits: &[(&str, &str, usize)] = &[
+            ("DeliverySurface", "campaignId", DeliverySubject::MAX_ID),
+            ("DeliverySurface", "substrateId", DeliverySubject::MAX_ID),
+            ("DeliveryOpenRequest", "openedBy", ActorId::MAX_LEN),
+            ("DeliveryNoteRequest", "notes", MAX_NOTES),
+            ("DeliveryNotesRequest", "notes", MAX_NOTES),
+            ("DeliveryOperatorResponseRequest", "notes", MAX_NOTES),
+            ("DeliveryAdvertiserResponseRequest", "notes", MAX_NOTES),
+            ("DeliveryResolveRequest", "notes", MAX_NOTES),
+            ("InvoiceOpenRequest", "invoice", InvoiceSubject::MAX_INVOICE),
+            (
+                "InvoiceOpenRequest",
+                "category",
+                InvoiceSubject::MAX_CATEGORY,
+            ),
+            (
+                "InvoiceOpenRequest",
+                "customerName",
+                InvoiceSubject::MAX_CUSTOMER_NAME,
+            ),
+            ("InvoiceOpenRequest", "message", MAX_MESSAGE),
+            ("InvoiceMessageRequest", "message", MAX_MESSAGE),
+            ("InvoiceResolveRequest", "message", MAX_MESSAGE),
+            ("BillingOpenNotes", "accountId", BillItemSubject::MAX_ID),
+            ("BillingOpenNotes", "billUnitId", BillItemSubject::MAX_ID),
+            ("BillingOpenNotes", "billId", BillItemSubject::MAX_ID),
+        ];
+        for (schema, field, limit) in limits {
+            assert_eq!(max(schema, field), *limit as u64, "{schema}.{field}");
+        }
+        let screen = &json["components"]["schemas"]["DeliveryScreenId"]["maxLength"];
+        assert_eq!(
+            screen.as_u64(),
+            Some(DeliverySubject::MAX_ID as u64),
+            "{screen}"
+        );
     }
 
     #[test]

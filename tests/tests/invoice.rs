@@ -1126,8 +1126,8 @@ async fn bad_input_is_refused_with_its_own_error_and_stores_nothing(store: Store
             "invalid_amount",
         ),
         (
-            "category not text",
-            |b| b["category"] = json!(5),
+            "category neither a name nor an id",
+            |b| b["category"] = json!(true),
             StatusCode::BAD_REQUEST,
             "invalid_body",
         ),
@@ -1329,7 +1329,47 @@ async fn unknown_routes_and_methods_answer_in_this_contracts_shape(store: Store)
     snapshot!("error_method_not_allowed", method);
 }
 
+/// What Billink's other pages say and its clients send: the secret as `billinkID` (every other v2
+/// call spells it so) and `category` as an id from the categories list.
+async fn billinks_other_spellings_are_taken(store: Store) {
+    let desk = desk(store).await;
+    let mut body = request_for("INV-2026-ALIAS");
+    body["billinkUsername"] = json!(USERNAME);
+    body["billinkID"] = json!(desk.billink_id);
+    body["category"] = json!(7);
+    let opened = desk
+        .server
+        .call(Method::POST, "/v2/dispute", None, Some(body))
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{:#}", opened.body);
+    assert_eq!(opened.body["category"], "7");
+    // `billinkId` comes first when a body has both; a wrong alias is still wrong credentials.
+    let mut both = json!({ "id": opened.body["id"] });
+    both["billinkUsername"] = json!(USERNAME);
+    both["billinkId"] = json!(desk.billink_id);
+    both["billinkID"] = json!("not-the-secret");
+    let info = desk
+        .server
+        .call(Method::POST, "/v2/dispute/info", None, Some(both))
+        .await;
+    assert_eq!(info.status, StatusCode::OK, "{:#}", info.body);
+    let wrong =
+        json!({ "id": opened.body["id"], "billinkUsername": USERNAME, "billinkID": "nope" });
+    let refused = desk
+        .server
+        .call(Method::POST, "/v2/dispute/info", None, Some(wrong))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    // A category that is neither a name nor a whole number is the body's wrong shape.
+    let mut odd = request_for("INV-2026-ODD");
+    odd["category"] = json!(7.5);
+    let answer = desk.post("/v2/dispute", odd).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.body["error"], "invalid_body");
+}
+
 store_tests! {
+    billinks_other_spellings_are_taken,
     the_seed_fields_open_a_dispute,
     a_file_is_kept_by_its_hash_and_served_only_to_its_tenant,
     messages_from_the_client_and_the_customer_advance_the_steps,

@@ -74,8 +74,8 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
             ));
         };
         let mut issues = Issues::default();
-        let secret = credential(&mut issues, fields, "billinkId")?;
-        let username = credential(&mut issues, fields, "billinkUsername")?;
+        let secret = credential(&mut issues, fields, "billinkId", &[SECRET_ALIAS])?;
+        let username = credential(&mut issues, fields, "billinkUsername", &[])?;
         issues.finish()?;
         let (Some(username), Some(secret)) = (username, secret) else {
             unreachable!("finish() returned Ok, so both credentials are present")
@@ -97,19 +97,29 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
     }
 }
 
-/// A credential field: text, or missing (noted in `issues`) when absent, `null` or blank.
+/// The login secret as every other Billink v2 call spells it (`billinkID`); the dispute page
+/// alone writes `billinkId`, which comes first when a body has both.
+const SECRET_ALIAS: &str = "billinkID";
+
+/// A credential field (or, when it is absent, the first of its `aliases` present): text, or
+/// missing (noted in `issues`, under `field`) when absent, `null` or blank.
 fn credential(
     issues: &mut Issues,
     fields: &Map<String, Value>,
     field: &'static str,
+    aliases: &[&'static str],
 ) -> Result<Option<String>, InvoiceError> {
-    let text = match fields.get(field) {
-        Some(Value::String(text)) => Some(text.clone()),
-        None | Some(Value::Null) => None,
-        Some(_) => {
+    let (name, value) = std::iter::once(field)
+        .chain(aliases.iter().copied())
+        .find_map(|name| fields.get(name).map(|value| (name, value)))
+        .unwrap_or((field, &Value::Null));
+    let text = match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Null => None,
+        _ => {
             return Err(InvoiceError::new(
                 codes::INVALID_BODY,
-                format!("{field} must be a string"),
+                format!("{name} must be a string"),
             ))
         }
     };

@@ -36,6 +36,36 @@ pub fn whole_number_text(value: &Value) -> String {
     }
 }
 
+/// The text of `category`: a name as sent, an id (a whole JSON number) as its digits; `None`
+/// when absent or `null` (a missing field, named as such by the caller).
+fn category_text(value: Option<&Value>) -> Result<Option<String>, InvoiceError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(name)) => Ok(Some(name.clone())),
+        Some(Value::Number(id)) if id.as_i64().is_some() => Ok(Some(id.to_string())),
+        Some(_) => Err(InvoiceError::new(
+            codes::INVALID_BODY,
+            "category: must be a category's name or its id (a whole number)",
+        )),
+    }
+}
+
+/// `category` in the document: a name (text of 1 to 128 characters without control characters)
+/// or an id (a whole number).
+fn category_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Integer]))
+        .min_length(Some(1))
+        .max_length(Some(InvoiceSubject::MAX_CATEGORY))
+        .pattern(Some("^[^\\u0000-\\u001f\\u007f-\\u009f]+$"))
+        .examples(["wrong_amount"])
+        .description(Some(
+            "A category's id from the provider's list of dispute categories (a whole number), or its name; kept as text.",
+        ))
+        .into()
+}
+
 /// A dispute id: a whole number ([`whole_number_text`]).
 pub fn dispute_id(value: &Value) -> Result<DisputeId, InvoiceError> {
     whole_number_text(value)
@@ -124,19 +154,14 @@ pub struct OpenIn {
     #[schema(value_type = String, required = true, min_length = 1)]
     #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
     pub billink_username: Option<String>,
-    /// The client's login secret.
+    /// The client's login secret (`billinkID`, as Billink's other calls spell it, is taken too).
     #[schema(value_type = String, required = true, min_length = 1)]
     #[allow(dead_code)] // As `billink_username`.
     pub billink_id: Option<String>,
-    #[schema(
-        value_type = String,
-        required = true,
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-        example = "wrong_amount"
-    )]
-    pub category: Option<String>,
+    /// A category's id from the provider's list of dispute categories (a whole number), or its
+    /// name; kept as text.
+    #[schema(required = true, schema_with = category_schema)]
+    pub category: Option<Value>,
     #[schema(value_type = String, required = true, format = Email, example = "jan@example.nl")]
     pub customer_email: Option<String>,
     #[schema(
@@ -184,7 +209,8 @@ impl OpenIn {
     /// Presence of every required field first, then the domain's checks of each value.
     pub fn into_opening(self) -> Result<InvoiceOpening, InvoiceError> {
         let mut issues = Issues::default();
-        let category = issues.required_text("category", self.category.as_deref());
+        let category = category_text(self.category.as_ref())?;
+        let category = issues.required_text("category", category.as_deref());
         let email = issues.required_text("customerEmail", self.customer_email.as_deref());
         let name = issues.required_text("customerName", self.customer_name.as_deref());
         let file = file(&mut issues, &self.file, &self.file_name);

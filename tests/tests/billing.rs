@@ -631,6 +631,23 @@ async fn settling_twice_or_beyond_the_disputed_amount_is_rejected(store: Store) 
         .settle("0.0.0.1+-item-dispute+999999", &json!({ "amount": 1 }))
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // Billing Care names the disputed item in the path: the item's dispute is settled, once.
+    let by_item = desk.open("item-9", &request("acct-1", json!(5))).await;
+    let settled = desk.settle("item-9", &json!({ "amount": 2 })).await;
+    assert_eq!(settled.status, StatusCode::CREATED, "{}", settled.text);
+    let report = desk
+        .get(&format!("/disputes/settlement/{by_item}"), JSON)
+        .await
+        .json();
+    assert_eq!(report["settledAmount"], json!(2));
+    let twice = desk.settle("item-9", &json!({ "amount": 2 })).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&twice), "dispute_final");
+    let no_item = desk.settle("item-none", &json!({ "amount": 1 })).await;
+    assert_eq!(no_item.status, StatusCode::NOT_FOUND);
+    let not_an_id = desk.settle("item%00", &json!({ "amount": 1 })).await;
+    assert_eq!(not_an_id.status, StatusCode::BAD_REQUEST);
 }
 
 async fn another_tenant_sees_nothing(store: Store) {

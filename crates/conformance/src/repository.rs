@@ -586,6 +586,20 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     );
     assert_eq!(
         ids(ListQuery {
+            item_id: Some("item-1".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![item.id()]
+    );
+    assert!(ids(ListQuery {
+        item_id: Some("item-2".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        ids(ListQuery {
             status: Some(Status::Withdrawn),
             ..Default::default()
         })

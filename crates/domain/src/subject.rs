@@ -178,9 +178,9 @@ impl BillItemSubject {
     /// id), short enough to index.
     pub const MAX_ID: usize = 255;
 
-    /// `text` as a list filter's account id (its error about `field`): only text an account id
+    /// `text` as a lookup's item or account id (its error about `field`): only text such an id
     /// can be, as [`DeliverySubject::campaign_filter`] for campaigns.
-    pub fn account_filter(field: &'static str, text: String) -> Result<String, DomainError> {
+    pub fn id_filter(field: &'static str, text: String) -> Result<String, DomainError> {
         required_text(field, text, Self::MAX_ID)
     }
 

@@ -5,7 +5,10 @@ use rust_decimal::Decimal;
 
 use crate::idempotency::Reservation;
 use crate::reasons::default_reasons;
-use crate::{Conditions, DisputeService, OpenRequest, Principal, ReasonCatalog, ServiceError};
+use crate::{
+    Conditions, DisputeService, ListQuery, OpenRequest, PageSize, Principal, ReasonCatalog,
+    ServiceError,
+};
 
 /// The billing desk's use cases (SPEC §4): the dispute use cases plus the tenant's reason table,
 /// whose codes disputes and settlements must name.
@@ -74,6 +77,30 @@ impl BillingService {
                 settlement,
             )
             .await
+    }
+
+    /// The dispute about bill item `item_id` a settlement of that item is for: its newest one
+    /// (an item has at most one open dispute at a time), open or already settled, so that settling
+    /// an item twice is refused as settling its dispute twice is.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] when none of the caller's tenant's disputes is about the item.
+    pub async fn dispute_of_item(
+        &self,
+        by: &Principal,
+        item_id: &str,
+    ) -> Result<DisputeId, ServiceError> {
+        let query = ListQuery {
+            kind: Some(SubjectKind::BillItem),
+            item_id: Some(item_id.to_owned()),
+            limit: PageSize::new(1).map_err(ServiceError::Domain)?,
+            ..ListQuery::default()
+        };
+        let page = self.disputes.list(by, &query).await?;
+        page.disputes
+            .first()
+            .map(|d| d.id())
+            .ok_or(ServiceError::NotFound)
     }
 
     /// The tenant's reason with `code`. A miss seeds the table with the defaults if it never was

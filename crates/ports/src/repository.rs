@@ -45,6 +45,8 @@ pub struct ListQuery {
     pub resolved: Option<bool>,
     pub campaign_id: Option<String>,
     pub account_id: Option<String>,
+    /// A bill item dispute's item (its `itemId`).
+    pub item_id: Option<String>,
     /// Opened at or after this instant.
     pub opened_after: Option<Timestamp>,
     /// Opened strictly before this instant.

@@ -240,6 +240,10 @@ impl DisputeRepository for MemoryStore {
                     Subject::BillItem(s) => s.account_id() == a,
                     _ => false,
                 })
+                && query.item_id.as_ref().is_none_or(|i| match d.subject() {
+                    Subject::BillItem(s) => s.item_id() == i,
+                    _ => false,
+                })
                 && query.opened_after.is_none_or(|t| d.opened_at() >= t)
                 && query.opened_before.is_none_or(|t| d.opened_at() < t)
         };

@@ -69,6 +69,10 @@ pub fn list_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
         select.sql(" AND account_id = ");
         select.text(account);
     }
+    if let Some(item) = &query.item_id {
+        select.sql(" AND item_id = ");
+        select.text(item);
+    }
     if let Some(after) = query.opened_after {
         select.sql(" AND opened_at >= ");
         select.value(range_bound(after).into());

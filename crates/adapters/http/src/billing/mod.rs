@@ -303,8 +303,8 @@ impl ListParams {
     fn into_query(self, account_id: String) -> Result<ListQuery, Problem> {
         let limit = page_size(self.limit.as_deref())?;
         let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
-        let account_id = BillItemSubject::account_filter("accountId", account_id)
-            .map_err(Problem::refused_field)?;
+        let account_id =
+            BillItemSubject::id_filter("accountId", account_id).map_err(Problem::refused_field)?;
         Ok(ListQuery {
             kind: Some(KIND),
             account_id: Some(account_id),
@@ -347,7 +347,19 @@ async fn settle(
     PathParam(id): PathParam,
     Body(body): Body<SettlementIn>,
 ) -> Answer {
-    let id = dispute_id(format, poid::parse_dispute(&id))?;
+    // Billing Care settles the disputed item (`id` is the item's); our dispute POID is taken too.
+    let id = match poid::parse_dispute(&id) {
+        Some(dispute) => dispute,
+        None => {
+            let item = BillItemSubject::id_filter("disputeId", id)
+                .map_err(|e| format.error()(Problem::refused_field(e)))?;
+            state
+                .billing
+                .dispute_of_item(&caller.principal, &item)
+                .await
+                .map_err(format.error())?
+        }
+    };
     let request = body.into_request().map_err(format.error())?;
     let dispute = state
         .billing

@@ -182,7 +182,7 @@ fn paths() -> Paths {
             "BillingSettlementRequest",
         )
         .params([
-            poid_param("disputeId", "The dispute's POID."),
+            id_param("disputeId", "The disputed item's id, as Billing Care names it (its newest dispute is settled), or the dispute's POID."),
         ])
         .keyed()
         .answer(

@@ -127,7 +127,8 @@ pub struct NotesIn {
     /// The reason within `domainId` (a number or a digit string); the two come together.
     #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}$", example = "1")]
     pub reason_id: Option<Scalar>,
-    /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved).
+    /// The note's status code: BRM's 100 (not set), 101 (resolved) or 102 (unresolved, the
+    /// default).
     #[schema(value_type = Option<i64>, minimum = 100, maximum = 102)]
     pub status: Option<Scalar>,
     #[schema(value_type = Option<Vec<CommentOut>>)]
@@ -316,7 +317,8 @@ impl OpenIn {
             },
             credit: credit.unwrap_or(true),
             reason,
-            note_status: note_status.unwrap_or(NoteStatus::NotSet),
+            // Billing Care's default: a note not said to be resolved is unresolved (102).
+            note_status: note_status.unwrap_or(NoteStatus::Unresolved),
             note_amount,
             effective,
         };
@@ -680,7 +682,8 @@ mod tests {
         assert_eq!(opening.claim.amount().to_string(), "19.99");
         assert_eq!(
             opening.claim.billing.unwrap().note_status,
-            NoteStatus::NotSet
+            NoteStatus::Unresolved,
+            "Billing Care's default"
         );
         assert_eq!(
             number("12345678901234567.89".parse().unwrap()).to_string(),

@@ -5,9 +5,10 @@
 
 use std::str::FromStr;
 
+use chrono::DateTime;
 use disputes_domain::{
     BillItemSubject, BillingTerms, Claim, Dispute, DomainError, EvidenceBundle, EvidenceItem,
-    EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Unit,
+    EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Timestamp, Unit,
 };
 use rust_decimal::Decimal;
 use serde::de::Error as _;
@@ -68,6 +69,25 @@ impl Scalar {
         };
         text.parse()
             .map_err(|_| Problem::field(field, format!("{text:?} is not a whole number")))
+    }
+
+    /// An instant: RFC 3339 text, or milliseconds since the Unix epoch, as Billing Care's own
+    /// examples write dates (a whole JSON number, or its digits).
+    fn time(&self, field: &str) -> Result<Timestamp, Problem> {
+        let text = self.text(field)?;
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return parse_time(field, text);
+        }
+        text.parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or_else(|| {
+                Problem::field(
+                    field,
+                    format!("{text:?} is not a time in epoch milliseconds"),
+                )
+            })
     }
 
     /// `true` or `false`, as JSON booleans or as text.
@@ -135,6 +155,19 @@ pub struct NotesIn {
     pub comments: Option<Vec<CommentIn>>,
 }
 
+/// `effective` in the document: an RFC 3339 time, or epoch milliseconds (a whole number).
+fn effective_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Integer]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .minimum(Some(0))
+        .description(Some(
+            "When the adjustment takes effect: an RFC 3339 time, or milliseconds since the Unix epoch (as Billing Care's examples write dates).",
+        ))
+        .into()
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BillingOpenRequest, xml(name = "dispute"), description = "`POST /disputes/item/{itemId}`.", example = json!({
@@ -160,8 +193,9 @@ pub struct OpenIn {
     /// Whether the amount is a credit to the customer (default true).
     #[schema(value_type = Option<bool>)]
     pub amount_is_credit: Option<Scalar>,
-    /// When the adjustment takes effect.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// When the adjustment takes effect: an RFC 3339 time, or milliseconds since the Unix epoch
+    /// (as Billing Care's examples write dates).
+    #[schema(schema_with = effective_schema)]
     pub effective: Option<Scalar>,
     #[schema(value_type = NotesIn, required = true)]
     pub notes: Option<NotesIn>,
@@ -276,7 +310,7 @@ impl OpenIn {
             v.boolean("amountIsCredit")
         });
         let effective = optional(&mut issues, self.effective.as_ref(), |v| {
-            parse_time("effective", &v.text("effective")?)
+            v.time("effective")
         });
         let notes = self.notes.unwrap_or_default();
         let account_id = issues.required("notes.accountId", notes.account_id.as_ref());
@@ -646,6 +680,23 @@ mod tests {
         serde_json::from_str::<OpenIn>(json)
             .unwrap()
             .into_request("0.0.0.1+-item-cycle_forward+268139".into())
+    }
+
+    #[test]
+    fn effective_is_an_rfc_3339_time_or_epoch_milliseconds() {
+        let effective = |value: &str| {
+            open(&format!(
+                r#"{{"amount": 5, "effective": {value}, "notes": {{"accountId": "a"}}}}"#
+            ))
+            .map(|o| o.claim.billing.unwrap().effective.map(format_time))
+        };
+        let at = Some("2023-11-14T22:13:20Z".to_owned());
+        assert_eq!(effective("1700000000000").unwrap(), at);
+        assert_eq!(effective("\"1700000000000\"").unwrap(), at);
+        assert_eq!(effective("\"2023-11-14T22:13:20Z\"").unwrap(), at);
+        assert!(effective("-5").is_err());
+        assert!(effective("1.5").is_err());
+        assert!(effective("\"yesterday\"").is_err());
     }
 
     #[test]

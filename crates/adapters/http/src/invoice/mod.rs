@@ -74,8 +74,8 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
             ));
         };
         let mut issues = Issues::default();
-        let secret = credential(&mut issues, fields, "billinkId", &[SECRET_ALIAS])?;
-        let username = credential(&mut issues, fields, "billinkUsername", &[])?;
+        let secret = credential(&mut issues, fields, SECRET, &[SECRET_ALIAS])?;
+        let username = credential(&mut issues, fields, USERNAME, &[])?;
         issues.finish()?;
         let (Some(username), Some(secret)) = (username, secret) else {
             unreachable!("finish() returned Ok, so both credentials are present")
@@ -96,6 +96,11 @@ impl<T: DeserializeOwned> FromRequest<SharedState> for Call<T> {
         Ok(Call { principal, body })
     }
 }
+
+/// The body field of the client's login name.
+pub(crate) const USERNAME: &str = "billinkUsername";
+/// The body field of the client's login secret, as the dispute page spells it.
+pub(crate) const SECRET: &str = "billinkId";
 
 /// The login secret as every other Billink v2 call spells it (`billinkID`); the dispute page
 /// alone writes `billinkId`, which comes first when a body has both.
@@ -150,7 +155,6 @@ async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {
         resolved,
         limit,
         cursor,
-        ..
     } = call.body;
     let listing = InvoiceListing {
         resolved,

@@ -134,8 +134,8 @@ fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceErr
 ///
 /// Each request type is also its schema in the OpenAPI document (`ToSchema`): what a client must
 /// send, which is stricter than what the type reads (every field optional, so that a missing one
-/// gets its own error name). Every call carries the credentials in its body; `Call` reads them
-/// before the rest, and each type names them for the document only.
+/// gets its own error name). The credentials every body carries are `Call`'s, not these types';
+/// the document adds them to every request schema ([`crate::openapi`]'s invoice module).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceOpenRequest, description = "`POST /v2/dispute`.", example = json!({
@@ -150,14 +150,6 @@ fn into_file(parts: Option<(String, String)>) -> Result<Option<File>, InvoiceErr
     "amount": "129.95"
 }))]
 pub struct OpenIn {
-    /// The client's login name.
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    /// The client's login secret (`billinkID`, as Billink's other calls spell it, is taken too).
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     /// A category's id from the provider's list of dispute categories (a whole number), or its
     /// name; kept as text.
     #[schema(required = true, schema_with = category_schema)]
@@ -242,12 +234,6 @@ impl OpenIn {
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceIdRequest, description = "`POST /v2/dispute/info`.")]
 pub struct IdIn {
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     /// The dispute's id (a digit string is accepted too).
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
@@ -266,12 +252,6 @@ impl IdIn {
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceListRequest, description = "`POST /v2/dispute/list`.")]
 pub struct ListIn {
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     /// Only resolved (`true`) or unresolved (`false`) disputes; all if left out.
     pub resolved: Option<bool>,
     /// How many disputes a page holds, 1 to 100 (default 20).
@@ -295,12 +275,6 @@ pub enum AuthorIn {
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceMessageRequest, description = "`POST /v2/dispute/message`.")]
 pub struct MessageIn {
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
     #[schema(value_type = AuthorIn, required = true)]
@@ -366,12 +340,6 @@ pub enum OutcomeIn {
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceResolveRequest, description = "`POST /v2/dispute/resolve`.")]
 pub struct ResolveIn {
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
     #[schema(value_type = OutcomeIn, required = true)]
@@ -430,12 +398,6 @@ impl ResolveIn {
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceAttachmentRequest, description = "`POST /v2/dispute/attachment`.")]
 pub struct AttachmentIn {
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // `Call` reads the credentials from the body, before the rest.
-    pub billink_username: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
-    #[allow(dead_code)] // As `billink_username`.
-    pub billink_id: Option<String>,
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
     /// The file's SHA-256, as `disputeContent[].attachment.sha256` shows it.

@@ -6,9 +6,10 @@
 
 use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{OpenApi, Paths, PathsBuilder, Response, Schema};
+use utoipa::openapi::{OpenApi, Paths, PathsBuilder, RefOr, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
+use crate::invoice;
 use crate::invoice::wire::{
     AttachmentIn, DisputeOut, IdIn, ListIn, MessageIn, OpenIn, PageOut, ResolveIn,
 };
@@ -67,7 +68,48 @@ struct Schemas;
 pub fn document() -> OpenApi {
     let mut doc = Schemas::openapi();
     doc.paths = paths();
+    add_credentials(&mut doc);
     doc
+}
+
+/// Every request body carries the client's login, which `Call` reads before the rest and the
+/// wire types therefore do not hold: each request schema gets it here, first among the required.
+fn add_credentials(doc: &mut OpenApi) {
+    let requests = [
+        OpenIn::name(),
+        IdIn::name(),
+        ListIn::name(),
+        MessageIn::name(),
+        ResolveIn::name(),
+        AttachmentIn::name(),
+    ];
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in requests {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name.as_ref())
+        else {
+            continue;
+        };
+        let credentials = [
+            (invoice::USERNAME, "The client's login name."),
+            (
+                invoice::SECRET,
+                "The client's login secret (`billinkID`, as Billink's other calls spell it, is taken too).",
+            ),
+        ];
+        for (field, description) in credentials.iter().rev() {
+            let text = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .description(Some(*description))
+                .into();
+            object
+                .properties
+                .insert((*field).to_owned(), RefOr::T(text));
+            object.required.insert(0, (*field).to_owned());
+        }
+    }
 }
 
 fn error(status: u16) -> Response {

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use disputes_ports::OpenRequest;
 
 use super::codes;
-use crate::shared::schema::{Decision, DisputeStatus, Outcome, TimelineKind};
+use crate::shared::schema::{Decision, DeliveryOutcome, DisputeStatus, Outcome, TimelineKind};
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -273,21 +273,11 @@ pub struct AdvertiserResponseIn {
     pub decision: Option<String>,
 }
 
-/// How an operator resolves a dispute.
-#[derive(ToSchema)]
-#[schema(as = DeliveryOutcomeRequest, rename_all = "snake_case")]
-#[allow(dead_code)] // Only the document reads it: the handler reads the outcome as text.
-pub enum OutcomeIn {
-    Granted,
-    PartiallyGranted,
-    Denied,
-}
-
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = DeliveryResolveRequest, description = "`POST /v1/disputes/{id}/resolve`.")]
 pub struct ResolveIn {
-    #[schema(value_type = OutcomeIn, required = true)]
+    #[schema(value_type = DeliveryOutcome, required = true)]
     pub outcome: Option<String>,
     /// What is settled; at most the claimed amount.
     #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::codes;
 use super::error::InvoiceError;
-use crate::shared::schema::{DisputeStatus, TicketStatus};
+use crate::shared::schema::{DisputeStatus, InvoiceOutcome, TicketStatus};
 use crate::shared::{cursor_text, decimal, Issues, Problem};
 
 /// The text of a whole number sent as a JSON number (`7`, and `7.0`, which JSON Schema counts as
@@ -326,23 +326,13 @@ impl MessageIn {
     }
 }
 
-/// How a dispute is resolved.
-#[derive(ToSchema)]
-#[schema(as = InvoiceOutcomeRequest, rename_all = "snake_case")]
-#[allow(dead_code)] // Only the document reads it: the handler reads the outcome as text.
-pub enum OutcomeIn {
-    Granted,
-    PartiallyGranted,
-    Denied,
-}
-
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = InvoiceResolveRequest, description = "`POST /v2/dispute/resolve`.")]
 pub struct ResolveIn {
     #[schema(value_type = i64, required = true, minimum = 1)]
     pub id: Option<Value>,
-    #[schema(value_type = OutcomeIn, required = true)]
+    #[schema(value_type = InvoiceOutcome, required = true)]
     pub outcome: Option<String>,
     /// The message that closes the thread.
     #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]

@@ -6,17 +6,18 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 
-/// Declares `$schema`, the document's schema of the names a domain enum has (its `ALL`, each
-/// `as_str`), under `$name`: a name the domain adds is in the document with nothing else to edit.
-/// Only the trait impls are written here; the names come from the domain.
+/// Declares `$schema`, the document's schema of the names of a list of a domain enum's values
+/// (its `ALL`, or a narrower list the domain keeps, each `as_str`), under `$name`: a name the
+/// domain adds is in the document with nothing else to edit. Only the trait impls are written
+/// here; the names come from the domain.
 macro_rules! domain_names {
-    ($(#[$doc:meta])* $schema:ident = $name:literal, $description:literal, $domain:ty) => {
+    ($(#[$doc:meta])* $schema:ident = $name:literal, $description:literal, $values:expr) => {
         $(#[$doc])*
         pub struct $schema;
 
         impl utoipa::PartialSchema for $schema {
             fn schema() -> RefOr<Schema> {
-                names_schema(<$domain>::ALL.iter().map(|v| v.as_str()), $description)
+                names_schema($values.iter().map(|v| v.as_str()), $description)
             }
         }
 
@@ -42,26 +43,37 @@ fn names_schema<'n>(names: impl Iterator<Item = &'n str>, description: &str) -> 
 domain_names!(
     DisputeStatus = "DisputeStatus",
     "The states of a dispute, in every contract.",
-    disputes_domain::Status
+    disputes_domain::Status::ALL
 );
 domain_names!(
     Outcome = "Outcome",
     "How a dispute ended.",
-    disputes_domain::Outcome
+    disputes_domain::Outcome::ALL
 );
 domain_names!(
     Decision = "Decision",
     "The opener's answer to a response.",
-    disputes_domain::Decision
+    disputes_domain::Decision::ALL
 );
 domain_names!(
     TimelineKind = "DeliveryTimelineKind",
     "What happened in a timeline entry (`reminder`: the engine reminded whoever must act that `respondBy` is near).",
-    disputes_domain::EntryKind
+    disputes_domain::EntryKind::ALL
 );
 
 domain_names!(
     TicketStatus = "InvoiceFreshDeskTicketStatus",
     "A Freshdesk ticket's state, by Freshdesk's names.",
-    disputes_ports::TicketStatus
+    disputes_ports::TicketStatus::ALL
+);
+
+domain_names!(
+    DeliveryOutcome = "DeliveryOutcomeRequest",
+    "How an operator resolves a dispute.",
+    disputes_domain::Outcome::CHOSEN_BY_A_PARTY
+);
+domain_names!(
+    InvoiceOutcome = "InvoiceOutcomeRequest",
+    "How a dispute is resolved.",
+    disputes_domain::Outcome::CHOSEN_BY_A_PARTY
 );

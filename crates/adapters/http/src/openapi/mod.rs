@@ -130,23 +130,18 @@ pub fn document_value() -> Value {
         // Serialising plain data cannot fail; if it ever did, the page says so.
         serde_json::json!({ "openapi": "3.1.0", "error": e.to_string() })
     });
-    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
-        let responses = paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|item| item.values_mut())
-            .filter_map(|operation| operation.get_mut("responses"))
-            .filter_map(Value::as_object_mut)
-            .flat_map(|responses| responses.iter_mut());
-        for (status, response) in responses {
-            mark_required_headers(status, response);
-            let links = response.get_mut("links").and_then(Value::as_object_mut);
-            for link in links.into_iter().flat_map(|l| l.values_mut()) {
-                if let Some(link) = link.as_object_mut() {
-                    for (snake, camel) in LINK_FIELDS {
-                        if let Some(value) = link.remove(snake) {
-                            link.insert(camel.to_owned(), value);
-                        }
+    let responses = operations(&mut json)
+        .filter_map(|operation| operation.get_mut("responses"))
+        .filter_map(Value::as_object_mut)
+        .flat_map(|responses| responses.iter_mut());
+    for (status, response) in responses {
+        mark_required_headers(status, response);
+        let links = response.get_mut("links").and_then(Value::as_object_mut);
+        for link in links.into_iter().flat_map(|l| l.values_mut()) {
+            if let Some(link) = link.as_object_mut() {
+                for (snake, camel) in LINK_FIELDS {
+                    if let Some(value) = link.remove(snake) {
+                        link.insert(camel.to_owned(), value);
                     }
                 }
             }
@@ -177,25 +172,30 @@ pub fn document_value() -> Value {
     json
 }
 
+/// Every operation of the document: each method of each path.
+fn operations(json: &mut Value) -> impl Iterator<Item = &mut Value> {
+    json.get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
 /// XML has no `null`: an element is there with a value, or it is left out. So an XML request body
 /// refers to a copy of its JSON schema (`…Xml`, and so on for every schema it refers to) in which
 /// no value may be `null`; JSON bodies keep their nullable fields, as the server takes `null` for
 /// "left out" there.
 fn xml_bodies_without_null(json: &mut Value) {
     let mut wanted = Vec::new();
-    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
-        let bodies = paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|item| item.values_mut())
-            .filter_map(|operation| operation.pointer_mut("/requestBody/content"))
-            .filter_map(Value::as_object_mut);
-        for content in bodies {
-            for (media_type, body) in content.iter_mut() {
-                if media_type.ends_with("xml") {
-                    if let Some(reference) = body.pointer_mut("/schema/$ref") {
-                        wanted.extend(xml_reference(reference));
-                    }
+    let bodies = operations(json)
+        .filter_map(|operation| operation.pointer_mut("/requestBody/content"))
+        .filter_map(Value::as_object_mut);
+    for content in bodies {
+        for (media_type, body) in content.iter_mut() {
+            if media_type.ends_with("xml") {
+                if let Some(reference) = body.pointer_mut("/schema/$ref") {
+                    wanted.extend(xml_reference(reference));
                 }
             }
         }

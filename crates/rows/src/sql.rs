@@ -42,6 +42,12 @@ pub struct Statement<'s> {
     pub fetch: Fetch,
 }
 
+impl<'s> Statement<'s> {
+    pub fn new(sql: &'s str, params: Vec<Value>, fetch: Fetch) -> Self {
+        Statement { sql, params, fetch }
+    }
+}
+
 /// A store's database, as the shared flows use it. A store implements the three required
 /// methods for its driver (binding each [`Value`] in its own column type, and turning the
 /// driver's errors into the port's); the rest is written here once.
@@ -67,11 +73,7 @@ pub trait Sql: Sync {
 
     /// Runs `sql` with `params` on a pooled connection; the rows it changed.
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::Count,
-        };
+        let statement = Statement::new(sql, params, Fetch::Count);
         count(self.run(None, statement).await?)
     }
 
@@ -82,21 +84,13 @@ pub trait Sql: Sync {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<u64, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::Count,
-        };
+        let statement = Statement::new(sql, params, Fetch::Count);
         count(self.run(Some(write), statement).await?)
     }
 
     /// Runs `sql` with `params` on a pooled connection; every row it returns.
     async fn fetch_all(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Self::Row>, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::All,
-        };
+        let statement = Statement::new(sql, params, Fetch::All);
         rows(self.run(None, statement).await?)
     }
 
@@ -107,11 +101,7 @@ pub trait Sql: Sync {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Self::Row>, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::All,
-        };
+        let statement = Statement::new(sql, params, Fetch::All);
         rows(self.run(Some(write), statement).await?)
     }
 
@@ -121,11 +111,7 @@ pub trait Sql: Sync {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Option<Self::Row>, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::Optional,
-        };
+        let statement = Statement::new(sql, params, Fetch::Optional);
         Ok(rows(self.run(None, statement).await?)?.into_iter().next())
     }
 
@@ -136,11 +122,7 @@ pub trait Sql: Sync {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Option<Self::Row>, StoreError> {
-        let statement = Statement {
-            sql,
-            params,
-            fetch: Fetch::Optional,
-        };
+        let statement = Statement::new(sql, params, Fetch::Optional);
         Ok(rows(self.run(Some(write), statement).await?)?
             .into_iter()
             .next())

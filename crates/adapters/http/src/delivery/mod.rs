@@ -29,7 +29,7 @@ pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NoteIn, NotesIn, OpenIn, OperatorResponseIn,
-    ResolveIn, StateCounts, TransitionIn,
+    ResolveIn, StateCounts, TransitionAdvertiserIn, TransitionIn, TransitionOperatorIn,
 };
 
 /// Where this contract lives; unknown routes below it answer in its error shape.
@@ -394,28 +394,37 @@ async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<S
 }
 
 impl ListParams {
-    fn into_query(self) -> Result<ListQuery, Problem> {
+    /// The query these parameters ask for, and whether no dispute can match it (a `status`
+    /// outside the `state`: the counts are still those of the other filters).
+    fn into_query(self) -> Result<(ListQuery, bool), Problem> {
         let limit = page_size(self.limit.as_deref())?;
-        let statuses = match (self.state, self.status) {
-            (Some(_), Some(_)) => {
-                return Err(Problem::field(
-                    "state",
-                    "filters by state; send it or status, not both",
-                ))
-            }
-            (Some(state), None) => wire::statuses_of(&state).ok_or_else(|| {
-                Problem::field(
-                    "state",
-                    format!("must be one of {}", wire::state_names().join(", ")),
-                )
-            })?,
-            (None, Some(status)) => vec![status.parse::<Status>().map_err(|_| {
-                let names = Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
-                Problem::field("status", format!("must be one of {}", names.join(", ")))
-            })?],
-            (None, None) => Vec::new(),
-        };
-        Ok(ListQuery {
+        let by_state = self
+            .state
+            .map(|state| {
+                wire::statuses_of(&state).ok_or_else(|| {
+                    Problem::field(
+                        "state",
+                        format!("must be one of {}", wire::state_names().join(", ")),
+                    )
+                })
+            })
+            .transpose()?;
+        let by_status = self
+            .status
+            .map(|status| {
+                status.parse::<Status>().map_err(|_| {
+                    let names = Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+                    Problem::field("status", format!("must be one of {}", names.join(", ")))
+                })
+            })
+            .transpose()?;
+        // Both filters apply: a status outside the state matches nothing.
+        let matches_none = matches!((&by_state, by_status), (Some(of_state), Some(status)) if !of_state.contains(&status));
+        let statuses = by_status
+            .map(|status| vec![status])
+            .or(by_state)
+            .unwrap_or_default();
+        let query = ListQuery {
             kind: Some(KIND),
             statuses,
             campaign_id: self
@@ -434,7 +443,8 @@ impl ListParams {
             limit,
             after: self.cursor.map(|c| parse_cursor(&c)).transpose()?,
             ..ListQuery::default()
-        })
+        };
+        Ok((query, matches_none))
     }
 }
 
@@ -444,14 +454,28 @@ async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Answer {
     let Query(params) = params.map_err(|e| Problem::new(codes::INVALID_QUERY, e.body_text()))?;
-    let query = params.into_query()?;
-    let page = state.disputes.list(&caller.principal, &query).await?;
-    let counts = StateCounts::of(
-        &state
-            .disputes
-            .count_by_status(&caller.principal, &query)
-            .await?,
-    );
+    let (query, matches_none) = params.into_query()?;
+    let page = if matches_none {
+        disputes_ports::Page {
+            disputes: Vec::new(),
+            next: None,
+        }
+    } else {
+        state.disputes.list(&caller.principal, &query).await?
+    };
+    let by_status = state
+        .disputes
+        .count_by_status(&caller.principal, &query)
+        .await?;
+    let total = if matches_none {
+        0
+    } else {
+        by_status
+            .iter()
+            .filter(|(status, _)| query.statuses.is_empty() || query.statuses.contains(status))
+            .map(|(_, n)| n)
+            .sum()
+    };
     let disputes = page
         .disputes
         .iter()
@@ -464,8 +488,8 @@ async fn list(
         DisputePage {
             disputes,
             next_cursor: page.next.map(cursor_text),
-            total: counts.total(&query.statuses),
-            counts,
+            total,
+            counts: StateCounts::of(&by_status),
         },
         capacity,
     ))
@@ -638,12 +662,8 @@ async fn transition(
                 .await?
         }
         Leg::OperatorResponded => {
-            let response = body.operator_response.ok_or_else(|| {
-                Problem::field(
-                    "operatorResponse",
-                    "is required to move to OPERATOR_RESPONDED",
-                )
-            })?;
+            let response: TransitionOperatorIn =
+                TransitionIn::response(body.operator_response, "operatorResponse", to)?;
             let stance = required_stance("operatorResponse.stance", response.stance.as_deref())?;
             let remedy = response
                 .proposed_remedy
@@ -662,12 +682,8 @@ async fn transition(
                 .await?
         }
         Leg::AdvertiserResponded => {
-            let response = body.advertiser_response.ok_or_else(|| {
-                Problem::field(
-                    "advertiserResponse",
-                    "is required to move to ADVERTISER_RESPONDED",
-                )
-            })?;
+            let response: TransitionAdvertiserIn =
+                TransitionIn::response(body.advertiser_response, "advertiserResponse", to)?;
             let stance = required_stance("advertiserResponse.stance", response.stance.as_deref())?;
             disputes
                 .reply(

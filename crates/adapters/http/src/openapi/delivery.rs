@@ -9,7 +9,7 @@ use utoipa::{OpenApi as _, ToSchema};
 
 use crate::delivery::wire::{
     AdvertiserResponseIn, DisputeOut, NoteIn, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
-    StateCounts, TransitionIn,
+    StateCounts, TransitionAdvertiserIn, TransitionIn, TransitionOperatorIn,
 };
 
 use disputes_domain::DeliverySubject;
@@ -110,7 +110,9 @@ pub struct ErrorEnvelope {
     ResolveIn,
     NotesIn,
     NoteIn,
-    TransitionIn
+    TransitionIn,
+    TransitionOperatorIn,
+    TransitionAdvertiserIn
 )))]
 struct Schemas;
 
@@ -225,8 +227,8 @@ fn paths() -> Paths {
         )
         .security(BEARER)
         .params([
-            query_param("state", schema_ref("DeliveryState"), "Only disputes in this state (the vendor's filter); not with `status`."),
-            query_param("status", schema_ref("DisputeStatus"), "Only disputes in this status (ours, finer than `state`); not with `state`."),
+            query_param("state", schema_ref("DeliveryState"), "Only disputes in this state (the vendor's filter)."),
+            query_param("status", schema_ref("DisputeStatus"), "Only disputes in this status (ours, finer than `state`); with `state` too, both apply."),
             query_param("campaignId", id_text_schema(DeliverySubject::MAX_ID), "Only disputes about this campaign."),
             query_param("openedAfter", time_schema(), "Only disputes opened at or after this RFC 3339 time."),
             query_param("openedBefore", time_schema(), "Only disputes opened before this RFC 3339 time."),

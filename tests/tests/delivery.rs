@@ -1138,6 +1138,104 @@ async fn only_the_opener_withdraws(store: Store) {
     assert_eq!(own.body["data"]["dispute"]["state"], "WITHDRAWN");
 }
 
+async fn the_vendors_resolution_kinds_settle_and_adjust_by_party(store: Store) {
+    let desk = desk(store).await;
+    let op = &desk.operator;
+    let mut linked = request_for("cmp_adjusted");
+    linked["evidenceBundle"]["settlementApplicationIds"] = json!(["sa_2026_10"]);
+    let id = desk.open(linked).await;
+    desk.accepted(&id).await;
+    let path = format!("/v1/disputes/{id}/resolve");
+    let before = desk.dispute(&id).await;
+    let refusals = [
+        (json!({ "kind": "CREDIT_ISSUED" }), "creditNoteId"),
+        (
+            json!({ "kind": "MAKEGOOD_DELIVERED" }),
+            "makegoodCampaignId",
+        ),
+        (json!({ "kind": "SETTLEMENT_ADJUSTMENT" }), "adjustments"),
+        (
+            json!({ "kind": "SETTLEMENT_ADJUSTMENT", "adjustments": {} }),
+            "adjustments",
+        ),
+        (
+            json!({ "kind": "SETTLEMENT_ADJUSTMENT", "adjustments": { "NOBODY": 1 } }),
+            "adjustments.NOBODY",
+        ),
+        (
+            json!({ "kind": "SETTLEMENT_ADJUSTMENT", "adjustments": { "VENUE": 1.5 } }),
+            "adjustments.VENUE",
+        ),
+        (
+            json!({ "kind": "NO_CREDIT", "adjustments": { "VENUE": 1 } }),
+            "adjustments",
+        ),
+        (json!({ "kind": "OTHER" }), "outcome"),
+        (
+            json!({ "kind": "NO_CREDIT", "outcome": "granted" }),
+            "outcome",
+        ),
+        (json!({ "kind": "credit_issued" }), "kind"),
+        (json!({}), "outcome"),
+    ];
+    for (body, field) in refusals {
+        let answer = desk.post(&path, op, body.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {:#}",
+            answer.body
+        );
+        assert_eq!(answer.body["error"]["details"][0]["field"], field, "{body}");
+    }
+    assert_eq!(
+        desk.dispute(&id).await,
+        before,
+        "a refused resolve changes nothing"
+    );
+
+    let adjusted = desk
+        .post(
+            &path,
+            op,
+            json!({
+                "kind": "SETTLEMENT_ADJUSTMENT",
+                "adjustments": { "VENUE": -125000, "TENANT": 125000 },
+                "notes": "Two screens were dark.",
+                "actor": "ops@acme-media"
+            }),
+        )
+        .await;
+    assert_eq!(adjusted.status, StatusCode::OK, "{:#}", adjusted.body);
+    let resolution = &adjusted.body["data"]["dispute"]["resolution"];
+    assert_eq!(resolution["outcome"], "granted");
+    assert_eq!(resolution["resolvedBy"], "ops@acme-media");
+    assert_eq!(resolution["overrideApplied"], false);
+    assert_eq!(resolution["overrideSkipped"], "no_settlement_ledger");
+    assert_eq!(resolution["originalApplicationId"], "sa_2026_10");
+    snapshot!("resolve_settlement_adjustment", adjusted);
+    assert_eq!(
+        desk.dispute(&id).await["resolution"],
+        *resolution,
+        "as stored"
+    );
+
+    let other = desk.open(request_for("cmp_no_credit")).await;
+    desk.accepted(&other).await;
+    let denied = desk
+        .post(
+            &format!("/v1/disputes/{other}/resolve"),
+            op,
+            json!({ "kind": "NO_CREDIT" }),
+        )
+        .await;
+    let resolution = &denied.body["data"]["dispute"]["resolution"];
+    assert_eq!(resolution["outcome"], "denied", "{:#}", denied.body);
+    assert_eq!(resolution["settledAmount"], "0");
+    assert_eq!(resolution["kind"], "NO_CREDIT");
+    assert_eq!(resolution["overrideApplied"], Value::Null);
+}
+
 store_tests! {
     the_seed_request_opens_a_dispute,
     opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact,
@@ -1158,4 +1256,5 @@ store_tests! {
     an_escalated_dispute_returns_to_negotiation_or_resolves,
     transitions_the_state_does_not_allow_are_refused_and_change_nothing,
     only_the_opener_withdraws,
+    the_vendors_resolution_kinds_settle_and_adjust_by_party,
 }

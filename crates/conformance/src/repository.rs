@@ -15,11 +15,12 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{
-    Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, Decision,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillItemSubject, BillingTerms, Claim, Decision,
     DeliverySubject, Dispute, DisputeId, DisputePolicy, EntryKind, EvidenceBundle, EvidenceItem,
-    EvidenceKind, InvoiceSubject, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute,
-    Outcome, Period, Quantity, Reason, ReasonCode, Remedy, Role, Settlement, Status, Subject,
-    SubjectKind, TaxTreatment, TenantId, TimelineEntry, Timestamp, Unit, Version,
+    EvidenceKind, InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage, NoteStatus,
+    OpenDispute, Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy, ResolutionKind,
+    Role, Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId, TimelineEntry,
+    Timestamp, Unit, Version,
 };
 use rust_decimal::Decimal;
 
@@ -240,7 +241,7 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
     .unwrap();
     d.respond(
         actor("op-dev", Role::Operator),
-        None,
+        Some(Stance::Partial),
         "partial under-delivery confirmed",
         Some(Remedy {
             amount: Some(dec("600.10")),
@@ -269,6 +270,21 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
             settlement_adjustment_id: Some("sa-1".into()),
             reason: Some(ReasonCode::new(35, 1).unwrap()),
             notes: "settled".into(),
+            kind: Some(ResolutionKind::SettlementAdjustment),
+            adjustments: vec![
+                Adjustment {
+                    party: PartyRole::TaxAuthority,
+                    cents: -1,
+                },
+                Adjustment {
+                    party: PartyRole::Venue,
+                    cents: i64::MAX,
+                },
+            ],
+            original_application_id: Some("app-7".into()),
+            ledger: Some(LedgerOutcome::Applied {
+                override_id: "sa-1".into(),
+            }),
         },
         now,
     )

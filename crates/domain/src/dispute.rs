@@ -202,6 +202,55 @@ pub struct OpenerReply {
     pub stance: Option<Stance>,
 }
 
+named_enum! {
+    /// How a delivery dispute was resolved, by the delivery vendor's kinds. A kind says what was
+    /// done about the claim; the [`Outcome`] says how much of it was granted.
+    pub enum ResolutionKind in "resolution kind" {
+        /// A credit note was issued (its id is required).
+        CreditIssued => "credit_issued",
+        /// A make-good campaign ran (its id is required).
+        MakegoodDelivered => "makegood_delivered",
+        /// The parties' shares of the settlement were adjusted (by party, in integer cents).
+        SettlementAdjustment => "settlement_adjustment",
+        /// Nothing is credited: a denial.
+        NoCredit => "no_credit",
+        /// Anything else; the outcome must be given.
+        Other => "other",
+    }
+}
+
+named_enum! {
+    /// A party to a settlement, by the delivery vendor's roles.
+    pub enum PartyRole in "party role" {
+        Tenant => "tenant",
+        Venue => "venue",
+        Customer => "customer",
+        Platform => "platform",
+        Agency => "agency",
+        Affiliate => "affiliate",
+        Reseller => "reseller",
+        TaxAuthority => "tax_authority",
+    }
+}
+
+/// A change of one party's share of a settlement, in integer cents of the settlement's
+/// currency: negative reduces the party's amount. Cents, as the vendor counts them, so no
+/// rounding can creep in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Adjustment {
+    pub party: PartyRole,
+    pub cents: i64,
+}
+
+/// What the tenant's settlement system did with a settlement adjustment: it wrote an override
+/// of the settlement application (its id), or it did not, for a machine-readable reason. Not
+/// applying is no failure of the resolution: the operator can apply it by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LedgerOutcome {
+    Applied { override_id: String },
+    Skipped { reason: String },
+}
+
 /// A provider's decision to settle, before the domain checks it against the claim.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settlement {
@@ -214,6 +263,14 @@ pub struct Settlement {
     /// Why it was settled so: a code of the tenant's reason table (billing).
     pub reason: Option<ReasonCode>,
     pub notes: String,
+    /// What was done about the claim (delivery); without one, the outcome alone says it.
+    pub kind: Option<ResolutionKind>,
+    /// A settlement adjustment's changes, one per party.
+    pub adjustments: Vec<Adjustment>,
+    /// The settlement application a settlement adjustment corrects, when the caller names it.
+    pub original_application_id: Option<String>,
+    /// What the settlement system did with a settlement adjustment.
+    pub ledger: Option<LedgerOutcome>,
 }
 
 /// How a dispute ended, and what was settled.
@@ -232,6 +289,42 @@ pub struct Resolution {
     pub by: Actor,
     pub at: Timestamp,
     pub notes: String,
+    /// What was done about the claim, when the provider said (delivery).
+    pub kind: Option<ResolutionKind>,
+    /// A settlement adjustment's changes; empty for any other resolution.
+    pub adjustments: Vec<Adjustment>,
+    /// The settlement application a settlement adjustment corrects, when it is known.
+    pub original_application_id: Option<String>,
+    /// What the settlement system did with a settlement adjustment; `None` for any other.
+    pub ledger: Option<LedgerOutcome>,
+}
+
+impl Resolution {
+    /// A resolution the engine sets (a withdrawal, an expiry): nothing but the outcome, the
+    /// amount, who and when.
+    fn closing(
+        outcome: Outcome,
+        settled_amount: Decimal,
+        by: Actor,
+        at: Timestamp,
+        notes: String,
+    ) -> Self {
+        Resolution {
+            outcome,
+            settled_amount,
+            credit_note_id: None,
+            makegood_campaign_id: None,
+            settlement_adjustment_id: None,
+            reason: None,
+            by,
+            at,
+            notes,
+            kind: None,
+            adjustments: Vec::new(),
+            original_application_id: None,
+            ledger: None,
+        }
+    }
 }
 
 /// What settling a dispute gave its opener, as a notice shows it.
@@ -361,6 +454,11 @@ impl NewDispute {
     }
 }
 
+/// Why no override was written: the dispute's evidence links no settlement application.
+pub const NO_ORIGINAL_APPLICATION: &str = "no_original_application";
+/// Why no override was written: the evidence links several applications and none was named.
+pub const AMBIGUOUS_ORIGINAL_APPLICATION: &str = "ambiguous_original_application";
+
 /// The longest notes of a change, in characters.
 pub const MAX_NOTES: usize = 10_000;
 
@@ -414,6 +512,43 @@ fn settled_within_claim(
         )),
         (Outcome::Withdrawn | Outcome::Expired, _) => Err(not_chosen_by_a_party()),
     }
+}
+
+/// What a resolution kind needs: the credit note of a credit, the campaign of a make-good, and
+/// the adjustments of a settlement adjustment, one per party (and adjustments with no other).
+fn check_kind(settlement: &Settlement) -> Result<(), DomainError> {
+    let missing = |field| Err(DomainError::invalid(field, "is required for this kind"));
+    match settlement.kind {
+        Some(ResolutionKind::CreditIssued) if settlement.credit_note_id.is_none() => {
+            return missing("creditNoteId")
+        }
+        Some(ResolutionKind::MakegoodDelivered) if settlement.makegood_campaign_id.is_none() => {
+            return missing("makegoodCampaignId")
+        }
+        Some(ResolutionKind::SettlementAdjustment) if settlement.adjustments.is_empty() => {
+            return Err(DomainError::invalid(
+                "adjustments",
+                "must adjust at least one party",
+            ))
+        }
+        Some(ResolutionKind::SettlementAdjustment) => {}
+        _ if !settlement.adjustments.is_empty() => {
+            return Err(DomainError::invalid(
+                "adjustments",
+                "only a SETTLEMENT_ADJUSTMENT adjusts the parties' shares",
+            ))
+        }
+        _ => {}
+    }
+    let parties = &settlement.adjustments;
+    if parties
+        .iter()
+        .enumerate()
+        .any(|(i, a)| parties[..i].iter().any(|b| b.party == a.party))
+    {
+        return Err(DomainError::invalid("adjustments", "names a party twice"));
+    }
+    Ok(())
 }
 
 /// The credit a settlement of a whole-invoice claim records: the claimed whole invoice for a
@@ -936,11 +1071,35 @@ impl Dispute {
         self.require_status(self.settles_from(), ACTION)?;
         let claimed = self.parts.claim.amount();
         let whole_invoice = self.parts.claim.is_whole_invoice();
-        let outcome = match (settlement.outcome, settlement.settled_amount) {
-            (Some(outcome), _) => outcome,
-            (None, Some(amount)) if !whole_invoice => Outcome::for_settled_amount(amount, claimed)?,
-            (None, _) => return Err(DomainError::invalid("outcome", "is required")),
+        check_kind(&settlement)?;
+        let outcome = match (
+            settlement.outcome,
+            settlement.settled_amount,
+            settlement.kind,
+        ) {
+            (Some(outcome), _, _) => outcome,
+            (None, _, Some(ResolutionKind::NoCredit)) => Outcome::Denied,
+            (None, Some(amount), _) if !whole_invoice => {
+                Outcome::for_settled_amount(amount, claimed)?
+            }
+            // What was done is named and no amount: the claim was made good in full.
+            (
+                None,
+                None,
+                Some(
+                    ResolutionKind::CreditIssued
+                    | ResolutionKind::MakegoodDelivered
+                    | ResolutionKind::SettlementAdjustment,
+                ),
+            ) => Outcome::Granted,
+            (None, _, _) => return Err(DomainError::invalid("outcome", "is required")),
         };
+        if settlement.kind == Some(ResolutionKind::NoCredit) && outcome != Outcome::Denied {
+            return Err(DomainError::invalid(
+                "outcome",
+                "a NO_CREDIT resolution is a denial",
+            ));
+        }
         let settled_amount = if whole_invoice {
             credit_on_whole_invoice(outcome, settlement.settled_amount, claimed)?
         } else {
@@ -963,9 +1122,34 @@ impl Dispute {
             by: by.clone(),
             at: to_micros(now),
             notes: notes.clone(),
+            kind: settlement.kind,
+            original_application_id: optional_ref(
+                "originalApplicationId",
+                settlement.original_application_id,
+            )?,
+            adjustments: settlement.adjustments,
+            ledger: settlement.ledger,
         };
         self.finish(resolution, EntryKind::Settled);
         Ok(())
+    }
+
+    /// The settlement application a settlement adjustment of this dispute corrects: the one
+    /// named, else the only one its evidence links. `Err` carries the machine reason an
+    /// override cannot be written: no application linked, or several and none named.
+    pub fn original_application(&self, named: Option<&str>) -> Result<String, &'static str> {
+        if let Some(named) = named {
+            return Ok(named.to_owned());
+        }
+        let mut linked = self
+            .parts
+            .evidence
+            .values(EvidenceKind::SettlementApplication);
+        match (linked.next(), linked.next()) {
+            (Some(only), None) => Ok(only.to_owned()),
+            (None, _) => Err(NO_ORIGINAL_APPLICATION),
+            (Some(_), Some(_)) => Err(AMBIGUOUS_ORIGINAL_APPLICATION),
+        }
     }
 
     /// The statuses [`settle`](Self::settle) is legal from. An invoice or billing desk settles
@@ -998,17 +1182,8 @@ impl Dispute {
             return Err(DomainError::NotOpener);
         }
         let notes = notes_text("notes", notes)?;
-        let resolution = Resolution {
-            outcome: Outcome::Withdrawn,
-            settled_amount: Decimal::ZERO,
-            credit_note_id: None,
-            makegood_campaign_id: None,
-            settlement_adjustment_id: None,
-            reason: None,
-            by,
-            at: to_micros(now),
-            notes,
-        };
+        let resolution =
+            Resolution::closing(Outcome::Withdrawn, Decimal::ZERO, by, to_micros(now), notes);
         self.finish(resolution, EntryKind::Withdrawn);
         Ok(())
     }
@@ -1059,17 +1234,13 @@ impl Dispute {
         } else {
             Decimal::ZERO
         };
-        let resolution = Resolution {
-            outcome: Outcome::Expired,
+        let resolution = Resolution::closing(
+            Outcome::Expired,
             settled_amount,
-            credit_note_id: None,
-            makegood_campaign_id: None,
-            settlement_adjustment_id: None,
-            reason: None,
-            by: Actor::system(),
-            at: now,
-            notes: "respond_by passed".to_owned(),
-        };
+            Actor::system(),
+            now,
+            "respond_by passed".to_owned(),
+        );
         self.finish(resolution, EntryKind::Expired);
         Ok(())
     }

@@ -24,6 +24,10 @@ pub use claim::{BillingTerms, Claim, NoteStatus, Quantity, TaxTreatment, Unit};
 pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;
 pub use dispute::{
+    Adjustment, LedgerOutcome, PartyRole, ResolutionKind, AMBIGUOUS_ORIGINAL_APPLICATION,
+    NO_ORIGINAL_APPLICATION,
+};
+pub use dispute::{
     Credit, Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply,
     Outcome, Remedy, Resolution, Response, Settlement, Stance, Status, MAX_NOTES,
 };

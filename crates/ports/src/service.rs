@@ -2,14 +2,14 @@ use std::sync::Arc;
 
 use disputes_domain::{
     Actor, ActorId, Claim, Decision, Dispute, DisputeId, DisputePolicy, DomainError,
-    EvidenceBundle, NewMessage, OpenDispute, Remedy, Role, Settlement, Stance, Subject,
-    SubjectKind, Timestamp, Version,
+    EvidenceBundle, LedgerOutcome, NewMessage, OpenDispute, Remedy, ResolutionKind, Role,
+    Settlement, Stance, Subject, SubjectKind, Timestamp, Version,
 };
 
 use crate::idempotency::Reservation;
 use crate::{
     Clock, DisputeRepository, ListQuery, Notification, Page, PolicyService, Principal,
-    ServiceError, Sink, StoreError, TenantPolicies, Write,
+    ServiceError, SettlementLedger, Sink, StoreError, TenantPolicies, Write, NO_SETTLEMENT_LEDGER,
 };
 
 /// What a contract asks to open, in domain terms.
@@ -48,6 +48,8 @@ pub struct DisputeService {
     policies: Option<PolicyService>,
     /// The sinks every change is queued for; none until [`with_sinks`](Self::with_sinks).
     sinks: Vec<Sink>,
+    /// Where settlement adjustments are written; none until [`with_ledger`](Self::with_ledger).
+    ledger: Option<Arc<dyn SettlementLedger>>,
 }
 
 impl DisputeService {
@@ -62,7 +64,14 @@ impl DisputeService {
             policy,
             policies: None,
             sinks: Vec::new(),
+            ledger: None,
         }
+    }
+
+    /// Writes each settlement adjustment's override to `ledger` (see [`settle`](Self::settle)).
+    pub fn with_ledger(mut self, ledger: Arc<dyn SettlementLedger>) -> Self {
+        self.ledger = Some(ledger);
+        self
     }
 
     /// Applies each tenant's own policy from `policies` (the one given to
@@ -275,19 +284,71 @@ impl DisputeService {
         .await
     }
 
-    /// The provider settles the dispute.
+    /// The provider settles the dispute. A settlement adjustment is first written to the
+    /// settlement system, as an override of the application it corrects, and the resolution
+    /// records what came of it ([`LedgerOutcome`]): not writing it (no settlement system, no
+    /// application to correct, a failure) does not fail the settlement, as the delivery vendor
+    /// does not, so the operator can apply it by hand.
     pub async fn settle(
         &self,
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
         conditions: Conditions<'_>,
-        settlement: Settlement,
+        mut settlement: Settlement,
     ) -> Result<Dispute, ServiceError> {
+        if settlement.kind == Some(ResolutionKind::SettlementAdjustment) {
+            settlement = self.with_override(by, id, kind, settlement).await?;
+        }
         self.change(by, id, kind, conditions, |d, now, _| {
             d.settle(by.actor.clone(), settlement.clone(), now)
         })
         .await
+    }
+
+    /// `settlement` with the settlement system's override written, when the domain would take
+    /// it: a settlement it refuses never reaches the settlement system. The two writes are not
+    /// one transaction; a settlement that then loses to a change in between leaves an override
+    /// the ledger can recognise by the dispute's id when the operator repeats it.
+    async fn with_override(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        mut settlement: Settlement,
+    ) -> Result<Settlement, ServiceError> {
+        let dispute = self.get(by, id, kind).await?;
+        dispute
+            .clone()
+            .settle(by.actor.clone(), settlement.clone(), self.clock.now())?;
+        let application =
+            dispute.original_application(settlement.original_application_id.as_deref());
+        let outcome = match (&application, &self.ledger) {
+            (Err(reason), _) => LedgerOutcome::Skipped {
+                reason: (*reason).to_owned(),
+            },
+            (Ok(_), None) => LedgerOutcome::Skipped {
+                reason: NO_SETTLEMENT_LEDGER.to_owned(),
+            },
+            (Ok(application), Some(ledger)) => match ledger
+                .apply_override(&by.tenant, id, application, &settlement.adjustments)
+                .await
+            {
+                Ok(override_id) => {
+                    settlement.settlement_adjustment_id = Some(override_id.clone());
+                    LedgerOutcome::Applied { override_id }
+                }
+                Err(e) => {
+                    tracing::warn!(dispute = %id, tenant = %by.tenant, error = %e, "settlement adjustment not applied");
+                    LedgerOutcome::Skipped {
+                        reason: e.reason().to_owned(),
+                    }
+                }
+            },
+        };
+        settlement.original_application_id = application.ok();
+        settlement.ledger = Some(outcome);
+        Ok(settlement)
     }
 
     /// The opener withdraws the dispute.
@@ -521,6 +582,145 @@ mod tests {
         Dispute::open(command, Utc::now(), &DisputePolicy::default())
             .unwrap()
             .into_dispute(DisputeId::new(7).unwrap())
+    }
+
+    /// A dispute the operator may settle: its evidence links `applications`, the operator
+    /// responded and the advertiser accepted.
+    fn accepted(applications: &[&str]) -> Dispute {
+        let by = principal(Role::Advertiser);
+        let mut items = vec![EvidenceItem::new(EvidenceKind::ProofPack, "p").unwrap()];
+        for id in applications {
+            items.push(EvidenceItem::new(EvidenceKind::SettlementApplication, *id).unwrap());
+        }
+        let command = OpenDispute {
+            tenant: by.tenant,
+            subject: request().subject,
+            claim: request().claim,
+            opened_by: by.actor.clone(),
+            evidence: EvidenceBundle::new(items),
+        };
+        let policy = DisputePolicy::default();
+        let mut d = Dispute::open(command, Utc::now(), &policy)
+            .unwrap()
+            .into_dispute(DisputeId::new(7).unwrap());
+        let operator = principal(Role::Operator).actor;
+        d.respond(operator, None, "", None, Utc::now(), &policy)
+            .unwrap();
+        d.reply(by.actor, Decision::Accept, None, "", Utc::now(), &policy)
+            .unwrap();
+        d
+    }
+
+    fn adjustment() -> Settlement {
+        Settlement {
+            kind: Some(ResolutionKind::SettlementAdjustment),
+            adjustments: vec![disputes_domain::Adjustment {
+                party: disputes_domain::PartyRole::Venue,
+                cents: -250,
+            }],
+            ..Settlement::default()
+        }
+    }
+
+    async fn settle_adjustment(
+        repo: MockDisputeRepository,
+        ledger: Option<crate::ledger::MockSettlementLedger>,
+    ) -> Result<Dispute, ServiceError> {
+        let mut service = service(repo);
+        if let Some(ledger) = ledger {
+            service = service.with_ledger(Arc::new(ledger));
+        }
+        service
+            .settle(
+                &principal(Role::Operator),
+                DisputeId::new(7).unwrap(),
+                SubjectKind::Delivery,
+                Conditions::default(),
+                adjustment(),
+            )
+            .await
+    }
+
+    fn stores_what_it_is_given(repo: &mut MockDisputeRepository, d: Dispute) {
+        repo.expect_get().returning(move |_, _| Ok(Some(d.clone())));
+        repo.expect_update().returning(|_, _, _| Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_settlement_adjustment_is_written_to_the_ledger_and_its_override_recorded() {
+        let mut repo = MockDisputeRepository::new();
+        stores_what_it_is_given(&mut repo, accepted(&["sa_1"]));
+        let mut ledger = crate::ledger::MockSettlementLedger::new();
+        ledger
+            .expect_apply_override()
+            .withf(|_, dispute, application, adjustments| {
+                dispute.get() == 7 && application == "sa_1" && adjustments.len() == 1
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok("ovr_9".to_owned()));
+        let settled = settle_adjustment(repo, Some(ledger)).await.unwrap();
+        let resolution = settled.resolution().unwrap();
+        assert_eq!(
+            resolution.ledger,
+            Some(LedgerOutcome::Applied {
+                override_id: "ovr_9".into()
+            })
+        );
+        assert_eq!(
+            resolution.settlement_adjustment_id.as_deref(),
+            Some("ovr_9")
+        );
+        assert_eq!(resolution.original_application_id.as_deref(), Some("sa_1"));
+    }
+
+    #[tokio::test]
+    async fn an_adjustment_not_written_still_settles_and_says_why() {
+        let skipped = |d: &Dispute| match d.resolution().and_then(|r| r.ledger.clone()) {
+            Some(LedgerOutcome::Skipped { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let mut repo = MockDisputeRepository::new();
+        stores_what_it_is_given(&mut repo, accepted(&["sa_1"]));
+        let settled = settle_adjustment(repo, None).await.unwrap();
+        assert_eq!(skipped(&settled), NO_SETTLEMENT_LEDGER);
+
+        let mut repo = MockDisputeRepository::new();
+        stores_what_it_is_given(&mut repo, accepted(&["sa_1", "sa_2"]));
+        let mut ledger = crate::ledger::MockSettlementLedger::new();
+        ledger.expect_apply_override().never();
+        let settled = settle_adjustment(repo, Some(ledger)).await.unwrap();
+        assert_eq!(skipped(&settled), "ambiguous_original_application");
+
+        let mut repo = MockDisputeRepository::new();
+        stores_what_it_is_given(&mut repo, accepted(&["sa_1"]));
+        let mut ledger = crate::ledger::MockSettlementLedger::new();
+        ledger
+            .expect_apply_override()
+            .returning(|_, _, application, _| {
+                Err(crate::LedgerError::ApplicationNotFound(
+                    application.to_owned(),
+                ))
+            });
+        let settled = settle_adjustment(repo, Some(ledger)).await.unwrap();
+        assert_eq!(skipped(&settled), "original_application_not_found");
+        assert_eq!(settled.status(), disputes_domain::Status::Resolved);
+    }
+
+    #[tokio::test]
+    async fn a_settlement_the_domain_refuses_never_reaches_the_ledger() {
+        let mut repo = MockDisputeRepository::new();
+        repo.expect_get().returning(|_, _| Ok(Some(stored())));
+        repo.expect_update().never();
+        let mut ledger = crate::ledger::MockSettlementLedger::new();
+        ledger.expect_apply_override().never();
+        let refused = settle_adjustment(repo, Some(ledger)).await.unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                ServiceError::Domain(DomainError::IllegalTransition { .. })
+            ),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]

@@ -17,10 +17,11 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use disputes_domain::{
-    Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, CollectionHold,
-    DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, Message,
-    NoteStatus, OpenerReply, Period, Quantity, Reason, ReasonCode, Remedy, Resolution, Response,
-    Stance, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillItemSubject, BillingTerms, Claim,
+    CollectionHold, DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle,
+    InvoiceSubject, LedgerOutcome, Message, NoteStatus, OpenerReply, Period, Quantity, Reason,
+    ReasonCode, Remedy, Resolution, Response, Stance, Subject, SubjectKind, TenantId,
+    TimelineEntry, Timestamp, Unit, Version,
 };
 use rust_decimal::Decimal;
 
@@ -192,7 +193,8 @@ pub const DISPUTE_COLUMNS: &str = "id, tenant, subject_kind, campaign_id, substr
      resolution_outcome, \
      settled_amount, credit_note_id, makegood_campaign_id, settlement_adjustment_id, \
      resolved_by_id, resolved_by_role, resolved_at, resolution_notes, \
-     resolution_reason_domain_id, resolution_reason_id";
+     resolution_reason_domain_id, resolution_reason_id, resolution_kind, \
+     resolution_adjustments, original_application_id, override_applied, override_skipped";
 
 /// A dispute as named column values of its `disputes` row.
 #[derive(Debug)]
@@ -299,8 +301,59 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
     state.time("resolved_at", resolution.map(|r| r.at));
     state.text("resolution_notes", resolution.map(|r| r.notes.as_str()));
     state.reason(RESOLUTION_REASON, resolution.and_then(|r| r.reason));
+    state.text(
+        "resolution_kind",
+        resolution.and_then(|r| r.kind).map(|k| k.as_str()),
+    );
+    state.text(
+        "resolution_adjustments",
+        resolution
+            .filter(|r| !r.adjustments.is_empty())
+            .map(|r| adjustments_text(&r.adjustments))
+            .as_deref(),
+    );
+    state.text(
+        "original_application_id",
+        resolution.and_then(|r| r.original_application_id.as_deref()),
+    );
+    let ledger = resolution.and_then(|r| r.ledger.as_ref());
+    state.flag(
+        "override_applied",
+        ledger.map(|l| matches!(l, LedgerOutcome::Applied { .. })),
+    );
+    state.text(
+        "override_skipped",
+        ledger.and_then(|l| match l {
+            LedgerOutcome::Skipped { reason } => Some(reason.as_str()),
+            LedgerOutcome::Applied { .. } => None,
+        }),
+    );
 
     Columns { fixed, state }
+}
+
+/// A settlement adjustment's changes as stored: `party=cents`, comma-separated, in order.
+fn adjustments_text(adjustments: &[Adjustment]) -> String {
+    adjustments
+        .iter()
+        .map(|a| format!("{}={}", a.party.as_str(), a.cents))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The changes [`adjustments_text`] stored.
+fn parse_adjustments(text: &str) -> Result<Vec<Adjustment>, String> {
+    text.split(',')
+        .map(|pair| {
+            let (party, cents) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("{pair} is not party=cents"))?;
+            Ok(Adjustment {
+                party: party.parse().map_err(|e| format!("{e}"))?,
+                cents: cents.parse().map_err(|e| format!("{cents}: {e}"))?,
+            })
+        })
+        .collect()
 }
 
 /// The screens of a delivery subject, in order; none for other subjects.
@@ -372,8 +425,12 @@ impl<R: StoredRow + ?Sized> Fields<'_, R> {
         required(column, self.0.integer(column)?)
     }
 
+    fn opt_flag(&self, column: &str) -> Result<Option<bool>, StoreError> {
+        self.0.flag(column)
+    }
+
     fn flag(&self, column: &str) -> Result<bool, StoreError> {
-        required(column, self.0.flag(column)?)
+        required(column, self.opt_flag(column)?)
     }
 
     fn opt_decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError> {
@@ -541,6 +598,20 @@ pub fn dispute_from_row(
             by: f.actor(RESOLVED_BY)?,
             at: f.time("resolved_at")?,
             notes: f.text("resolution_notes")?,
+            kind: f.opt_parsed("resolution_kind", |k| k.parse())?,
+            adjustments: f
+                .opt_parsed("resolution_adjustments", |t| parse_adjustments(&t))?
+                .unwrap_or_default(),
+            original_application_id: f.opt_text("original_application_id")?,
+            ledger: match f.opt_flag("override_applied")? {
+                Some(true) => Some(LedgerOutcome::Applied {
+                    override_id: f.text("settlement_adjustment_id")?,
+                }),
+                Some(false) => Some(LedgerOutcome::Skipped {
+                    reason: f.text("override_skipped")?,
+                }),
+                None => None,
+            },
         }),
         None => None,
     };

@@ -1082,3 +1082,117 @@ fn only_the_very_opener_withdraws() {
     d.withdraw(advertiser(), "", t0()).unwrap();
     assert_eq!(d.status(), Status::Withdrawn);
 }
+
+#[test]
+fn a_resolution_kind_needs_its_reference_and_decides_the_outcome_when_none_is_given() {
+    let kinded = |kind, f: fn(&mut Settlement)| {
+        let mut s = Settlement {
+            kind: Some(kind),
+            ..Settlement::default()
+        };
+        f(&mut s);
+        let mut d = accepted();
+        d.settle(operator(), s, t0()).map(|()| d)
+    };
+    let refused = kinded(ResolutionKind::CreditIssued, |_| {}).unwrap_err();
+    assert_eq!(refused.field(), Some("creditNoteId"));
+    let refused = kinded(ResolutionKind::MakegoodDelivered, |_| {}).unwrap_err();
+    assert_eq!(refused.field(), Some("makegoodCampaignId"));
+    let refused = kinded(ResolutionKind::SettlementAdjustment, |_| {}).unwrap_err();
+    assert_eq!(refused.field(), Some("adjustments"));
+    let refused = kinded(ResolutionKind::Other, |_| {}).unwrap_err();
+    assert_eq!(refused.field(), Some("outcome"));
+    let refused = kinded(ResolutionKind::NoCredit, |s| {
+        s.outcome = Some(Outcome::Granted)
+    })
+    .unwrap_err();
+    assert_eq!(refused.field(), Some("outcome"));
+
+    let credited = kinded(ResolutionKind::CreditIssued, |s| {
+        s.credit_note_id = Some("cn_1".into())
+    })
+    .unwrap();
+    assert_eq!(credited.resolution().unwrap().outcome, Outcome::Granted);
+    let denied = kinded(ResolutionKind::NoCredit, |_| {}).unwrap();
+    assert_eq!(denied.resolution().unwrap().outcome, Outcome::Denied);
+    let partial = kinded(ResolutionKind::CreditIssued, |s| {
+        s.credit_note_id = Some("cn_1".into());
+        s.settled_amount = Some(dec("100"));
+    })
+    .unwrap();
+    assert_eq!(
+        partial.resolution().unwrap().outcome,
+        Outcome::PartiallyGranted
+    );
+}
+
+#[test]
+fn adjustments_belong_to_a_settlement_adjustment_one_per_party() {
+    let adjust = |kind, adjustments: Vec<Adjustment>| {
+        let mut d = accepted();
+        let s = Settlement {
+            kind: Some(kind),
+            adjustments,
+            credit_note_id: Some("cn".into()),
+            ..Settlement::default()
+        };
+        d.settle(operator(), s, t0()).map(|()| d)
+    };
+    let venue = Adjustment {
+        party: PartyRole::Venue,
+        cents: -1250,
+    };
+    let tenant = Adjustment {
+        party: PartyRole::Tenant,
+        cents: 1250,
+    };
+    assert_eq!(
+        adjust(ResolutionKind::CreditIssued, vec![venue])
+            .unwrap_err()
+            .field(),
+        Some("adjustments")
+    );
+    assert_eq!(
+        adjust(ResolutionKind::SettlementAdjustment, vec![venue, venue])
+            .unwrap_err()
+            .field(),
+        Some("adjustments")
+    );
+    let d = adjust(ResolutionKind::SettlementAdjustment, vec![venue, tenant]).unwrap();
+    let resolution = d.resolution().unwrap();
+    assert_eq!(resolution.adjustments, [venue, tenant]);
+    assert_eq!(resolution.kind, Some(ResolutionKind::SettlementAdjustment));
+}
+
+#[test]
+fn the_original_application_is_the_one_named_or_the_only_one_linked() {
+    let d = opened();
+    assert_eq!(d.original_application(None), Err(NO_ORIGINAL_APPLICATION));
+    assert_eq!(d.original_application(Some("sa_9")), Ok("sa_9".to_owned()));
+    let period = Period::new("disputedPeriod", t0(), t0() + Duration::days(7)).unwrap();
+    let subject = DeliverySubject::new("camp-2", vec!["scr-1".into()], None, period).unwrap();
+    let linked = |ids: &[&str]| {
+        let items = ids
+            .iter()
+            .map(|id| EvidenceItem::new(EvidenceKind::SettlementApplication, *id).unwrap())
+            .collect();
+        let command = OpenDispute {
+            tenant: TenantId::new("acme").unwrap(),
+            subject: Subject::Delivery(subject.clone()),
+            claim: Claim::new(Quantity::new(dec("10"), Unit::new("EUR").unwrap()).unwrap()),
+            opened_by: advertiser(),
+            evidence: EvidenceBundle::new(items),
+        };
+        Dispute::open(command, t0(), &DisputePolicy::default())
+            .unwrap()
+            .into_dispute(DisputeId::new(2).unwrap())
+    };
+    assert_eq!(
+        linked(&["sa_1"]).original_application(None),
+        Ok("sa_1".to_owned())
+    );
+    assert_eq!(
+        linked(&["sa_1", "sa_2"]).original_application(None),
+        Err(AMBIGUOUS_ORIGINAL_APPLICATION)
+    );
+}

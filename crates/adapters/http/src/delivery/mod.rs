@@ -562,14 +562,31 @@ async fn resolve(
     require_role(&caller, Role::Operator, "resolve a dispute")?;
     let id = dispute_id(&id)?;
     let expected = if_match.version(&state, &caller, id).await?;
-    // Which outcomes a party may choose is the domain's rule; which amount fits one is checked
-    // by `Dispute::settle`.
-    let outcome = match body.outcome.as_deref() {
-        Some(name) => Outcome::parse_resolution(name).map_err(Problem::refused_field)?,
-        None => return Err(Problem::field("outcome", "is required").into()),
-    };
+    // Which outcomes a party may choose is the domain's rule; which amount fits one, and what
+    // each kind needs, is checked by `Dispute::settle`.
+    let outcome = body
+        .outcome
+        .as_deref()
+        .map(Outcome::parse_resolution)
+        .transpose()
+        .map_err(Problem::refused_field)?;
+    let kind = body
+        .kind
+        .as_deref()
+        .map(wire::resolution_kind)
+        .transpose()?;
+    if outcome.is_none() && kind.is_none() {
+        return Err(Problem::field("outcome", "is required (or a kind)").into());
+    }
     let settlement = Settlement {
-        outcome: Some(outcome),
+        outcome,
+        kind,
+        adjustments: body
+            .adjustments
+            .map(wire::adjustments)
+            .transpose()?
+            .unwrap_or_default(),
+        original_application_id: body.original_application_id,
         settled_amount: body
             .settled_amount
             .as_ref()
@@ -580,16 +597,12 @@ async fn resolve(
         settlement_adjustment_id: body.settlement_adjustment_id,
         reason: None,
         notes: body.notes,
+        ledger: None,
     };
+    let by = acting(&caller, body.actor)?;
     let dispute = state
         .disputes
-        .settle(
-            &caller.principal,
-            id,
-            KIND,
-            caller.conditions(expected),
-            settlement,
-        )
+        .settle(&by, id, KIND, caller.conditions(expected), settlement)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
 }

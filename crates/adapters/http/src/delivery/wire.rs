@@ -2,8 +2,9 @@
 //! so that a missing field is reported by name, in the envelope, next to every other problem.
 
 use disputes_domain::{
-    Claim, DeliverySubject, Dispute, DisputeId, EvidenceBundle, EvidenceItem, EvidenceKind, Period,
-    Quantity, Remedy, Stance, Status, Subject, Timestamp, Unit,
+    Adjustment, Claim, DeliverySubject, Dispute, DisputeId, EvidenceBundle, EvidenceItem,
+    EvidenceKind, LedgerOutcome, PartyRole, Period, Quantity, Remedy, ResolutionKind, Stance,
+    Status, Subject, Timestamp, Unit,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -152,18 +153,116 @@ impl ToSchema for StateCounts {
     }
 }
 
-/// A stance as this wire writes it: the vendor's upper-case style (`PARTIAL`).
+/// A domain name as this wire writes it: the vendor's upper-case style (`PARTIAL`,
+/// `CREDIT_ISSUED`, `TAX_AUTHORITY`).
+fn upper(name: &str) -> String {
+    name.to_ascii_uppercase()
+}
+
+/// The value of `all` whose upper-case name is `name`; else a refusal of `field` listing them.
+fn by_upper_name<T: Copy>(
+    all: &[T],
+    name_of: impl Fn(T) -> &'static str,
+    field: &str,
+    name: &str,
+) -> Result<T, Problem> {
+    all.iter()
+        .copied()
+        .find(|v| upper(name_of(*v)) == name)
+        .ok_or_else(|| {
+            let names = all.iter().map(|v| upper(name_of(*v))).collect::<Vec<_>>();
+            Problem::field(field, format!("must be one of {}", names.join(", ")))
+        })
+}
+
+/// A stance as this wire writes it (`PARTIAL`).
 pub fn stance_name(stance: Stance) -> String {
-    stance.as_str().to_ascii_uppercase()
+    upper(stance.as_str())
 }
 
 /// A stance from its wire name (`ACCEPT`, `PARTIAL` or `REJECT`); `field` names it in the error.
 pub fn stance(field: &str, name: &str) -> Result<Stance, Problem> {
-    Stance::ALL
-        .iter()
-        .copied()
-        .find(|s| stance_name(*s) == name)
-        .ok_or_else(|| Problem::field(field, "must be ACCEPT, PARTIAL or REJECT"))
+    by_upper_name(Stance::ALL, Stance::as_str, field, name)
+}
+
+/// A resolution kind from its wire name (`CREDIT_ISSUED`, ...).
+pub fn resolution_kind(name: &str) -> Result<ResolutionKind, Problem> {
+    by_upper_name(ResolutionKind::ALL, ResolutionKind::as_str, "kind", name)
+}
+
+/// A settlement adjustment's changes from its wire map of party role → signed integer cents,
+/// in the order given.
+pub fn adjustments(map: serde_json::Map<String, Value>) -> Result<Vec<Adjustment>, Problem> {
+    map.into_iter()
+        .map(|(party, cents)| {
+            let field = format!("adjustments.{party}");
+            Ok(Adjustment {
+                party: by_upper_name(PartyRole::ALL, PartyRole::as_str, &field, &party)?,
+                cents: cents
+                    .as_i64()
+                    .ok_or_else(|| Problem::field(&field, "must be a whole number of cents"))?,
+            })
+        })
+        .collect()
+}
+
+/// The document's schema of the adjustments map: each party role at most once, each a signed
+/// integer of cents, at least one.
+pub struct AdjustmentsIn;
+
+impl utoipa::PartialSchema for AdjustmentsIn {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::AdditionalProperties;
+        let parties = PartyRole::ALL.iter().fold(
+            ObjectBuilder::new().schema_type(Type::Object),
+            |object, party| {
+                object.property(
+                    upper(party.as_str()),
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(i64::MIN as f64))
+                        .maximum(Some(i64::MAX as f64)),
+                )
+            },
+        );
+        RefOr::T(
+            parties
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .min_properties(Some(1))
+                .description(Some(
+                    "A settlement adjustment: party role → signed integer cents (negative reduces the party's amount).",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for AdjustmentsIn {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("DeliveryAdjustments")
+    }
+}
+
+/// How a dispute was resolved, by the vendor's kinds.
+#[derive(ToSchema)]
+#[schema(as = DeliveryResolutionKind, rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the kind as text.
+pub enum ResolutionKindIn {
+    CreditIssued,
+    MakegoodDelivered,
+    SettlementAdjustment,
+    NoCredit,
+    Other,
+}
+
+/// A settlement adjustment's changes as this wire shows them: party role → cents, in order.
+#[derive(Debug)]
+pub struct AdjustmentsOut<'d>(&'d [Adjustment]);
+
+impl Serialize for AdjustmentsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|a| (upper(a.party.as_str()), a.cents)))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -424,10 +523,23 @@ pub struct AdvertiserResponseIn {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = DeliveryResolveRequest, description = "`POST /v1/disputes/{id}/resolve`.")]
+#[schema(
+    as = DeliveryResolveRequest,
+    description = "`POST /v1/disputes/{id}/resolve`: an `outcome`, a `kind` (the vendor's), or both. `CREDIT_ISSUED` needs `creditNoteId`, `MAKEGOOD_DELIVERED` needs `makegoodCampaignId`, `SETTLEMENT_ADJUSTMENT` needs `adjustments`, `OTHER` needs an `outcome`; without an outcome, `NO_CREDIT` denies and the others grant (in part when `settledAmount` is less than the claim).",
+    example = json!({"kind": "SETTLEMENT_ADJUSTMENT", "adjustments": {"VENUE": -125000, "TENANT": 125000}, "notes": "Two screens were dark."})
+)]
 pub struct ResolveIn {
-    #[schema(value_type = DeliveryOutcome, required = true)]
+    #[schema(value_type = Option<DeliveryOutcome>)]
     pub outcome: Option<String>,
+    #[schema(value_type = Option<ResolutionKindIn>)]
+    pub kind: Option<String>,
+    #[schema(value_type = Option<AdjustmentsIn>)]
+    pub adjustments: Option<serde_json::Map<String, Value>>,
+    /// The settlement application a settlement adjustment corrects, when the evidence links
+    /// more than one.
+    pub original_application_id: Option<String>,
+    #[schema(value_type = Option<ActorName>)]
+    pub actor: Option<String>,
     /// What is settled; at most the claimed amount.
     #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
     pub settled_amount: Option<Value>,
@@ -832,6 +944,24 @@ pub struct ResolutionOut<'d> {
     resolved_at: String,
     resolved_by: &'d str,
     notes: &'d str,
+    /// What was done about the claim; `null` when the operator gave only an outcome.
+    #[schema(value_type = Option<ResolutionKindIn>, required = true)]
+    kind: Option<String>,
+    /// A settlement adjustment's changes; `null` for any other resolution.
+    #[schema(value_type = Option<AdjustmentsIn>, required = true)]
+    adjustments: Option<AdjustmentsOut<'d>>,
+    /// The settlement application a settlement adjustment corrects, when one is known.
+    #[schema(required = true)]
+    original_application_id: Option<&'d str>,
+    /// Whether the settlement system wrote the adjustment's override (its id is
+    /// `settlementAdjustmentId`); `null` for any other resolution.
+    #[schema(required = true)]
+    override_applied: Option<bool>,
+    /// Why it did not: `no_settlement_ledger`, `no_original_application`,
+    /// `ambiguous_original_application`, `original_application_not_found`,
+    /// `settlement_ledger_unavailable`.
+    #[schema(required = true)]
+    override_skipped: Option<&'d str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -966,6 +1096,17 @@ impl<'d> DisputeOut<'d> {
                 resolved_at: format_time(r.at),
                 resolved_by: r.by.id.as_str(),
                 notes: &r.notes,
+                kind: r.kind.map(|k| upper(k.as_str())),
+                adjustments: (!r.adjustments.is_empty()).then_some(AdjustmentsOut(&r.adjustments)),
+                original_application_id: r.original_application_id.as_deref(),
+                override_applied: r
+                    .ledger
+                    .as_ref()
+                    .map(|l| matches!(l, LedgerOutcome::Applied { .. })),
+                override_skipped: r.ledger.as_ref().and_then(|l| match l {
+                    LedgerOutcome::Skipped { reason } => Some(reason.as_str()),
+                    LedgerOutcome::Applied { .. } => None,
+                }),
             }),
             timeline: d
                 .timeline()

@@ -169,6 +169,13 @@ pub fn document_value() -> Value {
             {"required": ["makegoodWindow"], "properties": {"makegoodWindow": {"type": "object"}}}
         ]);
     }
+    if let Some(resolve) = json.pointer_mut("/components/schemas/DeliveryResolveRequest") {
+        // A resolution names an outcome, a kind, or both, not `null`.
+        resolve["anyOf"] = serde_json::json!([
+            {"required": ["outcome"], "properties": {"outcome": {"type": "string"}}},
+            {"required": ["kind"], "properties": {"kind": {"type": "string"}}}
+        ]);
+    }
     json
 }
 

@@ -3,7 +3,7 @@
 
 mod codes;
 mod keyed;
-mod webhooks;
+pub(crate) mod webhooks;
 pub(crate) mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};

@@ -398,6 +398,34 @@ async fn a_bad_webhook_url_is_refused(store: Store) {
     assert!(!output.status.success());
     assert!(stderr.contains("http:// or https://"), "{stderr}");
     assert!(output.stdout.is_empty(), "no secret is printed");
+
+    // The subscription and the label are checked as the contract checks them.
+    for (flag, value, says) in [
+        (
+            "--events",
+            "dispute.opened,dispute.nope",
+            "unknown event \"dispute.nope\"",
+        ),
+        ("--label", &"x".repeat(61), "label: must be 1-60 characters"),
+    ] {
+        let output = std::process::Command::new(support::binary())
+            .args([
+                "webhook",
+                "add",
+                "--tenant",
+                "acme",
+                "--url",
+                "https://hooks.example/in",
+            ])
+            .args([flag, value])
+            .args(["--database-url", &server.database_url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flag}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+        assert!(output.stdout.is_empty(), "no secret is printed");
+    }
 }
 
 /// The environment that lets `POST /v1/webhooks` take a receiver on 127.0.0.1 over http.

@@ -54,7 +54,7 @@ impl WebhookUrl {
                 _ => "must be an absolute https:// URL",
             }));
         };
-        if raw.len() > URL_MAX {
+        if raw.chars().count() > URL_MAX {
             return Err(invalid("must be at most 2000 characters"));
         }
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -65,10 +65,11 @@ impl WebhookUrl {
             // Credentials in a URL end up in logs; the signature is what authenticates us.
             return Err(invalid("must not carry credentials (user@host)"));
         }
-        let host = host_of(authority);
-        if host.is_empty() {
-            return Err(invalid("must name a host"));
-        }
+        let Some(host) = host_of(authority) else {
+            return Err(invalid(
+                "must name a host, and a port only in digits (host:8443, [::1]:8443)",
+            ));
+        };
         let allowed = https
             || match policy {
                 UrlPolicy::Https => false,
@@ -96,12 +97,35 @@ impl WebhookUrl {
     }
 }
 
-/// The host of an authority (`host`, `host:port`, `[v6]:port`), without brackets.
-fn host_of(authority: &str) -> &str {
-    if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or_default();
-    }
-    authority.split(':').next().unwrap_or_default()
+/// The host of an authority (`host`, `host:port`, `[v6]:port`), without brackets; `None` when
+/// there is no host, an IPv6 literal holds more than hex digits, `:` and `.`, or the port more
+/// than digits. The contract's document states the same rule as a pattern.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            let valid = host
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+            if !valid {
+                return None;
+            }
+            (host, after)
+        }
+        None => {
+            let end = authority.find(':').unwrap_or(authority.len());
+            let (host, after) = authority.split_at(end);
+            if host.contains(['[', ']']) {
+                return None;
+            }
+            (host, after)
+        }
+    };
+    let port_is_digits = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()));
+    (!host.is_empty() && port_is_digits).then_some(host)
 }
 
 /// `localhost` or a loopback address: a host that never leaves the machine.
@@ -396,7 +420,15 @@ mod tests {
         }
         let long = format!("https://x.example/{}", "a".repeat(URL_MAX));
         assert!(url(&long, UrlPolicy::AnyHttp).is_err());
-        assert!(url("https://hooks.example/in", UrlPolicy::Https).is_ok());
+        for good in [
+            "https://hooks.example/in",
+            "https://hooks.example:8443/in?x=1#y",
+            "https://hooks.example:/in",
+            "https://[2001:db8::1]:8443",
+            "https://hooks.example",
+        ] {
+            assert!(url(good, UrlPolicy::Https).is_ok(), "{good}");
+        }
         for loopback in [
             "http://127.0.0.1:9/in",
             "http://localhost/in",

@@ -30,16 +30,29 @@ use crate::SharedState;
 }))]
 pub struct WebhookIn {
     /// The endpoint that receives the deliveries: an absolute `https://` URL, at most 2000
-    /// characters, without credentials.
-    #[schema(required = true, max_length = 2000, pattern = "^https://")]
+    /// characters, without credentials (`user@`), its port in digits.
+    // The pattern is `WebhookUrl::new`'s rule, so a URL it admits is never refused.
+    #[schema(
+        value_type = String,
+        required = true,
+        max_length = 2000,
+        pattern = "^https://([^/?#@\\[\\]:\\s\\u0000-\\u001f\\u007f-\\u009f]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]*)?([/?#][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?$"
+    )]
     pub url: Option<String>,
     /// What it receives: `["*"]` for every event, or `dispute.<kind>` names (the `type` of a
     /// delivery's body). The vendor's own names are accepted too, and never sent: nothing here
     /// is one of them.
     #[schema(required = true, schema_with = event_names)]
     pub events: Option<Vec<String>>,
-    /// A name to tell the tenant's endpoints apart.
-    #[schema(required = true, min_length = 1, max_length = 60)]
+    /// A name to tell the tenant's endpoints apart: 1 to 60 characters, not blank, without
+    /// control characters.
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub label: Option<String>,
 }
 

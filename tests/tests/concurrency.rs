@@ -127,7 +127,7 @@ async fn concurrent_responses_at_one_version_admit_exactly_one(store: Store) {
         won[0].body["data"]["dispute"]["operatorResponse"]["notes"]
     );
     first
-        .stored("acme-media", id.parse().unwrap())
+        .stored("acme-media", support::delivery_id(&id))
         .await
         .verify()
         .unwrap();

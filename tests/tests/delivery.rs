@@ -116,6 +116,20 @@ impl Desk {
             .to_owned()
     }
 
+    /// Moves the dispute to where the operator may resolve it: responded and accepted.
+    async fn accepted(&self, id: &str) {
+        let path = format!("/v1/disputes/{id}/operator-response");
+        let answer = self
+            .post(&path, &self.operator, json!({ "notes": "seen" }))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+        let path = format!("/v1/disputes/{id}/advertiser-response");
+        let answer = self
+            .post(&path, &self.advertiser, json!({ "decision": "accept" }))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    }
+
     async fn dispute(&self, id: &str) -> Value {
         let answer = self
             .get(&format!("/v1/disputes/{id}"), &self.advertiser)
@@ -168,6 +182,7 @@ async fn opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact(store: 
     assert_eq!(dispute["openedBy"], "dev_adv_42");
     assert_eq!(dispute["claimedShortfall"]["amount"], "1234.5678");
 
+    desk.accepted(&id).await;
     let body = json!({ "outcome": "partially_granted", "settledAmount": "0.0001", "notes": "n" });
     let resolved = desk
         .post(&format!("/v1/disputes/{id}/resolve"), &desk.operator, body)
@@ -823,6 +838,297 @@ async fn health_and_readiness_answer(store: Store) {
     }
 }
 
+/// Moves `id` along the transition route as `key`, asserting it lands in `state`.
+async fn transition(desk: &Desk, id: &str, key: &str, body: Value, state: &str) -> Answer {
+    let answer = desk
+        .post(&format!("/v1/disputes/{id}/transition"), key, body)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["data"]["dispute"]["state"], state);
+    answer
+}
+
+async fn the_vendors_walk_goes_from_opened_to_resolved(store: Store) {
+    let desk = desk(store).await;
+    let id = desk.open(seed_request()).await;
+    assert!(id.starts_with("dispute:"), "{id}");
+    assert_eq!(desk.dispute(&id).await["state"], "OPENED");
+    let (adv, op) = (&desk.advertiser, &desk.operator);
+    transition(
+        &desk,
+        &id,
+        op,
+        json!({ "toState": "INVESTIGATING", "notes": "Looking." }),
+        "INVESTIGATING",
+    )
+    .await;
+    transition(
+        &desk,
+        &id,
+        op,
+        json!({ "toState": "EVIDENCE_GATHERED" }),
+        "EVIDENCE_GATHERED",
+    )
+    .await;
+    let responded = transition(
+        &desk,
+        &id,
+        op,
+        json!({
+            "toState": "OPERATOR_RESPONDED",
+            "operatorResponse": {
+                "stance": "PARTIAL",
+                "proposedRemedy": { "amount": "6000" },
+                "notes": "Two screens were dark on 3 October."
+            }
+        }),
+        "OPERATOR_RESPONDED",
+    )
+    .await;
+    snapshot!("transition_operator_responded", responded);
+    let answered = transition(
+        &desk,
+        &id,
+        adv,
+        json!({
+            "toState": "ADVERTISER_RESPONDED",
+            "advertiserResponse": { "stance": "ACCEPT", "notes": "Fine." },
+            "actor": "jane@acme-media"
+        }),
+        "ADVERTISER_RESPONDED",
+    )
+    .await;
+    let dispute = &answered.body["data"]["dispute"];
+    assert_eq!(dispute["status"], "accepted");
+    assert_eq!(dispute["advertiserResponse"]["by"], "jane@acme-media");
+    assert_eq!(dispute["advertiserResponse"]["decision"], "accept");
+    let resolved = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            op,
+            json!({ "outcome": "partially_granted", "settledAmount": "6000" }),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{:#}", resolved.body);
+    assert_eq!(resolved.body["data"]["dispute"]["state"], "RESOLVED");
+    let kinds = resolved.body["data"]["dispute"]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        kinds,
+        [
+            "opened",
+            "investigating",
+            "evidence_gathered",
+            "responded",
+            "accepted",
+            "settled"
+        ]
+    );
+
+    // The list filters to one state and counts every state of the rest of its filters.
+    desk.open(request_for("cmp_other")).await;
+    let listed = desk.get("/v1/disputes?state=RESOLVED", op).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:#}", listed.body);
+    let data = &listed.body["data"];
+    assert_eq!(data["disputes"].as_array().unwrap().len(), 1);
+    assert_eq!(data["disputes"][0]["id"], json!(id));
+    assert_eq!(data["total"], 1);
+    insta::assert_snapshot!(
+        "list_counts",
+        serde_json::to_string_pretty(&json!({ "total": data["total"], "counts": data["counts"] }))
+            .unwrap()
+    );
+    let all = desk.get("/v1/disputes?limit=1", op).await;
+    assert_eq!(all.body["data"]["total"], 2, "over every page");
+    let both = desk.get("/v1/disputes?state=OPENED&status=open", op).await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    assert_eq!(both.body["error"]["details"][0]["field"], "state");
+    let lower = desk.get("/v1/disputes?state=opened", op).await;
+    assert_eq!(lower.status, StatusCode::BAD_REQUEST);
+    // The bare number this contract answered before still names the dispute.
+    let bare = id.trim_start_matches("dispute:");
+    assert_eq!(desk.dispute(bare).await["id"], json!(id));
+}
+
+async fn an_escalated_dispute_returns_to_negotiation_or_resolves(store: Store) {
+    let desk = desk(store).await;
+    let (adv, op) = (&desk.advertiser, &desk.operator);
+    let id = desk.open(seed_request()).await;
+    let escalate = |key: &str| {
+        let path = format!("/v1/disputes/{id}/escalate");
+        let key = key.to_owned();
+        let desk = &desk;
+        async move {
+            desk.post(&path, &key, json!({ "notes": "To mediation." }))
+                .await
+        }
+    };
+    let escalated = escalate(adv).await;
+    assert_eq!(escalated.status, StatusCode::OK, "{:#}", escalated.body);
+    assert_eq!(escalated.body["data"]["dispute"]["state"], "ESCALATED");
+    snapshot!("escalate", escalated);
+    let twice = escalate(op).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&twice), "illegal_transition");
+
+    // Back to negotiation: a fresh operator response.
+    transition(
+        &desk,
+        &id,
+        op,
+        json!({
+            "toState": "OPERATOR_RESPONDED",
+            "operatorResponse": { "stance": "REJECT", "proposedRemedy": { "amount": "0" } }
+        }),
+        "OPERATOR_RESPONDED",
+    )
+    .await;
+    let again = escalate(op).await;
+    assert_eq!(again.body["data"]["dispute"]["state"], "ESCALATED");
+    let resolved = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            op,
+            json!({ "outcome": "denied", "notes": "Mediator sided with the operator." }),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{:#}", resolved.body);
+    assert_eq!(resolved.body["data"]["dispute"]["state"], "RESOLVED");
+    let final_ = escalate(adv).await;
+    assert_eq!(final_.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&final_), "dispute_final");
+}
+
+async fn transitions_the_state_does_not_allow_are_refused_and_change_nothing(store: Store) {
+    let desk = desk(store).await;
+    let (adv, op) = (&desk.advertiser, &desk.operator);
+    let id = desk.open(seed_request()).await;
+    let before = desk.dispute(&id).await;
+    let path = format!("/v1/disputes/{id}/transition");
+    let cases: [(&str, &String, Value, StatusCode, &str); 9] = [
+        (
+            "advertiser before a response",
+            adv,
+            json!({ "toState": "ADVERTISER_RESPONDED", "advertiserResponse": { "stance": "ACCEPT" } }),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+        ),
+        (
+            "a terminal state",
+            op,
+            json!({ "toState": "RESOLVED" }),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+        ),
+        (
+            "back to the start",
+            op,
+            json!({ "toState": "OPENED" }),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+        ),
+        (
+            "no such state",
+            op,
+            json!({ "toState": "DONE" }),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        ),
+        (
+            "no state",
+            op,
+            json!({}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        ),
+        (
+            "no response",
+            op,
+            json!({ "toState": "OPERATOR_RESPONDED" }),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        ),
+        (
+            "no remedy",
+            op,
+            json!({ "toState": "OPERATOR_RESPONDED", "operatorResponse": { "stance": "ACCEPT" } }),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        ),
+        (
+            "no such stance",
+            op,
+            json!({ "toState": "OPERATOR_RESPONDED", "operatorResponse": { "stance": "MAYBE", "proposedRemedy": { "amount": "1" } } }),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        ),
+        (
+            "the operator's leg by the advertiser",
+            adv,
+            json!({ "toState": "INVESTIGATING" }),
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+        ),
+    ];
+    for (case, key, body, status, code) in cases {
+        let answer = desk.post(&path, key, body).await;
+        assert_eq!(answer.status, status, "{case}: {:#}", answer.body);
+        assert_eq!(error_code(&answer), code, "{case}");
+        if case == "a terminal state" {
+            snapshot!("error_transition_to_resolved", answer);
+        }
+    }
+    let resolve = desk
+        .post(
+            &format!("/v1/disputes/{id}/resolve"),
+            op,
+            json!({ "outcome": "denied" }),
+        )
+        .await;
+    assert_eq!(
+        resolve.status,
+        StatusCode::CONFLICT,
+        "resolve needs an advertiser's answer"
+    );
+    assert_eq!(error_code(&resolve), "illegal_transition");
+    assert_eq!(desk.dispute(&id).await, before);
+}
+
+async fn only_the_opener_withdraws(store: Store) {
+    let desk = desk(store).await;
+    let id = desk.open(seed_request()).await;
+    let path = format!("/v1/disputes/{id}/withdraw");
+    let before = desk.dispute(&id).await;
+    let other = desk
+        .post(&path, &desk.advertiser, json!({ "actor": "dev_adv_99" }))
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{:#}",
+        other.body
+    );
+    assert_eq!(error_code(&other), "not_opener");
+    snapshot!("error_not_opener", other);
+    let colleague = desk.server.key("acme-media", "advertiser", "dev_adv_43");
+    let by_colleague = desk.post(&path, &colleague, json!({})).await;
+    assert_eq!(by_colleague.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(desk.dispute(&id).await, before);
+    let own = desk
+        .post(
+            &path,
+            &desk.advertiser,
+            json!({ "actor": "dev_adv_42", "notes": "Sorted." }),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{:#}", own.body);
+    assert_eq!(own.body["data"]["dispute"]["state"], "WITHDRAWN");
+}
+
 store_tests! {
     the_seed_request_opens_a_dispute,
     opened_by_defaults_to_the_keys_developer_and_amounts_stay_exact,
@@ -839,4 +1145,8 @@ store_tests! {
     unknown_routes_methods_and_ids_are_answered_in_the_envelope,
     disputes_survive_a_restart,
     health_and_readiness_answer,
+    the_vendors_walk_goes_from_opened_to_resolved,
+    an_escalated_dispute_returns_to_negotiation_or_resolves,
+    transitions_the_state_does_not_allow_are_refused_and_change_nothing,
+    only_the_opener_withdraws,
 }

@@ -201,7 +201,7 @@ async fn a_replayed_note_appends_one_entry(store: Store) {
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers["etag"], "\"2\"");
 
-    let stored = server.stored("acme-media", id.parse().unwrap()).await;
+    let stored = server.stored("acme-media", support::delivery_id(&id)).await;
     assert_eq!(stored.timeline().len(), 2, "one opening, one note");
 }
 

@@ -58,7 +58,7 @@ async fn opened_with_history(store: Store) -> Opened {
         .await;
     Opened {
         server,
-        id: id.parse().unwrap(),
+        id: support::delivery_id(&id),
         dispute: read.body["data"]["dispute"].clone(),
     }
 }

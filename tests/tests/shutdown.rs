@@ -5,7 +5,6 @@ mod support;
 
 use std::sync::Arc;
 
-use disputes_domain::DisputeId;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{store_tests, Server, Store};
@@ -74,7 +73,7 @@ async fn sigterm_finishes_requests_in_flight_and_exits_0(store: Store) {
                 assert_eq!(status, StatusCode::CREATED, "{body}");
                 let id = body["data"]["dispute"]["id"]
                     .as_str()
-                    .and_then(|id| id.parse::<i64>().ok())
+                    .map(support::delivery_id)
                     .expect("the new dispute's id");
                 opened.push(id);
             }
@@ -98,7 +97,6 @@ async fn sigterm_finishes_requests_in_flight_and_exits_0(store: Store) {
 
     // Every dispute the server said it opened is in the store.
     for id in opened {
-        let id = DisputeId::new(id).expect("a dispute id");
         let stored = server.stored("acme-media", id).await;
         assert_eq!(stored.id(), id);
     }

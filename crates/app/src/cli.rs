@@ -174,7 +174,7 @@ pub enum WebhookCommand {
         endpoint: String,
         /// The events it receives, separated by commas: `*` for all, or `dispute.<kind>`
         /// (opened, responded, accepted, rejected, settled, withdrawn, expired, note, message,
-        /// reminder).
+        /// reminder, investigating, evidence_gathered, escalated).
         #[arg(
             long,
             value_name = "EVENTS",

@@ -176,15 +176,12 @@ pub async fn the_queue_finds_due_reminders_and_expiries_across_tenants<S: Deadli
     let g = open(&disputes, "globex", "c1").await;
     let settled = open(&disputes, "acme", "c2").await;
     disputes
-        .settle(
-            &operator("acme"),
+        .withdraw(
+            &advertiser("acme"),
             settled.id(),
             settled.subject().kind(),
             disputes_ports::Conditions::default(),
-            disputes_domain::Settlement {
-                outcome: Some(Outcome::Denied),
-                ..Default::default()
-            },
+            "",
         )
         .await
         .unwrap();
@@ -338,6 +335,7 @@ pub async fn an_answer_in_time_moves_the_deadline_and_earns_a_new_reminder<S: De
             d.id(),
             d.subject().kind(),
             disputes_ports::Conditions::default(),
+            None,
             "checked",
             None,
         )

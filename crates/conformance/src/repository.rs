@@ -60,6 +60,7 @@ macro_rules! repository_conformance_suite {
             webhooks_get_only_the_events_they_subscribed_to,
             a_response_with_an_empty_remedy_is_told_apart_from_none,
             sent_emails_are_per_tenant_and_once_per_event_and_recipient,
+            counts_by_status_follow_the_filters_but_not_the_page,
         );
     };
 }
@@ -240,6 +241,7 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
     .unwrap();
     d.respond(
         actor("op-dev", Role::Operator),
+        None,
         "partial under-delivery confirmed",
         Some(Remedy {
             amount: Some(dec("600.10")),
@@ -252,6 +254,7 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
     d.reply(
         actor("adv-dev", Role::Advertiser),
         Decision::Reject,
+        None,
         "not enough",
         now,
         &policy,
@@ -490,14 +493,7 @@ pub async fn find_open_for_subject_sees_only_open_disputes<S: Store>(store: Arc<
     );
     let mut resolved = d.clone();
     resolved
-        .settle(
-            actor("op", Role::Operator),
-            Settlement {
-                outcome: Some(Outcome::Denied),
-                ..Settlement::default()
-            },
-            t0(),
-        )
+        .withdraw(actor("adv-dev", Role::Advertiser), "", t0())
         .unwrap();
     store
         .update(&resolved, d.version(), &Write::default())
@@ -601,7 +597,7 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     .is_empty());
     assert_eq!(
         ids(ListQuery {
-            status: Some(Status::Withdrawn),
+            statuses: vec![Status::Withdrawn],
             ..Default::default()
         })
         .await,
@@ -643,6 +639,74 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
         vec![early.id()],
         "openedBefore is exclusive"
     );
+}
+
+pub async fn counts_by_status_follow_the_filters_but_not_the_page<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    let first = create(&*store, delivery("acme", "c1", &["s1"], 0, 7)).await;
+    let second = create(&*store, delivery("acme", "c2", &["s1"], 0, 7)).await;
+    let third = create(&*store, delivery("acme", "c3", &["s1"], 0, 7)).await;
+    create(&*store, delivery("globex", "c1", &["s1"], 0, 7)).await;
+    create(&*store, invoice("acme", "INV-1")).await;
+    let mut escalated = second.clone();
+    escalated
+        .escalate(
+            actor("adv-dev", Role::Advertiser),
+            "",
+            t0(),
+            &DisputePolicy::default(),
+        )
+        .unwrap();
+    store
+        .update(&escalated, second.version(), &Write::default())
+        .await
+        .unwrap();
+
+    let counts = |q: ListQuery| {
+        let store = store.clone();
+        async move {
+            let mut counts = store.count_by_status(&tenant("acme"), &q).await.unwrap();
+            counts.sort_by_key(|(status, _)| status.as_str());
+            counts
+        }
+    };
+    let deliveries = ListQuery {
+        kind: Some(SubjectKind::Delivery),
+        statuses: vec![Status::Escalated],
+        limit: PageSize::new(1).unwrap(),
+        after: Some(third.id()),
+        ..Default::default()
+    };
+    assert_eq!(
+        counts(deliveries.clone()).await,
+        vec![(Status::Escalated, 1), (Status::Open, 2)],
+        "own tenant and kind only; the statuses and the page are not applied"
+    );
+    assert_eq!(
+        counts(ListQuery {
+            campaign_id: Some("c1".into()),
+            ..deliveries.clone()
+        })
+        .await,
+        vec![(Status::Open, 1)]
+    );
+    let listed = store
+        .list(
+            &tenant("acme"),
+            &ListQuery {
+                statuses: vec![Status::Open, Status::Escalated],
+                limit: PageSize::default(),
+                after: None,
+                ..deliveries
+            },
+        )
+        .await
+        .unwrap()
+        .disputes
+        .iter()
+        .map(|d| d.id())
+        .collect::<Vec<_>>();
+    assert_eq!(listed, vec![third.id(), second.id(), first.id()]);
 }
 
 pub async fn list_pages_by_keyset_without_gaps_or_repeats<S: Store>(store: Arc<S>) {
@@ -1403,6 +1467,7 @@ pub async fn a_response_with_an_empty_remedy_is_told_apart_from_none<S: Store>(s
     responded
         .respond(
             merchant,
+            None,
             "looking into it",
             Some(empty),
             t0(),

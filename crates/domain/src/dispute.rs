@@ -14,20 +14,33 @@ named_enum! {
     /// Where a dispute is in its lifecycle. One state machine serves every contract:
     ///
     /// ```text
-    /// Open ─respond→ Responded ─accept→ Accepted ─settle→ Resolved
-    ///  ▲                │ └──reject→ UnderReview ─settle→ Resolved
-    ///  └──more info─────┘
-    /// Open, Accepted, UnderReview ─settle→ Resolved;  any open status ─withdraw→ Withdrawn,
-    /// ─respond_by passes→ Expired
+    /// Open ─investigate→ Investigating ─gather evidence→ EvidenceGathered
+    ///  │ (each of the three, and Escalated) ─respond→ Responded
+    /// Responded ─accept→ Accepted ─settle→ Resolved
+    ///  │  └──reject→ UnderReview ─settle→ Resolved
+    ///  └──more info→ Open
+    /// any open status but Escalated ─escalate→ Escalated ─settle→ Resolved
+    /// any open status ─withdraw→ Withdrawn, ─respond_by passes→ Expired
     /// ```
+    ///
+    /// Invoice and billing desks also settle straight from Open (and the steps before a
+    /// response); a delivery dispute settles only once the advertiser has answered, or in
+    /// mediation ([`Dispute::settle`]).
     pub enum Status in "status" {
         Open => "open",
+        /// The provider acknowledged the dispute and is looking into it.
+        Investigating => "investigating",
+        /// The provider has gathered its evidence; its response comes next.
+        EvidenceGathered => "evidence_gathered",
         Responded => "responded",
         Accepted => "accepted",
         UnderReview => "under_review",
         Resolved => "resolved",
         Withdrawn => "withdrawn",
         Expired => "expired",
+        /// Taken to mediation by either party; it can still be settled, withdrawn, or answered
+        /// by a fresh provider response.
+        Escalated => "escalated",
     }
 }
 
@@ -124,6 +137,40 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a party stands on the dispute when it answers: the provider on the claim, the
+    /// opener on the provider's response.
+    pub enum Stance in "stance" {
+        /// Agrees in full.
+        Accept => "accept",
+        /// Agrees with part of it.
+        Partial => "partial",
+        /// Disagrees.
+        Reject => "reject",
+    }
+}
+
+impl Stance {
+    /// Where an opener who answered with `decision` stands; `None` for handing the dispute
+    /// back with more information, which takes no stance.
+    pub fn of_decision(decision: Decision) -> Option<Stance> {
+        match decision {
+            Decision::Accept => Some(Stance::Accept),
+            Decision::Reject => Some(Stance::Reject),
+            Decision::MoreInfo => None,
+        }
+    }
+
+    /// The decision an opener's stance amounts to: only full agreement accepts the response;
+    /// agreeing with part of it leaves the dispute under review, as a rejection does.
+    pub fn decision(self) -> Decision {
+        match self {
+            Stance::Accept => Decision::Accept,
+            Stance::Partial | Stance::Reject => Decision::Reject,
+        }
+    }
+}
+
 /// What the provider offers: an amount, a make-good window, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Remedy {
@@ -138,6 +185,9 @@ pub struct Response {
     pub by: Actor,
     pub notes: String,
     pub remedy: Option<Remedy>,
+    /// Where the provider stands on the claim, when it said so (the delivery contract's
+    /// transition route requires it; responses before it existed have none).
+    pub stance: Option<Stance>,
 }
 
 /// The opener's reply to the provider's response.
@@ -147,6 +197,9 @@ pub struct OpenerReply {
     pub by: Actor,
     pub notes: String,
     pub decision: Decision,
+    /// Where the opener stands on the response: given, or that of its decision
+    /// ([`Stance::of_decision`]).
+    pub stance: Option<Stance>,
 }
 
 /// A provider's decision to settle, before the domain checks it against the claim.
@@ -672,26 +725,73 @@ impl Dispute {
         Ok(())
     }
 
-    /// The provider answers the claim, optionally proposing a remedy.
+    /// The provider acknowledges the dispute and starts looking into it. The deadline stays:
+    /// acknowledging a claim does not buy time to answer it.
+    pub fn investigate(
+        &mut self,
+        by: Actor,
+        notes: &str,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "investigate";
+        self.require_responder(&by, ACTION)?;
+        self.require_status(&[Status::Open], ACTION)?;
+        let notes = notes_text("notes", notes)?;
+        self.step(
+            Status::Investigating,
+            by,
+            EntryKind::Investigating,
+            notes,
+            now,
+        );
+        Ok(())
+    }
+
+    /// The provider records that its evidence is gathered; its response comes next. The
+    /// deadline stays, as for [`investigate`](Self::investigate).
+    pub fn gather_evidence(
+        &mut self,
+        by: Actor,
+        notes: &str,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "gather evidence for";
+        self.require_responder(&by, ACTION)?;
+        self.require_status(&[Status::Open, Status::Investigating], ACTION)?;
+        let notes = notes_text("notes", notes)?;
+        self.step(
+            Status::EvidenceGathered,
+            by,
+            EntryKind::EvidenceGathered,
+            notes,
+            now,
+        );
+        Ok(())
+    }
+
+    /// The provider answers the claim, optionally proposing a remedy and saying where it stands.
+    /// It may answer an open dispute, one it is investigating or gathered evidence for, and one
+    /// in mediation (which returns it to negotiation).
     pub fn respond(
         &mut self,
         by: Actor,
+        stance: Option<Stance>,
         notes: &str,
         remedy: Option<Remedy>,
         now: Timestamp,
         policy: &DisputePolicy,
     ) -> Result<(), DomainError> {
         const ACTION: &str = "respond to";
-        if !by.role.is_provider() {
-            return Err(DomainError::RoleNotPermitted {
-                role: by.role,
-                action: ACTION,
-            });
-        }
-        if by.role == self.parts.opened_by.role {
-            return Err(DomainError::OpenerCannotRespond);
-        }
-        self.require_status(&[Status::Open], ACTION)?;
+        self.require_responder(&by, ACTION)?;
+        self.require_status(
+            &[
+                Status::Open,
+                Status::Investigating,
+                Status::EvidenceGathered,
+                Status::Escalated,
+            ],
+            ACTION,
+        )?;
         let notes = notes_text("notes", notes)?;
         if let Some(amount) = remedy.as_ref().and_then(|r| r.amount) {
             if amount < Decimal::ZERO || amount > self.parts.claim.amount() {
@@ -707,6 +807,7 @@ impl Dispute {
             by: by.clone(),
             notes: notes.clone(),
             remedy,
+            stance,
         });
         self.parts.reply = None;
         self.advance(
@@ -721,11 +822,13 @@ impl Dispute {
     }
 
     /// The opener accepts or rejects the provider's response, or hands it back with more
-    /// information.
+    /// information. A `stance`, when given, must be one the decision amounts to
+    /// ([`Stance::decision`]); without one, the decision's own is recorded.
     pub fn reply(
         &mut self,
         by: Actor,
         decision: Decision,
+        stance: Option<Stance>,
         notes: &str,
         now: Timestamp,
         policy: &DisputePolicy,
@@ -733,6 +836,12 @@ impl Dispute {
         const ACTION: &str = "reply to";
         self.require_opener_side(&by, ACTION)?;
         self.require_status(&[Status::Responded], ACTION)?;
+        if stance.is_some_and(|s| s.decision() != decision) {
+            return Err(DomainError::invalid(
+                "stance",
+                format!("does not agree with the decision to {decision}"),
+            ));
+        }
         let notes = notes_text("notes", notes)?;
         let now = to_micros(now);
         let (status, kind) = match decision {
@@ -745,8 +854,45 @@ impl Dispute {
             by: by.clone(),
             notes: notes.clone(),
             decision,
+            stance: stance.or(Stance::of_decision(decision)),
         });
         self.advance(status, by, kind, notes, now, policy);
+        Ok(())
+    }
+
+    /// Either party takes the dispute to mediation, from any open status but mediation itself.
+    /// Whoever must act next gets a fresh deadline.
+    pub fn escalate(
+        &mut self,
+        by: Actor,
+        notes: &str,
+        now: Timestamp,
+        policy: &DisputePolicy,
+    ) -> Result<(), DomainError> {
+        const ACTION: &str = "escalate";
+        if by.role == Role::System {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action: ACTION,
+            });
+        }
+        self.require_not_final()?;
+        if self.parts.status == Status::Escalated {
+            return Err(DomainError::IllegalTransition {
+                from: Status::Escalated,
+                action: ACTION,
+            });
+        }
+        let notes = notes_text("notes", notes)?;
+        let now = to_micros(now);
+        self.advance(
+            Status::Escalated,
+            by,
+            EntryKind::Escalated,
+            notes,
+            now,
+            policy,
+        );
         Ok(())
     }
 
@@ -787,10 +933,7 @@ impl Dispute {
                 action: ACTION,
             });
         }
-        self.require_status(
-            &[Status::Open, Status::Accepted, Status::UnderReview],
-            ACTION,
-        )?;
+        self.require_status(self.settles_from(), ACTION)?;
         let claimed = self.parts.claim.amount();
         let whole_invoice = self.parts.claim.is_whole_invoice();
         let outcome = match (settlement.outcome, settlement.settled_amount) {
@@ -825,11 +968,35 @@ impl Dispute {
         Ok(())
     }
 
-    /// The opener takes the dispute back.
+    /// The statuses [`settle`](Self::settle) is legal from. An invoice or billing desk settles
+    /// at once, or at any step after; a delivery dispute only once the advertiser answered the
+    /// operator's response, or in mediation (the delivery vendor's rule).
+    fn settles_from(&self) -> &'static [Status] {
+        const AFTER_AN_ANSWER: &[Status] =
+            &[Status::Accepted, Status::UnderReview, Status::Escalated];
+        const ANY_OPEN: &[Status] = &[
+            Status::Open,
+            Status::Investigating,
+            Status::EvidenceGathered,
+            Status::Accepted,
+            Status::UnderReview,
+            Status::Escalated,
+        ];
+        match self.parts.subject {
+            Subject::Delivery(_) => AFTER_AN_ANSWER,
+            Subject::Invoice(_) | Subject::BillItem(_) => ANY_OPEN,
+        }
+    }
+
+    /// The opener takes the dispute back: the very actor that opened it, not just someone of
+    /// its side ([`DomainError::NotOpener`]).
     pub fn withdraw(&mut self, by: Actor, notes: &str, now: Timestamp) -> Result<(), DomainError> {
         const ACTION: &str = "withdraw";
         self.require_opener_side(&by, ACTION)?;
         self.require_not_final()?;
+        if by.id != self.parts.opened_by.id {
+            return Err(DomainError::NotOpener);
+        }
         let notes = notes_text("notes", notes)?;
         let resolution = Resolution {
             outcome: Outcome::Withdrawn,
@@ -953,6 +1120,20 @@ impl Dispute {
         })
     }
 
+    /// The provider, never the opener's own side, answers a claim.
+    fn require_responder(&self, by: &Actor, action: &'static str) -> Result<(), DomainError> {
+        if !by.role.is_provider() {
+            return Err(DomainError::RoleNotPermitted {
+                role: by.role,
+                action,
+            });
+        }
+        if by.role == self.parts.opened_by.role {
+            return Err(DomainError::OpenerCannotRespond);
+        }
+        Ok(())
+    }
+
     fn require_opener_side(&self, by: &Actor, action: &'static str) -> Result<(), DomainError> {
         if by.role != self.parts.opened_by.role {
             return Err(DomainError::RoleNotPermitted {
@@ -994,6 +1175,12 @@ impl Dispute {
         self.parts.status = status;
         self.parts.respond_by = Some(now + policy.respond_within);
         self.append(by, kind, notes, now);
+    }
+
+    /// Moves to a non-final status under the same deadline.
+    fn step(&mut self, status: Status, by: Actor, kind: EntryKind, notes: String, now: Timestamp) {
+        self.parts.status = status;
+        self.append(by, kind, notes, to_micros(now));
     }
 
     fn finish(&mut self, resolution: Resolution, kind: EntryKind) {

@@ -28,6 +28,9 @@ pub enum DomainError {
     /// The opener tried to answer its own dispute.
     #[error("the opener of a dispute cannot respond to it")]
     OpenerCannotRespond,
+    /// Someone of the opener's side, but not the opener, tried to withdraw a dispute.
+    #[error("only the actor that opened a dispute may withdraw it")]
+    NotOpener,
     /// A settlement or proposal amount is outside `0 ..= claimed`, or disagrees with the outcome.
     #[error("{0}")]
     SettlementOutOfRange(String),
@@ -62,6 +65,7 @@ impl DomainError {
             DomainError::Final(_) => "dispute_final",
             DomainError::RoleNotPermitted { .. } => "forbidden_role",
             DomainError::OpenerCannotRespond => "opener_cannot_respond",
+            DomainError::NotOpener => "not_opener",
             DomainError::SettlementOutOfRange(_) | DomainError::PartialAmountMissing(_) => {
                 "invalid_settlement"
             }

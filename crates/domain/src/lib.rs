@@ -25,7 +25,7 @@ pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;
 pub use dispute::{
     Credit, Decision, Dispute, DisputeParts, DisputePolicy, NewDispute, OpenDispute, OpenerReply,
-    Outcome, Remedy, Resolution, Response, Settlement, Status, MAX_NOTES,
+    Outcome, Remedy, Resolution, Response, Settlement, Stance, Status, MAX_NOTES,
 };
 pub use error::DomainError;
 pub use evidence::{EvidenceBundle, EvidenceItem, EvidenceKind};

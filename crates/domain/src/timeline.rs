@@ -15,6 +15,12 @@ named_enum! {
         Message => "message",
         /// The engine reminded whoever must act that `respond_by` is near.
         Reminder => "reminder",
+        /// The provider started looking into the dispute.
+        Investigating => "investigating",
+        /// The provider's evidence is gathered.
+        EvidenceGathered => "evidence_gathered",
+        /// A party took the dispute to mediation.
+        Escalated => "escalated",
     }
 }
 

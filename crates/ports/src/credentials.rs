@@ -32,6 +32,21 @@ pub struct Principal {
     pub actor: Actor,
 }
 
+impl Principal {
+    /// The same caller acting under the name `id`, keeping its tenant and role: the delivery
+    /// contract lets a request name its actor (the key's developer otherwise), as the vendor
+    /// does. Only the name changes; what the role may do does not.
+    pub fn acting_as(&self, id: Option<ActorId>) -> Principal {
+        match id {
+            Some(id) => Principal {
+                tenant: self.tenant.clone(),
+                actor: Actor::new(id, self.actor.role),
+            },
+            None => self.clone(),
+        }
+    }
+}
+
 /// Where tenants and API keys live.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

@@ -40,7 +40,8 @@ impl Default for PageSize {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub kind: Option<SubjectKind>,
-    pub status: Option<Status>,
+    /// Only disputes in one of these statuses; any status when empty.
+    pub statuses: Vec<Status>,
     /// `Some(true)`: only final disputes; `Some(false)`: only open ones.
     pub resolved: Option<bool>,
     pub campaign_id: Option<String>,
@@ -110,6 +111,15 @@ pub trait DisputeRepository: Send + Sync + std::fmt::Debug {
 
     /// A page of the tenant's disputes matching `query`, ordered by id, newest first.
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// How many of the tenant's disputes match `query` in each status, over every page: the
+    /// query's statuses, `limit` and `after` are not applied. Statuses no dispute is in are
+    /// left out.
+    async fn count_by_status(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Vec<(Status, u64)>, StoreError>;
 
     /// Stores a changed dispute, appending the timeline entries added since `expected`
     /// (a dispute's version always equals its timeline length), with everything of `write` in

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use disputes_domain::{
     Actor, ActorId, Claim, Decision, Dispute, DisputeId, DisputePolicy, DomainError,
-    EvidenceBundle, NewMessage, OpenDispute, Remedy, Role, Settlement, Subject, SubjectKind,
-    Timestamp, Version,
+    EvidenceBundle, NewMessage, OpenDispute, Remedy, Role, Settlement, Stance, Subject,
+    SubjectKind, Timestamp, Version,
 };
 
 use crate::idempotency::Reservation;
@@ -183,23 +183,67 @@ impl DisputeService {
         Ok(self.disputes.list(&by.tenant, query).await?)
     }
 
-    /// The provider responds, optionally proposing a remedy.
-    pub async fn respond(
+    /// How many of the caller's disputes match `query` in each status, over every page (its
+    /// statuses and page are not applied).
+    pub async fn count_by_status(
+        &self,
+        by: &Principal,
+        query: &ListQuery,
+    ) -> Result<Vec<(disputes_domain::Status, u64)>, ServiceError> {
+        Ok(self.disputes.count_by_status(&by.tenant, query).await?)
+    }
+
+    /// The provider acknowledges the dispute and looks into it.
+    pub async fn investigate(
         &self,
         by: &Principal,
         id: DisputeId,
         kind: SubjectKind,
         conditions: Conditions<'_>,
         notes: &str,
-        remedy: Option<Remedy>,
     ) -> Result<Dispute, ServiceError> {
-        self.change(by, id, kind, conditions, |d, now, policy| {
-            d.respond(by.actor.clone(), notes, remedy.clone(), now, policy)
+        self.change(by, id, kind, conditions, |d, now, _| {
+            d.investigate(by.actor.clone(), notes, now)
         })
         .await
     }
 
-    /// The opener accepts or rejects the response.
+    /// The provider records that its evidence is gathered.
+    pub async fn gather_evidence(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        conditions: Conditions<'_>,
+        notes: &str,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, conditions, |d, now, _| {
+            d.gather_evidence(by.actor.clone(), notes, now)
+        })
+        .await
+    }
+
+    /// The provider responds, optionally proposing a remedy and saying where it stands.
+    #[allow(clippy::too_many_arguments)] // One per part of the response, as the domain takes it.
+    pub async fn respond(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        conditions: Conditions<'_>,
+        stance: Option<Stance>,
+        notes: &str,
+        remedy: Option<Remedy>,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, conditions, |d, now, policy| {
+            d.respond(by.actor.clone(), stance, notes, remedy.clone(), now, policy)
+        })
+        .await
+    }
+
+    /// The opener accepts or rejects the response; a stance, when given, must agree with the
+    /// decision.
+    #[allow(clippy::too_many_arguments)] // One per part of the reply, as the domain takes it.
     pub async fn reply(
         &self,
         by: &Principal,
@@ -207,10 +251,26 @@ impl DisputeService {
         kind: SubjectKind,
         conditions: Conditions<'_>,
         decision: Decision,
+        stance: Option<Stance>,
         notes: &str,
     ) -> Result<Dispute, ServiceError> {
         self.change(by, id, kind, conditions, |d, now, policy| {
-            d.reply(by.actor.clone(), decision, notes, now, policy)
+            d.reply(by.actor.clone(), decision, stance, notes, now, policy)
+        })
+        .await
+    }
+
+    /// Either party takes the dispute to mediation.
+    pub async fn escalate(
+        &self,
+        by: &Principal,
+        id: DisputeId,
+        kind: SubjectKind,
+        conditions: Conditions<'_>,
+        notes: &str,
+    ) -> Result<Dispute, ServiceError> {
+        self.change(by, id, kind, conditions, |d, now, policy| {
+            d.escalate(by.actor.clone(), notes, now, policy)
         })
         .await
     }
@@ -505,6 +565,7 @@ mod tests {
                     expected: Some(Version::new(3).unwrap()),
                     key: None,
                 },
+                None,
                 "n",
                 None,
             )

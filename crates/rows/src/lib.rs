@@ -20,7 +20,7 @@ use disputes_domain::{
     Actor, ActorId, Agent, Attachment, BillItemSubject, BillingTerms, Claim, CollectionHold,
     DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, Message,
     NoteStatus, OpenerReply, Period, Quantity, Reason, ReasonCode, Remedy, Resolution, Response,
-    Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
+    Stance, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, Version,
 };
 use rust_decimal::Decimal;
 
@@ -188,7 +188,8 @@ pub const DISPUTE_COLUMNS: &str = "id, tenant, subject_kind, campaign_id, substr
      evidence_canonical, evidence_digest, hold_until, status, version, updated_at, respond_by, \
      timeline_head, hold_released_at, response_at, response_by_id, response_by_role, \
      response_notes, remedy_proposed, remedy_amount, makegood_start, makegood_end, reply_at, \
-     reply_by_id, reply_by_role, reply_notes, reply_decision, resolution_outcome, \
+     reply_by_id, reply_by_role, reply_notes, reply_decision, response_stance, reply_stance, \
+     resolution_outcome, \
      settled_amount, credit_note_id, makegood_campaign_id, settlement_adjustment_id, \
      resolved_by_id, resolved_by_role, resolved_at, resolution_notes, \
      resolution_reason_domain_id, resolution_reason_id";
@@ -264,12 +265,20 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
     state.decimal("remedy_amount", remedy.and_then(|r| r.amount));
     state.time("makegood_start", window.map(|w| w.start()));
     state.time("makegood_end", window.map(|w| w.end()));
+    state.text(
+        "response_stance",
+        response.and_then(|r| r.stance).map(|s| s.as_str()),
+    );
 
     let reply = d.reply.as_ref();
     state.time("reply_at", reply.map(|r| r.at));
     state.actor(REPLY_BY, reply.map(|r| &r.by));
     state.text("reply_notes", reply.map(|r| r.notes.as_str()));
     state.text("reply_decision", reply.map(|r| r.decision.as_str()));
+    state.text(
+        "reply_stance",
+        reply.and_then(|r| r.stance).map(|s| s.as_str()),
+    );
 
     let resolution = d.resolution.as_ref();
     state.text("resolution_outcome", resolution.map(|r| r.outcome.as_str()));
@@ -501,16 +510,24 @@ pub fn dispute_from_row(
             } else {
                 None
             },
+            stance: f.opt_parsed("response_stance", |s| s.parse())?,
         }),
         None => None,
     };
     let reply = match f.opt_time("reply_at")? {
-        Some(at) => Some(OpenerReply {
-            at,
-            by: f.actor(REPLY_BY)?,
-            notes: f.text("reply_notes")?,
-            decision: f.parsed("reply_decision", |d| d.parse())?,
-        }),
+        Some(at) => {
+            let decision = f.parsed("reply_decision", |d| d.parse())?;
+            Some(OpenerReply {
+                at,
+                by: f.actor(REPLY_BY)?,
+                notes: f.text("reply_notes")?,
+                decision,
+                // Replies stored before stances existed stand where their decision does.
+                stance: f
+                    .opt_parsed("reply_stance", |s| s.parse())?
+                    .or(Stance::of_decision(decision)),
+            })
+        }
         None => None,
     };
     let resolution = match f.opt_parsed("resolution_outcome", |o| o.parse())? {

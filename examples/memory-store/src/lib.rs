@@ -186,6 +186,32 @@ fn key_of(reservation: &Reservation) -> (TenantId, String, String) {
     )
 }
 
+/// Whether `d` is the tenant's and matches the filters of `query` on what a dispute is about
+/// and when it was opened: every filter but the statuses and the page, as
+/// [`DisputeRepository::count_by_status`] counts them.
+fn matches_subject(d: &Dispute, tenant: &TenantId, query: &ListQuery) -> bool {
+    d.tenant() == tenant
+        && query.kind.is_none_or(|kind| d.subject().kind() == kind)
+        && query.resolved.is_none_or(|r| d.status().is_final() == r)
+        && query
+            .campaign_id
+            .as_ref()
+            .is_none_or(|c| match d.subject() {
+                Subject::Delivery(s) => s.campaign_id() == c,
+                _ => false,
+            })
+        && query.account_id.as_ref().is_none_or(|a| match d.subject() {
+            Subject::BillItem(s) => s.account_id() == a,
+            _ => false,
+        })
+        && query.item_id.as_ref().is_none_or(|i| match d.subject() {
+            Subject::BillItem(s) => s.item_id() == i,
+            _ => false,
+        })
+        && query.opened_after.is_none_or(|t| d.opened_at() >= t)
+        && query.opened_before.is_none_or(|t| d.opened_at() < t)
+}
+
 #[async_trait]
 impl DisputeRepository for MemoryStore {
     async fn create(&self, dispute: NewDispute, write: &Write) -> Result<Dispute, StoreError> {
@@ -224,28 +250,9 @@ impl DisputeRepository for MemoryStore {
         let state = self.state()?;
         let limit = usize::from(query.limit.get());
         let matches = |d: &&Dispute| {
-            d.tenant() == tenant
+            matches_subject(d, tenant, query)
                 && query.after.is_none_or(|cursor| d.id() < cursor)
-                && query.kind.is_none_or(|kind| d.subject().kind() == kind)
-                && query.status.is_none_or(|status| d.status() == status)
-                && query.resolved.is_none_or(|r| d.status().is_final() == r)
-                && query
-                    .campaign_id
-                    .as_ref()
-                    .is_none_or(|c| match d.subject() {
-                        Subject::Delivery(s) => s.campaign_id() == c,
-                        _ => false,
-                    })
-                && query.account_id.as_ref().is_none_or(|a| match d.subject() {
-                    Subject::BillItem(s) => s.account_id() == a,
-                    _ => false,
-                })
-                && query.item_id.as_ref().is_none_or(|i| match d.subject() {
-                    Subject::BillItem(s) => s.item_id() == i,
-                    _ => false,
-                })
-                && query.opened_after.is_none_or(|t| d.opened_at() >= t)
-                && query.opened_before.is_none_or(|t| d.opened_at() < t)
+                && (query.statuses.is_empty() || query.statuses.contains(&d.status()))
         };
         // Newest first; one more than asked for tells whether another page follows.
         let mut disputes: Vec<Dispute> = state
@@ -264,6 +271,25 @@ impl DisputeRepository for MemoryStore {
             None
         };
         Ok(Page { disputes, next })
+    }
+
+    async fn count_by_status(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Vec<(Status, u64)>, StoreError> {
+        let state = self.state()?;
+        let mut counts: Vec<(Status, u64)> = Vec::new();
+        for d in state.disputes.values() {
+            if !matches_subject(d, tenant, query) {
+                continue;
+            }
+            match counts.iter_mut().find(|(status, _)| *status == d.status()) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((d.status(), 1)),
+            }
+        }
+        Ok(counts)
     }
 
     async fn update(

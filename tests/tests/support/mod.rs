@@ -20,6 +20,15 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The `disputes` binary of this workspace, built once per test run so it is never stale.
+/// The store's id of a delivery dispute, from the id the delivery contract answers
+/// (`dispute:42`).
+#[allow(dead_code)] // Not every test binary reads delivery ids.
+pub fn delivery_id(id: &str) -> DisputeId {
+    id.strip_prefix("dispute:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{id} is not a delivery dispute id"))
+}
+
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {

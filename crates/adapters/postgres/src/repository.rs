@@ -2,7 +2,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
@@ -11,12 +11,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
-use crate::mapping::{dispute_with_children, push_bind, Building, MessageColumns, TimelineColumns};
+use crate::mapping::{
+    dispute_with_children, push_bind, Building, MessageColumns, Stored, TimelineColumns,
+};
 use crate::outbox::enqueue;
 use crate::PgStore;
 use disputes_rows::{
-    dispute_columns, json_object_arguments, screen_ids, Columns, DISPUTE_COLUMNS, MESSAGE_COLUMNS,
-    TIMELINE_COLUMNS,
+    dispute_columns, json_object_arguments, screen_ids, status_count_from_row, Columns,
+    DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
 
 /// Serialises `create`s of one subject scope across every process sharing the database, until
@@ -89,6 +91,24 @@ impl DisputeRepository for PgStore {
             .await
             .map_err(store_error)?;
         flow::page(rows, query, dispute_with_children)
+    }
+
+    async fn count_by_status(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Vec<(Status, u64)>, StoreError> {
+        let mut select = QueryBuilder::<Postgres>::new(flow::COUNT_BY_STATUS);
+        select.push_bind(tenant.as_str());
+        flow::count_filters(query, &mut Building(&mut select));
+        let rows = select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| status_count_from_row(&Stored(row)))
+            .collect()
     }
 
     async fn update(

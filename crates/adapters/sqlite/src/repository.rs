@@ -2,7 +2,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Subject, TenantId, TimelineEntry, Version,
+    Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId, TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
@@ -14,13 +14,13 @@ use crate::batch::Batch;
 use crate::error::{is_unique_violation, store_error};
 use crate::idempotency::record_effect;
 use crate::mapping::{
-    dispute_with_children, push_bind, time_text, Building, DISPUTE_COLUMN, SCREEN_COLUMNS,
+    dispute_with_children, push_bind, time_text, Building, Stored, DISPUTE_COLUMN, SCREEN_COLUMNS,
 };
 use crate::outbox::enqueue;
 use crate::SqliteStore;
 use disputes_rows::{
-    dispute_columns, screen_ids, Columns, MessageRow, TimelineRow, DISPUTE_COLUMNS,
-    MESSAGE_COLUMNS, TIMELINE_COLUMNS,
+    dispute_columns, screen_ids, status_count_from_row, Columns, MessageRow, TimelineRow,
+    DISPUTE_COLUMNS, MESSAGE_COLUMNS, TIMELINE_COLUMNS,
 };
 
 /// Takes SQLite's write lock at once. A deferred transaction would take it only at its first
@@ -96,6 +96,24 @@ impl DisputeRepository for SqliteStore {
             .await
             .map_err(store_error)?;
         flow::page(rows, query, dispute_with_children)
+    }
+
+    async fn count_by_status(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Vec<(Status, u64)>, StoreError> {
+        let mut select = QueryBuilder::<Sqlite>::new(flow::COUNT_BY_STATUS);
+        select.push_bind(tenant.as_str());
+        flow::count_filters(query, &mut Building(&mut select));
+        let rows = select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| status_count_from_row(&Stored(row)))
+            .collect()
     }
 
     async fn update(

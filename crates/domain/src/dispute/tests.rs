@@ -48,8 +48,25 @@ fn responded() -> Dispute {
     let mut d = opened();
     d.respond(
         operator(),
+        None,
         "we checked",
         None,
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
+    d
+}
+
+/// A delivery dispute whose advertiser accepted the operator's response: one that may be
+/// settled.
+fn accepted() -> Dispute {
+    let mut d = responded();
+    d.reply(
+        advertiser(),
+        Decision::Accept,
+        None,
+        "fine",
         t0(),
         &DisputePolicy::default(),
     )
@@ -102,6 +119,7 @@ fn respond_then_accept_then_settle_in_full() {
     d.reply(
         advertiser(),
         Decision::Accept,
+        None,
         "fine",
         t0(),
         &DisputePolicy::default(),
@@ -123,6 +141,7 @@ fn reject_goes_to_review_and_settles_in_part() {
     d.reply(
         advertiser(),
         Decision::Reject,
+        None,
         "no",
         t0(),
         &DisputePolicy::default(),
@@ -145,14 +164,22 @@ fn more_info_hands_the_dispute_back_to_the_provider() {
     d.reply(
         advertiser(),
         Decision::MoreInfo,
+        None,
         "see log",
         t0(),
         &DisputePolicy::default(),
     )
     .unwrap();
     assert_eq!(d.status(), Status::Open);
-    d.respond(operator(), "again", None, t0(), &DisputePolicy::default())
-        .unwrap();
+    d.respond(
+        operator(),
+        None,
+        "again",
+        None,
+        t0(),
+        &DisputePolicy::default(),
+    )
+    .unwrap();
     assert_eq!(d.status(), Status::Responded);
 }
 
@@ -166,14 +193,14 @@ fn settlement_amounts_must_fit_the_outcome_and_the_claim() {
         (Outcome::PartiallyGranted, Some("2000")),
         (Outcome::Denied, Some("1")),
     ] {
-        let mut d = opened();
+        let mut d = accepted();
         let err = d
             .settle(operator(), settlement(outcome, amount), t0())
             .unwrap_err();
         assert_eq!(err.code(), "invalid_settlement", "{outcome} {amount:?}");
-        assert_eq!(d, opened(), "a refused settlement changed the dispute");
+        assert_eq!(d, accepted(), "a refused settlement changed the dispute");
     }
-    let mut d = opened();
+    let mut d = accepted();
     assert!(d
         .settle(operator(), settlement(Outcome::Withdrawn, None), t0())
         .is_err());
@@ -306,7 +333,7 @@ fn a_credit_on_a_whole_invoice_must_fit_the_outcome() {
 
 #[test]
 fn a_claim_of_an_amount_reads_its_credit_in_its_own_unit() {
-    let mut d = opened();
+    let mut d = accepted();
     d.settle(
         operator(),
         settlement(Outcome::PartiallyGranted, Some("400.25")),
@@ -318,7 +345,7 @@ fn a_claim_of_an_amount_reads_its_credit_in_its_own_unit() {
 
 #[test]
 fn a_partial_grant_without_an_amount_is_refused_as_such() {
-    let mut d = opened();
+    let mut d = accepted();
     let err = d
         .settle(
             operator(),
@@ -330,7 +357,7 @@ fn a_partial_grant_without_an_amount_is_refused_as_such() {
         matches!(err, DomainError::PartialAmountMissing(_)),
         "{err:?}"
     );
-    assert_eq!(d, opened());
+    assert_eq!(d, accepted());
 }
 
 #[test]
@@ -352,7 +379,7 @@ fn a_party_chooses_granted_partially_granted_or_denied() {
     }
     // What the parser refuses, settling refuses too.
     for outcome in [Outcome::Withdrawn, Outcome::Expired] {
-        let mut d = opened();
+        let mut d = accepted();
         let err = d
             .settle(operator(), settlement(outcome, None), t0())
             .unwrap_err();
@@ -365,7 +392,7 @@ fn roles_are_enforced() {
     let policy = DisputePolicy::default();
     let mut d = opened();
     assert_eq!(
-        d.respond(advertiser(), "", None, t0(), &policy)
+        d.respond(advertiser(), None, "", None, t0(), &policy)
             .unwrap_err()
             .code(),
         "forbidden_role"
@@ -382,7 +409,7 @@ fn roles_are_enforced() {
     );
     let mut d = responded();
     assert_eq!(
-        d.reply(operator(), Decision::Accept, "", t0(), &policy)
+        d.reply(operator(), Decision::Accept, None, "", t0(), &policy)
             .unwrap_err()
             .code(),
         "forbidden_role"
@@ -394,7 +421,7 @@ fn an_opener_cannot_respond_to_itself() {
     let mut d = opened();
     d.parts.opened_by = operator();
     assert_eq!(
-        d.respond(operator(), "", None, t0(), &DisputePolicy::default()),
+        d.respond(operator(), None, "", None, t0(), &DisputePolicy::default()),
         Err(DomainError::OpenerCannotRespond)
     );
 }
@@ -404,7 +431,7 @@ fn illegal_transitions_are_errors_not_no_ops() {
     let policy = DisputePolicy::default();
     let mut d = opened();
     assert_eq!(
-        d.reply(advertiser(), Decision::Accept, "", t0(), &policy),
+        d.reply(advertiser(), Decision::Accept, None, "", t0(), &policy),
         Err(DomainError::IllegalTransition {
             from: Status::Open,
             action: "reply to"
@@ -412,7 +439,7 @@ fn illegal_transitions_are_errors_not_no_ops() {
     );
     let mut d = responded();
     assert_eq!(
-        d.respond(operator(), "", None, t0(), &policy)
+        d.respond(operator(), None, "", None, t0(), &policy)
             .unwrap_err()
             .code(),
         "illegal_transition"
@@ -437,7 +464,9 @@ fn final_disputes_never_change() {
         Err(DomainError::Final(Status::Withdrawn))
     );
     assert!(d.add_note(advertiser(), "late", t0()).is_err());
-    assert!(d.respond(operator(), "", None, t0(), &policy).is_err());
+    assert!(d
+        .respond(operator(), None, "", None, t0(), &policy)
+        .is_err());
     assert!(d
         .settle(operator(), settlement(Outcome::Granted, None), t0())
         .is_err());
@@ -525,6 +554,7 @@ fn a_new_deadline_gets_a_reminder_of_its_own() {
     d.remind(first - Duration::hours(1), &policy).unwrap();
     d.respond(
         operator(),
+        None,
         "checked",
         None,
         first - Duration::minutes(30),
@@ -611,6 +641,7 @@ fn a_proposal_cannot_exceed_the_claim() {
     assert!(d
         .respond(
             operator(),
+            None,
             "",
             Some(remedy),
             t0(),
@@ -705,6 +736,7 @@ fn apply(d: &mut Dispute, command: &Command, now: Timestamp) -> Result<(), Domai
     match command.clone() {
         Command::Respond(r, a) => d.respond(
             who(r),
+            None,
             "n",
             Some(Remedy {
                 amount: a.map(Decimal::from),
@@ -713,7 +745,7 @@ fn apply(d: &mut Dispute, command: &Command, now: Timestamp) -> Result<(), Domai
             now,
             &policy,
         ),
-        Command::Reply(r, decision) => d.reply(who(r), decision, "n", now, &policy),
+        Command::Reply(r, decision) => d.reply(who(r), decision, None, "n", now, &policy),
         Command::Settle(r, o, a) => d.settle(
             who(r),
             Settlement {
@@ -890,4 +922,163 @@ fn a_settled_billing_dispute_cannot_be_settled_again() {
         assert_eq!(err, DomainError::Final(Status::Resolved), "{amount}");
     }
     assert_eq!(d, settled);
+}
+
+#[test]
+fn the_provider_investigates_gathers_evidence_then_responds_under_one_deadline() {
+    let policy = DisputePolicy::default();
+    let mut d = opened();
+    let deadline = d.respond_by();
+    d.investigate(operator(), "looking", t0() + Duration::hours(1))
+        .unwrap();
+    assert_eq!(d.status(), Status::Investigating);
+    d.gather_evidence(operator(), "logs pulled", t0() + Duration::hours(2))
+        .unwrap();
+    assert_eq!(d.status(), Status::EvidenceGathered);
+    assert_eq!(d.respond_by(), deadline, "acknowledging buys no time");
+    d.respond(
+        operator(),
+        Some(Stance::Partial),
+        "half of it",
+        None,
+        t0() + Duration::hours(3),
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(d.status(), Status::Responded);
+    assert_eq!(d.response().unwrap().stance, Some(Stance::Partial));
+    d.reply(
+        advertiser(),
+        Decision::Reject,
+        Some(Stance::Partial),
+        "not enough",
+        t0() + Duration::hours(4),
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(d.status(), Status::UnderReview);
+    assert_eq!(d.opener_reply().unwrap().stance, Some(Stance::Partial));
+    let kinds = d.timeline().iter().map(|e| e.kind()).collect::<Vec<_>>();
+    assert_eq!(
+        kinds,
+        [
+            EntryKind::Opened,
+            EntryKind::Investigating,
+            EntryKind::EvidenceGathered,
+            EntryKind::Responded,
+            EntryKind::Rejected
+        ]
+    );
+    d.verify().unwrap();
+}
+
+#[test]
+fn only_the_provider_investigates_and_only_from_the_steps_before_a_response() {
+    let mut d = opened();
+    assert_eq!(
+        d.investigate(advertiser(), "", t0()).unwrap_err().code(),
+        "forbidden_role"
+    );
+    let mut answered = responded();
+    assert_eq!(
+        answered.investigate(operator(), "", t0()).unwrap_err(),
+        DomainError::IllegalTransition {
+            from: Status::Responded,
+            action: "investigate"
+        }
+    );
+    assert_eq!(
+        answered
+            .gather_evidence(operator(), "", t0())
+            .unwrap_err()
+            .code(),
+        "illegal_transition"
+    );
+    d.gather_evidence(operator(), "", t0()).unwrap();
+    assert_eq!(
+        d.investigate(operator(), "", t0()).unwrap_err().code(),
+        "illegal_transition"
+    );
+}
+
+#[test]
+fn a_stance_must_agree_with_the_decision() {
+    let mut d = responded();
+    let refused = d.reply(
+        advertiser(),
+        Decision::Accept,
+        Some(Stance::Reject),
+        "",
+        t0(),
+        &DisputePolicy::default(),
+    );
+    assert_eq!(refused.unwrap_err().field(), Some("stance"));
+    assert_eq!(d, responded());
+}
+
+#[test]
+fn either_party_escalates_once_and_mediation_can_return_to_a_response_or_settle() {
+    let policy = DisputePolicy::default();
+    let later = t0() + Duration::days(3);
+    let mut d = opened();
+    d.escalate(advertiser(), "no answer", later, &policy)
+        .unwrap();
+    assert_eq!(d.status(), Status::Escalated);
+    assert_eq!(d.respond_by(), Some(later + policy.respond_within));
+    assert_eq!(
+        d.escalate(operator(), "", later, &policy).unwrap_err(),
+        DomainError::IllegalTransition {
+            from: Status::Escalated,
+            action: "escalate"
+        }
+    );
+    assert_eq!(
+        d.escalate(Actor::system(), "", later, &policy)
+            .unwrap_err()
+            .code(),
+        "forbidden_role"
+    );
+    let mut settled = d.clone();
+    settled
+        .settle(operator(), settlement(Outcome::Denied, None), later)
+        .unwrap();
+    assert_eq!(settled.status(), Status::Resolved);
+    d.respond(operator(), Some(Stance::Accept), "ok", None, later, &policy)
+        .unwrap();
+    assert_eq!(d.status(), Status::Responded);
+    let mut again = responded();
+    again.escalate(operator(), "", later, &policy).unwrap();
+    d.verify().unwrap();
+}
+
+#[test]
+fn a_delivery_dispute_settles_only_after_the_advertiser_answered_or_in_mediation() {
+    for mut d in [opened(), responded()] {
+        let from = d.status();
+        assert_eq!(
+            d.settle(operator(), settlement(Outcome::Denied, None), t0()),
+            Err(DomainError::IllegalTransition {
+                from,
+                action: "settle"
+            })
+        );
+    }
+    let mut d = accepted();
+    d.settle(operator(), settlement(Outcome::Denied, None), t0())
+        .unwrap();
+    // An invoice desk settles at once.
+    let mut invoice = whole_invoice();
+    invoice
+        .settle(client(), settlement(Outcome::Denied, None), t0())
+        .unwrap();
+}
+
+#[test]
+fn only_the_very_opener_withdraws() {
+    let mut d = opened();
+    let colleague = actor("adv-other", Role::Advertiser);
+    assert_eq!(d.withdraw(colleague, "", t0()), Err(DomainError::NotOpener));
+    assert_eq!(d, opened());
+    d.withdraw(advertiser(), "", t0()).unwrap();
+    assert_eq!(d.status(), Status::Withdrawn);
 }

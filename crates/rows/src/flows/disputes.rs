@@ -47,12 +47,41 @@ pub trait Build<'q> {
 /// `query`'s filters, its order (newest first) and its limit: one row more than a page, which
 /// tells whether another page follows (see [`page`]).
 pub fn list_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
+    subject_filters(query, select);
+    if !query.statuses.is_empty() {
+        select.sql(" AND status IN (");
+        for (i, status) in query.statuses.iter().enumerate() {
+            if i > 0 {
+                select.sql(", ");
+            }
+            select.text(status.as_str());
+        }
+        select.sql(")");
+    }
+    if let Some(cursor) = query.after {
+        select.sql(" AND id < ");
+        select.value(cursor.get().into());
+    }
+    select.sql(" ORDER BY id DESC LIMIT ");
+    select.value((i64::from(query.limit.get()) + 1).into());
+}
+
+/// The statement of [`count_by_status`](disputes_ports::DisputeRepository::count_by_status):
+/// appended to `SELECT status, COUNT(*) AS n FROM disputes WHERE tenant = <tenant>`, the filters
+/// of `query` but its statuses and its page, grouped by status.
+pub fn count_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
+    subject_filters(query, select);
+    select.sql(" GROUP BY status");
+}
+
+/// The count of [`count_filters`] before the filters: the tenant's condition comes next.
+pub const COUNT_BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM disputes WHERE tenant = ";
+
+/// The filters of `query` on what disputes are about and when they were opened: all of them
+/// but the statuses and the page.
+fn subject_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
     if let Some(kind) = query.kind {
         select.kind(kind);
-    }
-    if let Some(status) = query.status {
-        select.sql(" AND status = ");
-        select.text(status.as_str());
     }
     if let Some(resolved) = query.resolved {
         select.sql(if resolved {
@@ -81,12 +110,6 @@ pub fn list_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
         select.sql(" AND opened_at < ");
         select.value(range_bound(before).into());
     }
-    if let Some(cursor) = query.after {
-        select.sql(" AND id < ");
-        select.value(cursor.get().into());
-    }
-    select.sql(" ORDER BY id DESC LIMIT ");
-    select.value((i64::from(query.limit.get()) + 1).into());
 }
 
 /// A range-filter bound at stored precision. A caller's bound may carry nanoseconds; rounding it

@@ -21,6 +21,7 @@ pub static REGISTRY: Registry = Registry {
         Entry::new(METHOD_NOT_ALLOWED, "the route does not serve the method"),
         Entry::new(ILLEGAL_TRANSITION, "the dispute's status does not allow this"),
         Entry::new(DISPUTE_FINAL, "the dispute is resolved, withdrawn or expired"),
+        Entry::new(NOT_OPENER, "a withdrawal by an actor other than the dispute's `openedBy`"),
         Entry::new(DUPLICATE_DISPUTE, "an open dispute covers the same campaign, screens and period; `details` names it"),
         Entry::new(CONCURRENT_UPDATE, "the dispute kept changing under the request; retry"),
         Entry::new(IDEMPOTENCY_KEY_IN_FLIGHT, "a request with the same `Idempotency-Key` is still running; retry after `Retry-After`"),

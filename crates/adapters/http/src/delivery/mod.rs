@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use disputes_domain::{
-    ActorId, Decision, DeliverySubject, DisputeId, Outcome, Role, Settlement, Status, SubjectKind,
-    Version,
+    ActorId, Decision, DeliverySubject, DisputeId, Outcome, Role, Settlement, Stance, Status,
+    SubjectKind, Version,
 };
 use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
 use serde::Serialize;
@@ -30,7 +30,7 @@ pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use wire::{
     AdvertiserResponseIn, DisputeOut, ListParams, NoteIn, NotesIn, OpenIn, OperatorResponseIn,
-    ResolveIn,
+    ResolveIn, StateCounts, TransitionIn,
 };
 
 /// Where this contract lives; unknown routes below it answer in its error shape.
@@ -62,8 +62,10 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
             "/disputes/{id}/advertiser-response",
             changes(post(advertiser_response)),
         )
+        .route("/disputes/{id}/transition", changes(post(transition)))
         .route("/disputes/{id}/resolve", changes(post(resolve)))
         .route("/disputes/{id}/withdraw", changes(post(withdraw)))
+        .route("/disputes/{id}/escalate", changes(post(escalate)))
         .route("/disputes/{id}/notes", changes(post(add_note)))
         .route(
             "/webhooks",
@@ -130,7 +132,21 @@ impl From<Problem> for DeliveryError {
 
 impl From<disputes_ports::ServiceError> for DeliveryError {
     fn from(e: disputes_ports::ServiceError) -> Self {
-        DeliveryError(e.into())
+        let duplicate = match &e {
+            ServiceError::Duplicate { existing } => Some(*existing),
+            _ => None,
+        };
+        let mut problem = Problem::from(e);
+        // This wire names disputes `dispute:<n>`: the one a duplicate points at too, so that a
+        // client can fetch it with the id as given.
+        if let Some(existing) = duplicate {
+            let id = wire::id_text(existing);
+            problem.message = format!("an open dispute ({id}) already covers this subject");
+            for detail in &mut problem.details {
+                detail.issue.clone_from(&id);
+            }
+        }
+        DeliveryError(problem)
     }
 }
 
@@ -213,6 +229,8 @@ struct OneDispute<'d> {
 struct DisputePage<'d> {
     disputes: Vec<DisputeOut<'d>>,
     next_cursor: Option<String>,
+    total: u64,
+    counts: StateCounts,
 }
 
 /// A dispute in the envelope, with its version as the `ETag` for a later `If-Match`.
@@ -311,10 +329,26 @@ fn require_role(caller: &Caller, role: Role, action: &str) -> Result<(), Deliver
     Ok(())
 }
 
-/// Ids are numbers on the store side and strings on this wire; anything that is not one of ours
-/// is simply not found.
+/// Ids are numbers on the store side and `dispute:<number>` on this wire, as the vendor writes
+/// them; the bare number, which this contract answered before, is still read. Anything that is
+/// not one of ours is simply not found.
 fn dispute_id(raw: &str) -> Result<DisputeId, DeliveryError> {
-    raw.parse().map_err(|_| Problem::not_found().into())
+    raw.strip_prefix(wire::ID_PREFIX)
+        .unwrap_or(raw)
+        .parse()
+        .map_err(|_| Problem::not_found().into())
+}
+
+/// The caller, acting as the body's `actor` when it names one (the vendor's field): the name
+/// the change is recorded under, and the one a withdrawal must match `openedBy` with.
+fn acting(caller: &Caller, actor: Option<String>) -> Result<disputes_ports::Principal, Problem> {
+    let id = actor.map(ActorId::new).transpose().map_err(|_| {
+        Problem::field(
+            "actor",
+            "must be 1-128 characters without control characters",
+        )
+    })?;
+    Ok(caller.principal.acting_as(id))
 }
 
 async fn open(
@@ -367,19 +401,28 @@ async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<S
 impl ListParams {
     fn into_query(self) -> Result<ListQuery, Problem> {
         let limit = page_size(self.limit.as_deref())?;
-        let status = self
-            .status
-            .map(|s| s.parse::<Status>())
-            .transpose()
-            .map_err(|_| {
+        let statuses = match (self.state, self.status) {
+            (Some(_), Some(_)) => {
+                return Err(Problem::field(
+                    "state",
+                    "filters by state; send it or status, not both",
+                ))
+            }
+            (Some(state), None) => wire::statuses_of(&state).ok_or_else(|| {
                 Problem::field(
-                    "status",
-                    "must be one of open, responded, accepted, under_review, resolved, withdrawn, expired",
+                    "state",
+                    format!("must be one of {}", wire::state_names().join(", ")),
                 )
-            })?;
+            })?,
+            (None, Some(status)) => vec![status.parse::<Status>().map_err(|_| {
+                let names = Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+                Problem::field("status", format!("must be one of {}", names.join(", ")))
+            })?],
+            (None, None) => Vec::new(),
+        };
         Ok(ListQuery {
             kind: Some(KIND),
-            status,
+            statuses,
             campaign_id: self
                 .campaign_id
                 .map(|c| DeliverySubject::campaign_filter("campaignId", c))
@@ -406,10 +449,14 @@ async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Answer {
     let Query(params) = params.map_err(|e| Problem::new(codes::INVALID_QUERY, e.body_text()))?;
-    let page = state
-        .disputes
-        .list(&caller.principal, &params.into_query()?)
-        .await?;
+    let query = params.into_query()?;
+    let page = state.disputes.list(&caller.principal, &query).await?;
+    let counts = StateCounts::of(
+        &state
+            .disputes
+            .count_by_status(&caller.principal, &query)
+            .await?,
+    );
     let disputes = page
         .disputes
         .iter()
@@ -422,6 +469,8 @@ async fn list(
         DisputePage {
             disputes,
             next_cursor: page.next.map(cursor_text),
+            total: counts.total(&query.statuses),
+            counts,
         },
         capacity,
     ))
@@ -445,6 +494,7 @@ async fn operator_response(
             id,
             KIND,
             caller.conditions(expected),
+            None,
             &body.notes,
             remedy,
         )
@@ -476,6 +526,7 @@ async fn advertiser_response(
             KIND,
             caller.conditions(expected),
             decision,
+            None,
             &body.notes,
         )
         .await?;
@@ -533,17 +584,166 @@ async fn withdraw(
 ) -> Answer {
     let id = dispute_id(&id)?;
     let expected = if_match.version(&state, &caller, id).await?;
+    let by = acting(&caller, body.actor)?;
     let dispute = state
         .disputes
-        .withdraw(
-            &caller.principal,
-            id,
-            KIND,
-            caller.conditions(expected),
-            &body.notes,
-        )
+        .withdraw(&by, id, KIND, caller.conditions(expected), &body.notes)
         .await?;
     dispute_answer(StatusCode::OK, &dispute)
+}
+
+/// Either party takes the dispute to mediation.
+async fn escalate(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(body, _): Body<NotesIn>,
+) -> Answer {
+    let id = dispute_id(&id)?;
+    let expected = if_match.version(&state, &caller, id).await?;
+    let by = acting(&caller, body.actor)?;
+    let dispute = state
+        .disputes
+        .escalate(&by, id, KIND, caller.conditions(expected), &body.notes)
+        .await?;
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+/// The vendor's transition route: one leg of the lifecycle before a resolution, named by
+/// `toState`. Whose leg it is follows the vendor (the operator's three, the advertiser's one);
+/// the other states have routes of their own, and asking for one here is an illegal transition.
+async fn transition(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    JsonBody(body, _): Body<TransitionIn>,
+) -> Answer {
+    let id = dispute_id(&id)?;
+    let to = match body.to_state.as_deref() {
+        Some(name) => name,
+        None => return Err(Problem::field("toState", "is required").into()),
+    };
+    let leg = Leg::named(to)?;
+    require_role(&caller, leg.role(), &format!("move a dispute to {to}"))?;
+    let expected = if_match.version(&state, &caller, id).await?;
+    let by = acting(&caller, body.actor)?;
+    let conditions = caller.conditions(expected);
+    let disputes = &state.disputes;
+    let dispute = match leg {
+        Leg::Investigating => {
+            disputes
+                .investigate(&by, id, KIND, conditions, &body.notes)
+                .await?
+        }
+        Leg::EvidenceGathered => {
+            disputes
+                .gather_evidence(&by, id, KIND, conditions, &body.notes)
+                .await?
+        }
+        Leg::OperatorResponded => {
+            let response = body.operator_response.ok_or_else(|| {
+                Problem::field(
+                    "operatorResponse",
+                    "is required to move to OPERATOR_RESPONDED",
+                )
+            })?;
+            let stance = required_stance("operatorResponse.stance", response.stance.as_deref())?;
+            let remedy = response
+                .proposed_remedy
+                .ok_or_else(|| Problem::field("operatorResponse.proposedRemedy", "is required"))?
+                .into_remedy()?;
+            disputes
+                .respond(
+                    &by,
+                    id,
+                    KIND,
+                    conditions,
+                    Some(stance),
+                    &response.notes,
+                    Some(remedy),
+                )
+                .await?
+        }
+        Leg::AdvertiserResponded => {
+            let response = body.advertiser_response.ok_or_else(|| {
+                Problem::field(
+                    "advertiserResponse",
+                    "is required to move to ADVERTISER_RESPONDED",
+                )
+            })?;
+            let stance = required_stance("advertiserResponse.stance", response.stance.as_deref())?;
+            disputes
+                .reply(
+                    &by,
+                    id,
+                    KIND,
+                    conditions,
+                    stance.decision(),
+                    Some(stance),
+                    &response.notes,
+                )
+                .await?
+        }
+    };
+    dispute_answer(StatusCode::OK, &dispute)
+}
+
+fn required_stance(field: &'static str, name: Option<&str>) -> Result<Stance, Problem> {
+    wire::stance(
+        field,
+        name.ok_or_else(|| Problem::field(field, "is required"))?,
+    )
+}
+
+/// The legs the transition route drives.
+#[derive(Debug, Clone, Copy)]
+enum Leg {
+    Investigating,
+    EvidenceGathered,
+    OperatorResponded,
+    AdvertiserResponded,
+}
+
+impl Leg {
+    /// The leg to the state `name`. A state with a route of its own (resolved, withdrawn,
+    /// escalated) or none at all (opened, expired) is an illegal transition, as the vendor
+    /// answers it; a name that is no state is a bad field.
+    fn named(name: &str) -> Result<Leg, Problem> {
+        Ok(match name {
+            "INVESTIGATING" => Leg::Investigating,
+            "EVIDENCE_GATHERED" => Leg::EvidenceGathered,
+            "OPERATOR_RESPONDED" => Leg::OperatorResponded,
+            "ADVERTISER_RESPONDED" => Leg::AdvertiserResponded,
+            other if wire::statuses_of(other).is_some() => {
+                let route = match other {
+                    "RESOLVED" => ": use POST /v1/disputes/{id}/resolve",
+                    "WITHDRAWN" => ": use POST /v1/disputes/{id}/withdraw",
+                    "ESCALATED" => ": use POST /v1/disputes/{id}/escalate",
+                    _ => "",
+                };
+                return Err(Problem::new(
+                    codes::ILLEGAL_TRANSITION,
+                    format!("the transition route cannot move a dispute to {other}{route}"),
+                ));
+            }
+            _ => {
+                return Err(Problem::field(
+                    "toState",
+                    "must be INVESTIGATING, EVIDENCE_GATHERED, OPERATOR_RESPONDED or ADVERTISER_RESPONDED",
+                ))
+            }
+        })
+    }
+
+    /// Whose leg it is.
+    fn role(self) -> Role {
+        match self {
+            Leg::AdvertiserResponded => Role::Advertiser,
+            Leg::Investigating | Leg::EvidenceGathered | Leg::OperatorResponded => Role::Operator,
+        }
+    }
 }
 
 async fn add_note(

@@ -2,8 +2,8 @@
 //! so that a missing field is reported by name, in the envelope, next to every other problem.
 
 use disputes_domain::{
-    Claim, DeliverySubject, Dispute, EvidenceBundle, EvidenceItem, EvidenceKind, Period, Quantity,
-    Remedy, Subject, Timestamp, Unit,
+    Claim, DeliverySubject, Dispute, DisputeId, EvidenceBundle, EvidenceItem, EvidenceKind, Period,
+    Quantity, Remedy, Stance, Status, Subject, Timestamp, Unit,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +16,165 @@ use disputes_ports::OpenRequest;
 use super::codes;
 use crate::shared::schema::{Decision, DeliveryOutcome, DisputeStatus, Outcome, TimelineKind};
 use crate::shared::{decimal, format_time, parse_time, Issues, Problem};
+
+/// The prefix of a dispute's id on this wire, as the vendor writes them (`dispute:42`).
+pub const ID_PREFIX: &str = "dispute:";
+
+/// A dispute's id as this wire shows it.
+pub fn id_text(id: DisputeId) -> String {
+    format!("{ID_PREFIX}{id}")
+}
+
+/// The vendor's name of each status, its `state`. The vendor has one state after the
+/// advertiser answered, where we keep whether it accepted (`accepted`) or not
+/// (`under_review`); and it has no expiry, which ours names `EXPIRED`.
+pub const STATES: &[(Status, &str)] = &[
+    (Status::Open, "OPENED"),
+    (Status::Investigating, "INVESTIGATING"),
+    (Status::EvidenceGathered, "EVIDENCE_GATHERED"),
+    (Status::Responded, "OPERATOR_RESPONDED"),
+    (Status::Accepted, "ADVERTISER_RESPONDED"),
+    (Status::UnderReview, "ADVERTISER_RESPONDED"),
+    (Status::Escalated, "ESCALATED"),
+    (Status::Resolved, "RESOLVED"),
+    (Status::Withdrawn, "WITHDRAWN"),
+    (Status::Expired, "EXPIRED"),
+];
+
+/// The vendor's name of `status`.
+pub fn state_name(status: Status) -> &'static str {
+    STATES
+        .iter()
+        .find(|(known, _)| *known == status)
+        .map_or("OPENED", |(_, name)| name)
+}
+
+/// Every state name once, in the lifecycle's order.
+pub fn state_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for (_, name) in STATES {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The statuses a state name stands for; `None` for a name that is no state.
+pub fn statuses_of(state: &str) -> Option<Vec<Status>> {
+    let statuses = STATES
+        .iter()
+        .filter(|(_, name)| *name == state)
+        .map(|(status, _)| *status)
+        .collect::<Vec<_>>();
+    (!statuses.is_empty()).then_some(statuses)
+}
+
+/// The document's schema of `state`: every state name.
+pub struct DeliveryState;
+
+impl utoipa::PartialSchema for DeliveryState {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(state_names()))
+                .description(Some(
+                    "A dispute's state, by the delivery vendor's names (`EXPIRED` is ours: the vendor has no expiry).",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for DeliveryState {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("DeliveryState")
+    }
+}
+
+/// How many disputes are in each state, every state named (zero included), in the lifecycle's
+/// order: the list's `counts`.
+#[derive(Debug)]
+pub struct StateCounts(Vec<(&'static str, u64)>);
+
+impl StateCounts {
+    /// The counts of states from the counts of statuses (two statuses share a state).
+    pub fn of(by_status: &[(Status, u64)]) -> Self {
+        let mut counts = state_names()
+            .into_iter()
+            .map(|name| (name, 0))
+            .collect::<Vec<_>>();
+        for (status, n) in by_status {
+            let name = state_name(*status);
+            if let Some((_, count)) = counts.iter_mut().find(|(known, _)| *known == name) {
+                *count += n;
+            }
+        }
+        StateCounts(counts)
+    }
+
+    /// How many disputes the states `statuses` stand for hold; all of them for none.
+    pub fn total(&self, statuses: &[Status]) -> u64 {
+        let names = statuses.iter().map(|s| state_name(*s)).collect::<Vec<_>>();
+        self.0
+            .iter()
+            .filter(|(name, _)| names.is_empty() || names.contains(name))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+impl Serialize for StateCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, n)| (*name, n)))
+    }
+}
+
+impl utoipa::PartialSchema for StateCounts {
+    fn schema() -> RefOr<Schema> {
+        let counts = state_names().into_iter().fold(
+            ObjectBuilder::new().schema_type(Type::Object),
+            |object, name| {
+                object
+                    .property(
+                        name,
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    )
+                    .required(name)
+            },
+        );
+        RefOr::T(
+            counts
+                .description(Some(
+                    "How many of the tenant's disputes that match the filters (all but `state` and `status`, over every page) are in each state.",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for StateCounts {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("DeliveryStateCounts")
+    }
+}
+
+/// A stance as this wire writes it: the vendor's upper-case style (`PARTIAL`).
+pub fn stance_name(stance: Stance) -> String {
+    stance.as_str().to_ascii_uppercase()
+}
+
+/// A stance from its wire name (`ACCEPT`, `PARTIAL` or `REJECT`); `field` names it in the error.
+pub fn stance(field: &str, name: &str) -> Result<Stance, Problem> {
+    Stance::ALL
+        .iter()
+        .copied()
+        .find(|s| stance_name(*s) == name)
+        .ok_or_else(|| Problem::field(field, "must be ACCEPT, PARTIAL or REJECT"))
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -290,10 +449,112 @@ pub struct ResolveIn {
     pub notes: String,
 }
 
+/// Who acts, as the caller's systems name them: the key's developer if not given.
+pub struct ActorName;
+
+impl utoipa::PartialSchema for ActorName {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(128))
+                .pattern(Some("^[^\\u0000-\\u001f\\u007f-\\u009f]+$"))
+                .description(Some(
+                    "Who acts, as the caller's systems name them; the key's developer if not given.",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for ActorName {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("DeliveryActor")
+    }
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = DeliveryNotesRequest, description = "`POST /v1/disputes/{id}/withdraw`.")]
+#[schema(
+    as = DeliveryNotesRequest,
+    description = "`POST /v1/disputes/{id}/withdraw` and `POST /v1/disputes/{id}/escalate`. A withdrawal by an `actor` other than the dispute's `openedBy` is a 412 `not_opener`."
+)]
 pub struct NotesIn {
+    #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
+    pub notes: String,
+    #[schema(value_type = Option<ActorName>)]
+    pub actor: Option<String>,
+}
+
+/// The state a transition moves to.
+#[derive(ToSchema)]
+#[schema(as = DeliveryTransitionState, rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the state as text.
+pub enum ToStateIn {
+    Investigating,
+    EvidenceGathered,
+    OperatorResponded,
+    AdvertiserResponded,
+}
+
+/// Where a party stands.
+#[derive(ToSchema)]
+#[schema(as = DeliveryStance, rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)] // Only the document reads it: the handler reads the stance as text.
+pub enum StanceIn {
+    Accept,
+    Partial,
+    Reject,
+}
+
+/// The operator's response of a transition to `OPERATOR_RESPONDED`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryTransitionOperatorResponse)]
+pub struct TransitionOperatorIn {
+    #[schema(value_type = StanceIn, required = true)]
+    pub stance: Option<String>,
+    #[schema(value_type = RemedyIn, required = true)]
+    pub proposed_remedy: Option<RemedyIn>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
+    pub notes: String,
+}
+
+/// The advertiser's response of a transition to `ADVERTISER_RESPONDED`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryTransitionAdvertiserResponse)]
+pub struct TransitionAdvertiserIn {
+    #[schema(value_type = StanceIn, required = true)]
+    pub stance: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
+    pub notes: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(
+    as = DeliveryTransitionRequest,
+    description = "`POST /v1/disputes/{id}/transition`: the non-terminal legs of the lifecycle. `INVESTIGATING` and `EVIDENCE_GATHERED` are the operator's, as is `OPERATOR_RESPONDED` (with `operatorResponse`: a stance and a proposed remedy); `ADVERTISER_RESPONDED` is the advertiser's (with `advertiserResponse`: a stance). A transition the dispute's state does not allow is a 409.",
+    example = json!({
+        "toState": "OPERATOR_RESPONDED",
+        "operatorResponse": {"stance": "PARTIAL", "proposedRemedy": {"amount": "600.00"}, "notes": "Two screens were dark on 3 November."}
+    })
+)]
+pub struct TransitionIn {
+    #[schema(value_type = ToStateIn, required = true)]
+    pub to_state: Option<String>,
+    #[schema(value_type = Option<TransitionOperatorIn>)]
+    pub operator_response: Option<TransitionOperatorIn>,
+    #[schema(value_type = Option<TransitionAdvertiserIn>)]
+    pub advertiser_response: Option<TransitionAdvertiserIn>,
+    #[schema(value_type = Option<ActorName>)]
+    pub actor: Option<String>,
+    /// The notes of an `INVESTIGATING` or `EVIDENCE_GATHERED` step.
     #[serde(default)]
     #[schema(value_type = Option<String>, nullable = false, required = false, max_length = 10000)]
     pub notes: String,
@@ -322,6 +583,9 @@ pub struct NoteIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
+    /// The vendor's filter: one state name (`OPENED`, ...).
+    pub state: Option<String>,
+    /// Ours, kept: one status name (`open`, ...).
     pub status: Option<String>,
     pub campaign_id: Option<String>,
     pub opened_after: Option<String>,
@@ -471,6 +735,10 @@ pub struct OperatorResponseOut<'d> {
     notes: &'d str,
     #[schema(required = true)]
     proposed_remedy: Option<RemedyOut>,
+    /// Where the operator stands on the claim; `null` for a response through
+    /// `operator-response`, which takes none.
+    #[schema(value_type = Option<StanceIn>, required = true)]
+    stance: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -486,6 +754,10 @@ pub struct AdvertiserResponseOut<'d> {
     notes: &'d str,
     #[schema(value_type = Decision)]
     decision: &'static str,
+    /// Where the advertiser stands on the response (`ACCEPT` for an acceptance, `REJECT` for
+    /// a rejection, unless it said `PARTIAL`); `null` when it only handed it back.
+    #[schema(value_type = Option<StanceIn>, required = true)]
+    stance: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -526,7 +798,7 @@ pub struct TimelineOut<'d> {
     hash: String,
 }
 
-/// The seed's `data.dispute`, plus `status`, `version`, `respondBy` and `evidenceDigest`. Every
+/// The seed's `data.dispute`, plus `status`, `state`, `version`, `respondBy` and `evidenceDigest`. Every
 /// field is present; one with no value yet is `null`. Text the dispute holds as it is shown is
 /// borrowed from it rather than copied: a page renders twenty disputes.
 #[derive(Debug, Serialize, ToSchema)]
@@ -555,6 +827,10 @@ pub struct DisputeOut<'d> {
     evidence_digest: String,
     #[schema(value_type = DisputeStatus)]
     status: &'static str,
+    /// The vendor's name of the status: `ADVERTISER_RESPONDED` stands for both `accepted` and
+    /// `under_review`.
+    #[schema(value_type = DeliveryState)]
+    state: &'static str,
     /// Grows by one with every change; sent back as the `ETag`.
     version: i64,
     #[schema(format = DateTime, required = true)]
@@ -581,7 +857,7 @@ impl<'d> DisputeOut<'d> {
         let evidence = d.evidence();
         let values = |kind| evidence.values(kind).collect::<Vec<_>>();
         Ok(DisputeOut {
-            id: d.id().to_string(),
+            id: id_text(d.id()),
             org_id: d.tenant().as_str(),
             created_at: format_time(d.opened_at()),
             updated_at: format_time(d.updated_at()),
@@ -607,6 +883,7 @@ impl<'d> DisputeOut<'d> {
             },
             evidence_digest: d.evidence_digest().to_hex(),
             status: d.status().as_str(),
+            state: state_name(d.status()),
             version: d.version().get(),
             respond_by: d.respond_by().map(format_time),
             operator_response: d.response().map(|r| OperatorResponseOut {
@@ -617,12 +894,14 @@ impl<'d> DisputeOut<'d> {
                     amount: m.amount.map(|a| a.to_string()),
                     makegood_window: m.makegood_window.map(PeriodOut::from),
                 }),
+                stance: r.stance.map(stance_name),
             }),
             advertiser_response: d.opener_reply().map(|r| AdvertiserResponseOut {
                 at: format_time(r.at),
                 by: r.by.id.as_str(),
                 notes: &r.notes,
                 decision: r.decision.as_str(),
+                stance: r.stance.map(stance_name),
             }),
             resolution: d.resolution().map(|r| ResolutionOut {
                 outcome: r.outcome.as_str(),
@@ -647,5 +926,54 @@ impl<'d> DisputeOut<'d> {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_a_state_and_every_state_its_statuses() {
+        for status in Status::ALL {
+            let name = state_name(*status);
+            assert!(
+                STATES.iter().any(|(s, n)| s == status && *n == name),
+                "{status} has no state"
+            );
+            assert!(statuses_of(name).unwrap().contains(status));
+        }
+        assert_eq!(
+            statuses_of("ADVERTISER_RESPONDED").unwrap(),
+            [Status::Accepted, Status::UnderReview]
+        );
+        assert_eq!(statuses_of("opened"), None, "state names are upper case");
+    }
+
+    #[test]
+    fn counts_name_every_state_and_add_up_the_statuses_of_one() {
+        let counts = StateCounts::of(&[
+            (Status::Accepted, 2),
+            (Status::UnderReview, 3),
+            (Status::Open, 1),
+        ]);
+        let json = serde_json::to_value(&counts).unwrap();
+        assert_eq!(json["ADVERTISER_RESPONDED"], 5);
+        assert_eq!(json["OPENED"], 1);
+        assert_eq!(json["ESCALATED"], 0);
+        assert_eq!(json.as_object().unwrap().len(), state_names().len());
+        assert_eq!(counts.total(&[]), 6);
+        assert_eq!(
+            counts.total(&statuses_of("ADVERTISER_RESPONDED").unwrap()),
+            5
+        );
+    }
+
+    #[test]
+    fn stances_read_as_they_are_written() {
+        for s in Stance::ALL {
+            assert_eq!(stance("stance", &stance_name(*s)).unwrap(), *s);
+        }
+        assert!(stance("stance", "partial").is_err());
     }
 }

@@ -10,6 +10,7 @@ use utoipa::{OpenApi as _, ToSchema};
 use crate::delivery::webhooks::{Created, WebhookIn};
 use crate::delivery::wire::{
     AdvertiserResponseIn, DisputeOut, NoteIn, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
+    StateCounts, TransitionIn,
 };
 
 use disputes_domain::DeliverySubject;
@@ -54,6 +55,9 @@ pub struct DisputePage {
     /// Pass as `cursor` for the next page; `null` on the last.
     #[schema(required = true)]
     next_cursor: Option<String>,
+    /// How many disputes match the filters, `state` (or `status`) included, over every page.
+    total: u64,
+    counts: StateCounts,
 }
 
 /// The envelope around a page of disputes.
@@ -118,6 +122,7 @@ pub struct ErrorEnvelope {
     ResolveIn,
     NotesIn,
     NoteIn,
+    TransitionIn,
     WebhookEnvelope,
     WebhookIn
 )))]
@@ -212,10 +217,12 @@ fn paths() -> Paths {
                 dispute("The dispute, opened."),
                 &[
                     "deliveryGetDispute",
+                    "deliveryTransitionDispute",
                     "deliveryOperatorResponse",
                     "deliveryAdvertiserResponse",
                     "deliveryResolveDispute",
                     "deliveryWithdrawDispute",
+                    "deliveryEscalateDispute",
                     "deliveryAddNote",
                 ]
                 .map(|operation| (operation, "id", "$response.body#/data/dispute/id")),
@@ -228,11 +235,12 @@ fn paths() -> Paths {
             TAG,
             "deliveryListDisputes",
             "List delivery disputes",
-            "The tenant's delivery disputes, newest first, a page at a time.",
+            "The tenant's delivery disputes, newest first, a page at a time, with how many match (`total`) and how many of those the filters but the state match are in each state (`counts`).",
         )
         .security(BEARER)
         .params([
-            query_param("status", schema_ref("DisputeStatus"), "Only disputes in this state."),
+            query_param("state", schema_ref("DeliveryState"), "Only disputes in this state (the vendor's filter); not with `status`."),
+            query_param("status", schema_ref("DisputeStatus"), "Only disputes in this status (ours, finer than `state`); not with `state`."),
             query_param("campaignId", id_text_schema(DeliverySubject::MAX_ID), "Only disputes about this campaign."),
             query_param("openedAfter", time_schema(), "Only disputes opened at or after this RFC 3339 time."),
             query_param("openedBefore", time_schema(), "Only disputes opened before this RFC 3339 time."),
@@ -258,6 +266,13 @@ fn paths() -> Paths {
         .answer(200, dispute("The dispute."))
         .errors(READ_ERRORS, error),
         change(
+            "/v1/disputes/{id}/transition",
+            "deliveryTransitionDispute",
+            "Advance a dispute",
+            "The vendor's transition route: moves the dispute to `INVESTIGATING`, `EVIDENCE_GATHERED` or `OPERATOR_RESPONDED` (operator keys) or `ADVERTISER_RESPONDED` (advertiser keys). A state the dispute cannot move to is a 409 `illegal_transition`.",
+            "DeliveryTransitionRequest",
+        ),
+        change(
             "/v1/disputes/{id}/operator-response",
             "deliveryOperatorResponse",
             "Respond as the operator",
@@ -275,14 +290,21 @@ fn paths() -> Paths {
             "/v1/disputes/{id}/resolve",
             "deliveryResolveDispute",
             "Resolve a dispute",
-            "Settles the dispute: granted, partially granted (with `settledAmount`) or denied. Operator keys only.",
+            "Settles the dispute: granted, partially granted (with `settledAmount`) or denied, once the advertiser answered the operator's response (`ADVERTISER_RESPONDED`) or in mediation (`ESCALATED`). Operator keys only.",
             "DeliveryResolveRequest",
         ),
         change(
             "/v1/disputes/{id}/withdraw",
             "deliveryWithdrawDispute",
             "Withdraw a dispute",
-            "The opener withdraws its dispute before it is resolved.",
+            "The opener withdraws its dispute before it is resolved: only the actor that opened it (`openedBy`); another is a 412 `not_opener`.",
+            "DeliveryNotesRequest",
+        ),
+        change(
+            "/v1/disputes/{id}/escalate",
+            "deliveryEscalateDispute",
+            "Escalate a dispute",
+            "Either party takes the dispute to mediation from any state that is not final; an escalated dispute may be resolved, withdrawn, or answered again by the operator.",
             "DeliveryNotesRequest",
         ),
         change(
@@ -333,8 +355,10 @@ mod tests {
             ("/v1/disputes/{id}", "get"),
             ("/v1/disputes/{id}/operator-response", "post"),
             ("/v1/disputes/{id}/advertiser-response", "post"),
+            ("/v1/disputes/{id}/transition", "post"),
             ("/v1/disputes/{id}/resolve", "post"),
             ("/v1/disputes/{id}/withdraw", "post"),
+            ("/v1/disputes/{id}/escalate", "post"),
             ("/v1/disputes/{id}/notes", "post"),
             ("/v1/webhooks", "post"),
         ] {

@@ -58,6 +58,8 @@ pub const METHOD_NOT_ALLOWED: Code =
 pub const ILLEGAL_TRANSITION: Code = conflict("illegal_transition");
 pub const DISPUTE_FINAL: Code = conflict("dispute_final");
 pub const NOT_OVERDUE: Code = conflict("not_overdue");
+/// The delivery vendor answers a withdrawal by anyone but the opener with 412.
+pub const NOT_OPENER: Code = Code::new("not_opener", StatusCode::PRECONDITION_FAILED);
 pub const REMINDER_NOT_DUE: Code = conflict("reminder_not_due");
 pub const ALREADY_REMINDED: Code = conflict("already_reminded");
 pub const DUPLICATE_DISPUTE: Code = conflict("duplicate_dispute");

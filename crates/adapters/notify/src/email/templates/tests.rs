@@ -253,6 +253,7 @@ fn the_customer_hears_only_of_what_concerns_them() {
     responded
         .respond(
             operator,
+            None,
             "looking",
             None,
             later(1),

@@ -1,5 +1,7 @@
 //! End-to-end tests of webhooks (SPEC §5): events of a tenant's disputes reach every endpoint it
-//! registered, signed, once per endpoint that took them, retried with the same event id.
+//! registered for them, signed, once per endpoint that took them, retried with the same event
+//! id; endpoints registered through the delivery contract (`POST /v1/webhooks`) get the delivery
+//! vendor's `Enfinitos-Signature` too.
 
 mod support;
 
@@ -23,6 +25,8 @@ struct Received {
     event_id: String,
     /// Whether `X-Signature` is the HMAC of `X-Timestamp.body` with the endpoint's secret.
     verified: bool,
+    /// Whether `Enfinitos-Signature` verifies as the vendor documents it; `None` without one.
+    vendor_verified: Option<bool>,
     accepted: bool,
     body: Value,
 }
@@ -30,12 +34,44 @@ struct Received {
 #[derive(Debug, Default)]
 struct Endpoint {
     secret: String,
+    /// Refuse (401) any request whose `Enfinitos-Signature` does not verify, as a client of the
+    /// vendor does.
+    vendor_client: bool,
     /// How many requests to refuse (503, `Retry-After: 1`) before taking any.
     refuse: usize,
     received: Vec<Received>,
 }
 
 type Shared = Arc<Mutex<Endpoint>>;
+
+/// The delivery vendor's check (docs.enfinitos.com, "Create a webhook subscription"): the header
+/// is `t=<unix seconds>,v1=<hex HMAC-SHA256>`, the HMAC keyed with the `whsec_…` secret over
+/// `<t>.<raw body>`, compared in constant time.
+fn verify_enfinitos(secret: &str, header: &str, raw_body: &[u8]) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = Some(value),
+            Some(("v1", value)) => v1 = Some(value),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(signature) = hex::decode(v1) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(raw_body);
+    mac.verify_slice(&signature).is_ok()
+}
 
 async fn receive(
     State(endpoint): State<Shared>,
@@ -58,11 +94,25 @@ async fn receive(
         .strip_prefix("sha256=")
         .and_then(|sig| hex::decode(sig).ok())
         .is_some_and(|sig| mac.verify_slice(&sig).is_ok());
+    let vendor_verified = headers
+        .get("enfinitos-signature")
+        .map(|h| verify_enfinitos(&endpoint.secret, h.to_str().unwrap_or_default(), &body));
+    if endpoint.vendor_client && vendor_verified != Some(true) {
+        endpoint.received.push(Received {
+            event_id: header("x-event-id"),
+            verified,
+            vendor_verified,
+            accepted: false,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        });
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
     let accepted = endpoint.refuse == 0;
     endpoint.refuse = endpoint.refuse.saturating_sub(1);
     endpoint.received.push(Received {
         event_id: header("x-event-id"),
         verified,
+        vendor_verified,
         accepted,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });
@@ -149,42 +199,8 @@ async fn every_event_arrives_signed_once_at_each_endpoint(store: Store) {
     let (other_url, other) = endpoint(0).await;
     register(&server, "globex", &other_url, &other);
 
-    let opened = server
-        .call(
-            Method::POST,
-            "/v1/disputes",
-            Some(&advertiser),
-            Some(dispute_request()),
-        )
-        .await;
-    assert_eq!(
-        opened.status,
-        reqwest::StatusCode::CREATED,
-        "{:#}",
-        opened.body
-    );
-    let id = opened.body["data"]["dispute"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for (path, key, body) in [
-        (
-            "operator-response",
-            &operator,
-            json!({"notes": "Two screens were dark."}),
-        ),
-        ("notes", &advertiser, json!({"notes": "Photos follow."})),
-    ] {
-        let answer = server
-            .call(
-                Method::POST,
-                &format!("/v1/disputes/{id}/{path}"),
-                Some(key),
-                Some(body),
-            )
-            .await;
-        assert_eq!(answer.status, reqwest::StatusCode::OK, "{:#}", answer.body);
-    }
+    // Opened, responded, noted: three events.
+    walk(&server, &advertiser, &operator, 2).await;
 
     until_accepted(&steady, 3).await;
     until_accepted(&flaky, 3).await;
@@ -195,6 +211,8 @@ async fn every_event_arrives_signed_once_at_each_endpoint(store: Store) {
     let flaky_events = flaky.lock().unwrap().received.clone();
     for r in steady_events.iter().chain(&flaky_events) {
         assert!(r.verified, "a request with a bad signature: {r:#?}");
+        // Delivery disputes: signed the vendor's way too, for the vendor's clients.
+        assert_eq!(r.vendor_verified, Some(true), "{r:#?}");
     }
     assert_eq!(
         steady_events.len(),
@@ -346,11 +364,308 @@ async fn a_bad_webhook_url_is_refused(store: Store) {
     assert!(!output.status.success());
     assert!(stderr.contains("http:// or https://"), "{stderr}");
     assert!(output.stdout.is_empty(), "no secret is printed");
+
+    // The subscription and the label are checked as the contract checks them.
+    for (flag, value, says) in [
+        (
+            "--events",
+            "dispute.opened,dispute.nope",
+            "unknown event \"dispute.nope\"",
+        ),
+        ("--label", &"x".repeat(61), "label: must be 1-60 characters"),
+    ] {
+        let output = std::process::Command::new(support::binary())
+            .args([
+                "webhook",
+                "add",
+                "--tenant",
+                "acme",
+                "--url",
+                "https://hooks.example/in",
+            ])
+            .args([flag, value])
+            .args(["--database-url", &server.database_url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flag}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+        assert!(output.stdout.is_empty(), "no secret is printed");
+    }
+}
+
+/// The environment that lets `POST /v1/webhooks` take a receiver on 127.0.0.1 over http.
+const LOOPBACK_HTTP: (&str, &str) = ("DISPUTES_WEBHOOKS_ALLOW_LOOPBACK_HTTP", "true");
+
+/// Registers `url` through the delivery contract with `operator`'s key and hands the secret to
+/// the endpoint; returns the answer.
+async fn subscribe(
+    server: &Server,
+    operator: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> support::Answer {
+    server
+        .call_with(
+            Method::POST,
+            "/v1/webhooks",
+            Some(operator),
+            Some(body),
+            &[("Idempotency-Key", idempotency_key)],
+        )
+        .await
+}
+
+/// Replaces what differs from run to run (ids, times, the secret, the receiver's port).
+fn redact(value: &Value) -> Value {
+    support::redact::redact_keys(
+        value,
+        &[
+            "subscriptionId",
+            "createdAt",
+            "secretLastRotatedAt",
+            "signingSecret",
+            "url",
+        ],
+    )
+}
+
+macro_rules! snapshot {
+    ($name:expr, $answer:expr) => {{
+        let shown = json!({ "status": $answer.status.as_u16(), "body": redact(&$answer.body) });
+        insta::assert_snapshot!($name, serde_json::to_string_pretty(&shown).unwrap())
+    }};
+}
+
+/// Opens a delivery dispute as `advertiser` and takes it through the first `steps` of: the
+/// operator's response, a note, the advertiser's acceptance, the resolution.
+async fn walk(server: &Server, advertiser: &str, operator: &str, steps: usize) {
+    let opened = server
+        .call(
+            Method::POST,
+            "/v1/disputes",
+            Some(advertiser),
+            Some(dispute_request()),
+        )
+        .await;
+    assert_eq!(
+        opened.status,
+        reqwest::StatusCode::CREATED,
+        "{:#}",
+        opened.body
+    );
+    let id = opened.body["data"]["dispute"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, key, body) in [
+        (
+            "operator-response",
+            operator,
+            json!({"notes": "Two screens were dark."}),
+        ),
+        ("notes", advertiser, json!({"notes": "Photos follow."})),
+        (
+            "advertiser-response",
+            advertiser,
+            json!({"decision": "accept", "notes": "Fine."}),
+        ),
+        (
+            "resolve",
+            operator,
+            json!({"outcome": "granted", "notes": "Credited."}),
+        ),
+    ]
+    .into_iter()
+    .take(steps)
+    {
+        let answer = server
+            .call(
+                Method::POST,
+                &format!("/v1/disputes/{id}/{path}"),
+                Some(key),
+                Some(body),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            reqwest::StatusCode::OK,
+            "{path}: {:#}",
+            answer.body
+        );
+    }
+}
+
+async fn an_api_subscription_gets_only_its_events_signed_the_vendors_way(store: Store) {
+    let server = Server::start_with_env(store, &[LOOPBACK_HTTP]).await;
+    let advertiser = server.tenant_with_key("acme", "advertiser", "dev_adv");
+    let operator = server.key("acme", "operator", "dev_op");
+    let (vendor_url, vendor) = endpoint(0).await;
+    vendor.lock().unwrap().vendor_client = true;
+
+    let body = json!({
+        "url": vendor_url,
+        "events": ["dispute.settled", "dispute.opened"],
+        "label": "Ledger sync"
+    });
+    let created = subscribe(&server, &operator, body.clone(), "hook-1").await;
+    assert_eq!(
+        created.status,
+        reqwest::StatusCode::CREATED,
+        "{:#}",
+        created.body
+    );
+    let secret = created.body["data"]["signingSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 70,
+        "{secret}"
+    );
+    let subscription = &created.body["data"]["subscription"];
+    assert_eq!(subscription["url"], json!(vendor_url));
+    assert_eq!(subscription["developerId"], "dev_op");
+    assert_eq!(
+        subscription["createdAt"],
+        subscription["secretLastRotatedAt"]
+    );
+    assert!(
+        subscription.get("signingSecret").is_none(),
+        "{subscription:#}"
+    );
+    vendor.lock().unwrap().secret = secret;
+    snapshot!("registered", created);
+
+    // The same key and request: the stored answer, and no second subscription (which would
+    // show below as every event twice).
+    let replayed = subscribe(&server, &operator, body, "hook-1").await;
+    assert_eq!(
+        replayed
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(replayed.body, created.body);
+
+    // One from the command line, for notes only.
+    let (notes_url, notes) = endpoint(0).await;
+    let out = server.cli(&[
+        "webhook",
+        "add",
+        "--tenant",
+        "acme",
+        "--url",
+        &notes_url,
+        "--events",
+        "dispute.note",
+        "--label",
+        "Notes only",
+    ]);
+    notes.lock().unwrap().secret = out.trim().to_owned();
+
+    // Opened, responded, noted, accepted, settled.
+    walk(&server, &advertiser, &operator, 4).await;
+    until_accepted(&vendor, 2).await;
+    until_accepted(&notes, 1).await;
+    // Time for an event it did not subscribe to to show up, were it sent.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let received = vendor.lock().unwrap().received.clone();
+    let types = received
+        .iter()
+        .map(|r| r.body["type"].as_str().unwrap().to_owned())
+        .collect::<BTreeSet<_>>();
+    assert_eq!(
+        received.len(),
+        2,
+        "each subscribed event once: {received:#?}"
+    );
+    assert_eq!(
+        types,
+        BTreeSet::from(["dispute.opened".to_owned(), "dispute.settled".to_owned()])
+    );
+    assert!(
+        received
+            .iter()
+            .all(|r| r.accepted && r.verified && r.vendor_verified == Some(true)),
+        "the vendor's client took every delivery: {received:#?}"
+    );
+    let noted = notes.lock().unwrap().received.clone();
+    assert_eq!(noted.len(), 1, "{noted:#?}");
+    assert_eq!(noted[0].body["type"], "dispute.note");
+    assert!(noted[0].verified);
+}
+
+async fn registrations_are_checked_and_answered_in_the_envelope(store: Store) {
+    let server = Server::start_with_env(store, &[LOOPBACK_HTTP]).await;
+    let advertiser = server.tenant_with_key("acme", "advertiser", "dev_adv");
+    let operator = server.key("acme", "operator", "dev_op");
+    let valid = json!({"url": "https://hooks.example/in", "events": ["*"], "label": "All"});
+
+    let forbidden = subscribe(&server, &advertiser, valid.clone(), "a-1").await;
+    assert_eq!(forbidden.status, reqwest::StatusCode::FORBIDDEN);
+    snapshot!("error_forbidden_role", forbidden);
+
+    let missing = subscribe(&server, &operator, json!({}), "o-1").await;
+    assert_eq!(missing.status, reqwest::StatusCode::BAD_REQUEST);
+    snapshot!("error_missing_fields", missing);
+
+    let bad = json!({
+        "url": "http://hooks.example/in",
+        "events": ["dispute.opened", "dispute.exploded"],
+        "label": "x".repeat(61)
+    });
+    let refused = subscribe(&server, &operator, bad, "o-2").await;
+    assert_eq!(refused.status, reqwest::StatusCode::BAD_REQUEST);
+    snapshot!("error_bad_fields", refused);
+
+    let none = json!({"url": "https://hooks.example/in", "events": [], "label": "None"});
+    let empty = subscribe(&server, &operator, none, "o-3").await;
+    assert_eq!(empty.status, reqwest::StatusCode::BAD_REQUEST);
+    snapshot!("error_no_events", empty);
+
+    let typed = json!({"url": "https://hooks.example/in", "events": "*", "label": "All"});
+    let wrong_type = subscribe(&server, &operator, typed, "o-4").await;
+    assert_eq!(wrong_type.status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_type.body["error"]["code"], "invalid_body");
+
+    // The vendor's names are taken, for its clients, and "*" with them.
+    let vendor = json!({"url": "https://hooks.example/in", "events": ["challenge.opened", "key.rotated"], "label": "Vendor"});
+    let taken = subscribe(&server, &operator, vendor, "o-5").await;
+    assert_eq!(
+        taken.status,
+        reqwest::StatusCode::CREATED,
+        "{:#}",
+        taken.body
+    );
+    assert_eq!(
+        taken.body["data"]["subscription"]["events"],
+        json!(["challenge.opened", "key.rotated"])
+    );
+
+    // Without the switch, a loopback receiver over http is refused like any other http URL.
+    let strict = Server::start(store).await;
+    let strict_operator = strict.tenant_with_key("acme", "operator", "dev_op");
+    let local = json!({"url": "http://127.0.0.1:9/in", "events": ["*"], "label": "Local"});
+    let refused = subscribe(&strict, &strict_operator, local.clone(), "s-1").await;
+    assert_eq!(refused.status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["error"]["details"][0]["field"], "url");
+    let allowed = subscribe(&server, &operator, local, "o-6").await;
+    assert_eq!(
+        allowed.status,
+        reqwest::StatusCode::CREATED,
+        "{:#}",
+        allowed.body
+    );
 }
 
 store_tests!(
     every_event_arrives_signed_once_at_each_endpoint,
     two_instances_send_each_event_once,
     nothing_is_lost_while_the_endpoint_is_down,
-    a_bad_webhook_url_is_refused
+    a_bad_webhook_url_is_refused,
+    an_api_subscription_gets_only_its_events_signed_the_vendors_way,
+    registrations_are_checked_and_answered_in_the_envelope
 );

@@ -163,8 +163,8 @@ pub struct DeadlineArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum WebhookCommand {
-    /// Registers a URL that receives every event of the tenant's disputes, and prints the
-    /// secret its signatures are made with, alone on stdout.
+    /// Registers a URL that receives the events of the tenant's disputes it subscribes to, and
+    /// prints the secret its signatures are made with, alone on stdout.
     Add {
         /// The tenant whose events the endpoint receives (its slug).
         #[arg(long)]
@@ -172,6 +172,19 @@ pub enum WebhookCommand {
         /// An http:// or https:// URL.
         #[arg(long = "url", value_name = "URL")]
         endpoint: String,
+        /// The events it receives, separated by commas: `*` for all, or `dispute.<kind>`
+        /// (opened, responded, accepted, rejected, settled, withdrawn, expired, note, message,
+        /// reminder, investigating, evidence_gathered, escalated).
+        #[arg(
+            long,
+            value_name = "EVENTS",
+            value_delimiter = ',',
+            default_value = "*"
+        )]
+        events: Vec<String>,
+        /// A name for the endpoint, 1 to 60 characters.
+        #[arg(long)]
+        label: Option<String>,
     },
 }
 
@@ -206,6 +219,11 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub request_timeout_ms: u64,
+    /// Lets `POST /v1/webhooks` register `http://` URLs of loopback hosts (127.0.0.1, ::1,
+    /// localhost), for a receiver without a certificate on the same machine: tests, local
+    /// development. Otherwise only `https://` URLs are taken.
+    #[arg(long, env = "DISPUTES_WEBHOOKS_ALLOW_LOOPBACK_HTTP")]
+    pub webhooks_allow_loopback_http: bool,
     #[command(flatten)]
     pub dispatch: DispatchArgs,
     #[command(flatten)]

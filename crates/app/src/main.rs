@@ -20,8 +20,9 @@ use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
     DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService,
     InvoiceDesk, KeyCache, OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog,
-    SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, ThreadService, TicketStore,
-    WebhookRegistry, WebhookService,
+    Registration, SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, ThreadService,
+    TicketStore, UrlPolicy, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService,
+    WebhookUrl,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -75,8 +76,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
                 stats: Some(store.stats()),
             };
-            let (state, dispatcher, deadlines) =
+            let (mut state, dispatcher, deadlines) =
                 store.into_state(Arc::new(blobs), &args.dispatch)?;
+            state.webhooks = state
+                .webhooks
+                .allowing_loopback_http(args.webhooks_allow_loopback_http);
             let deadlines = run_deadlines(deadlines, &args.deadlines);
             serve(args.listen, state, dispatcher, &args.dispatch, operations).await?;
             deadlines.stop().await
@@ -99,12 +103,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
-        Command::Webhook(WebhookCommand::Add { tenant, endpoint }) => {
+        Command::Webhook(WebhookCommand::Add {
+            tenant,
+            endpoint,
+            events,
+            label,
+        }) => {
             let tenant = TenantId::new(tenant)?;
+            let registration = Registration {
+                // The operator's own command may name any http(s) endpoint, a local one too.
+                url: WebhookUrl::new(&endpoint, UrlPolicy::AnyHttp)?,
+                events: WebhookEvents::new(&events)?,
+                label: label.map(WebhookLabel::new).transpose()?,
+                developer: None,
+            };
             let webhook = open_store(&database.url)
                 .await?
                 .webhooks()
-                .add(&tenant, &endpoint)
+                .register(&tenant, &registration)
                 .await
                 .map_err(|e| match e {
                     // The store's only way to say the tenant is unknown.
@@ -114,7 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     other => anyhow::Error::new(other)
                         .context(format!("cannot add a webhook to tenant {tenant}")),
                 })?;
-            tracing::info!(tenant = %tenant, url = %webhook.url, "webhook added");
+            tracing::info!(tenant = %tenant, url = webhook.url.as_str(), "webhook added");
             // The only time the secret is shown: printed alone, for scripts to capture.
             println!("{}", webhook.secret);
             Ok(())
@@ -351,6 +367,7 @@ where
         ),
         disputes,
         credentials,
+        webhooks: WebhookService::new(store.clone(), clock.clone()),
         idempotency: IdempotencyService::new(store, clock),
     };
     Ok((state, dispatcher, deadlines))

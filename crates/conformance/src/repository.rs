@@ -26,8 +26,8 @@ use rust_decimal::Decimal;
 
 use disputes_ports::{
     default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
-    Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Sink, StoreError, WebhookRegistry,
-    Write,
+    Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Registration, Sink, StoreError,
+    UrlPolicy, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookUrl, Write,
 };
 
 /// Runs every conformance case as its own test against the stores `$store` makes.
@@ -58,6 +58,7 @@ macro_rules! repository_conformance_suite {
             leases_are_exclusive_until_they_end,
             delivered_jobs_stay_delivered_and_retries_wait,
             webhooks_are_per_tenant_and_remember_their_deliveries,
+            webhooks_get_only_the_events_they_subscribed_to,
             a_response_with_an_empty_remedy_is_told_apart_from_none,
             sent_emails_are_per_tenant_and_once_per_event_and_recipient,
             counts_by_status_follow_the_filters_but_not_the_page,
@@ -1309,28 +1310,59 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
     assert_eq!(lease_all(&*store).await, Vec::new());
 }
 
+/// A registration of `url` for `events`, labelled `label`, from the command line.
+fn hook(url: &str, events: &[&str], label: Option<&str>) -> Registration {
+    Registration {
+        url: WebhookUrl::new(url, UrlPolicy::AnyHttp).unwrap(),
+        events: WebhookEvents::new(events).unwrap(),
+        label: label.map(|l| WebhookLabel::new(l).unwrap()),
+        developer: None,
+    }
+}
+
 pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(store: Arc<S>) {
     with_tenants(&*store, &["acme", "globex"]).await;
     let a = store
-        .add_webhook(&tenant("acme"), "https://a.example/in", "whsec_a", t0())
+        .add_webhook(
+            &tenant("acme"),
+            &hook("https://a.example/in", &["*"], None),
+            "whsec_a",
+            t0(),
+        )
         .await
         .unwrap();
     let b = store
-        .add_webhook(&tenant("acme"), "http://127.0.0.1:9/in", "whsec_b", t0())
+        .add_webhook(
+            &tenant("acme"),
+            &hook("http://127.0.0.1:9/in", &["*"], None),
+            "whsec_b",
+            t0(),
+        )
         .await
         .unwrap();
     store
-        .add_webhook(&tenant("globex"), "https://g.example/in", "whsec_g", t0())
+        .add_webhook(
+            &tenant("globex"),
+            &hook("https://g.example/in", &["*"], None),
+            "whsec_g",
+            t0(),
+        )
         .await
         .unwrap();
     assert!(store
-        .add_webhook(&tenant("nobody"), "https://n.example", "s", t0())
+        .add_webhook(
+            &tenant("nobody"),
+            &hook("https://n.example", &["*"], None),
+            "s",
+            t0()
+        )
         .await
         .is_err());
 
     let event = EventId::generate();
+    let opened = EntryKind::Opened;
     let pending = store
-        .webhooks_pending(&tenant("acme"), &event)
+        .webhooks_pending(&tenant("acme"), &event, opened)
         .await
         .unwrap();
     assert_eq!(pending, vec![a.clone(), b.clone()]);
@@ -1342,19 +1374,99 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
     store.webhook_delivered(a.id, &event, t0()).await.unwrap();
     store.webhook_delivered(a.id, &event, t0()).await.unwrap();
     let pending = store
-        .webhooks_pending(&tenant("acme"), &event)
+        .webhooks_pending(&tenant("acme"), &event, opened)
         .await
         .unwrap();
     assert_eq!(pending, vec![b.clone()]);
     let other = EventId::generate();
     assert_eq!(
         store
-            .webhooks_pending(&tenant("acme"), &other)
+            .webhooks_pending(&tenant("acme"), &other, opened)
             .await
             .unwrap()
             .len(),
         2
     );
+}
+
+/// A webhook hears only of the events it subscribed to, and its subscription, label and
+/// developer come back as they were registered.
+pub async fn webhooks_get_only_the_events_they_subscribed_to<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let all = store
+        .add_webhook(
+            &tenant("acme"),
+            &hook("https://all.example/in", &["*"], None),
+            "whsec_1",
+            t0(),
+        )
+        .await
+        .unwrap();
+    let mut some = hook(
+        "https://some.example/in",
+        &["dispute.settled", "dispute.opened"],
+        Some("Ledger sync ✓"),
+    );
+    some.developer = Some(ActorId::new("dev_op").unwrap());
+    let some = store
+        .add_webhook(&tenant("acme"), &some, "whsec_2", t0())
+        .await
+        .unwrap();
+    // The vendor's own names are accepted, and nothing here is one of them.
+    let vendor = store
+        .add_webhook(
+            &tenant("acme"),
+            &hook(
+                "https://vendor.example/in",
+                &["challenge.opened", "key.rotated"],
+                None,
+            ),
+            "whsec_3",
+            t0(),
+        )
+        .await
+        .unwrap();
+
+    let pending = |kind| {
+        let store = store.clone();
+        async move {
+            store
+                .webhooks_pending(&tenant("acme"), &EventId::generate(), kind)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        pending(EntryKind::Opened).await,
+        vec![all.clone(), some.clone()]
+    );
+    assert_eq!(
+        pending(EntryKind::Settled).await,
+        vec![all.clone(), some.clone()]
+    );
+    for kind in [
+        EntryKind::Note,
+        EntryKind::Responded,
+        EntryKind::Message,
+        EntryKind::Reminder,
+    ] {
+        assert_eq!(pending(kind).await, vec![all.clone()], "{kind}");
+    }
+    assert!(EntryKind::ALL.iter().all(|k| !vendor.events.covers(*k)));
+
+    let read = pending(EntryKind::Opened).await.remove(1);
+    assert_eq!(read, some);
+    assert_eq!(
+        read.events.names().collect::<Vec<_>>(),
+        ["dispute.opened", "dispute.settled"]
+    );
+    assert_eq!(
+        read.label.as_ref().map(WebhookLabel::as_str),
+        Some("Ledger sync ✓")
+    );
+    assert_eq!(read.developer.as_ref().map(ActorId::as_str), Some("dev_op"));
+    assert_eq!(read.created_at, t0());
+    assert_eq!((all.label, all.developer), (None, None));
 }
 
 /// `remedy_proposed` is what tells "a remedy with nothing in it" from "no remedy": both have NULL

@@ -47,7 +47,10 @@ pub use sent_emails::{SentEmail, SentEmails};
 pub use service::{Conditions, DeadlineAction, DisputeService, OpenRequest};
 pub use thread::{File, ThreadService};
 pub use tickets::{Ticket, TicketStatus, TicketStore};
-pub use webhooks::{Webhook, WebhookRegistry, WebhookService};
+pub use webhooks::{
+    Registration, UrlPolicy, Webhook, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService,
+    WebhookUrl, VENDOR_EVENTS,
+};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use blobs::MockBlobStore;

@@ -4,12 +4,13 @@
 //! SQL text and its column types.
 
 use chrono::Duration;
-use disputes_domain::{DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
+use disputes_domain::{ActorId, DisputeId, DisputePolicy, Status, TenantId, Timestamp, Version};
 
 use crate::{corrupt, required, Fields, StoredRow};
 use disputes_ports::idempotency::{Fingerprint, StoredAnswer, StoredKey};
 use disputes_ports::{
-    DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook,
+    DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook, WebhookEvents,
+    WebhookLabel, WebhookUrl,
 };
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
@@ -168,9 +169,10 @@ pub fn json_object_arguments(alias: &str, columns: &str) -> String {
 }
 
 /// The columns of `webhooks` that [`webhook_from_row`] reads.
-pub const WEBHOOK_COLUMNS: &str = "id, url, secret";
+pub const WEBHOOK_COLUMNS: &str = "id, url, secret, events, label, developer_id, created_at";
 
-/// Row → webhook for one `webhooks` row of `tenant` (see [`WEBHOOK_COLUMNS`]).
+/// Row → webhook for one `webhooks` row of `tenant` (see [`WEBHOOK_COLUMNS`]). A row from
+/// before migration 0012 has every event (`'*'`) and neither label nor developer.
 pub fn webhook_from_row(
     tenant: &TenantId,
     row: &(impl StoredRow + ?Sized),
@@ -179,8 +181,12 @@ pub fn webhook_from_row(
     Ok(Webhook {
         id: f.integer("id")?,
         tenant: tenant.clone(),
-        url: f.text("url")?,
+        url: WebhookUrl::stored(f.text("url")?),
+        events: WebhookEvents::from_stored(&f.text("events")?)?,
+        label: f.opt_parsed("label", WebhookLabel::new)?,
+        developer: f.opt_parsed("developer_id", ActorId::new)?,
         secret: f.text("secret")?,
+        created_at: f.time("created_at")?,
     })
 }
 

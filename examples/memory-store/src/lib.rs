@@ -22,8 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::Duration;
 use disputes_domain::{
-    Agent, Dispute, DisputeId, DisputePolicy, NewDispute, Reason, ReasonCode, Status, Subject,
-    TenantId, Timestamp, Version,
+    Agent, Dispute, DisputeId, DisputePolicy, EntryKind, NewDispute, Reason, ReasonCode, Status,
+    Subject, TenantId, Timestamp, Version,
 };
 use disputes_ports::idempotency::{
     IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, StoredKey, LEASE,
@@ -32,7 +32,7 @@ use disputes_ports::idempotency::{
 use disputes_ports::{
     ApiKeyRecord, CredentialStore, DeadlineQueue, DisputeRepository, DueDeadline, EventId,
     ListQuery, Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, Page, ReasonCatalog,
-    SentEmail, SentEmails, StoreError, TenantPolicies, Ticket, TicketStore, Webhook,
+    Registration, SentEmail, SentEmails, StoreError, TenantPolicies, Ticket, TicketStore, Webhook,
     WebhookRegistry, Write,
 };
 
@@ -484,9 +484,9 @@ impl WebhookRegistry for MemoryStore {
     async fn add_webhook(
         &self,
         tenant: &TenantId,
-        url: &str,
+        registration: &Registration,
         secret: &str,
-        _at: Timestamp,
+        at: Timestamp,
     ) -> Result<Webhook, StoreError> {
         let mut state = self.state()?;
         if !state.tenants.contains_key(tenant) {
@@ -495,8 +495,12 @@ impl WebhookRegistry for MemoryStore {
         let webhook = Webhook {
             id: state.webhooks.len() as i64 + 1,
             tenant: tenant.clone(),
-            url: url.to_owned(),
+            url: registration.url.clone(),
+            events: registration.events.clone(),
+            label: registration.label.clone(),
+            developer: registration.developer.clone(),
             secret: secret.to_owned(),
+            created_at: at,
         };
         state.webhooks.push(webhook.clone());
         Ok(webhook)
@@ -506,12 +510,13 @@ impl WebhookRegistry for MemoryStore {
         &self,
         tenant: &TenantId,
         event: &EventId,
+        kind: EntryKind,
     ) -> Result<Vec<Webhook>, StoreError> {
         let state = self.state()?;
         Ok(state
             .webhooks
             .iter()
-            .filter(|w| &w.tenant == tenant)
+            .filter(|w| &w.tenant == tenant && w.events.covers(kind))
             .filter(|w| !state.webhook_deliveries.contains(&(w.id, event.clone())))
             .cloned()
             .collect())

@@ -681,6 +681,8 @@ impl Server {
     }
 }
 
+/// Placeholders for what differs from run to run in a snapshot.
+pub mod redact;
 /// A real SMTP relay (aiosmtpd) for the email tests.
 pub mod smtp;
 /// Polling with a time limit, and counting rows in a server's database.

@@ -20,6 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
     BillingService, CredentialService, DisputeService, IdempotencyService, InvoiceDesk,
+    WebhookService,
 };
 
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub invoices: InvoiceDesk,
     /// Where `Idempotency-Key`s are reserved and answers kept for replays.
     pub idempotency: IdempotencyService,
+    /// Webhook registrations (the delivery contract's `POST /v1/webhooks`).
+    pub webhooks: WebhookService,
 }
 
 /// The router's state: [`AppState`] behind one `Arc`. axum clones the state into every layer

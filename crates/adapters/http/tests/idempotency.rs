@@ -47,6 +47,11 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
         ),
         disputes,
         credentials,
+        // No test here registers a webhook: any call to this registry would panic.
+        webhooks: disputes_ports::WebhookService::new(
+            Arc::new(disputes_ports::MockWebhookRegistry::new()),
+            clock.clone(),
+        ),
         idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
     })
 }

@@ -33,6 +33,11 @@ fn app() -> axum::Router {
         ),
         disputes,
         credentials,
+        // No test here registers a webhook: any call to this registry would panic.
+        webhooks: disputes_ports::WebhookService::new(
+            Arc::new(disputes_ports::MockWebhookRegistry::new()),
+            clock.clone(),
+        ),
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
     })
 }

@@ -64,6 +64,11 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
         disputes,
         credentials,
         // No test here sends an Idempotency-Key: any call to this store would panic.
+        // No test here registers a webhook: any call to this registry would panic.
+        webhooks: disputes_ports::WebhookService::new(
+            Arc::new(disputes_ports::MockWebhookRegistry::new()),
+            clock.clone(),
+        ),
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
     })
 }

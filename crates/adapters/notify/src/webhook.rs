@@ -1,11 +1,13 @@
-//! Webhooks: each event POSTed as JSON to every endpoint the dispute's tenant registered, signed
-//! with the endpoint's secret.
+//! Webhooks: each event POSTed as JSON to every endpoint the dispute's tenant registered for
+//! it, signed with the endpoint's secret: `X-Signature` for everybody, and the delivery vendor's
+//! `Enfinitos-Signature` where a client of that vendor listens.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use disputes_ports::{Event, Notifier, NotifyError, WebhookRegistry};
+use disputes_domain::SubjectKind;
+use disputes_ports::{Event, Notifier, NotifyError, Webhook, WebhookRegistry};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -19,18 +21,39 @@ pub const TIMESTAMP_HEADER: &str = "X-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Signature";
 /// The header with the event id, the same on every retry.
 pub const EVENT_ID_HEADER: &str = "X-Event-Id";
+/// The delivery vendor's signature header (docs.enfinitos.com, "Create a webhook
+/// subscription"): `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
+pub const ENFINITOS_SIGNATURE_HEADER: &str = "Enfinitos-Signature";
 
 /// How long an endpoint may take to answer; well below the dispatcher's lease.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>` with `secret`.
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+/// The hex HMAC-SHA256 over `<timestamp>.<body>` with `secret`: what both signatures carry.
+fn mac_hex(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// `sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>` with `secret`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!("sha256={}", mac_hex(secret, timestamp, body))
+}
+
+/// The delivery vendor's `t=<timestamp>,v1=<hex>`, the same HMAC as [`sign`]'s; the vendor
+/// keys it with the whole `whsec_…` secret, as we do.
+pub fn sign_enfinitos(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!("t={timestamp},v1={}", mac_hex(secret, timestamp, body))
+}
+
+/// Whether a delivery of `event` to `webhook` carries the vendor's signature too: when the
+/// endpoint was registered through the delivery contract (its developer says so), or the
+/// dispute is one of that contract's; either way a client of the vendor may be listening.
+pub fn signed_the_vendors_way(webhook: &Webhook, event: &Event) -> bool {
+    webhook.developer.is_some() || event.dispute.subject().kind() == SubjectKind::Delivery
 }
 
 /// The JSON an endpoint receives for `event`: the event id and type (`dispute.<entry kind>`),
@@ -81,24 +104,27 @@ impl WebhookNotifier {
     }
 
     /// One POST to `url`; `Err` with why it was not taken and any `Retry-After`.
-    async fn post(
-        &self,
-        url: &str,
-        secret: &str,
-        event: &Event,
-        body: &[u8],
-    ) -> Result<(), NotifyError> {
+    async fn post(&self, webhook: &Webhook, event: &Event, body: &[u8]) -> Result<(), NotifyError> {
+        let url = webhook.url.as_str();
+        let secret = &webhook.secret;
         let now = SystemTime::now();
         let timestamp = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let response = self
+        let mut request = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(EVENT_ID_HEADER, event.id.as_str())
             .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(SIGNATURE_HEADER, sign(secret, timestamp, body))
+            .header(SIGNATURE_HEADER, sign(secret, timestamp, body));
+        if signed_the_vendors_way(webhook, event) {
+            request = request.header(
+                ENFINITOS_SIGNATURE_HEADER,
+                sign_enfinitos(secret, timestamp, body),
+            );
+        }
+        let response = request
             .body(body.to_vec())
             .send()
             .await
@@ -121,13 +147,13 @@ impl Notifier for WebhookNotifier {
         let tenant = event.dispute.tenant();
         let pending = self
             .registry
-            .webhooks_pending(tenant, &event.id)
+            .webhooks_pending(tenant, &event.id, event.kind)
             .await
             .map_err(|e| NotifyError::retry(format!("reading the webhooks: {e}")))?;
         let body = event_body(event);
         let mut failures: Vec<NotifyError> = Vec::new();
         for webhook in pending {
-            match self.post(&webhook.url, &webhook.secret, event, &body).await {
+            match self.post(&webhook, event, &body).await {
                 Ok(()) => {
                     let at = chrono::Utc::now();
                     if let Err(e) = self
@@ -173,6 +199,17 @@ mod tests {
         assert_eq!(
             signature,
             format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        );
+    }
+
+    #[test]
+    fn the_vendors_signature_is_the_same_hmac_with_its_time() {
+        let body = br#"{"a":1}"#;
+        let vendor = sign_enfinitos("whsec_test", 1_700_000_000, body);
+        let ours = sign("whsec_test", 1_700_000_000, body);
+        assert_eq!(
+            vendor,
+            format!("t=1700000000,v1={}", ours.strip_prefix("sha256=").unwrap())
         );
     }
 }

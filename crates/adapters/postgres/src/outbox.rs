@@ -2,9 +2,9 @@
 //! leased and marked by dispatchers; and the webhooks that some of them go to, in any number of processes sharing the database.
 
 use async_trait::async_trait;
-use disputes_domain::{TenantId, Timestamp};
+use disputes_domain::{EntryKind, TenantId, Timestamp};
 use disputes_ports::{
-    EventId, Notification, Outbox, OutboxJob, StoreError, Webhook, WebhookRegistry,
+    EventId, Notification, Outbox, OutboxJob, Registration, StoreError, Webhook, WebhookRegistry,
 };
 use disputes_rows::flows::outbox as flow;
 use disputes_rows::{Sql, WEBHOOK_COLUMNS};
@@ -71,26 +71,28 @@ impl WebhookRegistry for PgStore {
     async fn add_webhook(
         &self,
         tenant: &TenantId,
-        url: &str,
+        registration: &Registration,
         secret: &str,
         at: Timestamp,
     ) -> Result<Webhook, StoreError> {
-        let sql = "INSERT INTO webhooks (tenant, url, secret, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id";
-        flow::add_webhook(self, sql, tenant, url, secret, at).await
+        let sql = "INSERT INTO webhooks \
+             (tenant, url, secret, created_at, events, label, developer_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        flow::add_webhook(self, sql, tenant, registration, secret, at).await
     }
 
     async fn webhooks_pending(
         &self,
         tenant: &TenantId,
         event: &EventId,
+        kind: EntryKind,
     ) -> Result<Vec<Webhook>, StoreError> {
         let sql = format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks w WHERE tenant = $1 AND NOT EXISTS \
              (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = $2) \
              ORDER BY id"
         );
-        flow::webhooks_pending(self, &sql, tenant, event).await
+        flow::webhooks_pending(self, &sql, tenant, event, kind).await
     }
 
     async fn webhook_delivered(

@@ -4,8 +4,8 @@
 //! Running a lease stays with each store, whose locking differs; it shares its parameters and
 //! the reading of its rows.
 
-use disputes_domain::{TenantId, Timestamp};
-use disputes_ports::{EventId, Notification, OutboxJob, StoreError, Webhook};
+use disputes_domain::{EntryKind, TenantId, Timestamp};
+use disputes_ports::{EventId, Notification, OutboxJob, Registration, StoreError, Webhook};
 
 use crate::flows::disputes::Build;
 
@@ -86,39 +86,65 @@ pub async fn retry_at(
     Ok(())
 }
 
-/// Registers a webhook of `tenant`. `sql` inserts (`tenant, url, secret, created_at`) returning
-/// its `id`.
+/// Registers a webhook of `tenant`. `sql` inserts (`tenant, url, secret, created_at, events,
+/// label, developer_id`) returning its `id`.
 pub async fn add_webhook(
     db: &impl Sql,
     sql: &str,
     tenant: &TenantId,
-    url: &str,
+    registration: &Registration,
     secret: &str,
     at: Timestamp,
 ) -> Result<Webhook, StoreError> {
-    let params = vec![tenant.as_str().into(), url.into(), secret.into(), at.into()];
+    let params = vec![
+        tenant.as_str().into(),
+        registration.url.as_str().into(),
+        secret.into(),
+        at.into(),
+        registration.events.to_stored().as_str().into(),
+        Value::Text(registration.label.as_ref().map(|l| l.as_str().to_owned())),
+        Value::Text(
+            registration
+                .developer
+                .as_ref()
+                .map(|d| d.as_str().to_owned()),
+        ),
+    ];
     let row = one(db.fetch_optional(sql, params).await?)?;
     Ok(Webhook {
         id: required("id", row.integer("id")?)?,
         tenant: tenant.clone(),
-        url: url.to_owned(),
+        url: registration.url.clone(),
+        events: registration.events.clone(),
+        label: registration.label.clone(),
+        developer: registration.developer.clone(),
         secret: secret.to_owned(),
+        created_at: at,
     })
 }
 
-/// The webhooks of `tenant` that `event` has not been delivered to, by id. `sql` selects
-/// [`WEBHOOK_COLUMNS`](crate::WEBHOOK_COLUMNS) by `tenant, event_id`.
+/// The webhooks of `tenant` that subscribed to events of `kind` and that `event` has not been
+/// delivered to, by id. `sql` selects [`WEBHOOK_COLUMNS`](crate::WEBHOOK_COLUMNS) by `tenant,
+/// event_id`. The subscription is matched here rather than in SQL: the names are a list in one
+/// column, which each dialect would split its own way, and a tenant has a handful of endpoints.
 pub async fn webhooks_pending(
     db: &impl Sql,
     sql: &str,
     tenant: &TenantId,
     event: &EventId,
+    kind: EntryKind,
 ) -> Result<Vec<Webhook>, StoreError> {
-    db.fetch_all(sql, vec![tenant.as_str().into(), event.as_str().into()])
+    let mut pending = Vec::new();
+    for row in db
+        .fetch_all(sql, vec![tenant.as_str().into(), event.as_str().into()])
         .await?
-        .iter()
-        .map(|row| webhook_from_row(tenant, row))
-        .collect()
+    {
+        let webhook = webhook_from_row(tenant, &row)?;
+        if webhook.events.covers(kind) {
+            pending.push(webhook);
+        }
+    }
+    Ok(pending)
 }
 
 /// Records that `event` reached `webhook` `at`, once. `sql` inserts (`webhook_id, event_id,

@@ -5,8 +5,9 @@ use axum::response::{IntoResponse, Response};
 use disputes_domain::DisputeId;
 use disputes_ports::Principal;
 
-use super::{dispute_answer, Delivery, KIND};
+use super::{dispute_answer, Delivery, DeliveryError, KIND};
 use crate::shared::idempotency::KeyedContract;
+use crate::shared::Problem;
 use crate::SharedState;
 
 /// What a keyed POST of this contract answers with: the dispute it opened or changed.
@@ -14,8 +15,11 @@ use crate::SharedState;
 pub enum Answers {
     /// `POST /disputes`: 201 with the new dispute.
     Opened,
-    /// Every other POST: 200 with the changed dispute.
+    /// Every other POST about a dispute: 200 with the changed dispute.
     Changed,
+    /// `POST /webhooks`: 201 with the subscription. A registration records no effect on its
+    /// key, so its answer is only ever replayed as it was stored.
+    Subscribed,
 }
 
 impl KeyedContract for Delivery {
@@ -31,6 +35,14 @@ impl KeyedContract for Delivery {
         let status = match operation {
             Answers::Opened => StatusCode::CREATED,
             Answers::Changed => StatusCode::OK,
+            // No registration binds a dispute to its key; a key that names one was another
+            // request's, whose fingerprint this one cannot share.
+            Answers::Subscribed => {
+                return DeliveryError::from(Problem::internal(
+                    &"a webhook registration's key names a dispute",
+                ))
+                .into_response();
+            }
         };
         let answer = match state.disputes.get(by, id, KIND).await {
             Ok(dispute) => dispute_answer(status, &dispute),

@@ -3,6 +3,7 @@
 
 mod codes;
 mod keyed;
+pub(crate) mod webhooks;
 pub(crate) mod wire;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -66,6 +67,10 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
         .route("/disputes/{id}/withdraw", changes(post(withdraw)))
         .route("/disputes/{id}/escalate", changes(post(escalate)))
         .route("/disputes/{id}/notes", changes(post(add_note)))
+        .route(
+            "/webhooks",
+            keyed::<Delivery>(state, Answers::Subscribed, post(webhooks::register)),
+        )
         .fallback(crate::unknown_route::<Delivery>)
         .method_not_allowed_fallback(crate::method_not_allowed::<Delivery>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

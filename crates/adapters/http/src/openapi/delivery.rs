@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
+use crate::delivery::webhooks::{Created, WebhookIn};
 use crate::delivery::wire::{
     AdvertiserResponseIn, DisputeOut, NoteIn, NotesIn, OpenIn, OperatorResponseIn, ResolveIn,
     StateCounts, TransitionAdvertiserIn, TransitionIn, TransitionOperatorIn,
@@ -70,6 +71,17 @@ pub struct DisputePageEnvelope {
     contract_version: String,
 }
 
+/// The envelope around a new webhook subscription and its signing secret.
+#[derive(ToSchema)]
+#[schema(as = DeliveryWebhookEnvelope, rename_all = "camelCase")]
+pub struct WebhookEnvelope {
+    /// Always `true` here.
+    ok: bool,
+    data: Created<'static>,
+    #[schema(example = "v1.0")]
+    contract_version: String,
+}
+
 /// One problem with one field of the request.
 #[derive(ToSchema)]
 #[schema(as = DeliveryFieldIssue)]
@@ -112,7 +124,9 @@ pub struct ErrorEnvelope {
     NoteIn,
     TransitionIn,
     TransitionOperatorIn,
-    TransitionAdvertiserIn
+    TransitionAdvertiserIn,
+    WebhookEnvelope,
+    WebhookIn
 )))]
 struct Schemas;
 
@@ -302,6 +316,26 @@ fn paths() -> Paths {
             "Adds a note to the dispute's timeline.",
             "DeliveryNoteRequest",
         ),
+        operation(
+            HttpMethod::Post,
+            "/v1/webhooks",
+            TAG,
+            "deliveryCreateWebhook",
+            "Register a webhook",
+            "Registers an endpoint for the tenant's dispute events, as the delivery vendor's \"Create a webhook subscription\" does. The answer carries the `whsec_` signing secret, this once. Each delivery is a JSON POST signed `X-Signature: sha256=<hex>` over `<X-Timestamp>.<body>` and `Enfinitos-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`, keyed with the secret. Operator keys only.",
+        )
+        .security(BEARER)
+        .keyed()
+        .json_body("DeliveryWebhookRequest")
+        .answer(
+            201,
+            response_with(
+                "The subscription, with its signing secret.",
+                json_content("DeliveryWebhookEnvelope"),
+                &[],
+            ),
+        )
+        .errors(CREATE_ERRORS, error),
     ];
     operations
         .into_iter()
@@ -328,6 +362,7 @@ mod tests {
             ("/v1/disputes/{id}/withdraw", "post"),
             ("/v1/disputes/{id}/escalate", "post"),
             ("/v1/disputes/{id}/notes", "post"),
+            ("/v1/webhooks", "post"),
         ] {
             let op = &json["paths"][path][method];
             assert_eq!(

@@ -804,7 +804,7 @@ mod operational_tests {
             .into_iter()
             .filter(|(_, op)| op["tags"] != serde_json::json!(["operations"]))
             .collect::<Vec<_>>();
-        assert_eq!(contracts.len(), 10 + 6 + 5, "all three contracts");
+        assert_eq!(contracts.len(), 11 + 6 + 5, "all three contracts");
         for (name, op) in contracts {
             let limited = &op["responses"]["429"];
             assert_eq!(
@@ -858,7 +858,7 @@ mod operational_tests {
         }
         assert_eq!(
             keyed.len(),
-            8 + 2,
+            9 + 2,
             "every delivery and billing POST: {keyed:?}"
         );
     }

@@ -800,12 +800,6 @@ async fn bad_input_is_refused_in_the_contracts_shape_and_stores_nothing(store: S
             "validation_failed",
         ),
         bad(
-            "note_amount_disagrees",
-            seed_with(|b| b["notes"]["amount"] = json!(5)),
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-        ),
-        bad(
             "unknown_note_status",
             seed_with(|b| b["notes"]["status"] = json!(103)),
             StatusCode::BAD_REQUEST,
@@ -1047,7 +1041,46 @@ async fn unknown_routes_and_methods_answer_in_the_contracts_shape(store: Store) 
     snapshot!(desk, "method_not_allowed_json", method);
 }
 
+/// Billing Care needs only the amount to open a dispute, and takes a note amount of either sign.
+async fn an_amount_alone_opens_and_a_note_amount_is_kept_as_sent(store: Store) {
+    let desk = desk(store).await;
+    let id = desk
+        .open("0.0.0.1+-item-cycle_forward+1", &json!({ "amount": 5 }))
+        .await;
+    let read = desk.get(&format!("/disputes/{id}"), JSON).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let dispute = read.json();
+    assert_eq!(dispute["accountId"], Value::Null);
+    assert_eq!(dispute["amountIsCredit"], true);
+    assert_eq!(dispute["includeTax"], true);
+    assert_eq!(
+        dispute["notes"]["status"],
+        json!(102),
+        "unresolved by default"
+    );
+    snapshot!(desk, "get_amount_alone_json", read);
+
+    let mut positive: Value = serde_json::from_str(SEED_BODY).unwrap();
+    positive["notes"]["amount"] = json!(5);
+    let id = desk.open("0.0.0.1+-item-cycle_forward+2", &positive).await;
+    let read = desk.get(&format!("/disputes/{id}"), JSON).await;
+    assert_eq!(read.json()["notes"]["amount"], json!(5));
+
+    // Notes, once sent, name their account.
+    let answer = desk
+        .post(
+            "/disputes/item/0.0.0.1+-item-cycle_forward+3",
+            JSON,
+            JSON,
+            r#"{"amount": 5, "notes": {"status": 102}}"#,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(answer.text.contains("notes.accountId"), "{}", answer.text);
+}
+
 store_tests!(
+    an_amount_alone_opens_and_a_note_amount_is_kept_as_sent,
     the_seed_request_opens_a_dispute_as_json,
     the_seed_request_opens_a_dispute_as_xml,
     json_numbers_stay_exact,

@@ -180,8 +180,13 @@ pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
     OpenDispute {
         tenant: tenant(tenant_slug),
         subject: Subject::BillItem(
-            BillItemSubject::new(item, account, Some("0.0.0.1+-billinfo+244392".into()), None)
-                .unwrap(),
+            BillItemSubject::new(
+                item,
+                Some(account.into()),
+                Some("0.0.0.1+-billinfo+244392".into()),
+                None,
+            )
+            .unwrap(),
         ),
         claim: Claim::billed(quantity, terms).unwrap(),
         opened_by: actor("csr", Role::Billing),

@@ -155,8 +155,9 @@ impl NoteStatus {
 ///
 /// The claim's amount is always positive: it is how much of the item is disputed. `credit` says
 /// which way it moves the account (BRM `amountIsCredit`, a credit by default) and `note_amount`
-/// is BRM's note amount, the same movement signed as the account books it: `-amount` for a
-/// credit, `+amount` for a debit. [`Claim::billed`] refuses a note amount that says otherwise.
+/// is BRM's note amount, kept as it was sent: Billing Care's examples sign it as the account
+/// books it (`-amount` for a credit), but Billing Care takes any, so it is the note's record,
+/// not a second say on the claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BillingTerms {
     pub tax: TaxTreatment,
@@ -187,30 +188,14 @@ impl Claim {
         }
     }
 
-    /// A billing claim: money, and a note amount (if any) that books exactly the claimed amount
-    /// in the direction `credit` says. The effective time is kept in whole microseconds, as every
-    /// stored time is.
+    /// A billing claim: money, with its billing terms. The effective time is kept in whole
+    /// microseconds, as every stored time is.
     pub fn billed(quantity: Quantity, mut terms: BillingTerms) -> Result<Self, DomainError> {
         if !quantity.unit().is_currency() {
             return Err(DomainError::invalid(
                 "unit",
                 "a billing claim is an amount of money",
             ));
-        }
-        if let Some(note_amount) = terms.note_amount {
-            let booked = if terms.credit {
-                -quantity.amount()
-            } else {
-                quantity.amount()
-            };
-            if note_amount != booked {
-                return Err(DomainError::invalid(
-                    "notes.amount",
-                    format!(
-                        "must be {booked}: the disputed amount, negative when it is a credit (amountIsCredit)"
-                    ),
-                ));
-            }
         }
         terms.effective = terms.effective.map(to_micros);
         Ok(Claim {
@@ -299,22 +284,24 @@ mod tests {
     }
 
     #[test]
-    fn a_billing_note_books_the_claimed_amount_in_the_claims_direction() {
-        // The seed: 5 disputed, a credit, booked as -5.
-        let claim = Claim::billed(money("5"), terms(true, Some("-5"))).unwrap();
-        assert_eq!(claim.amount().to_string(), "5");
-        assert_eq!(
-            claim.billing.unwrap().note_amount.unwrap().to_string(),
-            "-5"
-        );
-        // The scale may differ; the value may not.
-        assert!(Claim::billed(money("5"), terms(true, Some("-5.00"))).is_ok());
-        assert!(Claim::billed(money("5"), terms(false, Some("5"))).is_ok());
-        assert!(Claim::billed(money("5"), terms(true, None)).is_ok());
-        for (credit, note) in [(true, "5"), (false, "-5"), (true, "-4.99"), (true, "0")] {
-            let err = Claim::billed(money("5"), terms(credit, Some(note))).unwrap_err();
-            assert_eq!(err.field(), Some("notes.amount"), "{credit} {note}");
+    fn a_billing_note_keeps_its_amount_as_it_was_sent() {
+        // The seed: 5 disputed, a credit, noted as -5; Billing Care takes any other note too.
+        for (credit, note) in [
+            (true, "-5"),
+            (true, "-5.00"),
+            (false, "5"),
+            (true, "5"),
+            (true, "-2.5"),
+        ] {
+            let claim = Claim::billed(money("5"), terms(credit, Some(note))).unwrap();
+            assert_eq!(claim.amount().to_string(), "5");
+            assert_eq!(
+                claim.billing.unwrap().note_amount.unwrap().to_string(),
+                note,
+                "{credit} {note}"
+            );
         }
+        assert!(Claim::billed(money("5"), terms(true, None)).is_ok());
     }
 
     #[test]

@@ -168,7 +168,9 @@ impl InvoiceSubject {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BillItemSubject {
     item_id: String,
-    account_id: String,
+    /// The account the item is billed to, when the opener said: Billing Care needs only the
+    /// amount to open a dispute, and the account only with the notes.
+    account_id: Option<String>,
     bill_unit_id: Option<String>,
     bill_id: Option<String>,
 }
@@ -184,12 +186,12 @@ impl BillItemSubject {
         required_text(field, text, Self::MAX_ID)
     }
 
-    /// The item and its account are required; the bill unit and the bill are optional. Each id
-    /// is 1 to 255 characters without control characters; nothing else about its form is
-    /// assumed, since each billing system spells its ids its own way.
+    /// The item is required; its account, bill unit and bill are optional. Each id is 1 to 255
+    /// characters without control characters; nothing else about its form is assumed, since
+    /// each billing system spells its ids its own way.
     pub fn new(
         item_id: impl Into<String>,
-        account_id: impl Into<String>,
+        account_id: Option<String>,
         bill_unit_id: Option<String>,
         bill_id: Option<String>,
     ) -> Result<Self, DomainError> {
@@ -199,7 +201,7 @@ impl BillItemSubject {
         };
         Ok(BillItemSubject {
             item_id: required_text("itemId", item_id, Self::MAX_ID)?,
-            account_id: required_text("notes.accountId", account_id, Self::MAX_ID)?,
+            account_id: optional("notes.accountId", account_id)?,
             bill_unit_id: optional("notes.billUnitId", bill_unit_id)?,
             bill_id: optional("notes.billId", bill_id)?,
         })
@@ -209,8 +211,17 @@ impl BillItemSubject {
         &self.item_id
     }
 
-    pub fn account_id(&self) -> &str {
-        &self.account_id
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    /// The item in words, for a notice: `bill item <item> of account <account>`, or without
+    /// the account when none was given.
+    pub fn summary(&self) -> String {
+        match &self.account_id {
+            Some(account) => format!("bill item {} of account {account}", self.item_id),
+            None => format!("bill item {}", self.item_id),
+        }
     }
 
     pub fn bill_unit_id(&self) -> Option<&str> {
@@ -297,10 +308,10 @@ mod tests {
     }
 
     #[test]
-    fn a_bill_item_needs_an_item_and_an_account() {
+    fn a_bill_item_needs_an_item_and_maybe_an_account() {
         let ok = BillItemSubject::new(
             "0.0.0.1+-item-cycle_forward+268139",
-            "0.0.0.1+-account+242856",
+            Some("0.0.0.1+-account+242856".into()),
             Some("0.0.0.1+-billinfo+244392".into()),
             None,
         )
@@ -317,21 +328,28 @@ mod tests {
         ] {
             let unit = unit.map(str::to_owned);
             assert!(
-                BillItemSubject::new(item, account, unit.clone(), None).is_err(),
+                BillItemSubject::new(item, Some(account.into()), unit.clone(), None).is_err(),
                 "{item:?} {account:?} {unit:?} accepted"
             );
         }
         let field = |r: Result<BillItemSubject, DomainError>| r.unwrap_err().field();
         assert_eq!(
-            field(BillItemSubject::new("i", "", None, None)),
+            field(BillItemSubject::new("i", Some(String::new()), None, None)),
             Some("notes.accountId")
+        );
+        assert_eq!(
+            BillItemSubject::new("i", None, None, None)
+                .unwrap()
+                .account_id(),
+            None
         );
     }
 
     #[test]
     fn bill_items_conflict_on_the_item_alone() {
-        let item =
-            |i: &str, a: &str| Subject::BillItem(BillItemSubject::new(i, a, None, None).unwrap());
+        let item = |i: &str, a: &str| {
+            Subject::BillItem(BillItemSubject::new(i, Some(a.into()), None, None).unwrap())
+        };
         assert!(item("i1", "a1").conflicts_with(&item("i1", "a2")));
         assert!(!item("i1", "a1").conflicts_with(&item("i2", "a1")));
     }

@@ -156,7 +156,9 @@ mod tests {
             effective: None,
         };
         OpenRequest {
-            subject: Subject::BillItem(BillItemSubject::new("item", "acct", None, None).unwrap()),
+            subject: Subject::BillItem(
+                BillItemSubject::new("item", Some("acct".into()), None, None).unwrap(),
+            ),
             claim: Claim::billed(
                 Quantity::new(5.into(), Unit::new("XXX").unwrap()).unwrap(),
                 terms,

@@ -525,7 +525,7 @@ pub fn dispute_from_row(
         SubjectKind::BillItem => Subject::BillItem(
             BillItemSubject::new(
                 f.text("item_id")?,
-                f.text("account_id")?,
+                f.opt_text("account_id")?,
                 f.opt_text("bill_unit_id")?,
                 f.opt_text("bill_id")?,
             )

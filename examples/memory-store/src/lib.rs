@@ -201,7 +201,7 @@ fn matches_subject(d: &Dispute, tenant: &TenantId, query: &ListQuery) -> bool {
                 _ => false,
             })
         && query.account_id.as_ref().is_none_or(|a| match d.subject() {
-            Subject::BillItem(s) => s.account_id() == a,
+            Subject::BillItem(s) => s.account_id() == Some(a.as_str()),
             _ => false,
         })
         && query.item_id.as_ref().is_none_or(|i| match d.subject() {

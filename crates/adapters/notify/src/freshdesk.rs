@@ -636,7 +636,7 @@ impl Notifier for FreshdeskNotifier {
 pub fn ticket_subject(dispute: &Dispute) -> String {
     let about = match dispute.subject() {
         Subject::Invoice(s) => format!("invoice {} ({})", s.invoice(), s.customer_name()),
-        Subject::BillItem(s) => format!("bill item {} of account {}", s.item_id(), s.account_id()),
+        Subject::BillItem(s) => s.summary(),
         Subject::Delivery(s) => format!("campaign {}", s.campaign_id()),
     };
     format!("Dispute {}: {about}", dispute.id())
@@ -683,7 +683,9 @@ pub fn description(dispute: &Dispute, left_out: &[String]) -> String {
             facts.push(("Locale", s.locale().to_string()));
         }
         Subject::BillItem(s) => {
-            facts.push(("Account", s.account_id().to_owned()));
+            if let Some(account) = s.account_id() {
+                facts.push(("Account", account.to_owned()));
+            }
             facts.push(("Bill item", s.item_id().to_owned()));
         }
         Subject::Delivery(s) => {

@@ -823,7 +823,8 @@ proptest! {
 /// A bill item dispute as the billing desk opens it: 5 disputed, a credit, by a billing user.
 fn billing_opened() -> Dispute {
     let billing = actor("csr-1", Role::Billing);
-    let subject = crate::BillItemSubject::new("item-1", "account-1", None, None).unwrap();
+    let subject =
+        crate::BillItemSubject::new("item-1", Some("account-1".into()), None, None).unwrap();
     let terms = crate::BillingTerms {
         tax: crate::TaxTreatment::Excluded,
         credit: true,

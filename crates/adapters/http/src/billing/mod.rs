@@ -383,6 +383,7 @@ async fn settle(
 async fn settlement(
     State(state): State<SharedState>,
     format: Format,
+    headers: HeaderMap,
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
@@ -392,7 +393,7 @@ async fn settlement(
         .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
-    let body = SettlementReportOut::render(&dispute).ok_or_else(|| {
+    let body = SettlementReportOut::render(&dispute, &base_url(&headers)).ok_or_else(|| {
         format.error()(Problem::new(
             codes::SETTLEMENT_NOT_FOUND,
             "the dispute has not been settled",

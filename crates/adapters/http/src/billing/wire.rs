@@ -197,7 +197,8 @@ pub struct OpenIn {
     /// (as Billing Care's examples write dates).
     #[schema(schema_with = effective_schema)]
     pub effective: Option<Scalar>,
-    #[schema(value_type = NotesIn, required = true)]
+    /// Optional, as Billing Care has it; when sent, its `accountId` is required.
+    #[schema(value_type = Option<NotesIn>, nullable = false)]
     pub notes: Option<NotesIn>,
 }
 
@@ -312,9 +313,13 @@ impl OpenIn {
         let effective = optional(&mut issues, self.effective.as_ref(), |v| {
             v.time("effective")
         });
-        let notes = self.notes.unwrap_or_default();
-        let account_id = issues.required("notes.accountId", notes.account_id.as_ref());
+        // Billing Care needs only the amount; notes, when sent, name their account.
+        let account_id = match &self.notes {
+            Some(notes) => issues.required("notes.accountId", notes.account_id.as_ref()),
+            None => None,
+        };
         let account_id = optional(&mut issues, account_id, |a| a.text("notes.accountId"));
+        let notes = self.notes.unwrap_or_default();
         let text = |issues: &mut Issues, field: &str, value: Option<&Scalar>| {
             optional(issues, value, |v| v.text(field))
         };
@@ -334,7 +339,7 @@ impl OpenIn {
         });
         let comments = comments(&mut issues, notes.comments.as_ref());
         issues.finish()?;
-        let (Some(amount), Some(account_id)) = (amount, account_id) else {
+        let Some(amount) = amount else {
             unreachable!("finish() returned Ok, so every required field is present")
         };
 
@@ -528,7 +533,9 @@ pub struct DisputeOut<'a> {
     id: String,
     uri: String,
     item_id: &'a str,
-    account_id: &'a str,
+    /// `null` when the opening sent no notes.
+    #[schema(required = true)]
+    account_id: Option<&'a str>,
     #[schema(required = true)]
     bill_unit_id: Option<&'a str>,
     #[schema(required = true)]
@@ -639,7 +646,7 @@ impl<'a> PageOut<'a> {
     xml(name = "settlement"),
     description = "What was disputed and settled, and what the customer still owes of the disputed amount."
 )]
-pub struct SettlementReportOut {
+pub struct SettlementReportOut<'a> {
     #[schema(example = "0.0.0.1+-item-settlement+42")]
     id: String,
     dispute_id: String,
@@ -653,21 +660,96 @@ pub struct SettlementReportOut {
     settled_date: String,
     #[schema(value_type = f64)]
     amount_due_after_settlement: AmountOut,
+    /// Billing Care's name of `id`.
+    #[schema(example = "0.0.0.1+-item-settlement+42")]
+    settlement_id: String,
+    settlement_ref: ResourceRefOut,
+    dispute_ref: ResourceRefOut,
+    /// Billing Care's name of `settledAmount`.
+    #[schema(value_type = f64)]
+    settlement_amount: AmountOut,
+    /// Billing Care's name of `amountDueAfterSettlement`.
+    #[schema(value_type = f64)]
+    due: AmountOut,
+    item_id: &'a str,
+    #[schema(required = true)]
+    bill_id: Option<&'a str>,
+    notes: SettlementNotesOut<'a>,
+    /// The item's name and number, the bill's number and period, and how many events were
+    /// disputed: what Billing Care reads from BRM, which this engine does not hold. Always
+    /// `null` (left out in XML).
+    #[schema(value_type = Option<String>, required = true)]
+    item_name: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    item_number: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    bill_number: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    billing_start: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    billing_end: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    events_count: Option<()>,
+    /// Always `null`.
+    #[schema(value_type = Option<String>, required = true)]
+    extension: Option<()>,
 }
 
-impl SettlementReportOut {
-    /// The settlement of `d`; `None` while it has none.
-    pub fn render(d: &Dispute) -> Option<Self> {
+/// A reference to a resource, as Billing Care writes one (`ResourceRef`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BillingResourceRef)]
+pub struct ResourceRefOut {
+    id: String,
+    uri: String,
+}
+
+impl<'a> SettlementReportOut<'a> {
+    /// The settlement of `d`, its references under `base` (the API's base URL); `None` while
+    /// it has none, and for a dispute of another kind.
+    pub fn render(d: &'a Dispute, base: &str) -> Option<Self> {
         let resolution = d.resolution()?;
+        let Subject::BillItem(item) = d.subject() else {
+            return None;
+        };
         let disputed = d.claim().amount();
+        let settlement = poid::settlement(d.id());
+        let dispute = poid::dispute(d.id());
+        let (domain_id, reason_id) = reason_fields(resolution.reason);
+        let comments = resolution.notes.split('\n').filter(|c| !c.is_empty());
+        let due = disputed - resolution.settled_amount;
         Some(SettlementReportOut {
-            id: poid::settlement(d.id()),
-            dispute_id: poid::dispute(d.id()),
+            settlement_ref: ResourceRefOut {
+                uri: format!("{base}/disputes/settlement/{settlement}"),
+                id: settlement.clone(),
+            },
+            dispute_ref: ResourceRefOut {
+                uri: format!("{base}/disputes/{dispute}"),
+                id: dispute.clone(),
+            },
+            id: settlement.clone(),
+            settlement_id: settlement,
+            dispute_id: dispute,
             disputed_amount: AmountOut(disputed),
             disputed_date: format_time(d.opened_at()),
             settled_amount: AmountOut(resolution.settled_amount),
+            settlement_amount: AmountOut(resolution.settled_amount),
             settled_date: format_time(resolution.at),
-            amount_due_after_settlement: AmountOut(disputed - resolution.settled_amount),
+            amount_due_after_settlement: AmountOut(due),
+            due: AmountOut(due),
+            item_id: item.item_id(),
+            bill_id: item.bill_id(),
+            notes: SettlementNotesOut {
+                domain_id,
+                reason_id,
+                comments: comment_list(comments),
+            },
+            item_name: None,
+            item_number: None,
+            bill_number: None,
+            billing_start: None,
+            billing_end: None,
+            events_count: None,
+            extension: None,
         })
     }
 }
@@ -770,7 +852,7 @@ mod tests {
             .unwrap_err();
             assert_eq!(err.code.name, "invalid_amount", "{amount}");
         }
-        let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "amount": 5}}"#).unwrap_err();
+        let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "amount": "x"}}"#).unwrap_err();
         assert_eq!(err.details[0].field, "notes.amount");
         let err = open(r#"{"amount": 5, "notes": {"accountId": "a", "status": 103}}"#).unwrap_err();
         assert!(

@@ -259,7 +259,7 @@ fn subject_line(d: &Dispute) -> String {
             s.customer_name(),
             s.customer_email()
         ),
-        Subject::BillItem(s) => format!("bill item {} of account {}", s.item_id(), s.account_id()),
+        Subject::BillItem(s) => s.summary(),
         Subject::Delivery(s) => format!(
             "campaign {} on {} screen(s), {} to {}",
             s.campaign_id(),

@@ -418,36 +418,72 @@ async fn json_numbers_stay_exact(store: Store) {
 async fn disputes_are_listed_by_account(store: Store) {
     let desk = desk(store).await;
     let first = desk.open("item-1", &request("acct-1", json!(5))).await;
-    let second = desk.open("item-2", &request("acct-1", json!("7.50"))).await;
+    let mut on_a_bill = request("acct-1", json!("7.50"));
+    on_a_bill["notes"]["billId"] = json!("0.0.0.1+-bill+77");
+    on_a_bill["amountIsCredit"] = json!(false);
+    let second = desk.open("item-2", &on_a_bill).await;
+    let settled = desk.open("item-4", &request("acct-1", json!(2))).await;
+    let answer = desk.settle(&settled, &json!({ "amount": 2 })).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     desk.open("item-3", &request("acct-2", json!(1))).await;
 
+    // Billing Care's listing: the open disputes, newest first, as A/R actions.
     let listed = desk.get("/disputes/account/acct-1", JSON).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
-    let ids: Vec<_> = listed.json()["disputes"]
+    let actions = listed.json();
+    let ids: Vec<_> = actions
         .as_array()
-        .unwrap()
+        .expect("a bare array")
         .iter()
-        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .map(|a| a["arActionRef"]["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, [second.clone(), first.clone()], "newest first");
-    assert_eq!(listed.json()["nextCursor"], Value::Null);
+    assert_eq!(
+        ids,
+        [second.clone(), first.clone()],
+        "open ones, newest first"
+    );
+    assert_eq!(actions[0]["arActionType"], 6);
+    assert_eq!(actions[0]["arActionAmount"].to_string(), "7.50", "a debit");
+    assert_eq!(actions[1]["arActionAmount"].to_string(), "-5", "a credit");
+    assert_eq!(actions[0]["billID"], "0.0.0.1+-bill+77");
+    assert_eq!(actions[0]["billingStatus"], 1);
+    assert_eq!(actions[1]["billingStatus"], 2);
     snapshot!(desk, "list_json", listed);
     snapshot!(
         desk,
         "list_xml",
         desk.get("/disputes/account/acct-1", XML).await
     );
+    let expanded = desk
+        .get("/disputes/account/acct-1?expand=childonly", JSON)
+        .await;
+    assert_eq!(expanded.json(), actions);
+    let bad = desk.get("/disputes/account/acct-1?expand=some", JSON).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let by_bill = desk.get("/disputes/bill/0.0.0.1+-bill+77", JSON).await;
+    assert_eq!(by_bill.status, StatusCode::OK, "{}", by_bill.text);
+    assert_eq!(by_bill.json(), json!([actions[0].clone()]));
+    let no_bill = desk.get("/disputes/bill/0.0.0.1+-bill+78", JSON).await;
+    assert_eq!(no_bill.json(), json!([]));
+
+    // Ours: every dispute, settled ones too, a page at a time.
+    let all = desk
+        .get("/disputes/account/acct-1?limit=20", JSON)
+        .await
+        .json();
+    assert_eq!(all["disputes"].as_array().unwrap().len(), 3);
 
     // A page at a time.
     let page = desk
-        .get("/disputes/account/acct-1?limit=1", JSON)
+        .get("/disputes/account/acct-1?limit=2", JSON)
         .await
         .json();
-    assert_eq!(page["disputes"][0]["id"], second);
+    assert_eq!(page["disputes"][0]["id"], settled);
+    assert_eq!(page["disputes"][1]["id"], second);
     let cursor = page["nextCursor"].as_str().expect("a cursor").to_owned();
     let next = desk
         .get(
-            &format!("/disputes/account/acct-1?limit=1&cursor={cursor}"),
+            &format!("/disputes/account/acct-1?limit=2&cursor={cursor}"),
             JSON,
         )
         .await
@@ -456,7 +492,7 @@ async fn disputes_are_listed_by_account(store: Store) {
     assert_eq!(next["nextCursor"], Value::Null);
 
     let empty = desk.get("/disputes/account/acct-none", JSON).await;
-    assert_eq!(empty.json()["disputes"], json!([]));
+    assert_eq!(empty.json(), json!([]));
     let bad = desk.get("/disputes/account/acct-1?limit=0", JSON).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&bad), "validation_failed");
@@ -682,7 +718,7 @@ async fn another_tenant_sees_nothing(store: Store) {
     let report = send(Method::GET, format!("/disputes/settlement/{id}"), None).await;
     assert_eq!(report.status, StatusCode::NOT_FOUND);
     let listed = send(Method::GET, "/disputes/account/acct-1".into(), None).await;
-    assert_eq!(listed.json()["disputes"], json!([]));
+    assert_eq!(listed.json(), json!([]));
     // Their own dispute on the same item is theirs alone.
     let own = send(
         Method::POST,
@@ -1003,7 +1039,7 @@ async fn bad_input_is_refused_in_the_contracts_shape_and_stores_nothing(store: S
     // Nothing of it was stored: the seed's account has no dispute, and the seed request itself
     // still opens one.
     let listed = desk
-        .get(&format!("/disputes/account/{SEED_ACCOUNT}"), JSON)
+        .get(&format!("/disputes/account/{SEED_ACCOUNT}?limit=100"), JSON)
         .await;
     assert_eq!(listed.json()["disputes"], json!([]));
     let answer = desk

@@ -339,7 +339,7 @@ async fn billing_disputes(server: &Server, password: &str, account: &str) -> usi
     let list = server
         .send(
             Method::GET,
-            &format!("{BILLING}/disputes/account/{account}"),
+            &format!("{BILLING}/disputes/account/{account}?limit=100"),
             Some(("csr-acme", password)),
             &[("accept", JSON)],
             None,

@@ -184,7 +184,7 @@ pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
                 item,
                 Some(account.into()),
                 Some("0.0.0.1+-billinfo+244392".into()),
-                None,
+                Some(format!("bill-of-{item}")),
             )
             .unwrap(),
         ),
@@ -612,6 +612,20 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     );
     assert!(ids(ListQuery {
         item_id: Some("item-2".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        ids(ListQuery {
+            bill_id: Some("bill-of-item-1".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![item.id()]
+    );
+    assert!(ids(ListQuery {
+        bill_id: Some("bill-of-item-2".into()),
         ..Default::default()
     })
     .await

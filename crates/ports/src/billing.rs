@@ -103,6 +103,42 @@ impl BillingService {
             .ok_or(ServiceError::NotFound)
     }
 
+    /// The caller's open bill item disputes that `filter` selects (an account's, a bill's),
+    /// newest first: Billing Care's A/R listing, which has no pages. At most
+    /// [`MAX_OPEN_LISTED`](Self::MAX_OPEN_LISTED) are read, so that one account cannot make a
+    /// request unbounded; what is left out is logged.
+    pub async fn open_disputes(
+        &self,
+        by: &Principal,
+        filter: ListQuery,
+    ) -> Result<Vec<Dispute>, ServiceError> {
+        let mut query = ListQuery {
+            kind: Some(SubjectKind::BillItem),
+            resolved: Some(false),
+            limit: PageSize::new(100).map_err(ServiceError::Domain)?,
+            after: None,
+            ..filter
+        };
+        let mut open = Vec::new();
+        loop {
+            let page = self.disputes.list(by, &query).await?;
+            open.extend(page.disputes);
+            match page.next {
+                Some(next) if open.len() < Self::MAX_OPEN_LISTED => query.after = Some(next),
+                Some(_) => {
+                    tracing::warn!(tenant = %by.tenant, listed = open.len(), "open disputes listed only in part");
+                    break;
+                }
+                None => break,
+            }
+        }
+        open.truncate(Self::MAX_OPEN_LISTED);
+        Ok(open)
+    }
+
+    /// The most open disputes [`open_disputes`](Self::open_disputes) answers.
+    pub const MAX_OPEN_LISTED: usize = 1000;
+
     /// The tenant's reason with `code`. A miss seeds the table with the defaults if it never was
     /// (a tenant's first use), then looks again; lookups that hit never write.
     async fn reason(&self, tenant: &TenantId, code: ReasonCode) -> Result<Reason, ServiceError> {

@@ -48,6 +48,8 @@ pub struct ListQuery {
     pub account_id: Option<String>,
     /// A bill item dispute's item (its `itemId`).
     pub item_id: Option<String>,
+    /// A bill item dispute's bill (its `billId`).
+    pub bill_id: Option<String>,
     /// Opened at or after this instant.
     pub opened_after: Option<Timestamp>,
     /// Opened strictly before this instant.

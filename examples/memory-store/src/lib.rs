@@ -208,6 +208,10 @@ fn matches_subject(d: &Dispute, tenant: &TenantId, query: &ListQuery) -> bool {
             Subject::BillItem(s) => s.item_id() == i,
             _ => false,
         })
+        && query.bill_id.as_ref().is_none_or(|b| match d.subject() {
+            Subject::BillItem(s) => s.bill_id() == Some(b.as_str()),
+            _ => false,
+        })
         && query.opened_after.is_none_or(|t| d.opened_at() >= t)
         && query.opened_before.is_none_or(|t| d.opened_at() < t)
 }

@@ -102,6 +102,10 @@ fn subject_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
         select.sql(" AND item_id = ");
         select.text(item);
     }
+    if let Some(bill) = &query.bill_id {
+        select.sql(" AND bill_id = ");
+        select.text(bill);
+    }
     if let Some(after) = query.opened_after {
         select.sql(" AND opened_at >= ");
         select.value(range_bound(after).into());

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use disputes_domain::{BillItemSubject, DisputeId, Role, SubjectKind};
+use disputes_domain::{BillItemSubject, Dispute, DisputeId, Role, SubjectKind};
 use disputes_ports::{ListQuery, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::json;
@@ -31,7 +31,9 @@ use crate::SharedState;
 pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use media::{Body, Format};
-use wire::{DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut};
+use wire::{
+    ArActionOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut,
+};
 
 /// Where this contract lives.
 pub const BASE_PATH: &str = "/bcws/webresources/v1.0";
@@ -52,6 +54,7 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
         )
         .route("/disputes/{dispute_id}", read(get(show)))
         .route("/disputes/account/{account_id}", read(get(list)))
+        .route("/disputes/bill/{bill_id}", read(get(open_of_bill)))
         .route(
             "/disputes/settlement/item/{dispute_id}",
             keyed::<Billing>(state, Answers::Settlement, post(settle)),
@@ -295,12 +298,26 @@ async fn show(
 /// `GET /disputes/account/{accountId}` query parameters, as text so that each bad one is named.
 #[derive(Debug, Default, Deserialize)]
 struct ListParams {
+    /// Billing Care's: `all` (the default: child accounts too) or `childonly`.
+    expand: Option<String>,
+    /// Ours: a page at a time.
     limit: Option<String>,
     cursor: Option<String>,
 }
 
 impl ListParams {
+    /// Whether the caller asked for our pages rather than Billing Care's listing.
+    fn pages(&self) -> bool {
+        self.limit.is_some() || self.cursor.is_some()
+    }
+
     fn into_query(self, account_id: String) -> Result<ListQuery, Problem> {
+        // No account has children here, so both of Billing Care's expansions list the same.
+        if let Some(expand) = self.expand.as_deref() {
+            if !matches!(expand, "all" | "childonly") {
+                return Err(Problem::field("expand", "must be all or childonly"));
+            }
+        }
         let limit = page_size(self.limit.as_deref())?;
         let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
         let account_id =
@@ -315,8 +332,9 @@ impl ListParams {
     }
 }
 
-/// The account's disputes, newest first, a page at a time: `limit` (1 to 100, default 20), and
-/// `cursor`, the `nextCursor` of the page before.
+/// The account's open disputes as Billing Care lists them: an array of A/R actions, newest
+/// first. With `limit` or `cursor` (ours), every dispute of the account instead, settled ones
+/// too, a page at a time: `{disputes, nextCursor}`.
 async fn list(
     State(state): State<SharedState>,
     format: Format,
@@ -327,7 +345,16 @@ async fn list(
 ) -> Answer {
     let Query(params) =
         params.map_err(|e| format.error()(Problem::new(codes::INVALID_QUERY, e.body_text())))?;
+    let pages = params.pages();
     let query = params.into_query(account_id).map_err(format.error())?;
+    if !pages {
+        let open = state
+            .billing
+            .open_disputes(&caller.principal, query)
+            .await
+            .map_err(format.error())?;
+        return ar_actions(format, &headers, &open);
+    }
     let page = state
         .disputes
         .list(&caller.principal, &query)
@@ -335,6 +362,42 @@ async fn list(
         .map_err(format.error())?;
     let body = PageOut::render(&page, &base_url(&headers)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "disputeList", &body))
+}
+
+/// The bill's open disputes, as Billing Care lists them: an array of A/R actions.
+async fn open_of_bill(
+    State(state): State<SharedState>,
+    format: Format,
+    headers: HeaderMap,
+    caller: Caller,
+    PathParam(bill_id): PathParam,
+) -> Answer {
+    let bill_id = BillItemSubject::id_filter("billId", bill_id)
+        .map_err(|e| format.error()(Problem::refused_field(e)))?;
+    let query = ListQuery {
+        bill_id: Some(bill_id),
+        ..ListQuery::default()
+    };
+    let open = state
+        .billing
+        .open_disputes(&caller.principal, query)
+        .await
+        .map_err(format.error())?;
+    ar_actions(format, &headers, &open)
+}
+
+/// Open disputes as A/R actions: a bare array in JSON, as Billing Care answers;
+/// `<arActionsList>` of `<arAction>` elements in XML, where a document needs one root.
+fn ar_actions(format: Format, headers: &HeaderMap, open: &[Dispute]) -> Answer {
+    let actions = ArActionOut::render_all(open, &base_url(headers)).map_err(format.error())?;
+    Ok(match format {
+        Format::Json => format.answer(StatusCode::OK, "arActionsList", &actions),
+        Format::Xml(_) => format.answer(
+            StatusCode::OK,
+            "arActionsList",
+            &json!({ "arAction": actions }),
+        ),
+    })
 }
 
 /// Settles in full, in part or not at all, by the amount granted. A dispute settles once; its

@@ -559,17 +559,24 @@ pub struct DisputeOut<'a> {
     settlement: Option<DisputeSettlementOut<'a>>,
 }
 
+/// The bill item `d` is about. The handlers only ever pass bill item disputes (the service
+/// filters by kind), so any other subject is a fault of ours.
+fn bill_item(d: &Dispute) -> Result<&BillItemSubject, Problem> {
+    match d.subject() {
+        Subject::BillItem(item) => Ok(item),
+        _ => Err(Problem::internal(&format!(
+            "dispute {} is not a bill item dispute",
+            d.id()
+        ))),
+    }
+}
+
 impl<'a> DisputeOut<'a> {
     /// Renders a bill item dispute; `base` is the API's base as the client reached it. The
     /// handlers only ever pass bill item disputes (the service filters by kind), so any other
     /// subject is a fault of ours.
     pub fn render(d: &'a Dispute, base: &str) -> Result<Self, Problem> {
-        let Subject::BillItem(item) = d.subject() else {
-            return Err(Problem::internal(&format!(
-                "dispute {} is not a bill item dispute",
-                d.id()
-            )));
-        };
+        let item = bill_item(d)?;
         let terms = d.claim().billing;
         let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
         let id = poid::dispute(d.id());
@@ -635,6 +642,130 @@ impl<'a> PageOut<'a> {
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next.map(cursor_text),
         })
+    }
+}
+
+/// One open dispute as Billing Care lists them (`GET /disputes/account/{accountId}`,
+/// `GET /disputes/bill/{billId}`): an A/R action of its account. What Billing Care reads from
+/// BRM (names, the bill unit's name, the unallocated amount) this engine does not hold: `null`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingArAction, xml(name = "arAction"))]
+pub struct ArActionOut<'a> {
+    /// The account's POID, when the opening named it.
+    #[schema(required = true)]
+    account_number: Option<&'a str>,
+    /// The disputed amount as the account books it: negative for a credit.
+    #[schema(value_type = f64)]
+    ar_action_amount: AmountOut,
+    /// The dispute's display id, `D1-<number>` (the number of its POID).
+    #[schema(example = "D1-42")]
+    ar_action_id: String,
+    ar_action_ref: ResourceRefOut,
+    /// BRM's A/R action type: 6, an open item dispute.
+    #[schema(example = 6)]
+    ar_action_type: u8,
+    #[serde(rename = "billID")]
+    #[schema(required = true)]
+    bill_id: Option<&'a str>,
+    /// 1 billed (the dispute names its bill), 2 unbilled.
+    billing_status: u8,
+    #[schema(format = DateTime)]
+    created_date: String,
+    #[schema(format = DateTime, required = true)]
+    effective_date: Option<String>,
+    /// The disputed item's POID (ours: Billing Care shows its name, `itemName`).
+    item_id: &'a str,
+    #[schema(value_type = Option<f64>, required = true)]
+    ar_unallocated_amount: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    bill_unit_name: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    first_name: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    last_name: Option<()>,
+    #[schema(value_type = Option<String>, required = true)]
+    item_name: Option<()>,
+    /// Always `null`.
+    #[schema(value_type = Option<String>, required = true)]
+    extension: Option<()>,
+}
+
+/// BRM's A/R action type of an open item dispute.
+const OPEN_ITEM_DISPUTE: u8 = 6;
+
+impl<'a> ArActionOut<'a> {
+    /// An open bill item dispute as an A/R action, its reference under `base`.
+    pub fn render(d: &'a Dispute, base: &str) -> Result<Self, Problem> {
+        let item = bill_item(d)?;
+        let terms = d.claim().billing;
+        let amount = d.claim().amount();
+        let booked = if terms.is_none_or(|t| t.credit) {
+            -amount
+        } else {
+            amount
+        };
+        let id = poid::dispute(d.id());
+        Ok(ArActionOut {
+            account_number: item.account_id(),
+            ar_action_amount: AmountOut(booked),
+            ar_action_id: format!("D1-{}", d.id()),
+            ar_action_ref: ResourceRefOut {
+                uri: format!("{base}/disputes/{id}"),
+                id,
+            },
+            ar_action_type: OPEN_ITEM_DISPUTE,
+            bill_id: item.bill_id(),
+            billing_status: if item.bill_id().is_some() { 1 } else { 2 },
+            created_date: format_time(d.opened_at()),
+            effective_date: terms.and_then(|t| t.effective).map(format_time),
+            item_id: item.item_id(),
+            ar_unallocated_amount: None,
+            bill_unit_name: None,
+            first_name: None,
+            last_name: None,
+            item_name: None,
+            extension: None,
+        })
+    }
+
+    /// Every dispute of `disputes` as an A/R action.
+    pub fn render_all(disputes: &'a [Dispute], base: &str) -> Result<Vec<Self>, Problem> {
+        disputes
+            .iter()
+            .map(|d| ArActionOut::render(d, base))
+            .collect()
+    }
+}
+
+/// The document's schema of an A/R listing: the array Billing Care answers (`arActionsList`).
+pub struct ArActionsOut;
+
+impl utoipa::PartialSchema for ArActionsOut {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::ArrayBuilder;
+        use utoipa::openapi::xml::XmlBuilder;
+        use utoipa::openapi::{Ref, RefOr};
+        RefOr::T(
+            ArrayBuilder::new()
+                .items(Ref::from_schema_name("BillingArAction"))
+                .xml(Some(
+                    XmlBuilder::new()
+                        .name(Some("arActionsList"))
+                        .wrapped(Some(true))
+                        .build(),
+                ))
+                .description(Some(
+                    "Open disputes as A/R actions, newest first (`<arActionsList>` of `<arAction>` in XML).",
+                ))
+                .into(),
+        )
+    }
+}
+
+impl ToSchema for ArActionsOut {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("BillingArActions")
     }
 }
 
@@ -708,9 +839,7 @@ impl<'a> SettlementReportOut<'a> {
     /// it has none, and for a dispute of another kind.
     pub fn render(d: &'a Dispute, base: &str) -> Option<Self> {
         let resolution = d.resolution()?;
-        let Subject::BillItem(item) = d.subject() else {
-            return None;
-        };
+        let item = bill_item(d).ok()?;
         let disputed = d.claim().amount();
         let settlement = poid::settlement(d.id());
         let dispute = poid::dispute(d.id());

@@ -4,11 +4,12 @@
 
 use utoipa::openapi::path::{HttpMethod, Parameter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, Response, Schema};
+use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, RefOr, Response, Schema};
 use utoipa::{OpenApi as _, ToSchema};
 
 use crate::billing::wire::{
-    DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut,
+    ArActionOut, ArActionsOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn,
+    SettlementReportOut,
 };
 
 use disputes_domain::BillItemSubject;
@@ -50,6 +51,8 @@ pub struct Error {
     DisputeOut,
     PageOut,
     SettlementReportOut,
+    ArActionOut,
+    ArActionsOut,
     Error
 )))]
 struct Schemas;
@@ -61,6 +64,7 @@ pub fn document() -> OpenApi {
     let components = doc.components.take().unwrap_or_default();
     doc.components = Some(
         ComponentsBuilder::from(components)
+            .schema("BillingAccountListing", account_listing())
             .security_scheme(
                 BASIC,
                 SecurityScheme::Http(
@@ -75,6 +79,19 @@ pub fn document() -> OpenApi {
             .build(),
     );
     doc
+}
+
+/// What an account's listing answers: Billing Care's A/R actions, or (with `limit` or
+/// `cursor`) our page of every dispute.
+fn account_listing() -> Schema {
+    use utoipa::openapi::schema::OneOfBuilder;
+    OneOfBuilder::new()
+        .item(schema_ref("BillingArActions"))
+        .item(schema_ref("BillingDisputePage"))
+        .description(Some(
+            "Billing Care's open disputes as A/R actions; with `limit` or `cursor`, a page of every dispute of the account.",
+        ))
+        .into()
 }
 
 fn error(status: u16) -> Response {
@@ -104,6 +121,17 @@ fn created(description: &str) -> Response {
         description,
         content,
         &[("Location", "The created resource's uri.")],
+    )
+}
+
+/// `expand` of an account's listing.
+fn expand_schema() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    RefOr::T(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["all", "childonly"]))
+            .into(),
     )
 }
 
@@ -164,15 +192,25 @@ fn paths() -> Paths {
         read(
             "/bcws/webresources/v1.0/disputes/account/{accountId}",
             "billingListDisputes",
-            "List an account's disputes",
-            "The account's disputes, newest first, a page at a time.",
+            "List an account's open disputes",
+            "The account's open disputes as Billing Care lists them: an array of A/R actions, newest first. With `limit` or `cursor` (ours), every dispute of the account instead, settled ones too, a page at a time.",
         )
         .params([
             id_param("accountId", "The account's POID, such as `0.0.0.1+-account+242856`."),
-            query_param("limit", page_size_schema(), "How many disputes a page holds, 1 to 100 (default 20)."),
-            query_param("cursor", cursor_schema(), "The `nextCursor` of the page before."),
+            query_param("expand", expand_schema(), "Billing Care's `all` (the default: child accounts too) or `childonly`; no account has children here, so both list the same."),
+            query_param("limit", page_size_schema(), "Ours: how many disputes a page holds, 1 to 100 (default 20)."),
+            query_param("cursor", cursor_schema(), "Ours: the `nextCursor` of the page before."),
         ])
-        .answer(200, answer("A page of disputes.", "BillingDisputePage"))
+        .answer(200, answer("The open disputes, or a page of disputes.", "BillingAccountListing"))
+        .errors(LIST_ERRORS, error),
+        read(
+            "/bcws/webresources/v1.0/disputes/bill/{billId}",
+            "billingListBillDisputes",
+            "List a bill's open disputes",
+            "The bill's open disputes as Billing Care lists them: an array of A/R actions, newest first.",
+        )
+        .params([id_param("billId", "The bill's POID, as the disputes' `notes.billId` named it.")])
+        .answer(200, answer("The open disputes.", "BillingArActions"))
         .errors(LIST_ERRORS, error),
         change(
             "/bcws/webresources/v1.0/disputes/settlement/item/{disputeId}",

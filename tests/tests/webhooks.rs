@@ -592,6 +592,15 @@ async fn an_api_subscription_gets_only_its_events_signed_the_vendors_way(store: 
             .all(|r| r.accepted && r.verified && r.vendor_verified == Some(true)),
         "the vendor's client took every delivery: {received:#?}"
     );
+    let settled = received
+        .iter()
+        .find(|r| r.body["type"] == "dispute.settled")
+        .unwrap();
+    assert_eq!(settled.body["data"]["resolution"]["outcome"], "granted");
+    assert_eq!(
+        settled.body["data"]["resolution"]["overrideApplied"],
+        Value::Null
+    );
     let noted = notes.lock().unwrap().received.clone();
     assert_eq!(noted.len(), 1, "{noted:#?}");
     assert_eq!(noted[0].body["type"], "dispute.note");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use disputes_domain::SubjectKind;
+use disputes_domain::{LedgerOutcome, Resolution, SubjectKind};
 use disputes_ports::{Event, Notifier, NotifyError, Webhook, WebhookRegistry};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -81,9 +81,36 @@ pub fn event_body(event: &Event) -> Vec<u8> {
                 "version": d.version().get(),
             },
             "entry": entry,
+            "resolution": d.resolution().map(resolution_body),
         },
     });
     serde_json::to_vec(&body).expect("a JSON value always serialises")
+}
+
+/// How a dispute ended, for an endpoint that acts on it (a settlement system applying a
+/// settlement adjustment): the outcome and amount, what was done, each party's adjustment in
+/// integer cents, and whether the tenant's settlement system already wrote the override.
+fn resolution_body(r: &Resolution) -> serde_json::Value {
+    let adjustments = r
+        .adjustments
+        .iter()
+        .map(|a| (a.party.as_str().to_owned(), json!(a.cents)))
+        .collect::<serde_json::Map<_, _>>();
+    let (override_applied, override_skipped) = match &r.ledger {
+        Some(LedgerOutcome::Applied { .. }) => (Some(true), None),
+        Some(LedgerOutcome::Skipped { reason }) => (Some(false), Some(reason.as_str())),
+        None => (None, None),
+    };
+    json!({
+        "outcome": r.outcome.as_str(),
+        "settledAmount": r.settled_amount.to_string(),
+        "kind": r.kind.map(|k| k.as_str()),
+        "adjustments": adjustments,
+        "originalApplicationId": r.original_application_id,
+        "settlementAdjustmentId": r.settlement_adjustment_id,
+        "overrideApplied": override_applied,
+        "overrideSkipped": override_skipped,
+    })
 }
 
 /// Delivers events to the tenant's webhooks. An endpoint that answered 2xx has taken the event
@@ -186,6 +213,73 @@ impl Notifier for WebhookNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settlement_event_carries_the_adjustments_and_what_became_of_them() {
+        use chrono::{TimeZone, Utc};
+        use disputes_domain::{
+            Actor, ActorId, Adjustment, Claim, Decision, DeliverySubject, Dispute, DisputeId,
+            DisputePolicy, EvidenceBundle, EvidenceItem, EvidenceKind, OpenDispute, PartyRole,
+            Period, Quantity, ResolutionKind, Role, Settlement, Subject, TenantId, Unit,
+        };
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+        let period = Period::new("p", t0, t0 + chrono::Duration::days(7)).unwrap();
+        let advertiser = Actor::new(ActorId::new("dev_adv").unwrap(), Role::Advertiser);
+        let operator = Actor::new(ActorId::new("dev_op").unwrap(), Role::Operator);
+        let policy = DisputePolicy::default();
+        let command = OpenDispute {
+            tenant: TenantId::new("acme").unwrap(),
+            subject: Subject::Delivery(
+                DeliverySubject::new("cmp", vec!["scr".into()], None, period).unwrap(),
+            ),
+            claim: Claim::new(Quantity::new(100.into(), Unit::new("EUR").unwrap()).unwrap()),
+            opened_by: advertiser.clone(),
+            evidence: EvidenceBundle::new(vec![
+                EvidenceItem::new(EvidenceKind::ProofPack, "pp").unwrap()
+            ]),
+        };
+        let mut d = Dispute::open(command, t0, &policy)
+            .unwrap()
+            .into_dispute(DisputeId::new(3).unwrap());
+        d.respond(operator.clone(), None, "", None, t0, &policy)
+            .unwrap();
+        d.reply(advertiser, Decision::Accept, None, "", t0, &policy)
+            .unwrap();
+        let settlement = Settlement {
+            kind: Some(ResolutionKind::SettlementAdjustment),
+            adjustments: vec![Adjustment {
+                party: PartyRole::TaxAuthority,
+                cents: -125,
+            }],
+            ledger: Some(LedgerOutcome::Skipped {
+                reason: "no_settlement_ledger".into(),
+            }),
+            ..Settlement::default()
+        };
+        d.settle(operator, settlement, t0).unwrap();
+        let event = Event {
+            id: disputes_ports::EventId::generate(),
+            kind: disputes_domain::EntryKind::Settled,
+            seq: 4,
+            dispute: d,
+            attempt: 1,
+        };
+        let body: serde_json::Value = serde_json::from_slice(&event_body(&event)).unwrap();
+        assert_eq!(
+            body["data"]["resolution"],
+            json!({
+                "outcome": "granted",
+                "settledAmount": "100",
+                "kind": "settlement_adjustment",
+                "adjustments": {"tax_authority": -125},
+                "originalApplicationId": null,
+                "settlementAdjustmentId": null,
+                "overrideApplied": false,
+                "overrideSkipped": "no_settlement_ledger",
+            })
+        );
+        assert_eq!(body["type"], "dispute.settled");
+    }
 
     #[test]
     fn signatures_cover_the_timestamp_and_the_body() {

@@ -465,6 +465,15 @@ async fn disputes_are_listed_by_account(store: Store) {
     assert_eq!(by_bill.json(), json!([actions[0].clone()]));
     let no_bill = desk.get("/disputes/bill/0.0.0.1+-bill+78", JSON).await;
     assert_eq!(no_bill.json(), json!([]));
+    // The disputed bill's notes: those of its newest dispute.
+    let notes = desk.get("/disputes/notes/0.0.0.1+-bill+77", JSON).await;
+    assert_eq!(notes.status, StatusCode::OK, "{}", notes.text);
+    assert_eq!(notes.json()["notes"]["id"], json!(second));
+    assert_eq!(notes.json()["notes"]["status"], 102);
+    snapshot!(desk, "bill_notes_json", notes);
+    let no_notes = desk.get("/disputes/notes/0.0.0.1+-bill+78", JSON).await;
+    assert_eq!(no_notes.status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&no_notes), "not_found");
 
     // Ours: every dispute, settled ones too, a page at a time.
     let all = desk

@@ -32,7 +32,8 @@ pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use media::{Body, Format};
 use wire::{
-    ArActionOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn, SettlementReportOut,
+    ArActionOut, BillNotesOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn,
+    SettlementReportOut,
 };
 
 /// Where this contract lives.
@@ -55,6 +56,7 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
         .route("/disputes/{dispute_id}", read(get(show)))
         .route("/disputes/account/{account_id}", read(get(list)))
         .route("/disputes/bill/{bill_id}", read(get(open_of_bill)))
+        .route("/disputes/notes/{bill_id}", read(get(notes_of_bill)))
         .route(
             "/disputes/settlement/item/{dispute_id}",
             keyed::<Billing>(state, Answers::Settlement, post(settle)),
@@ -384,6 +386,35 @@ async fn open_of_bill(
         .await
         .map_err(format.error())?;
     ar_actions(format, &headers, &open)
+}
+
+/// The notes of the bill's newest dispute, open or settled; a bill no dispute named is not
+/// found.
+async fn notes_of_bill(
+    State(state): State<SharedState>,
+    format: Format,
+    caller: Caller,
+    PathParam(bill_id): PathParam,
+) -> Answer {
+    let bill_id = BillItemSubject::id_filter("billId", bill_id)
+        .map_err(|e| format.error()(Problem::refused_field(e)))?;
+    let query = ListQuery {
+        kind: Some(KIND),
+        bill_id: Some(bill_id),
+        limit: disputes_ports::PageSize::new(1).map_err(format.error())?,
+        ..ListQuery::default()
+    };
+    let page = state
+        .disputes
+        .list(&caller.principal, &query)
+        .await
+        .map_err(format.error())?;
+    let newest = page
+        .disputes
+        .first()
+        .ok_or_else(|| format.error()(Problem::not_found()))?;
+    let body = BillNotesOut::render(newest).map_err(format.error())?;
+    Ok(format.answer(StatusCode::OK, "notesResponse", &body))
 }
 
 /// Open disputes as A/R actions: a bare array in JSON, as Billing Care answers;

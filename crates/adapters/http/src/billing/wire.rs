@@ -492,6 +492,75 @@ pub struct DisputeNotesOut<'a> {
     comments: Vec<CommentOut<'a>>,
 }
 
+impl<'a> DisputeNotesOut<'a> {
+    /// The notes a dispute was opened with.
+    fn of(d: &'a Dispute) -> Self {
+        let terms = d.claim().billing;
+        let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
+        DisputeNotesOut {
+            amount: terms.and_then(|t| t.note_amount).map(AmountOut),
+            domain_id,
+            reason_id,
+            status: terms.map(|t| t.note_status.code()),
+            comments: comment_list(d.evidence().values(EvidenceKind::Statement)),
+        }
+    }
+}
+
+/// `GET /disputes/notes/{billId}`: the notes of the bill's newest dispute, as Billing Care
+/// answers a disputed bill's notes (`{extension, notes}`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BillingBillNotes, xml(name = "notesResponse"))]
+pub struct BillNotesOut<'a> {
+    /// Always `null`.
+    #[schema(value_type = Option<String>, required = true)]
+    extension: Option<()>,
+    notes: BillNotesDetailOut<'a>,
+}
+
+/// The notes of one dispute of a bill, with what they are about.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingBillNotesDetail)]
+pub struct BillNotesDetailOut<'a> {
+    /// The dispute's POID.
+    id: String,
+    item_id: &'a str,
+    #[schema(required = true)]
+    account_id: Option<&'a str>,
+    #[schema(required = true)]
+    bill_id: Option<&'a str>,
+    #[schema(required = true)]
+    bill_unit_id: Option<&'a str>,
+    #[schema(format = DateTime, required = true)]
+    effective_date: Option<String>,
+    /// When the dispute was settled; `null` while it is open.
+    #[schema(format = DateTime, required = true)]
+    closed_date: Option<String>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    notes: DisputeNotesOut<'a>,
+}
+
+impl<'a> BillNotesOut<'a> {
+    pub fn render(d: &'a Dispute) -> Result<Self, Problem> {
+        let item = bill_item(d)?;
+        Ok(BillNotesOut {
+            extension: None,
+            notes: BillNotesDetailOut {
+                id: poid::dispute(d.id()),
+                item_id: item.item_id(),
+                account_id: item.account_id(),
+                bill_id: item.bill_id(),
+                bill_unit_id: item.bill_unit_id(),
+                effective_date: d.claim().billing.and_then(|t| t.effective).map(format_time),
+                closed_date: d.resolution().map(|r| format_time(r.at)),
+                notes: DisputeNotesOut::of(d),
+            },
+        })
+    }
+}
+
 /// `notes` of a settlement as shown.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -578,7 +647,6 @@ impl<'a> DisputeOut<'a> {
     pub fn render(d: &'a Dispute, base: &str) -> Result<Self, Problem> {
         let item = bill_item(d)?;
         let terms = d.claim().billing;
-        let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
         let id = poid::dispute(d.id());
         let settlement = d.resolution().map(|r| {
             let (domain_id, reason_id) = reason_fields(r.reason);
@@ -606,13 +674,7 @@ impl<'a> DisputeOut<'a> {
             include_tax: terms.map(|t| t.tax == TaxTreatment::Included),
             amount_is_credit: terms.map(|t| t.credit),
             effective: terms.and_then(|t| t.effective).map(format_time),
-            notes: DisputeNotesOut {
-                amount: terms.and_then(|t| t.note_amount).map(AmountOut),
-                domain_id,
-                reason_id,
-                status: terms.map(|t| t.note_status.code()),
-                comments: comment_list(d.evidence().values(EvidenceKind::Statement)),
-            },
+            notes: DisputeNotesOut::of(d),
             status: d.status().as_str(),
             created_date: format_time(d.opened_at()),
             modified_date: format_time(d.updated_at()),

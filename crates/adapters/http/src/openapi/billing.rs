@@ -8,8 +8,8 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, RefOr, Re
 use utoipa::{OpenApi as _, ToSchema};
 
 use crate::billing::wire::{
-    ArActionOut, ArActionsOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn,
-    SettlementReportOut,
+    ArActionOut, ArActionsOut, BillNotesOut, DisputeOut, OpenIn, PageOut, ReferenceOut,
+    SettlementIn, SettlementReportOut,
 };
 
 use disputes_domain::BillItemSubject;
@@ -53,6 +53,7 @@ pub struct Error {
     SettlementReportOut,
     ArActionOut,
     ArActionsOut,
+    BillNotesOut,
     Error
 )))]
 struct Schemas;
@@ -212,6 +213,15 @@ fn paths() -> Paths {
         .params([id_param("billId", "The bill's POID, as the disputes' `notes.billId` named it.")])
         .answer(200, answer("The open disputes.", "BillingArActions"))
         .errors(LIST_ERRORS, error),
+        read(
+            "/bcws/webresources/v1.0/disputes/notes/{billId}",
+            "billingBillNotes",
+            "Get a disputed bill's notes",
+            "The notes of the bill's newest dispute, open or settled, as Billing Care answers a disputed bill's notes. A bill no dispute named is not found.",
+        )
+        .params([id_param("billId", "The bill's POID, as the disputes' `notes.billId` named it.")])
+        .answer(200, answer("The notes.", "BillingBillNotes"))
+        .errors(READ_ERRORS, error),
         change(
             "/bcws/webresources/v1.0/disputes/settlement/item/{disputeId}",
             "billingSettleDispute",

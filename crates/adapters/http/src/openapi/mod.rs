@@ -804,7 +804,7 @@ mod operational_tests {
             .into_iter()
             .filter(|(_, op)| op["tags"] != serde_json::json!(["operations"]))
             .collect::<Vec<_>>();
-        assert_eq!(contracts.len(), 11 + 6 + 6, "all three contracts");
+        assert_eq!(contracts.len(), 11 + 6 + 7, "all three contracts");
         for (name, op) in contracts {
             let limited = &op["responses"]["429"];
             assert_eq!(

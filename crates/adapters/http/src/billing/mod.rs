@@ -366,6 +366,12 @@ async fn list(
     Ok(format.answer(StatusCode::OK, "disputeList", &body))
 }
 
+/// A path's bill id as a lookup's: only text a bill's id can be, else a 400 about `billId`.
+fn bill_filter(format: Format, bill_id: String) -> Result<String, BillingError> {
+    BillItemSubject::id_filter("billId", bill_id)
+        .map_err(|e| format.error()(Problem::refused_field(e)))
+}
+
 /// The bill's open disputes, as Billing Care lists them: an array of A/R actions.
 async fn open_of_bill(
     State(state): State<SharedState>,
@@ -374,10 +380,8 @@ async fn open_of_bill(
     caller: Caller,
     PathParam(bill_id): PathParam,
 ) -> Answer {
-    let bill_id = BillItemSubject::id_filter("billId", bill_id)
-        .map_err(|e| format.error()(Problem::refused_field(e)))?;
     let query = ListQuery {
-        bill_id: Some(bill_id),
+        bill_id: Some(bill_filter(format, bill_id)?),
         ..ListQuery::default()
     };
     let open = state
@@ -396,11 +400,9 @@ async fn notes_of_bill(
     caller: Caller,
     PathParam(bill_id): PathParam,
 ) -> Answer {
-    let bill_id = BillItemSubject::id_filter("billId", bill_id)
-        .map_err(|e| format.error()(Problem::refused_field(e)))?;
     let query = ListQuery {
         kind: Some(KIND),
-        bill_id: Some(bill_id),
+        bill_id: Some(bill_filter(format, bill_id)?),
         limit: disputes_ports::PageSize::new(1).map_err(format.error())?,
         ..ListQuery::default()
     };

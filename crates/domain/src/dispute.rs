@@ -251,6 +251,21 @@ pub enum LedgerOutcome {
     Skipped { reason: String },
 }
 
+impl LedgerOutcome {
+    /// Whether the override was written.
+    pub fn applied(&self) -> bool {
+        matches!(self, LedgerOutcome::Applied { .. })
+    }
+
+    /// Why it was not; `None` when it was.
+    pub fn skipped_reason(&self) -> Option<&str> {
+        match self {
+            LedgerOutcome::Skipped { reason } => Some(reason),
+            LedgerOutcome::Applied { .. } => None,
+        }
+    }
+}
+
 /// A provider's decision to settle, before the domain checks it against the claim.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settlement {

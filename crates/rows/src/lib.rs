@@ -317,16 +317,10 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
         resolution.and_then(|r| r.original_application_id.as_deref()),
     );
     let ledger = resolution.and_then(|r| r.ledger.as_ref());
-    state.flag(
-        "override_applied",
-        ledger.map(|l| matches!(l, LedgerOutcome::Applied { .. })),
-    );
+    state.flag("override_applied", ledger.map(LedgerOutcome::applied));
     state.text(
         "override_skipped",
-        ledger.and_then(|l| match l {
-            LedgerOutcome::Skipped { reason } => Some(reason.as_str()),
-            LedgerOutcome::Applied { .. } => None,
-        }),
+        ledger.and_then(LedgerOutcome::skipped_reason),
     );
 
     Columns { fixed, state }

@@ -96,11 +96,6 @@ fn resolution_body(r: &Resolution) -> serde_json::Value {
         .iter()
         .map(|a| (a.party.as_str().to_owned(), json!(a.cents)))
         .collect::<serde_json::Map<_, _>>();
-    let (override_applied, override_skipped) = match &r.ledger {
-        Some(LedgerOutcome::Applied { .. }) => (Some(true), None),
-        Some(LedgerOutcome::Skipped { reason }) => (Some(false), Some(reason.as_str())),
-        None => (None, None),
-    };
     json!({
         "outcome": r.outcome.as_str(),
         "settledAmount": r.settled_amount.to_string(),
@@ -108,8 +103,8 @@ fn resolution_body(r: &Resolution) -> serde_json::Value {
         "adjustments": adjustments,
         "originalApplicationId": r.original_application_id,
         "settlementAdjustmentId": r.settlement_adjustment_id,
-        "overrideApplied": override_applied,
-        "overrideSkipped": override_skipped,
+        "overrideApplied": r.ledger.as_ref().map(LedgerOutcome::applied),
+        "overrideSkipped": r.ledger.as_ref().and_then(LedgerOutcome::skipped_reason),
     })
 }
 

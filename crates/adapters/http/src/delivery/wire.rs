@@ -1099,14 +1099,8 @@ impl<'d> DisputeOut<'d> {
                 kind: r.kind.map(|k| upper(k.as_str())),
                 adjustments: (!r.adjustments.is_empty()).then_some(AdjustmentsOut(&r.adjustments)),
                 original_application_id: r.original_application_id.as_deref(),
-                override_applied: r
-                    .ledger
-                    .as_ref()
-                    .map(|l| matches!(l, LedgerOutcome::Applied { .. })),
-                override_skipped: r.ledger.as_ref().and_then(|l| match l {
-                    LedgerOutcome::Skipped { reason } => Some(reason.as_str()),
-                    LedgerOutcome::Applied { .. } => None,
-                }),
+                override_applied: r.ledger.as_ref().map(LedgerOutcome::applied),
+                override_skipped: r.ledger.as_ref().and_then(LedgerOutcome::skipped_reason),
             }),
             timeline: d
                 .timeline()

@@ -97,6 +97,11 @@ impl Desk {
             .await
     }
 
+    /// POSTs a JSON `body`, asking for JSON.
+    async fn post_json(&self, path: &str, body: &str) -> TextAnswer {
+        self.post(path, JSON, JSON, body).await
+    }
+
     async fn get(&self, path: &str, accept: &str) -> TextAnswer {
         self.server
             .send(
@@ -1124,7 +1129,322 @@ async fn an_amount_alone_opens_and_a_note_amount_is_kept_as_sent(store: Store) {
     assert!(answer.text.contains("notes.accountId"), "{}", answer.text);
 }
 
+const SEED_BILL: &str = "0.0.0.1+-bill+243368";
+const EVENT_1: &str = "0.0.0.1+-event-session-telco-gsm+295437";
+const EVENT_2: &str = "0.0.0.1+-event-session-telco-gsm+295438";
+const EVENT_3: &str = "0.0.0.1+-event-session-telco-gsm+295439";
+
+/// Billing Care's event dispute body: the account, the events, and the terms of an opening.
+fn event_request(events: &[&str]) -> Value {
+    json!({
+        "accountRef": { "id": SEED_ACCOUNT, "uri": format!("{BASE}/accounts/{SEED_ACCOUNT}") },
+        "amount": 2.5,
+        "events": { "eventRef": events.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() },
+        "appliesToTotalOfAllEvents": false,
+        "percent": 5,
+        "taxType": 9,
+        "notes": {
+            "accountId": SEED_ACCOUNT,
+            "domainId": 34,
+            "reasonId": "1",
+            "comments": [{ "comment": "Roaming sessions charged twice." }]
+        }
+    })
+}
+
+/// A Billing Care client disputes a whole bill and some usage events, finds them in the A/R
+/// listing, and settles each through its own settlement call: by the bill's id and by one of
+/// the events' ids.
+async fn bills_and_events_are_disputed_listed_and_settled(store: Store) {
+    let desk = desk(store).await;
+    // A bill dispute: the item body, on the bill.
+    let mut bill_body: Value = serde_json::from_str(SEED_BODY).unwrap();
+    bill_body["amount"] = json!(10);
+    let opened = desk
+        .post_json(
+            &format!("/disputes/bill/{SEED_BILL}"),
+            &bill_body.to_string(),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    snapshot!(desk, "open_bill_json", opened);
+    let bill = reference(&opened);
+    let shown = desk.get(&format!("/disputes/{bill}"), JSON).await;
+    assert_eq!(shown.json()["disputeType"], "bill");
+    assert_eq!(shown.json()["billId"], SEED_BILL);
+    assert_eq!(shown.json()["itemId"], Value::Null);
+    snapshot!(desk, "get_bill_json", shown);
+    let again = desk
+        .post_json(
+            &format!("/disputes/bill/{SEED_BILL}"),
+            &bill_body.to_string(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(error_code(&again), "duplicate_dispute");
+    assert!(again.text.contains("this bill"), "{}", again.text);
+    // An item of the bill is disputed apart from it.
+    let mut item_on_bill = request(SEED_ACCOUNT, json!(1));
+    item_on_bill["notes"]["billId"] = json!(SEED_BILL);
+    let item = desk.open(SEED_ITEM, &item_on_bill).await;
+
+    // An event dispute, in JSON and in XML.
+    let opened = desk
+        .post_json(
+            "/disputes/event",
+            &event_request(&[EVENT_1, EVENT_2]).to_string(),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    let events = reference(&opened);
+    let shown = desk.get(&format!("/disputes/{events}"), JSON).await;
+    let dispute = shown.json();
+    assert_eq!(dispute["disputeType"], "event");
+    assert_eq!(
+        dispute["events"],
+        json!({ "eventRef": [{ "id": EVENT_1 }, { "id": EVENT_2 }] })
+    );
+    assert_eq!(dispute["appliesToTotalOfAllEvents"], false);
+    assert_eq!(dispute["percent"], json!(5));
+    assert_eq!(dispute["taxType"], 9);
+    assert_eq!(dispute["includeTax"], false);
+    assert_eq!(dispute["accountId"], SEED_ACCOUNT);
+    snapshot!(desk, "get_event_json", shown);
+    let xml = format!(
+        r#"<eventDispute><accountRef><id>{SEED_ACCOUNT}</id></accountRef><amount>1.25</amount>
+        <events><eventRef><id>{EVENT_3}</id></eventRef></events>
+        <notes><accountId>{SEED_ACCOUNT}</accountId><comments><comment>One.</comment></comments>
+        <comments><comment>Two.</comment></comments></notes></eventDispute>"#
+    );
+    let opened = desk.post("/disputes/event", XML, XML, &xml).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    let third = desk
+        .get(
+            &format!("/disputes/{}", desk_reference_xml(&opened.text)),
+            JSON,
+        )
+        .await
+        .json();
+    assert_eq!(third["events"]["eventRef"], json!([{ "id": EVENT_3 }]));
+    assert_eq!(third["appliesToTotalOfAllEvents"], true, "the default");
+    assert_eq!(
+        third["notes"]["comments"],
+        json!([{ "comment": "One." }, { "comment": "Two." }])
+    );
+    // An event already disputed on the account is a duplicate.
+    let again = desk
+        .post_json(
+            "/disputes/event",
+            &event_request(&[EVENT_3, "another"]).to_string(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+
+    // The account's A/R listing: 9 open event disputes, 6 an open item dispute, 11 the bill.
+    let listed = desk
+        .get(&format!("/disputes/account/{SEED_ACCOUNT}"), JSON)
+        .await
+        .json();
+    let types: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arActionType"].clone())
+        .collect();
+    assert_eq!(types, [json!(9), json!(9), json!(6), json!(11)]);
+    let on_bill = desk.get(&format!("/disputes/bill/{SEED_BILL}"), JSON).await;
+    let refs: Vec<_> = on_bill
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arActionRef"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        refs,
+        [item.clone(), bill.clone()],
+        "the bill's open disputes"
+    );
+
+    // Settled by the bill's id: 4 of 10 granted.
+    let settled = desk
+        .post_json(
+            &format!("/disputes/settlement/bill/{SEED_BILL}"),
+            r#"{"amount": 4, "notes": {"domainId": 35, "reasonId": "2"}}"#,
+        )
+        .await;
+    assert_eq!(settled.status, StatusCode::CREATED, "{}", settled.text);
+    let settlement = reference(&settled);
+    assert_eq!(settlement, bill.replace("item-dispute", "item-settlement"));
+    let report = desk
+        .get(&format!("/disputes/settlement/{settlement}"), JSON)
+        .await
+        .json();
+    assert_eq!(report["settlementAmount"], json!(4));
+    assert_eq!(report["due"], json!(6));
+    assert_eq!(report["billId"], SEED_BILL);
+    assert_eq!(report["eventsCount"], Value::Null);
+    let twice = desk
+        .post_json(
+            &format!("/disputes/settlement/bill/{SEED_BILL}"),
+            r#"{"amount": 1}"#,
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
+    assert_eq!(error_code(&twice), "dispute_final");
+
+    // Settled by one of its events: denied.
+    let settled = desk
+        .post_json(
+            &format!("/disputes/settlement/event/{EVENT_2}"),
+            r#"{"amount": 0}"#,
+        )
+        .await;
+    assert_eq!(settled.status, StatusCode::CREATED, "{}", settled.text);
+    let report = desk
+        .get(&format!("/disputes/settlement/{events}"), JSON)
+        .await;
+    assert_eq!(report.json()["eventsCount"], "2");
+    assert_eq!(report.json()["itemId"], Value::Null);
+    snapshot!(desk, "event_settlement_json", report);
+    let nothing = desk
+        .post_json(
+            "/disputes/settlement/event/never-disputed",
+            r#"{"amount": 0}"#,
+        )
+        .await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND, "{}", nothing.text);
+    assert_eq!(error_code(&nothing), "not_found");
+    let nothing = desk
+        .post_json(
+            "/disputes/settlement/bill/never-disputed",
+            r#"{"amount": 0}"#,
+        )
+        .await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND, "{}", nothing.text);
+
+    // Now only the item and the third event dispute are open.
+    let listed = desk
+        .get(&format!("/disputes/account/{SEED_ACCOUNT}"), JSON)
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    // Another tenant finds none of them.
+    let them = Some((OTHER_USER, desk.other_password.as_str()));
+    let theirs = desk
+        .server
+        .send(
+            Method::POST,
+            &format!("{BASE}/disputes/settlement/event/{EVENT_3}"),
+            them,
+            &[("content-type", JSON)],
+            Some(br#"{"amount": 0}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+}
+
+/// The POID in a JSON creation answer.
+fn reference(answer: &TextAnswer) -> String {
+    answer.json()["reference"]["id"]
+        .as_str()
+        .expect("a reference")
+        .to_owned()
+}
+
+/// The POID in an XML creation answer.
+fn desk_reference_xml(text: &str) -> String {
+    let start = text.find("<id>").expect("an id") + "<id>".len();
+    let end = text[start..].find("</id>").expect("a closed id") + start;
+    text[start..end].to_owned()
+}
+
+/// Every bad part of a bill or event dispute is named, and nothing is stored.
+async fn bad_bill_and_event_disputes_are_refused(store: Store) {
+    let desk = desk(store).await;
+    let with = |change: fn(&mut Value)| {
+        let mut body = event_request(&[EVENT_1]);
+        change(&mut body);
+        body.to_string()
+    };
+    let cases: [(&str, String, &str); 10] = [
+        (
+            "no account",
+            with(|b| drop(b.as_object_mut().unwrap().remove("accountRef"))),
+            "accountRef",
+        ),
+        (
+            "no account id",
+            with(|b| b["accountRef"] = json!({})),
+            "accountRef.id",
+        ),
+        (
+            "no events",
+            with(|b| drop(b.as_object_mut().unwrap().remove("events"))),
+            "events",
+        ),
+        (
+            "no event refs",
+            with(|b| b["events"] = json!({})),
+            "events.eventRef",
+        ),
+        (
+            "no event id",
+            with(|b| b["events"]["eventRef"] = json!([{}])),
+            "events.eventRef[0].id",
+        ),
+        (
+            "an event twice",
+            with(|b| b["events"]["eventRef"] = json!([{"id": "e"}, {"id": "e"}])),
+            "events.eventRef",
+        ),
+        (
+            "empty events",
+            with(|b| b["events"]["eventRef"] = json!([])),
+            "events.eventRef",
+        ),
+        (
+            "a tax type BRM lacks",
+            with(|b| b["taxType"] = json!(7)),
+            "taxType",
+        ),
+        ("no percent", with(|b| b["percent"] = json!(0)), "percent"),
+        (
+            "another account's notes",
+            with(|b| b["notes"]["accountId"] = json!("acct-other")),
+            "notes.accountId",
+        ),
+    ];
+    for (name, body, field) in cases {
+        let answer = desk.post_json("/disputes/event", &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {}",
+            answer.text
+        );
+        assert_eq!(error_code(&answer), "validation_failed", "{name}");
+        assert!(answer.text.contains(field), "{name}: {}", answer.text);
+    }
+    // The notes may name the disputed bill, or no bill; another bill is refused.
+    let answer = desk
+        .post_json(
+            &format!("/disputes/bill/{SEED_BILL}"),
+            r#"{"amount": 5, "notes": {"accountId": "a", "billId": "0.0.0.1+-bill+1"}}"#,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(answer.text.contains("notes.billId"), "{}", answer.text);
+    let listed = desk
+        .get(&format!("/disputes/account/{SEED_ACCOUNT}"), JSON)
+        .await;
+    assert_eq!(listed.json(), json!([]), "nothing was stored");
+}
+
 store_tests!(
+    bills_and_events_are_disputed_listed_and_settled,
+    bad_bill_and_event_disputes_are_refused,
     an_amount_alone_opens_and_a_note_amount_is_kept_as_sent,
     the_seed_request_opens_a_dispute_as_json,
     the_seed_request_opens_a_dispute_as_xml,

@@ -15,4 +15,4 @@ pub mod idempotency;
 pub mod repository;
 pub mod tickets;
 
-pub use repository::{bill_item, delivery, invoice, Store};
+pub use repository::{bill_dispute, bill_item, delivery, event_dispute, invoice, Store};

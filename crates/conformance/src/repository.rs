@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{
-    Actor, ActorId, Adjustment, Agent, Attachment, BillItemSubject, BillingTerms, Claim, Decision,
-    DeliverySubject, Dispute, DisputeId, DisputePolicy, EntryKind, EvidenceBundle, EvidenceItem,
-    EvidenceKind, InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage, NoteStatus,
-    OpenDispute, Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy, ResolutionKind,
-    Role, Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId, TimelineEntry,
-    Timestamp, Unit, Version,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillingSubject, BillingTargetKind, BillingTerms,
+    Claim, Decision, DeliverySubject, Dispute, DisputeId, DisputePolicy, EntryKind, EvidenceBundle,
+    EvidenceItem, EvidenceKind, InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage,
+    NoteStatus, OpenDispute, Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy,
+    ResolutionKind, Role, Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId,
+    TimelineEntry, Timestamp, Unit, UsageEvents, Version,
 };
 use rust_decimal::Decimal;
 
@@ -62,6 +62,7 @@ macro_rules! repository_conformance_suite {
             a_response_with_an_empty_remedy_is_told_apart_from_none,
             sent_emails_are_per_tenant_and_once_per_event_and_recipient,
             counts_by_status_follow_the_filters_but_not_the_page,
+            billing_disputes_are_found_by_what_they_dispute,
         );
     };
 }
@@ -168,6 +169,36 @@ pub fn invoice(tenant_slug: &str, number: &str) -> OpenDispute {
 /// A bill item dispute on `account`, with every billing term set: a reason, a note status, a
 /// note amount with a scale of its own and an effective time with microseconds.
 pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
+    let subject = BillingSubject::item(
+        item,
+        Some(account.into()),
+        Some("0.0.0.1+-billinfo+244392".into()),
+        Some(format!("bill-of-{item}")),
+    )
+    .unwrap();
+    billed(tenant_slug, subject)
+}
+
+/// A dispute of the whole bill `bill` of `account`, with every billing term set.
+pub fn bill_dispute(tenant_slug: &str, bill: &str, account: &str) -> OpenDispute {
+    let subject = BillingSubject::bill(
+        bill,
+        Some(account.into()),
+        Some("0.0.0.1+-billinfo+244392".into()),
+    )
+    .unwrap();
+    billed(tenant_slug, subject)
+}
+
+/// A dispute of `account`'s usage `events`, of their total, with every billing term set.
+pub fn event_dispute(tenant_slug: &str, account: &str, events: &[&str]) -> OpenDispute {
+    let events = UsageEvents::new(events.iter().map(|e| e.to_string()).collect(), false).unwrap();
+    let subject = BillingSubject::events(events, account, None, Some("bill-9".into())).unwrap();
+    billed(tenant_slug, subject)
+}
+
+/// A billing dispute of `subject` with every billing term set.
+fn billed(tenant_slug: &str, subject: BillingSubject) -> OpenDispute {
     let terms = BillingTerms {
         tax: TaxTreatment::Excluded,
         credit: true,
@@ -175,19 +206,12 @@ pub fn bill_item(tenant_slug: &str, item: &str, account: &str) -> OpenDispute {
         note_status: NoteStatus::Unresolved,
         note_amount: Some(dec("-12345678901234567.890")),
         effective: Some(t0() + Duration::microseconds(654_321)),
+        percent: Some(dec("2.50")),
     };
     let quantity = Quantity::new(dec("12345678901234567.89"), Unit::new("USD").unwrap()).unwrap();
     OpenDispute {
         tenant: tenant(tenant_slug),
-        subject: Subject::BillItem(
-            BillItemSubject::new(
-                item,
-                Some(account.into()),
-                Some("0.0.0.1+-billinfo+244392".into()),
-                Some(format!("bill-of-{item}")),
-            )
-            .unwrap(),
-        ),
+        subject: Subject::Billing(subject),
         claim: Claim::billed(quantity, terms).unwrap(),
         opened_by: actor("csr", Role::Billing),
         evidence: EvidenceBundle::new(vec![
@@ -225,7 +249,13 @@ pub async fn create_assigns_increasing_ids_and_round_trips_every_field<S: Store>
         a.id() < b.id() && b.id() < c.id(),
         "ids follow the sequence"
     );
-    for created in [&a, &b, &c] {
+    let bill = create(
+        &*store,
+        bill_dispute("acme", "0.0.0.1+-bill+243368", "acct-1"),
+    )
+    .await;
+    let events = create(&*store, event_dispute("acme", "acct-1", &["e2", "e1"])).await;
+    for created in [&a, &b, &c, &bill, &events] {
         let read = store
             .get(created.tenant(), created.id())
             .await
@@ -428,6 +458,21 @@ pub async fn a_second_open_dispute_for_the_same_subject_is_a_duplicate<S: Store>
         store.create(seal(bill_item("acme", "item-1", "acct-2"), t0()), &Write::default()).await,
         Err(StoreError::Duplicate { existing }) if existing == item.id()
     ));
+    // A bill is disputed once at a time, apart from its items (`bill-of-item-1` has one).
+    let bill = create(&*store, bill_dispute("acme", "bill-of-item-1", "acct-1")).await;
+    assert!(matches!(
+        store.create(seal(bill_dispute("acme", "bill-of-item-1", "acct-2"), t0()), &Write::default()).await,
+        Err(StoreError::Duplicate { existing }) if existing == bill.id()
+    ));
+    create(&*store, bill_dispute("globex", "bill-of-item-1", "acct-1")).await;
+    // Usage events: one in common on the same account is a duplicate; another account's is not.
+    let events = create(&*store, event_dispute("acme", "acct-1", &["e1", "e2"])).await;
+    assert!(matches!(
+        store.create(seal(event_dispute("acme", "acct-1", &["e3", "e2"]), t0()), &Write::default()).await,
+        Err(StoreError::Duplicate { existing }) if existing == events.id()
+    ));
+    create(&*store, event_dispute("acme", "acct-1", &["e3"])).await;
+    create(&*store, event_dispute("acme", "acct-2", &["e1"])).await;
 
     // Once final, the subject is free again.
     let mut withdrawn = inv.clone();
@@ -649,7 +694,7 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
     assert_eq!(
         ids(ListQuery {
             resolved: Some(false),
-            kind: Some(SubjectKind::BillItem),
+            kind: Some(SubjectKind::Billing),
             ..Default::default()
         })
         .await,
@@ -673,6 +718,64 @@ pub async fn list_filters_each_field<S: Store>(store: Arc<S>) {
         .await,
         vec![early.id()],
         "openedBefore is exclusive"
+    );
+}
+
+/// A settlement finds its dispute by the disputed item, bill or event: the bill filter sees
+/// every dispute on the bill, the target filter only those of the whole bill, and the event
+/// filter the event disputes that name the event.
+pub async fn billing_disputes_are_found_by_what_they_dispute<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme", "globex"]).await;
+    // `bill_item` names `bill-of-<item>` as the item's bill.
+    let item = create(&*store, bill_item("acme", "i1", "acct-1")).await;
+    let bill = create(&*store, bill_dispute("acme", "bill-of-i1", "acct-1")).await;
+    let events = create(&*store, event_dispute("acme", "acct-1", &["e1", "e2"])).await;
+    let other = create(&*store, event_dispute("acme", "acct-1", &["e3"])).await;
+    create(&*store, event_dispute("globex", "acct-1", &["e1"])).await;
+    let ids = |q: ListQuery| {
+        let store = store.clone();
+        async move {
+            let page = store.list(&tenant("acme"), &q).await.unwrap();
+            page.disputes.iter().map(|d| d.id()).collect::<Vec<_>>()
+        }
+    };
+    let on_bill = |target| ListQuery {
+        bill_id: Some("bill-of-i1".into()),
+        billing_target: target,
+        ..Default::default()
+    };
+    assert_eq!(ids(on_bill(None)).await, vec![bill.id(), item.id()]);
+    assert_eq!(
+        ids(on_bill(Some(BillingTargetKind::Bill))).await,
+        vec![bill.id()]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            billing_target: Some(BillingTargetKind::Events),
+            ..Default::default()
+        })
+        .await,
+        vec![other.id(), events.id()]
+    );
+    for (event, found) in [
+        ("e2", vec![events.id()]),
+        ("e3", vec![other.id()]),
+        ("e9", vec![]),
+    ] {
+        let query = ListQuery {
+            event_id: Some(event.into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(query).await, found, "{event}");
+    }
+    // The item filter passes no bill or event dispute.
+    assert_eq!(
+        ids(ListQuery {
+            item_id: Some("i1".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![item.id()]
     );
 }
 
@@ -849,6 +952,7 @@ pub async fn billing_terms_and_settlement_reasons_round_trip_exactly<S: Store>(s
             note_status: NoteStatus::NotSet,
             note_amount: None,
             effective: None,
+            percent: None,
         },
     )
     .unwrap();

@@ -171,6 +171,9 @@ pub struct BillingTerms {
     pub note_amount: Option<Decimal>,
     /// When the adjustment takes effect, when the opener said.
     pub effective: Option<Timestamp>,
+    /// The adjustment as a percentage of what is disputed (Billing Care's `percent` of an event
+    /// dispute: 5 is 5 %), kept as it was sent beside the amount, which stays the claim.
+    pub percent: Option<Decimal>,
 }
 
 /// What the opener claims: an amount of a unit, plus billing terms on billing disputes.
@@ -196,6 +199,14 @@ impl Claim {
                 "unit",
                 "a billing claim is an amount of money",
             ));
+        }
+        if let Some(percent) = terms.percent {
+            if percent <= Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
+                return Err(DomainError::invalid(
+                    "percent",
+                    "must be above 0 and at most 100",
+                ));
+            }
         }
         terms.effective = terms.effective.map(to_micros);
         Ok(Claim {
@@ -276,6 +287,7 @@ mod tests {
             note_status: NoteStatus::Resolved,
             note_amount: note_amount.map(|a| a.parse().unwrap()),
             effective: None,
+            percent: None,
         }
     }
 
@@ -302,6 +314,26 @@ mod tests {
             );
         }
         assert!(Claim::billed(money("5"), terms(true, None)).is_ok());
+    }
+
+    #[test]
+    fn a_percentage_is_above_0_and_at_most_100() {
+        for (percent, ok) in [
+            ("5", true),
+            ("100", true),
+            ("0.5", true),
+            ("0", false),
+            ("-1", false),
+            ("100.01", false),
+        ] {
+            let mut t = terms(true, None);
+            t.percent = Some(percent.parse().unwrap());
+            let claim = Claim::billed(money("5"), t);
+            assert_eq!(claim.is_ok(), ok, "{percent}");
+            if let Err(e) = claim {
+                assert_eq!(e.field(), Some("percent"));
+            }
+        }
     }
 
     #[test]

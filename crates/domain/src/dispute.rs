@@ -1183,7 +1183,7 @@ impl Dispute {
         ];
         match self.parts.subject {
             Subject::Delivery(_) => AFTER_AN_ANSWER,
-            Subject::Invoice(_) | Subject::BillItem(_) => ANY_OPEN,
+            Subject::Invoice(_) | Subject::Billing(_) => ANY_OPEN,
         }
     }
 

@@ -39,5 +39,8 @@ pub use message::{
 };
 pub use period::{utc_digits, Period, Timestamp};
 pub use reason::{Reason, ReasonCode};
-pub use subject::{BillItemSubject, DeliverySubject, InvoiceSubject, Subject, SubjectKind};
+pub use subject::{
+    BillingSubject, BillingTarget, BillingTargetKind, DeliverySubject, InvoiceSubject, Subject,
+    SubjectKind, UsageEvents,
+};
 pub use timeline::{EntryKind, TimelineEntry, TimelineError};

@@ -31,7 +31,9 @@ named_enum! {
     pub enum SubjectKind in "subject kind" {
         Delivery => "delivery",
         Invoice => "invoice",
-        BillItem => "bill_item",
+        /// Something on a telecom bill: an item, a bill, usage events. Stored as `bill_item`,
+        /// its name from when only items were disputed; stored names never change.
+        Billing => "bill_item",
     }
 }
 
@@ -163,34 +165,161 @@ impl InvoiceSubject {
     }
 }
 
-/// One item on a telecom bill, named by its billing system's ids (Oracle BRM POIDs such as
-/// `0.0.0.1+-item-cycle_forward+268139`), which are kept verbatim.
+/// What on a telecom bill is disputed. Billing Care disputes one item of a bill, a whole bill,
+/// or some of an account's usage events; each is named by the billing system's ids (Oracle BRM
+/// POIDs such as `0.0.0.1+-item-cycle_forward+268139`), kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct BillItemSubject {
-    item_id: String,
-    /// The account the item is billed to, when the opener said: Billing Care needs only the
-    /// amount to open a dispute, and the account only with the notes.
+pub enum BillingTarget {
+    /// One item of a bill, by its id.
+    Item(String),
+    /// A whole bill: the subject's [`bill_id`](BillingSubject::bill_id).
+    Bill,
+    /// Usage events of the subject's account.
+    Events(UsageEvents),
+}
+
+named_enum! {
+    /// Which [`BillingTarget`] a billing dispute has; stored names never change.
+    pub enum BillingTargetKind in "billing target" {
+        Item => "item",
+        Bill => "bill",
+        Events => "events",
+    }
+}
+
+impl BillingTarget {
+    pub fn kind(&self) -> BillingTargetKind {
+        match self {
+            BillingTarget::Item(_) => BillingTargetKind::Item,
+            BillingTarget::Bill => BillingTargetKind::Bill,
+            BillingTarget::Events(_) => BillingTargetKind::Events,
+        }
+    }
+}
+
+/// The usage events an event dispute is about: at least one, each once, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UsageEvents {
+    ids: Vec<String>,
+    /// The disputed amount is of the events' total (Billing Care's `appliesToTotalOfAllEvents`,
+    /// the default), not of each event.
+    applies_to_total: bool,
+}
+
+impl UsageEvents {
+    /// The most events one dispute names: enough for any CSR's selection, few enough that the
+    /// duplicate check stays one indexed lookup.
+    pub const MAX: usize = 100;
+
+    /// Each id as [`BillingSubject::id_filter`] takes one, none twice, 1 to [`MAX`](Self::MAX)
+    /// of them.
+    pub fn new(ids: Vec<String>, applies_to_total: bool) -> Result<Self, DomainError> {
+        const FIELD: &str = "events.eventRef";
+        if ids.is_empty() {
+            return Err(DomainError::invalid(FIELD, "must name at least one event"));
+        }
+        if ids.len() > Self::MAX {
+            return Err(DomainError::invalid(
+                FIELD,
+                format!("must name at most {} events", Self::MAX),
+            ));
+        }
+        let mut checked: Vec<String> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = required_text(FIELD, id, BillingSubject::MAX_ID)?;
+            if checked.contains(&id) {
+                return Err(DomainError::invalid(
+                    FIELD,
+                    format!("names the event {id:?} twice"),
+                ));
+            }
+            checked.push(id);
+        }
+        Ok(UsageEvents {
+            ids: checked,
+            applies_to_total,
+        })
+    }
+
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    pub fn applies_to_total(&self) -> bool {
+        self.applies_to_total
+    }
+}
+
+/// Something on a telecom bill ([`BillingTarget`]) and the account, bill unit and bill it is on,
+/// as far as the opener said.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BillingSubject {
+    target: BillingTarget,
+    /// The account billed, when the opener said: Billing Care needs only the amount to open an
+    /// item or bill dispute, and the account only with the notes. An event dispute names it.
     account_id: Option<String>,
     bill_unit_id: Option<String>,
+    /// The bill: the disputed one of a bill dispute, else the bill the notes named.
     bill_id: Option<String>,
 }
 
-impl BillItemSubject {
+impl BillingSubject {
     /// The longest id, in characters: long enough for any POID (database number, type path and
     /// id), short enough to index.
     pub const MAX_ID: usize = 255;
 
-    /// `text` as a lookup's item or account id (its error about `field`): only text such an id
-    /// can be, as [`DeliverySubject::campaign_filter`] for campaigns.
+    /// `text` as a lookup's item, bill, event or account id (its error about `field`): only text
+    /// such an id can be, as [`DeliverySubject::campaign_filter`] for campaigns.
     pub fn id_filter(field: &'static str, text: String) -> Result<String, DomainError> {
         required_text(field, text, Self::MAX_ID)
     }
 
-    /// The item is required; its account, bill unit and bill are optional. Each id is 1 to 255
-    /// characters without control characters; nothing else about its form is assumed, since
-    /// each billing system spells its ids its own way.
-    pub fn new(
+    /// An item dispute. The item is required; its account, bill unit and bill are optional. Each
+    /// id is 1 to 255 characters without control characters; nothing else about its form is
+    /// assumed, since each billing system spells its ids its own way.
+    pub fn item(
         item_id: impl Into<String>,
+        account_id: Option<String>,
+        bill_unit_id: Option<String>,
+        bill_id: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let item_id = required_text("itemId", item_id, Self::MAX_ID)?;
+        Self::on(
+            BillingTarget::Item(item_id),
+            account_id,
+            bill_unit_id,
+            bill_id,
+        )
+    }
+
+    /// A dispute of the whole bill `bill_id`, as [`item`](Self::item) checks ids.
+    pub fn bill(
+        bill_id: impl Into<String>,
+        account_id: Option<String>,
+        bill_unit_id: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let bill_id = required_text("billId", bill_id, Self::MAX_ID)?;
+        Self::on(BillingTarget::Bill, account_id, bill_unit_id, Some(bill_id))
+    }
+
+    /// A dispute of some of `account_id`'s usage events.
+    pub fn events(
+        events: UsageEvents,
+        account_id: impl Into<String>,
+        bill_unit_id: Option<String>,
+        bill_id: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let account_id = required_text("accountRef.id", account_id, Self::MAX_ID)?;
+        Self::on(
+            BillingTarget::Events(events),
+            Some(account_id),
+            bill_unit_id,
+            bill_id,
+        )
+    }
+
+    fn on(
+        target: BillingTarget,
         account_id: Option<String>,
         bill_unit_id: Option<String>,
         bill_id: Option<String>,
@@ -199,28 +328,53 @@ impl BillItemSubject {
             id.map(|id| required_text(field, id, Self::MAX_ID))
                 .transpose()
         };
-        Ok(BillItemSubject {
-            item_id: required_text("itemId", item_id, Self::MAX_ID)?,
+        Ok(BillingSubject {
+            target,
             account_id: optional("notes.accountId", account_id)?,
             bill_unit_id: optional("notes.billUnitId", bill_unit_id)?,
             bill_id: optional("notes.billId", bill_id)?,
         })
     }
 
-    pub fn item_id(&self) -> &str {
-        &self.item_id
+    pub fn target(&self) -> &BillingTarget {
+        &self.target
+    }
+
+    /// The disputed item's id, on an item dispute.
+    pub fn item_id(&self) -> Option<&str> {
+        match &self.target {
+            BillingTarget::Item(id) => Some(id),
+            BillingTarget::Bill | BillingTarget::Events(_) => None,
+        }
+    }
+
+    /// The disputed events, on an event dispute.
+    pub fn events_disputed(&self) -> Option<&UsageEvents> {
+        match &self.target {
+            BillingTarget::Events(events) => Some(events),
+            BillingTarget::Item(_) | BillingTarget::Bill => None,
+        }
     }
 
     pub fn account_id(&self) -> Option<&str> {
         self.account_id.as_deref()
     }
 
-    /// The item in words, for a notice: `bill item <item> of account <account>`, or without
-    /// the account when none was given.
+    /// What is disputed in words, for a notice: `bill item <item> of account <account>`,
+    /// `bill <bill> ...`, `3 events of account <account>`; without the account when none was
+    /// given.
     pub fn summary(&self) -> String {
+        let what = match &self.target {
+            BillingTarget::Item(item) => format!("bill item {item}"),
+            BillingTarget::Bill => format!("bill {}", self.bill_id.as_deref().unwrap_or("?")),
+            BillingTarget::Events(events) if events.ids.len() == 1 => {
+                format!("usage event {}", events.ids[0])
+            }
+            BillingTarget::Events(events) => format!("{} usage events", events.ids.len()),
+        };
         match &self.account_id {
-            Some(account) => format!("bill item {} of account {account}", self.item_id),
-            None => format!("bill item {}", self.item_id),
+            Some(account) => format!("{what} of account {account}"),
+            None => what,
         }
     }
 
@@ -231,6 +385,20 @@ impl BillItemSubject {
     pub fn bill_id(&self) -> Option<&str> {
         self.bill_id.as_deref()
     }
+
+    /// The one-open-dispute rule among billing subjects: the same item, the same bill, or an
+    /// event of the same account in common. An item dispute and a dispute of its bill are
+    /// different disputes, as in Billing Care.
+    fn conflicts_with(&self, other: &BillingSubject) -> bool {
+        match (&self.target, &other.target) {
+            (BillingTarget::Item(a), BillingTarget::Item(b)) => a == b,
+            (BillingTarget::Bill, BillingTarget::Bill) => self.bill_id == other.bill_id,
+            (BillingTarget::Events(a), BillingTarget::Events(b)) => {
+                self.account_id == other.account_id && a.ids.iter().any(|e| b.ids.contains(e))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What is disputed.
@@ -238,7 +406,7 @@ impl BillItemSubject {
 pub enum Subject {
     Delivery(DeliverySubject),
     Invoice(InvoiceSubject),
-    BillItem(BillItemSubject),
+    Billing(BillingSubject),
 }
 
 impl Subject {
@@ -246,12 +414,12 @@ impl Subject {
         match self {
             Subject::Delivery(_) => SubjectKind::Delivery,
             Subject::Invoice(_) => SubjectKind::Invoice,
-            Subject::BillItem(_) => SubjectKind::BillItem,
+            Subject::Billing(_) => SubjectKind::Billing,
         }
     }
 
     /// Two subjects are the same for the one-open-dispute rule: the same invoice, the same bill
-    /// item, or the same campaign with overlapping periods and at least one common screen.
+    /// item, bill or event (see [`BillingSubject`]), or the same campaign with overlapping periods and at least one common screen.
     pub fn conflicts_with(&self, other: &Subject) -> bool {
         match (self, other) {
             (Subject::Delivery(a), Subject::Delivery(b)) => {
@@ -260,7 +428,7 @@ impl Subject {
                     && a.screen_ids.iter().any(|s| b.screen_ids.contains(s))
             }
             (Subject::Invoice(a), Subject::Invoice(b)) => a.invoice == b.invoice,
-            (Subject::BillItem(a), Subject::BillItem(b)) => a.item_id == b.item_id,
+            (Subject::Billing(a), Subject::Billing(b)) => a.conflicts_with(b),
             _ => false,
         }
     }
@@ -309,14 +477,14 @@ mod tests {
 
     #[test]
     fn a_bill_item_needs_an_item_and_maybe_an_account() {
-        let ok = BillItemSubject::new(
+        let ok = BillingSubject::item(
             "0.0.0.1+-item-cycle_forward+268139",
             Some("0.0.0.1+-account+242856".into()),
             Some("0.0.0.1+-billinfo+244392".into()),
             None,
         )
         .unwrap();
-        assert_eq!(ok.item_id(), "0.0.0.1+-item-cycle_forward+268139");
+        assert_eq!(ok.item_id(), Some("0.0.0.1+-item-cycle_forward+268139"));
         assert_eq!(ok.bill_unit_id(), Some("0.0.0.1+-billinfo+244392"));
         assert_eq!(ok.bill_id(), None);
         for (item, account, unit) in [
@@ -328,17 +496,17 @@ mod tests {
         ] {
             let unit = unit.map(str::to_owned);
             assert!(
-                BillItemSubject::new(item, Some(account.into()), unit.clone(), None).is_err(),
+                BillingSubject::item(item, Some(account.into()), unit.clone(), None).is_err(),
                 "{item:?} {account:?} {unit:?} accepted"
             );
         }
-        let field = |r: Result<BillItemSubject, DomainError>| r.unwrap_err().field();
+        let field = |r: Result<BillingSubject, DomainError>| r.unwrap_err().field();
         assert_eq!(
-            field(BillItemSubject::new("i", Some(String::new()), None, None)),
+            field(BillingSubject::item("i", Some(String::new()), None, None)),
             Some("notes.accountId")
         );
         assert_eq!(
-            BillItemSubject::new("i", None, None, None)
+            BillingSubject::item("i", None, None, None)
                 .unwrap()
                 .account_id(),
             None
@@ -348,10 +516,53 @@ mod tests {
     #[test]
     fn bill_items_conflict_on_the_item_alone() {
         let item = |i: &str, a: &str| {
-            Subject::BillItem(BillItemSubject::new(i, Some(a.into()), None, None).unwrap())
+            Subject::Billing(BillingSubject::item(i, Some(a.into()), None, None).unwrap())
         };
         assert!(item("i1", "a1").conflicts_with(&item("i1", "a2")));
         assert!(!item("i1", "a1").conflicts_with(&item("i2", "a1")));
+    }
+
+    #[test]
+    fn bills_conflict_on_the_bill_and_events_on_a_shared_event_of_the_account() {
+        let bill = |b: &str| Subject::Billing(BillingSubject::bill(b, None, None).unwrap());
+        let events = |ids: &[&str], account: &str| {
+            let ids = ids.iter().map(|id| id.to_string()).collect();
+            let events = UsageEvents::new(ids, true).unwrap();
+            Subject::Billing(BillingSubject::events(events, account, None, None).unwrap())
+        };
+        let item_on_bill =
+            Subject::Billing(BillingSubject::item("i1", None, None, Some("b1".into())).unwrap());
+        assert!(bill("b1").conflicts_with(&bill("b1")));
+        assert!(!bill("b1").conflicts_with(&bill("b2")));
+        // An item of a bill and the bill are disputed apart, as Billing Care does.
+        assert!(!bill("b1").conflicts_with(&item_on_bill));
+        assert!(events(&["e1", "e2"], "a1").conflicts_with(&events(&["e2", "e3"], "a1")));
+        assert!(!events(&["e1"], "a1").conflicts_with(&events(&["e2"], "a1")));
+        assert!(!events(&["e1"], "a1").conflicts_with(&events(&["e1"], "a2")));
+    }
+
+    #[test]
+    fn usage_events_are_one_to_a_hundred_distinct_ids() {
+        let ids = |n: usize| (0..n).map(|i| format!("e{i}")).collect::<Vec<_>>();
+        assert!(UsageEvents::new(ids(1), true).is_ok());
+        assert!(UsageEvents::new(ids(UsageEvents::MAX), false).is_ok());
+        for refused in [
+            vec![],
+            ids(UsageEvents::MAX + 1),
+            vec!["e1".into(), "e1".into()],
+            vec![" ".into()],
+        ] {
+            let error = UsageEvents::new(refused.clone(), true).unwrap_err();
+            assert_eq!(error.field(), Some("events.eventRef"), "{refused:?}");
+        }
+        let events = UsageEvents::new(ids(3), true).unwrap();
+        let subject = BillingSubject::events(events, "acct", None, None).unwrap();
+        assert_eq!(subject.summary(), "3 usage events of account acct");
+        assert_eq!(subject.item_id(), None);
+        assert_eq!(
+            BillingSubject::bill("b1", None, None).unwrap().summary(),
+            "bill b1"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use disputes_domain::{Dispute, DisputeId, Reason, ReasonCode, Settlement, SubjectKind, TenantId};
+use disputes_domain::{
+    BillingTargetKind, Dispute, DisputeId, Reason, ReasonCode, Settlement, SubjectKind, TenantId,
+};
 use rust_decimal::Decimal;
 
 use crate::idempotency::Reservation;
@@ -9,6 +11,15 @@ use crate::{
     Conditions, DisputeService, ListQuery, OpenRequest, PageSize, Principal, ReasonCatalog,
     ServiceError,
 };
+
+/// What a Billing Care settlement names to find its dispute: the disputed item, bill, or one of
+/// the disputed events, each by its billing system id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disputed<'a> {
+    Item(&'a str),
+    Bill(&'a str),
+    Event(&'a str),
+}
 
 /// The billing desk's use cases (SPEC §4): the dispute use cases plus the tenant's reason table,
 /// whose codes disputes and settlements must name.
@@ -23,7 +34,7 @@ impl BillingService {
         BillingService { disputes, reasons }
     }
 
-    /// Opens a bill item dispute; the reason it names, if any, must be in the tenant's table.
+    /// Opens a billing dispute (of an item, a bill or usage events); the reason it names, if any, must be in the tenant's table.
     ///
     /// # Errors
     /// [`ServiceError::UnknownReason`] for a reason the table lacks, before anything is stored;
@@ -40,7 +51,7 @@ impl BillingService {
         self.disputes.open(by, request, key).await
     }
 
-    /// Settles a bill item dispute by amount: nothing is a denial, the disputed amount a grant,
+    /// Settles a billing dispute by amount: nothing is a denial, the disputed amount a grant,
     /// anything in between a partial grant. The reason, if any, must be in the tenant's table.
     ///
     /// # Errors
@@ -69,7 +80,7 @@ impl BillingService {
             .settle(
                 by,
                 id,
-                SubjectKind::BillItem,
+                SubjectKind::Billing,
                 Conditions {
                     expected: None,
                     key,
@@ -79,23 +90,33 @@ impl BillingService {
             .await
     }
 
-    /// The dispute about bill item `item_id` a settlement of that item is for: its newest one
-    /// (an item has at most one open dispute at a time), open or already settled, so that settling
-    /// an item twice is refused as settling its dispute twice is.
+    /// The dispute a Billing Care settlement of `disputed` is for: the newest one about it (an
+    /// item, a bill or an event has at most one open dispute at a time), open or already
+    /// settled, so that settling twice is refused as settling its dispute twice is.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`] when none of the caller's tenant's disputes is about the item.
-    pub async fn dispute_of_item(
+    /// [`ServiceError::NotFound`] when none of the caller's tenant's disputes is about it.
+    pub async fn dispute_of(
         &self,
         by: &Principal,
-        item_id: &str,
+        disputed: Disputed<'_>,
     ) -> Result<DisputeId, ServiceError> {
-        let query = ListQuery {
-            kind: Some(SubjectKind::BillItem),
-            item_id: Some(item_id.to_owned()),
+        let mut query = ListQuery {
+            kind: Some(SubjectKind::Billing),
             limit: PageSize::new(1).map_err(ServiceError::Domain)?,
             ..ListQuery::default()
         };
+        match disputed {
+            Disputed::Item(item) => query.item_id = Some(item.to_owned()),
+            Disputed::Bill(bill) => {
+                query.billing_target = Some(BillingTargetKind::Bill);
+                query.bill_id = Some(bill.to_owned());
+            }
+            Disputed::Event(event) => {
+                query.billing_target = Some(BillingTargetKind::Events);
+                query.event_id = Some(event.to_owned());
+            }
+        }
         let page = self.disputes.list(by, &query).await?;
         page.disputes
             .first()
@@ -103,7 +124,7 @@ impl BillingService {
             .ok_or(ServiceError::NotFound)
     }
 
-    /// The caller's open bill item disputes that `filter` selects (an account's, a bill's),
+    /// The caller's open billing disputes that `filter` selects (an account's, a bill's),
     /// newest first: Billing Care's A/R listing, which has no pages. At most
     /// [`MAX_OPEN_LISTED`](Self::MAX_OPEN_LISTED) are read, so that one account cannot make a
     /// request unbounded; what is left out is logged.
@@ -113,7 +134,7 @@ impl BillingService {
         filter: ListQuery,
     ) -> Result<Vec<Dispute>, ServiceError> {
         let mut query = ListQuery {
-            kind: Some(SubjectKind::BillItem),
+            kind: Some(SubjectKind::Billing),
             resolved: Some(false),
             limit: PageSize::new(100).map_err(ServiceError::Domain)?,
             after: None,
@@ -171,7 +192,7 @@ mod tests {
     use crate::{ManualClock, MockDisputeRepository, MockReasonCatalog};
     use chrono::{TimeZone, Utc};
     use disputes_domain::{
-        Actor, ActorId, BillItemSubject, BillingTerms, Claim, DisputePolicy, EvidenceBundle,
+        Actor, ActorId, BillingSubject, BillingTerms, Claim, DisputePolicy, EvidenceBundle,
         NoteStatus, Quantity, Role, Subject, TaxTreatment, Unit,
     };
 
@@ -190,10 +211,11 @@ mod tests {
             note_status: NoteStatus::NotSet,
             note_amount: None,
             effective: None,
+            percent: None,
         };
         OpenRequest {
-            subject: Subject::BillItem(
-                BillItemSubject::new("item", Some("acct".into()), None, None).unwrap(),
+            subject: Subject::Billing(
+                BillingSubject::item("item", Some("acct".into()), None, None).unwrap(),
             ),
             claim: Claim::billed(
                 Quantity::new(5.into(), Unit::new("XXX").unwrap()).unwrap(),

@@ -27,7 +27,7 @@ mod thread;
 mod tickets;
 mod webhooks;
 
-pub use billing::BillingService;
+pub use billing::{BillingService, Disputed};
 pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, DomainError, NewDispute, Status, Subject, SubjectKind, TenantId, Timestamp,
-    Version,
+    BillingTargetKind, Dispute, DisputeId, DomainError, NewDispute, Status, Subject, SubjectKind,
+    TenantId, Timestamp, Version,
 };
 
 use crate::idempotency::Reservation;
@@ -46,10 +46,14 @@ pub struct ListQuery {
     pub resolved: Option<bool>,
     pub campaign_id: Option<String>,
     pub account_id: Option<String>,
-    /// A bill item dispute's item (its `itemId`).
+    /// A billing dispute's item (its `itemId`).
     pub item_id: Option<String>,
-    /// A bill item dispute's bill (its `billId`).
+    /// A billing dispute's bill: the disputed bill, or the bill its notes named.
     pub bill_id: Option<String>,
+    /// Only billing disputes of this kind of target (of a whole bill, say).
+    pub billing_target: Option<BillingTargetKind>,
+    /// Only event disputes that name this usage event.
+    pub event_id: Option<String>,
     /// Opened at or after this instant.
     pub opened_after: Option<Timestamp>,
     /// Opened strictly before this instant.

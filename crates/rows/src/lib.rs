@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use disputes_domain::{
-    Actor, ActorId, Adjustment, Agent, Attachment, BillItemSubject, BillingTerms, Claim,
-    CollectionHold, DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillingSubject, BillingTargetKind, BillingTerms,
+    Claim, CollectionHold, DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle,
     InvoiceSubject, LedgerOutcome, Message, NoteStatus, OpenerReply, Period, Quantity, Reason,
     ReasonCode, Remedy, Resolution, Response, Stance, Subject, SubjectKind, TenantId,
-    TimelineEntry, Timestamp, Unit, Version,
+    TimelineEntry, Timestamp, Unit, UsageEvents, Version,
 };
 use rust_decimal::Decimal;
 
@@ -77,6 +77,9 @@ pub enum Value {
     /// A list of 64-bit integers for `IN`: one `BIGINT[]` parameter in PostgreSQL
     /// (`= ANY($n)`), one placeholder per integer in SQLite (`IN (?, ?, …)`).
     Integers(Vec<i64>),
+    /// A column holding a list of text, in order: `TEXT[]` in PostgreSQL, a JSON array in
+    /// SQLite's TEXT (which `json_each` searches).
+    TextList(Option<Vec<String>>),
 }
 
 /// Named column values, in the order they were set.
@@ -112,6 +115,11 @@ impl Values {
 
     fn flag(&mut self, column: &'static str, flag: Option<bool>) {
         self.0.push((column, Value::Flag(flag)));
+    }
+
+    fn text_list(&mut self, column: &'static str, list: Option<&[String]>) {
+        self.0
+            .push((column, Value::TextList(list.map(<[String]>::to_vec))));
     }
 
     fn actor(&mut self, prefix: Prefix, actor: Option<&Actor>) {
@@ -194,7 +202,8 @@ pub const DISPUTE_COLUMNS: &str = "id, tenant, subject_kind, campaign_id, substr
      settled_amount, credit_note_id, makegood_campaign_id, settlement_adjustment_id, \
      resolved_by_id, resolved_by_role, resolved_at, resolution_notes, \
      resolution_reason_domain_id, resolution_reason_id, resolution_kind, \
-     resolution_adjustments, original_application_id, override_applied, override_skipped";
+     resolution_adjustments, original_application_id, override_applied, override_skipped, \
+     billing_target, event_ids, events_apply_to_total, claim_percent";
 
 /// A dispute as named column values of its `disputes` row.
 #[derive(Debug)]
@@ -224,11 +233,18 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
             fixed.text("category", s.category());
             fixed.text("locale", s.locale().as_str());
         }
-        Subject::BillItem(s) => {
+        Subject::Billing(s) => {
+            fixed.text("billing_target", s.target().kind().as_str());
             fixed.text("item_id", s.item_id());
             fixed.text("account_id", s.account_id());
             fixed.text("bill_unit_id", s.bill_unit_id());
             fixed.text("bill_id", s.bill_id());
+            let events = s.events_disputed();
+            fixed.text_list("event_ids", events.map(UsageEvents::ids));
+            fixed.flag(
+                "events_apply_to_total",
+                events.map(UsageEvents::applies_to_total),
+            );
         }
     }
     fixed.decimal("claim_amount", d.claim.amount());
@@ -240,6 +256,7 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
     fixed.text("claim_note_status", billing.map(|b| b.note_status.as_str()));
     fixed.decimal("claim_note_amount", billing.and_then(|b| b.note_amount));
     fixed.time("claim_effective", billing.and_then(|b| b.effective));
+    fixed.decimal("claim_percent", billing.and_then(|b| b.percent));
     fixed.actor(OPENED_BY, Some(&d.opened_by));
     fixed.time("opened_at", d.opened_at);
     fixed.text("evidence_canonical", d.evidence.canonical().as_str());
@@ -354,7 +371,7 @@ fn parse_adjustments(text: &str) -> Result<Vec<Adjustment>, String> {
 pub fn screen_ids(subject: &Subject) -> &[String] {
     match subject {
         Subject::Delivery(s) => s.screen_ids(),
-        Subject::Invoice(_) | Subject::BillItem(_) => &[],
+        Subject::Invoice(_) | Subject::Billing(_) => &[],
     }
 }
 
@@ -374,6 +391,11 @@ pub trait StoredRow {
     fn decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError>;
     /// An instant column.
     fn time(&self, column: &str) -> Result<Option<Timestamp>, StoreError>;
+    /// A list-of-text column (see [`Value::TextList`]). Only `disputes` has one; rows of other
+    /// tables need not read it.
+    fn text_list(&self, column: &str) -> Result<Option<Vec<String>>, StoreError> {
+        Err(corrupt(column, "is not a list column of this row"))
+    }
     /// A byte-string column (`BLOB` in SQLite, `BYTEA` in PostgreSQL).
     fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
@@ -482,6 +504,32 @@ impl<R: StoredRow + ?Sized> Fields<'_, R> {
     }
 }
 
+/// A billing row's subject: an item, a bill or usage events (`billing_target`, NULL on rows
+/// stored when only items were disputed).
+fn billing_subject<R: StoredRow + ?Sized>(f: &Fields<'_, R>) -> Result<BillingSubject, StoreError> {
+    let target = f
+        .opt_parsed("billing_target", |t| t.parse::<BillingTargetKind>())?
+        .unwrap_or(BillingTargetKind::Item);
+    let (account, unit, bill) = (
+        f.opt_text("account_id")?,
+        f.opt_text("bill_unit_id")?,
+        f.opt_text("bill_id")?,
+    );
+    match target {
+        BillingTargetKind::Item => BillingSubject::item(f.text("item_id")?, account, unit, bill)
+            .map_err(|e| corrupt("item_id", e)),
+        BillingTargetKind::Bill => BillingSubject::bill(required("bill_id", bill)?, account, unit)
+            .map_err(|e| corrupt("bill_id", e)),
+        BillingTargetKind::Events => {
+            let ids = required("event_ids", f.0.text_list("event_ids")?)?;
+            let events = UsageEvents::new(ids, f.flag("events_apply_to_total")?)
+                .map_err(|e| corrupt("event_ids", e))?;
+            BillingSubject::events(events, required("account_id", account)?, unit, bill)
+                .map_err(|e| corrupt("account_id", e))
+        }
+    }
+}
+
 /// Row → domain: a `disputes` row with its screens (in order), its timeline and its messages
 /// (by seq). Nothing is verified here; the service calls [`Dispute::verify`].
 pub fn dispute_from_row(
@@ -516,15 +564,7 @@ pub fn dispute_from_row(
             )
             .map_err(|e| corrupt("invoice", e))?,
         ),
-        SubjectKind::BillItem => Subject::BillItem(
-            BillItemSubject::new(
-                f.text("item_id")?,
-                f.opt_text("account_id")?,
-                f.opt_text("bill_unit_id")?,
-                f.opt_text("bill_id")?,
-            )
-            .map_err(|e| corrupt("item_id", e))?,
-        ),
+        SubjectKind::Billing => Subject::Billing(billing_subject(&f)?),
     };
     let quantity = Quantity::new(
         f.decimal("claim_amount")?,
@@ -541,6 +581,7 @@ pub fn dispute_from_row(
                 .unwrap_or(NoteStatus::NotSet),
             note_amount: f.opt_decimal("claim_note_amount")?,
             effective: f.opt_time("claim_effective")?,
+            percent: f.opt_decimal("claim_percent")?,
         }),
         None => None,
     };

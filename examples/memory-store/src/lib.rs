@@ -200,20 +200,35 @@ fn matches_subject(d: &Dispute, tenant: &TenantId, query: &ListQuery) -> bool {
                 Subject::Delivery(s) => s.campaign_id() == c,
                 _ => false,
             })
-        && query.account_id.as_ref().is_none_or(|a| match d.subject() {
-            Subject::BillItem(s) => s.account_id() == Some(a.as_str()),
-            _ => false,
-        })
-        && query.item_id.as_ref().is_none_or(|i| match d.subject() {
-            Subject::BillItem(s) => s.item_id() == i,
-            _ => false,
-        })
-        && query.bill_id.as_ref().is_none_or(|b| match d.subject() {
-            Subject::BillItem(s) => s.bill_id() == Some(b.as_str()),
-            _ => false,
-        })
+        && billing_matches(d, query)
         && query.opened_after.is_none_or(|t| d.opened_at() >= t)
         && query.opened_before.is_none_or(|t| d.opened_at() < t)
+}
+
+/// Whether `d` matches the filters of `query` that only billing disputes can pass; true when
+/// there are none.
+fn billing_matches(d: &Dispute, query: &ListQuery) -> bool {
+    let filtered = query.account_id.is_some()
+        || query.item_id.is_some()
+        || query.bill_id.is_some()
+        || query.billing_target.is_some()
+        || query.event_id.is_some();
+    let Subject::Billing(s) = d.subject() else {
+        return !filtered;
+    };
+    let named = |wanted: &Option<String>, has: Option<&str>| {
+        wanted.as_deref().is_none_or(|w| has == Some(w))
+    };
+    named(&query.account_id, s.account_id())
+        && named(&query.item_id, s.item_id())
+        && named(&query.bill_id, s.bill_id())
+        && query
+            .billing_target
+            .is_none_or(|target| s.target().kind() == target)
+        && query.event_id.as_ref().is_none_or(|e| {
+            s.events_disputed()
+                .is_some_and(|events| events.ids().contains(e))
+        })
 }
 
 #[async_trait]

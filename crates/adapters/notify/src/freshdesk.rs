@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use disputes_domain::{Dispute, EntryKind, Subject};
+use disputes_domain::{BillingTarget, Dispute, EntryKind, Subject};
 use disputes_ports::{
     BlobStore, CredentialStore, Event, Notifier, NotifyError, Ticket, TicketStatus, TicketStore,
 };
@@ -636,7 +636,7 @@ impl Notifier for FreshdeskNotifier {
 pub fn ticket_subject(dispute: &Dispute) -> String {
     let about = match dispute.subject() {
         Subject::Invoice(s) => format!("invoice {} ({})", s.invoice(), s.customer_name()),
-        Subject::BillItem(s) => s.summary(),
+        Subject::Billing(s) => s.summary(),
         Subject::Delivery(s) => format!("campaign {}", s.campaign_id()),
     };
     format!("Dispute {}: {about}", dispute.id())
@@ -682,11 +682,19 @@ pub fn description(dispute: &Dispute, left_out: &[String]) -> String {
             facts.push(("Category", s.category().to_owned()));
             facts.push(("Locale", s.locale().to_string()));
         }
-        Subject::BillItem(s) => {
+        Subject::Billing(s) => {
             if let Some(account) = s.account_id() {
                 facts.push(("Account", account.to_owned()));
             }
-            facts.push(("Bill item", s.item_id().to_owned()));
+            match s.target() {
+                BillingTarget::Item(item) => facts.push(("Bill item", item.clone())),
+                BillingTarget::Bill => {
+                    facts.push(("Bill", s.bill_id().unwrap_or_default().to_owned()));
+                }
+                BillingTarget::Events(events) => {
+                    facts.push(("Usage events", events.ids().join(", ")));
+                }
+            }
         }
         Subject::Delivery(s) => {
             facts.push(("Campaign", s.campaign_id().to_owned()));

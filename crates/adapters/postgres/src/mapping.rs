@@ -38,6 +38,13 @@ impl<'q> Build<'q> for Building<'_, 'q> {
     fn kind(&mut self, kind: SubjectKind) {
         self.0.push(" AND subject_kind = ").push_bind(kind.as_str());
     }
+
+    fn names_event(&mut self, event: &'q str) {
+        self.0
+            .push(" AND ")
+            .push_bind(event)
+            .push(" = ANY(event_ids)");
+    }
 }
 
 /// Appends a placeholder to `query` and binds `value` to it in PostgreSQL's column type.
@@ -51,6 +58,7 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Postgres>) {
         Value::Time(v) => query.push_bind(v),
         Value::Bytes(v) => query.push_bind(v),
         Value::Integers(list) => query.push_bind(list),
+        Value::TextList(list) => query.push_bind(list),
     };
 }
 
@@ -107,6 +115,10 @@ impl<R: Borrow<PgRow>> StoredRow for Stored<R> {
     }
 
     fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(column)
+    }
+
+    fn text_list(&self, column: &str) -> Result<Option<Vec<String>>, StoreError> {
         self.get(column)
     }
 }

@@ -2,7 +2,8 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId, TimelineEntry, Version,
+    BillingTarget, Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId,
+    TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
@@ -178,14 +179,18 @@ impl DisputeRepository for PgStore {
 }
 
 /// The text [`LOCK_SUBJECT`] hashes: the tenant and what two conflicting subjects must share (the
-/// campaign, the invoice, the bill item), so that only creates that could conflict wait for each
-/// other. The unit separator cannot occur in a tenant slug or a kind, so no two scopes spell the
+/// campaign, the invoice, the bill item, the bill, the account of an event dispute), so that only
+/// creates that could conflict wait for each other. The unit separator cannot occur in a tenant slug or a kind, so no two scopes spell the
 /// same text. A hash collision between two scopes only makes their creates take turns.
 fn lock_key(tenant: &TenantId, subject: &Subject) -> String {
     let scope = match subject {
         Subject::Delivery(s) => s.campaign_id(),
         Subject::Invoice(s) => s.invoice(),
-        Subject::BillItem(s) => s.item_id(),
+        Subject::Billing(s) => match s.target() {
+            BillingTarget::Item(item) => item.as_str(),
+            BillingTarget::Bill => s.bill_id().unwrap_or_default(),
+            BillingTarget::Events(_) => s.account_id().unwrap_or_default(),
+        },
     };
     format!("{tenant}\u{1f}{}\u{1f}{scope}", subject.kind())
 }
@@ -210,18 +215,47 @@ async fn find_conflict(
             .fetch_optional(conn)
             .await
         }
-        Subject::BillItem(s) => {
-            sqlx::query_scalar(concat!(
-                "SELECT id FROM disputes WHERE tenant = $1 AND item_id = $2",
-                " AND subject_kind = 'bill_item' AND status NOT IN ",
-                final_statuses!(),
-                " ORDER BY id LIMIT 1"
-            ))
-            .bind(tenant.as_str())
-            .bind(s.item_id())
-            .fetch_optional(conn)
-            .await
-        }
+        Subject::Billing(s) => match s.target() {
+            BillingTarget::Item(item) => {
+                sqlx::query_scalar(concat!(
+                    "SELECT id FROM disputes WHERE tenant = $1 AND item_id = $2",
+                    " AND subject_kind = 'bill_item' AND status NOT IN ",
+                    final_statuses!(),
+                    " ORDER BY id LIMIT 1"
+                ))
+                .bind(tenant.as_str())
+                .bind(item)
+                .fetch_optional(conn)
+                .await
+            }
+            BillingTarget::Bill => {
+                sqlx::query_scalar(concat!(
+                    "SELECT id FROM disputes WHERE tenant = $1 AND bill_id = $2",
+                    " AND billing_target = 'bill'",
+                    " AND subject_kind = 'bill_item' AND status NOT IN ",
+                    final_statuses!(),
+                    " ORDER BY id LIMIT 1"
+                ))
+                .bind(tenant.as_str())
+                .bind(s.bill_id())
+                .fetch_optional(conn)
+                .await
+            }
+            BillingTarget::Events(events) => {
+                sqlx::query_scalar(concat!(
+                    "SELECT id FROM disputes WHERE tenant = $1 AND account_id = $2",
+                    " AND billing_target = 'events' AND event_ids && $3",
+                    " AND subject_kind = 'bill_item' AND status NOT IN ",
+                    final_statuses!(),
+                    " ORDER BY id LIMIT 1"
+                ))
+                .bind(tenant.as_str())
+                .bind(s.account_id())
+                .bind(events.ids())
+                .fetch_optional(conn)
+                .await
+            }
+        },
         Subject::Delivery(s) => {
             sqlx::query_scalar(concat!(
                 "SELECT d.id FROM disputes d WHERE d.tenant = $1 AND d.campaign_id = $2",

@@ -68,5 +68,6 @@ fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Bytes(v) => query.bind(v),
         // One `BIGINT[]`, for `= ANY($n)`.
         Value::Integers(list) => query.bind(list),
+        Value::TextList(list) => query.bind(list),
     }
 }

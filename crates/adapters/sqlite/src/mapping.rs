@@ -101,7 +101,7 @@ pub(crate) fn kind_condition(kind: SubjectKind) -> &'static str {
     match kind {
         SubjectKind::Delivery => " AND subject_kind = 'delivery'",
         SubjectKind::Invoice => " AND subject_kind = 'invoice'",
-        SubjectKind::BillItem => " AND subject_kind = 'bill_item'",
+        SubjectKind::Billing => " AND subject_kind = 'bill_item'",
     }
 }
 
@@ -125,6 +125,23 @@ impl<'q> Build<'q> for Building<'_, 'q> {
     fn text(&mut self, text: &'q str) {
         self.0.push_bind(text);
     }
+
+    fn names_event(&mut self, event: &'q str) {
+        self.0
+            .push(" AND EXISTS (SELECT 1 FROM json_each(event_ids) WHERE value = ")
+            .push_bind(event)
+            .push(")");
+    }
+}
+
+/// A list of text as SQLite keeps it: a JSON array, which `json_each` searches.
+pub(crate) fn json_list(list: Vec<String>) -> String {
+    serde_json::Value::from(list).to_string()
+}
+
+/// The list [`json_list`] stored.
+fn parse_json_list(text: &str) -> Result<Vec<String>, serde_json::Error> {
+    serde_json::from_str(text)
 }
 
 /// Appends a placeholder to `query` and binds `value` to it in SQLite's column type.
@@ -138,6 +155,7 @@ pub(crate) fn push_bind(value: Value, query: &mut QueryBuilder<'_, Sqlite>) {
         Value::Decimal(v) => query.push_bind(v.map(|d| d.to_string())),
         Value::Time(v) => query.push_bind(v.map(time_text)),
         Value::Bytes(v) => query.push_bind(v),
+        Value::TextList(list) => query.push_bind(list.map(json_list)),
         Value::Integers(list) => {
             let mut list = list.into_iter();
             if let Some(first) = list.next() {
@@ -207,6 +225,10 @@ impl<R: Borrow<SqliteRow>> StoredRow for Stored<R> {
 
     fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.0.borrow().try_get(column).map_err(store_error)
+    }
+
+    fn text_list(&self, column: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.parse_text(column, parse_json_list)
     }
 }
 
@@ -504,6 +526,12 @@ impl StoredRow for JsonRow<'_> {
     fn decimal(&self, column: &str) -> Result<Option<Decimal>, StoreError> {
         self.str(column)?
             .map(|text| text.parse().map_err(|e| corrupt(column, e)))
+            .transpose()
+    }
+
+    fn text_list(&self, column: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.str(column)?
+            .map(|text| parse_json_list(text).map_err(|e| corrupt(column, e)))
             .transpose()
     }
 

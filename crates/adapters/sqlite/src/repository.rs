@@ -2,7 +2,8 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use disputes_domain::{
-    Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId, TimelineEntry, Version,
+    BillingTarget, Dispute, DisputeId, Message, NewDispute, Status, Subject, TenantId,
+    TimelineEntry, Version,
 };
 use disputes_ports::{DisputeRepository, ListQuery, Page, StoreError, Write};
 use disputes_rows::final_statuses;
@@ -243,17 +244,39 @@ fn push_conflict<'a>(
                     " ORDER BY id LIMIT 1"
                 ));
         }
-        Subject::BillItem(s) => {
+        Subject::Billing(s) => {
             query
                 .push("SELECT id FROM disputes WHERE tenant = ")
-                .push_bind(tenant.as_str())
-                .push(" AND item_id = ")
-                .push_bind(s.item_id())
-                .push(concat!(
-                    " AND subject_kind = 'bill_item' AND status NOT IN ",
-                    final_statuses!(),
-                    " ORDER BY id LIMIT 1"
-                ));
+                .push_bind(tenant.as_str());
+            match s.target() {
+                BillingTarget::Item(item) => {
+                    query.push(" AND item_id = ").push_bind(item.as_str());
+                }
+                BillingTarget::Bill => {
+                    query
+                        .push(" AND billing_target = 'bill' AND bill_id = ")
+                        .push_bind(s.bill_id());
+                }
+                BillingTarget::Events(events) => {
+                    query
+                        .push(" AND billing_target = 'events' AND account_id = ")
+                        .push_bind(s.account_id())
+                        .push(
+                            " AND EXISTS (SELECT 1 FROM json_each(event_ids) \
+                             WHERE value IN (",
+                        );
+                    let mut ids = query.separated(", ");
+                    for id in events.ids() {
+                        ids.push_bind(id.as_str());
+                    }
+                    query.push("))");
+                }
+            }
+            query.push(concat!(
+                " AND subject_kind = 'bill_item' AND status NOT IN ",
+                final_statuses!(),
+                " ORDER BY id LIMIT 1"
+            ));
         }
         Subject::Delivery(s) => {
             query

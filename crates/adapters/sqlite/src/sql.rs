@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use crate::error::store_error;
-use crate::mapping::{time_text, Stored};
+use crate::mapping::{json_list, time_text, Stored};
 use crate::{SqliteStore, WriteTurn};
 
 /// A write transaction of the shared flows: `BEGIN IMMEDIATE`, in this process's write turn
@@ -78,5 +78,6 @@ fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Bytes(v) => query.bind(v),
         // One placeholder each: the text has as many (see `placeholders`).
         Value::Integers(list) => list.into_iter().fold(query, Query::bind),
+        Value::TextList(list) => query.bind(list.map(json_list)),
     }
 }

@@ -824,7 +824,7 @@ proptest! {
 fn billing_opened() -> Dispute {
     let billing = actor("csr-1", Role::Billing);
     let subject =
-        crate::BillItemSubject::new("item-1", Some("account-1".into()), None, None).unwrap();
+        crate::BillingSubject::item("item-1", Some("account-1".into()), None, None).unwrap();
     let terms = crate::BillingTerms {
         tax: crate::TaxTreatment::Excluded,
         credit: true,
@@ -832,11 +832,12 @@ fn billing_opened() -> Dispute {
         note_status: crate::NoteStatus::Resolved,
         note_amount: Some(dec("-5")),
         effective: None,
+        percent: None,
     };
     let quantity = Quantity::new(dec("5"), Unit::new("XXX").unwrap()).unwrap();
     let command = OpenDispute {
         tenant: TenantId::new("acme").unwrap(),
-        subject: Subject::BillItem(subject),
+        subject: Subject::Billing(subject),
         claim: Claim::billed(quantity, terms).unwrap(),
         opened_by: billing,
         evidence: EvidenceBundle::new(vec![EvidenceItem::new(

@@ -41,6 +41,9 @@ pub trait Build<'q> {
     /// Appends ` AND subject_kind = ` and `kind`, bound or, where binding it costs (SQLite's
     /// planner ties a plan to a bound value the partial indexes mention), as a literal.
     fn kind(&mut self, kind: SubjectKind);
+    /// Appends ` AND ` and a condition that the `event_ids` column (a JSON array of text)
+    /// holds `event`, in the store's own JSON functions.
+    fn names_event(&mut self, event: &'q str);
 }
 
 /// Appends to a `SELECT` over `disputes` that ends in its tenant's condition the rest of
@@ -105,6 +108,14 @@ fn subject_filters<'q>(query: &'q ListQuery, select: &mut impl Build<'q>) {
     if let Some(bill) = &query.bill_id {
         select.sql(" AND bill_id = ");
         select.text(bill);
+    }
+    if let Some(target) = query.billing_target {
+        // Billing rows from before bills and events could be disputed have no target: items.
+        select.sql(" AND coalesce(billing_target, 'item') = ");
+        select.text(target.as_str());
+    }
+    if let Some(event) = &query.event_id {
+        select.names_event(event);
     }
     if let Some(after) = query.opened_after {
         select.sql(" AND opened_at >= ");

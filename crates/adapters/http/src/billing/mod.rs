@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use disputes_domain::{BillItemSubject, Dispute, DisputeId, Role, SubjectKind};
-use disputes_ports::{ListQuery, Principal, ServiceError};
+use disputes_domain::{BillingSubject, Dispute, DisputeId, Role, SubjectKind};
+use disputes_ports::{Disputed, ListQuery, OpenRequest, Principal, ServiceError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,15 +32,15 @@ pub use codes::REGISTRY as CODES;
 use keyed::Answers;
 use media::{Body, Format};
 use wire::{
-    ArActionOut, BillNotesOut, DisputeOut, OpenIn, PageOut, ReferenceOut, SettlementIn,
-    SettlementReportOut,
+    ArActionOut, BillNotesOut, DisputeOut, EventOpenIn, OpenIn, OpenedOn, PageOut, ReferenceOut,
+    SettlementIn, SettlementReportOut,
 };
 
 /// Where this contract lives.
 pub const BASE_PATH: &str = "/bcws/webresources/v1.0";
 /// SPEC §6: request bodies of this contract are at most 1 MiB; XML is bounded by it too.
 const BODY_LIMIT: usize = 1024 * 1024;
-const KIND: SubjectKind = SubjectKind::BillItem;
+const KIND: SubjectKind = SubjectKind::Billing;
 /// Declares the `o:` prefix of `o:errorCode` in XML errors.
 const ERROR_NAMESPACE: (&str, &str) = ("xmlns:o", "urn:disputes:billing:errors");
 
@@ -51,15 +51,31 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
     Router::new()
         .route(
             "/disputes/item/{item_id}",
-            keyed::<Billing>(state, Answers::Dispute, post(open)),
+            keyed::<Billing>(state, Answers::Dispute, post(open_item)),
+        )
+        .route(
+            "/disputes/bill/{bill_id}",
+            keyed::<Billing>(state, Answers::Dispute, post(open_bill))
+                .merge(read(get(open_of_bill))),
+        )
+        .route(
+            "/disputes/event",
+            keyed::<Billing>(state, Answers::Dispute, post(open_events)),
         )
         .route("/disputes/{dispute_id}", read(get(show)))
         .route("/disputes/account/{account_id}", read(get(list)))
-        .route("/disputes/bill/{bill_id}", read(get(open_of_bill)))
         .route("/disputes/notes/{bill_id}", read(get(notes_of_bill)))
         .route(
             "/disputes/settlement/item/{dispute_id}",
-            keyed::<Billing>(state, Answers::Settlement, post(settle)),
+            keyed::<Billing>(state, Answers::Settlement, post(settle_item)),
+        )
+        .route(
+            "/disputes/settlement/bill/{bill_id}",
+            keyed::<Billing>(state, Answers::Settlement, post(settle_bill)),
+        )
+        .route(
+            "/disputes/settlement/event/{event_id}",
+            keyed::<Billing>(state, Answers::Settlement, post(settle_event)),
         )
         .route(
             "/disputes/settlement/{settlement_id}",
@@ -250,7 +266,8 @@ fn dispute_id(format: Format, poid: Option<DisputeId>) -> Result<DisputeId, Bill
     poid.ok_or_else(|| format.error()(Problem::not_found()))
 }
 
-async fn open(
+/// Opens an item dispute: Billing Care's `POST /disputes/item/{itemId}`.
+async fn open_item(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
@@ -258,17 +275,66 @@ async fn open(
     PathParam(item_id): PathParam,
     Body(body): Body<OpenIn>,
 ) -> Answer {
-    let request = body.into_request(item_id).map_err(format.error())?;
+    let request = body
+        .into_request(OpenedOn::Item(item_id))
+        .map_err(format.error())?;
+    open(&state, format, &headers, &caller, request, "this item").await
+}
+
+/// Opens a dispute of a whole bill: Billing Care's `POST /disputes/bill/{billId}`.
+async fn open_bill(
+    State(state): State<SharedState>,
+    format: Format,
+    headers: HeaderMap,
+    caller: Caller,
+    PathParam(bill_id): PathParam,
+    Body(body): Body<OpenIn>,
+) -> Answer {
+    let request = body
+        .into_request(OpenedOn::Bill(bill_id))
+        .map_err(format.error())?;
+    open(&state, format, &headers, &caller, request, "this bill").await
+}
+
+/// Opens a dispute of an account's usage events: Billing Care's `POST /disputes/event`.
+async fn open_events(
+    State(state): State<SharedState>,
+    format: Format,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(body): Body<EventOpenIn>,
+) -> Answer {
+    let request = body.into_request().map_err(format.error())?;
+    open(
+        &state,
+        format,
+        &headers,
+        &caller,
+        request,
+        "one of these events",
+    )
+    .await
+}
+
+/// Opens the dispute `request` describes and answers with its reference; a clash with an open
+/// dispute of the same `what` is named the way this contract names disputes.
+async fn open(
+    state: &SharedState,
+    format: Format,
+    headers: &HeaderMap,
+    caller: &Caller,
+    request: OpenRequest,
+    what: &str,
+) -> Answer {
     let dispute = state
         .billing
         .open(&caller.principal, request, caller.key())
         .await
         .map_err(|e| match e {
-            // The clash named the way this contract names disputes.
             ServiceError::Duplicate { existing } => Problem::new(
                 codes::DUPLICATE_DISPUTE,
                 format!(
-                    "an open dispute ({}) already covers this item",
+                    "an open dispute ({}) already covers {what}",
                     poid::dispute(existing)
                 ),
             ),
@@ -276,7 +342,7 @@ async fn open(
         })
         .map_err(format.error())?;
     let id = poid::dispute(dispute.id());
-    let uri = format!("{}/disputes/{id}", base_url(&headers));
+    let uri = format!("{}/disputes/{id}", base_url(headers));
     created(format, "resource", &id, &uri)
 }
 
@@ -323,7 +389,7 @@ impl ListParams {
         let limit = page_size(self.limit.as_deref())?;
         let after = self.cursor.as_deref().map(parse_cursor).transpose()?;
         let account_id =
-            BillItemSubject::id_filter("accountId", account_id).map_err(Problem::refused_field)?;
+            BillingSubject::id_filter("accountId", account_id).map_err(Problem::refused_field)?;
         Ok(ListQuery {
             kind: Some(KIND),
             account_id: Some(account_id),
@@ -366,12 +432,6 @@ async fn list(
     Ok(format.answer(StatusCode::OK, "disputeList", &body))
 }
 
-/// A path's bill id as a lookup's: only text a bill's id can be, else a 400 about `billId`.
-fn bill_filter(format: Format, bill_id: String) -> Result<String, BillingError> {
-    BillItemSubject::id_filter("billId", bill_id)
-        .map_err(|e| format.error()(Problem::refused_field(e)))
-}
-
 /// The bill's open disputes, as Billing Care lists them: an array of A/R actions.
 async fn open_of_bill(
     State(state): State<SharedState>,
@@ -381,7 +441,7 @@ async fn open_of_bill(
     PathParam(bill_id): PathParam,
 ) -> Answer {
     let query = ListQuery {
-        bill_id: Some(bill_filter(format, bill_id)?),
+        bill_id: Some(lookup_id(format, "billId", bill_id)?),
         ..ListQuery::default()
     };
     let open = state
@@ -402,7 +462,7 @@ async fn notes_of_bill(
 ) -> Answer {
     let query = ListQuery {
         kind: Some(KIND),
-        bill_id: Some(bill_filter(format, bill_id)?),
+        bill_id: Some(lookup_id(format, "billId", bill_id)?),
         limit: disputes_ports::PageSize::new(1).map_err(format.error())?,
         ..ListQuery::default()
     };
@@ -433,9 +493,9 @@ fn ar_actions(format: Format, headers: &HeaderMap, open: &[Dispute]) -> Answer {
     })
 }
 
-/// Settles in full, in part or not at all, by the amount granted. A dispute settles once; its
-/// settlement's POID carries the dispute's number.
-async fn settle(
+/// Settles the disputed item's dispute: Billing Care's `POST /disputes/settlement/item/{id}`,
+/// `id` the item's (or, ours, the dispute's POID).
+async fn settle_item(
     State(state): State<SharedState>,
     format: Format,
     headers: HeaderMap,
@@ -443,19 +503,74 @@ async fn settle(
     PathParam(id): PathParam,
     Body(body): Body<SettlementIn>,
 ) -> Answer {
-    // Billing Care settles the disputed item (`id` is the item's); our dispute POID is taken too.
     let id = match poid::parse_dispute(&id) {
         Some(dispute) => dispute,
         None => {
-            let item = BillItemSubject::id_filter("disputeId", id)
-                .map_err(|e| format.error()(Problem::refused_field(e)))?;
-            state
-                .billing
-                .dispute_of_item(&caller.principal, &item)
-                .await
-                .map_err(format.error())?
+            let item = lookup_id(format, "itemId", id)?;
+            dispute_of(&state, format, &caller, Disputed::Item(&item)).await?
         }
     };
+    settle(&state, format, &headers, &caller, id, body).await
+}
+
+/// Settles the disputed bill's dispute: `POST /disputes/settlement/bill/{billId}`.
+async fn settle_bill(
+    State(state): State<SharedState>,
+    format: Format,
+    headers: HeaderMap,
+    caller: Caller,
+    PathParam(bill_id): PathParam,
+    Body(body): Body<SettlementIn>,
+) -> Answer {
+    let bill = lookup_id(format, "billId", bill_id)?;
+    let id = dispute_of(&state, format, &caller, Disputed::Bill(&bill)).await?;
+    settle(&state, format, &headers, &caller, id, body).await
+}
+
+/// Settles the dispute of the events `eventId` is one of: `POST
+/// /disputes/settlement/event/{eventId}`.
+async fn settle_event(
+    State(state): State<SharedState>,
+    format: Format,
+    headers: HeaderMap,
+    caller: Caller,
+    PathParam(event_id): PathParam,
+    Body(body): Body<SettlementIn>,
+) -> Answer {
+    let event = lookup_id(format, "eventId", event_id)?;
+    let id = dispute_of(&state, format, &caller, Disputed::Event(&event)).await?;
+    settle(&state, format, &headers, &caller, id, body).await
+}
+
+/// A path's billing id as a lookup's: only text such an id can be, else a 400 about `field`.
+fn lookup_id(format: Format, field: &'static str, id: String) -> Result<String, BillingError> {
+    BillingSubject::id_filter(field, id).map_err(|e| format.error()(Problem::refused_field(e)))
+}
+
+/// The dispute a settlement of `disputed` is for; none is a 404.
+async fn dispute_of(
+    state: &SharedState,
+    format: Format,
+    caller: &Caller,
+    disputed: Disputed<'_>,
+) -> Result<DisputeId, BillingError> {
+    state
+        .billing
+        .dispute_of(&caller.principal, disputed)
+        .await
+        .map_err(format.error())
+}
+
+/// Settles dispute `id` in full, in part or not at all, by the amount granted. A dispute settles
+/// once; its settlement's POID carries the dispute's number.
+async fn settle(
+    state: &SharedState,
+    format: Format,
+    headers: &HeaderMap,
+    caller: &Caller,
+    id: DisputeId,
+    body: SettlementIn,
+) -> Answer {
     let request = body.into_request().map_err(format.error())?;
     let dispute = state
         .billing
@@ -470,7 +585,7 @@ async fn settle(
         .await
         .map_err(format.error())?;
     let settlement = poid::settlement(dispute.id());
-    let uri = format!("{}/disputes/settlement/{settlement}", base_url(&headers));
+    let uri = format!("{}/disputes/settlement/{settlement}", base_url(headers));
     created(format, "resource", &settlement, &uri)
 }
 

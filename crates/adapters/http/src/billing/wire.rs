@@ -7,8 +7,9 @@ use std::str::FromStr;
 
 use chrono::DateTime;
 use disputes_domain::{
-    BillItemSubject, BillingTerms, Claim, Dispute, DomainError, EvidenceBundle, EvidenceItem,
-    EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Timestamp, Unit,
+    BillingSubject, BillingTarget, BillingTerms, Claim, Dispute, DomainError, EvidenceBundle,
+    EvidenceItem, EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Timestamp,
+    Unit, UsageEvents,
 };
 use rust_decimal::Decimal;
 use serde::de::Error as _;
@@ -297,72 +298,142 @@ fn refused(field: &str, e: DomainError) -> Problem {
     Problem::field(field, reason)
 }
 
+/// What a bill or item dispute is opened on: the path's id, verbatim.
+#[derive(Debug)]
+pub enum OpenedOn {
+    Item(String),
+    Bill(String),
+}
+
+/// The fields every opening carries, each read and its problem noted, before the domain
+/// validates values.
+struct OpeningFields {
+    amount: Option<Decimal>,
+    include_tax: Option<bool>,
+    credit: Option<bool>,
+    effective: Option<Timestamp>,
+    account_id: Option<String>,
+    bill_unit_id: Option<String>,
+    bill_id: Option<String>,
+    note_amount: Option<Decimal>,
+    reason: Option<ReasonCode>,
+    note_status: Option<NoteStatus>,
+    comments: Vec<String>,
+}
+
 impl OpenIn {
     /// Checks presence and form of every field first, naming each problem, then lets the domain
-    /// validate values. `item_id` is the path's, verbatim.
-    pub fn into_request(self, item_id: String) -> Result<OpenRequest, Problem> {
+    /// validate values.
+    pub fn into_request(self, on: OpenedOn) -> Result<OpenRequest, Problem> {
         let mut issues = Issues::default();
+        let fields = self.fields(&mut issues);
+        issues.finish()?;
+        let OpeningFields {
+            account_id,
+            bill_unit_id,
+            bill_id,
+            ..
+        } = &fields;
+        let (account_id, bill_unit_id) = (account_id.clone(), bill_unit_id.clone());
+        let subject = match on {
+            OpenedOn::Item(item) => {
+                BillingSubject::item(item, account_id, bill_unit_id, bill_id.clone())?
+            }
+            // The path names the bill; the notes' `billId`, if any, is the same bill or no
+            // other.
+            OpenedOn::Bill(bill) => {
+                if bill_id.as_ref().is_some_and(|named| *named != bill) {
+                    return Err(Problem::field(
+                        "notes.billId",
+                        "must be the disputed bill's id, or left out",
+                    ));
+                }
+                BillingSubject::bill(bill, account_id, bill_unit_id)?
+            }
+        };
+        fields.into_request(subject, None, None)
+    }
+
+    /// Reads every field of the body into `issues`.
+    fn fields(self, issues: &mut Issues) -> OpeningFields {
         let amount = issues.required("amount", self.amount.as_ref());
-        let amount = optional(&mut issues, amount, |a| a.decimal("amount"));
-        let include_tax = optional(&mut issues, self.include_tax.as_ref(), |v| {
+        let amount = optional(issues, amount, |a| a.decimal("amount"));
+        let include_tax = optional(issues, self.include_tax.as_ref(), |v| {
             v.boolean("includeTax")
         });
-        let credit = optional(&mut issues, self.amount_is_credit.as_ref(), |v| {
+        let credit = optional(issues, self.amount_is_credit.as_ref(), |v| {
             v.boolean("amountIsCredit")
         });
-        let effective = optional(&mut issues, self.effective.as_ref(), |v| {
-            v.time("effective")
-        });
+        let effective = optional(issues, self.effective.as_ref(), |v| v.time("effective"));
         // Billing Care needs only the amount; notes, when sent, name their account.
         let account_id = match &self.notes {
             Some(notes) => issues.required("notes.accountId", notes.account_id.as_ref()),
             None => None,
         };
-        let account_id = optional(&mut issues, account_id, |a| a.text("notes.accountId"));
+        let account_id = optional(issues, account_id, |a| a.text("notes.accountId"));
         let notes = self.notes.unwrap_or_default();
         let text = |issues: &mut Issues, field: &str, value: Option<&Scalar>| {
             optional(issues, value, |v| v.text(field))
         };
-        let bill_unit_id = text(&mut issues, "notes.billUnitId", notes.bill_unit_id.as_ref());
-        let bill_id = text(&mut issues, "notes.billId", notes.bill_id.as_ref());
-        let note_amount = optional(&mut issues, notes.amount.as_ref(), |a| {
-            a.decimal("notes.amount")
-        });
-        let reason = reason_code(
-            &mut issues,
-            notes.domain_id.as_ref(),
-            notes.reason_id.as_ref(),
-        );
-        let note_status = optional(&mut issues, notes.status.as_ref(), |s| {
+        let bill_unit_id = text(issues, "notes.billUnitId", notes.bill_unit_id.as_ref());
+        let bill_id = text(issues, "notes.billId", notes.bill_id.as_ref());
+        let note_amount = optional(issues, notes.amount.as_ref(), |a| a.decimal("notes.amount"));
+        let reason = reason_code(issues, notes.domain_id.as_ref(), notes.reason_id.as_ref());
+        let note_status = optional(issues, notes.status.as_ref(), |s| {
             NoteStatus::from_code(s.integer("notes.status")?)
                 .map_err(|e| refused("notes.status", e))
         });
-        let comments = comments(&mut issues, notes.comments.as_ref());
-        issues.finish()?;
-        let Some(amount) = amount else {
-            unreachable!("finish() returned Ok, so every required field is present")
-        };
+        let comments = comments(issues, notes.comments.as_ref());
+        OpeningFields {
+            amount,
+            include_tax,
+            credit,
+            effective,
+            account_id,
+            bill_unit_id,
+            bill_id,
+            note_amount,
+            reason,
+            note_status,
+            comments,
+        }
+    }
+}
 
-        let subject = BillItemSubject::new(item_id, account_id, bill_unit_id, bill_id)?;
+impl OpeningFields {
+    /// The opening of `subject` these fields describe; `tax` (an event dispute's `taxType`)
+    /// decides over `includeTax` when sent.
+    fn into_request(
+        self,
+        subject: BillingSubject,
+        tax: Option<TaxTreatment>,
+        percent: Option<Decimal>,
+    ) -> Result<OpenRequest, Problem> {
+        let Some(amount) = self.amount else {
+            unreachable!("the caller's issues were finished, so the amount is present")
+        };
         let unit = Unit::new(ACCOUNT_CURRENCY)?;
         let quantity = Quantity::new(amount, unit).map_err(|_| {
             Problem::field("amount", "must be greater than zero").with_code(codes::INVALID_AMOUNT)
         })?;
+        let tax = tax.unwrap_or(if self.include_tax.unwrap_or(true) {
+            TaxTreatment::Included
+        } else {
+            TaxTreatment::Excluded
+        });
         let terms = BillingTerms {
-            tax: if include_tax.unwrap_or(true) {
-                TaxTreatment::Included
-            } else {
-                TaxTreatment::Excluded
-            },
-            credit: credit.unwrap_or(true),
-            reason,
+            tax,
+            credit: self.credit.unwrap_or(true),
+            reason: self.reason,
             // Billing Care's default: a note not said to be resolved is unresolved (102).
-            note_status: note_status.unwrap_or(NoteStatus::Unresolved),
-            note_amount,
-            effective,
+            note_status: self.note_status.unwrap_or(NoteStatus::Unresolved),
+            note_amount: self.note_amount,
+            effective: self.effective,
+            percent,
         };
         let claim = Claim::billed(quantity, terms)?;
-        let evidence = comments
+        let evidence = self
+            .comments
             .into_iter()
             .enumerate()
             .map(|(i, comment)| {
@@ -371,11 +442,147 @@ impl OpenIn {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(OpenRequest {
-            subject: Subject::BillItem(subject),
+            subject: Subject::Billing(subject),
             claim,
             evidence: EvidenceBundle::new(evidence),
             opened_by: None,
         })
+    }
+}
+
+/// A reference to a resource, as Billing Care sends one (`ResourceRef`): its `id`; a `uri` may
+/// come with it and is not read, since the id names the resource.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = BillingResourceRefIn)]
+pub struct ResourceRefIn {
+    #[schema(
+        value_type = String,
+        required = true,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "0.0.0.1+-event-session-telco-gsm+295437"
+    )]
+    pub id: Option<Scalar>,
+}
+
+/// `events` of an event dispute.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingEventsIn)]
+pub struct EventsIn {
+    /// The disputed events, 1 to 100, none twice; in XML, repeated `<eventRef>` elements.
+    #[schema(value_type = Vec<ResourceRefIn>, required = true, min_items = 1, max_items = 100)]
+    pub event_ref: Option<Vec<ResourceRefIn>>,
+}
+
+/// `POST /disputes/event`: an opening's fields and which of an account's usage events it
+/// disputes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingEventOpenRequest, description = "`POST /disputes/event`.", example = json!({
+    "accountRef": {"id": "0.0.0.1+-account+242856"},
+    "amount": 2.5,
+    "events": {"eventRef": [{"id": "0.0.0.1+-event-session-telco-gsm+295437"}]},
+    "appliesToTotalOfAllEvents": true,
+    "taxType": 9,
+    "notes": {
+        "accountId": "0.0.0.1+-account+242856",
+        "domainId": 34,
+        "reasonId": "1",
+        "comments": [{"comment": "Roaming calls charged twice."}]
+    }
+}))]
+pub struct EventOpenIn {
+    // An opening's fields, as in `OpenIn`: spelled out rather than `#[serde(flatten)]`ed, since
+    // a flattened struct loses the repeated elements of XML lists (`<comments>`).
+    #[schema(value_type = f64, required = true, example = 2.5)]
+    pub amount: Option<Scalar>,
+    #[schema(value_type = Option<bool>)]
+    pub include_tax: Option<Scalar>,
+    #[schema(value_type = Option<bool>)]
+    pub amount_is_credit: Option<Scalar>,
+    #[schema(schema_with = effective_schema)]
+    pub effective: Option<Scalar>,
+    #[schema(value_type = Option<NotesIn>, nullable = false)]
+    pub notes: Option<NotesIn>,
+    /// The account whose events are disputed.
+    #[schema(value_type = ResourceRefIn, required = true)]
+    pub account_ref: Option<ResourceRefIn>,
+    #[schema(value_type = EventsIn, required = true)]
+    pub events: Option<EventsIn>,
+    /// Whether the amount is of the events' total (default true) or of each.
+    #[schema(value_type = Option<bool>)]
+    pub applies_to_total_of_all_events: Option<Scalar>,
+    /// The adjustment as a percentage (5 is 5 %), above 0 and at most 100; kept beside the
+    /// amount, which stays the claim.
+    #[schema(value_type = Option<f64>)]
+    pub percent: Option<Scalar>,
+    /// BRM's tax treatment: 8 with tax, 9 the amount only, 10 the tax only; when sent it
+    /// decides over `includeTax`.
+    #[schema(value_type = Option<i64>, minimum = 8, maximum = 10)]
+    pub tax_type: Option<Scalar>,
+}
+
+impl EventOpenIn {
+    pub fn into_request(self) -> Result<OpenRequest, Problem> {
+        let mut issues = Issues::default();
+        let opening = OpenIn {
+            amount: self.amount,
+            include_tax: self.include_tax,
+            amount_is_credit: self.amount_is_credit,
+            effective: self.effective,
+            notes: self.notes,
+        };
+        let fields = opening.fields(&mut issues);
+        let account = issues.required("accountRef", self.account_ref.as_ref());
+        let account = account.and_then(|a| issues.required("accountRef.id", a.id.as_ref()));
+        let account = optional(&mut issues, account, |a| a.text("accountRef.id"));
+        let refs = issues.required("events", self.events.as_ref());
+        let refs = refs.and_then(|e| issues.required("events.eventRef", e.event_ref.as_ref()));
+        let mut event_ids = Vec::new();
+        for (i, event) in refs.into_iter().flatten().enumerate() {
+            let field = format!("events.eventRef[{i}].id");
+            let id = issues.required(&field, event.id.as_ref());
+            if let Some(id) = optional(&mut issues, id, |id| id.text(&field)) {
+                event_ids.push(id);
+            }
+        }
+        let applies_to_total = optional(
+            &mut issues,
+            self.applies_to_total_of_all_events.as_ref(),
+            |v| v.boolean("appliesToTotalOfAllEvents"),
+        );
+        let percent = optional(&mut issues, self.percent.as_ref(), |p| p.decimal("percent"));
+        let tax = optional(&mut issues, self.tax_type.as_ref(), |t| {
+            match t.integer("taxType")? {
+                8 => Ok(TaxTreatment::Included),
+                9 => Ok(TaxTreatment::Excluded),
+                10 => Ok(TaxTreatment::Only),
+                other => Err(Problem::field(
+                    "taxType",
+                    format!("{other} is not 8 (with tax), 9 (amount only) or 10 (tax only)"),
+                )),
+            }
+        });
+        issues.finish()?;
+        let Some(account) = account else {
+            unreachable!("finish() returned Ok, so the account is present")
+        };
+        // The notes' account, when sent, is the disputed events' account.
+        if fields.account_id.as_ref().is_some_and(|a| *a != account) {
+            return Err(Problem::field(
+                "notes.accountId",
+                "must be accountRef.id's account",
+            ));
+        }
+        let events = UsageEvents::new(event_ids, applies_to_total.unwrap_or(true))?;
+        let subject = BillingSubject::events(
+            events,
+            account,
+            fields.bill_unit_id.clone(),
+            fields.bill_id.clone(),
+        )?;
+        fields.into_request(subject, tax, percent)
     }
 }
 
@@ -525,7 +732,9 @@ pub struct BillNotesOut<'a> {
 pub struct BillNotesDetailOut<'a> {
     /// The dispute's POID.
     id: String,
-    item_id: &'a str,
+    /// The disputed item's POID; `null` on bill and event disputes.
+    #[schema(required = true)]
+    item_id: Option<&'a str>,
     #[schema(required = true)]
     account_id: Option<&'a str>,
     #[schema(required = true)]
@@ -601,7 +810,25 @@ pub struct DisputeOut<'a> {
     #[schema(example = "0.0.0.1+-item-dispute+42")]
     id: String,
     uri: String,
-    item_id: &'a str,
+    /// What is disputed: an `item` (`POST /disputes/item/{itemId}`), a `bill`
+    /// (`POST /disputes/bill/{billId}`) or usage events (`event`, `POST /disputes/event`).
+    #[schema(value_type = DisputeTypeSchema)]
+    dispute_type: &'static str,
+    /// The disputed item's POID; `null` on bill and event disputes.
+    #[schema(required = true)]
+    item_id: Option<&'a str>,
+    /// The disputed events, on an event dispute; else `null`.
+    #[schema(required = true)]
+    events: Option<EventsOut<'a>>,
+    /// On an event dispute, whether the amount is of the events' total; else `null`.
+    #[schema(required = true)]
+    applies_to_total_of_all_events: Option<bool>,
+    /// The percentage the opening stated beside the amount, if any.
+    #[schema(value_type = Option<f64>, required = true)]
+    percent: Option<AmountOut>,
+    /// BRM's tax treatment: 8 with tax, 9 the amount only, 10 the tax only.
+    #[schema(minimum = 8, maximum = 10)]
+    tax_type: u8,
     /// `null` when the opening sent no notes.
     #[schema(required = true)]
     account_id: Option<&'a str>,
@@ -628,11 +855,64 @@ pub struct DisputeOut<'a> {
     settlement: Option<DisputeSettlementOut<'a>>,
 }
 
+/// The events of an event dispute as Billing Care sends them: `{eventRef: [{id}]}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingEvents)]
+pub struct EventsOut<'a> {
+    event_ref: Vec<EventRefOut<'a>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BillingEventRef)]
+pub struct EventRefOut<'a> {
+    #[schema(example = "0.0.0.1+-event-session-telco-gsm+295437")]
+    id: &'a str,
+}
+
+impl<'a> EventsOut<'a> {
+    fn of(events: &'a UsageEvents) -> Self {
+        EventsOut {
+            event_ref: events.ids().iter().map(|id| EventRefOut { id }).collect(),
+        }
+    }
+}
+
+/// What kind of dispute this is, in Billing Care's words.
+#[derive(Debug, ToSchema)]
+#[schema(as = DisputeType)]
+#[allow(dead_code)] // a schema only: the answers write `dispute_type`'s text
+pub enum DisputeTypeSchema {
+    #[schema(rename = "item")]
+    Item,
+    #[schema(rename = "bill")]
+    Bill,
+    #[schema(rename = "event")]
+    Event,
+}
+
+fn dispute_type(subject: &BillingSubject) -> &'static str {
+    match subject.target() {
+        BillingTarget::Item(_) => "item",
+        BillingTarget::Bill => "bill",
+        BillingTarget::Events(_) => "event",
+    }
+}
+
+/// BRM's `taxType` code of a tax treatment.
+fn tax_type(tax: TaxTreatment) -> u8 {
+    match tax {
+        TaxTreatment::Included => 8,
+        TaxTreatment::Excluded => 9,
+        TaxTreatment::Only => 10,
+    }
+}
+
 /// The bill item `d` is about. The handlers only ever pass bill item disputes (the service
 /// filters by kind), so any other subject is a fault of ours.
-fn bill_item(d: &Dispute) -> Result<&BillItemSubject, Problem> {
+fn bill_item(d: &Dispute) -> Result<&BillingSubject, Problem> {
     match d.subject() {
-        Subject::BillItem(item) => Ok(item),
+        Subject::Billing(item) => Ok(item),
         _ => Err(Problem::internal(&format!(
             "dispute {} is not a bill item dispute",
             d.id()
@@ -663,10 +943,16 @@ impl<'a> DisputeOut<'a> {
                 },
             }
         });
+        let events = item.events_disputed();
         Ok(DisputeOut {
             uri: format!("{base}/disputes/{id}"),
             id,
+            dispute_type: dispute_type(item),
             item_id: item.item_id(),
+            events: events.map(EventsOut::of),
+            applies_to_total_of_all_events: events.map(UsageEvents::applies_to_total),
+            percent: terms.and_then(|t| t.percent).map(AmountOut),
+            tax_type: tax_type(terms.map_or(TaxTreatment::Included, |t| t.tax)),
             account_id: item.account_id(),
             bill_unit_id: item.bill_unit_id(),
             bill_id: item.bill_id(),
@@ -724,7 +1010,8 @@ pub struct ArActionOut<'a> {
     #[schema(example = "D1-42")]
     ar_action_id: String,
     ar_action_ref: ResourceRefOut,
-    /// BRM's A/R action type: 6, an open item dispute.
+    /// BRM's A/R action type: 6 an open item dispute, 9 an open event dispute, 11 an open bill
+    /// dispute.
     #[schema(example = 6)]
     ar_action_type: u8,
     #[serde(rename = "billID")]
@@ -736,8 +1023,10 @@ pub struct ArActionOut<'a> {
     created_date: String,
     #[schema(format = DateTime, required = true)]
     effective_date: Option<String>,
-    /// The disputed item's POID (ours: Billing Care shows its name, `itemName`).
-    item_id: &'a str,
+    /// The disputed item's POID (ours: Billing Care shows its name, `itemName`); `null` on bill
+    /// and event disputes.
+    #[schema(required = true)]
+    item_id: Option<&'a str>,
     #[schema(value_type = Option<f64>, required = true)]
     ar_unallocated_amount: Option<()>,
     #[schema(value_type = Option<String>, required = true)]
@@ -753,8 +1042,15 @@ pub struct ArActionOut<'a> {
     extension: Option<()>,
 }
 
-/// BRM's A/R action type of an open item dispute.
-const OPEN_ITEM_DISPUTE: u8 = 6;
+/// BRM's A/R action type of an open dispute of `subject`: 6 of an item, 9 of events, 11 of a
+/// bill (the settled ones, 7, 10 and 12, are never listed).
+fn open_ar_action_type(subject: &BillingSubject) -> u8 {
+    match subject.target() {
+        BillingTarget::Item(_) => 6,
+        BillingTarget::Events(_) => 9,
+        BillingTarget::Bill => 11,
+    }
+}
 
 impl<'a> ArActionOut<'a> {
     /// An open bill item dispute as an A/R action, its reference under `base`.
@@ -776,7 +1072,7 @@ impl<'a> ArActionOut<'a> {
                 uri: format!("{base}/disputes/{id}"),
                 id,
             },
-            ar_action_type: OPEN_ITEM_DISPUTE,
+            ar_action_type: open_ar_action_type(item),
             bill_id: item.bill_id(),
             billing_status: if item.bill_id().is_some() { 1 } else { 2 },
             created_date: format_time(d.opened_at()),
@@ -864,13 +1160,18 @@ pub struct SettlementReportOut<'a> {
     /// Billing Care's name of `amountDueAfterSettlement`.
     #[schema(value_type = f64)]
     due: AmountOut,
-    item_id: &'a str,
+    /// The disputed item's POID; `null` on bill and event disputes.
+    #[schema(required = true)]
+    item_id: Option<&'a str>,
     #[schema(required = true)]
     bill_id: Option<&'a str>,
+    /// How many events were disputed, as text (as Billing Care writes it); `null` unless an
+    /// event dispute.
+    #[schema(required = true)]
+    events_count: Option<String>,
     notes: SettlementNotesOut<'a>,
-    /// The item's name and number, the bill's number and period, and how many events were
-    /// disputed: what Billing Care reads from BRM, which this engine does not hold. Always
-    /// `null` (left out in XML).
+    /// The item's name and number, the bill's number and period: what Billing Care reads from
+    /// BRM, which this engine does not hold. Always `null` (left out in XML).
     #[schema(value_type = Option<String>, required = true)]
     item_name: Option<()>,
     #[schema(value_type = Option<String>, required = true)]
@@ -881,8 +1182,6 @@ pub struct SettlementReportOut<'a> {
     billing_start: Option<()>,
     #[schema(value_type = Option<String>, required = true)]
     billing_end: Option<()>,
-    #[schema(value_type = Option<String>, required = true)]
-    events_count: Option<()>,
     /// Always `null`.
     #[schema(value_type = Option<String>, required = true)]
     extension: Option<()>,
@@ -929,6 +1228,7 @@ impl<'a> SettlementReportOut<'a> {
             due: AmountOut(due),
             item_id: item.item_id(),
             bill_id: item.bill_id(),
+            events_count: item.events_disputed().map(|e| e.ids().len().to_string()),
             notes: SettlementNotesOut {
                 domain_id,
                 reason_id,
@@ -939,7 +1239,6 @@ impl<'a> SettlementReportOut<'a> {
             bill_number: None,
             billing_start: None,
             billing_end: None,
-            events_count: None,
             extension: None,
         })
     }
@@ -952,7 +1251,7 @@ mod tests {
     fn open(json: &str) -> Result<OpenRequest, Problem> {
         serde_json::from_str::<OpenIn>(json)
             .unwrap()
-            .into_request("0.0.0.1+-item-cycle_forward+268139".into())
+            .into_request(OpenedOn::Item("0.0.0.1+-item-cycle_forward+268139".into()))
     }
 
     #[test]

@@ -8,11 +8,11 @@ use utoipa::openapi::{ComponentsBuilder, OpenApi, Paths, PathsBuilder, RefOr, Re
 use utoipa::{OpenApi as _, ToSchema};
 
 use crate::billing::wire::{
-    ArActionOut, ArActionsOut, BillNotesOut, DisputeOut, OpenIn, PageOut, ReferenceOut,
-    SettlementIn, SettlementReportOut,
+    ArActionOut, ArActionsOut, BillNotesOut, DisputeOut, EventOpenIn, OpenIn, PageOut,
+    ReferenceOut, SettlementIn, SettlementReportOut,
 };
 
-use disputes_domain::BillItemSubject;
+use disputes_domain::BillingSubject;
 
 use super::{
     cursor_schema, error_response, id_text_schema, operation, page_size_schema, path_param,
@@ -46,6 +46,7 @@ pub struct Error {
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
     OpenIn,
+    EventOpenIn,
     SettlementIn,
     ReferenceOut,
     DisputeOut,
@@ -143,7 +144,7 @@ fn poid_param(name: &str, description: &str) -> Parameter {
 /// A path segment the domain takes as a bill item's or account's id (a POID of another system,
 /// which is ours to keep but not to parse).
 fn id_param(name: &str, description: &str) -> Parameter {
-    path_param_of(name, id_text_schema(BillItemSubject::MAX_ID), description)
+    path_param_of(name, id_text_schema(BillingSubject::MAX_ID), description)
 }
 
 fn read(path: &'static str, id: &str, summary: &str, description: &str) -> Op {
@@ -156,31 +157,78 @@ fn change(path: &'static str, id: &str, summary: &str, description: &str, body: 
         .body(body, MEDIA_TYPES)
 }
 
+/// What every opening and every settlement of this contract has: an `Idempotency-Key`, a `201`
+/// with a reference to what was made (linked on to the calls that take it), and its errors.
+trait Creates {
+    fn opens(self, links: &[(&str, &str, &str)]) -> Self;
+    fn settles(self) -> Self;
+}
+
+impl Creates for Op {
+    fn opens(self, links: &[(&str, &str, &str)]) -> Op {
+        self.keyed()
+            .answer(
+                201,
+                with_links(created("The dispute, opened: a reference to it."), links),
+            )
+            .errors(OPEN_ERRORS, error)
+    }
+
+    fn settles(self) -> Op {
+        let links = [(
+            "billingGetSettlement",
+            "settlementId",
+            "$response.body#/reference/id",
+        )];
+        self.keyed()
+            .answer(
+                201,
+                with_links(created("The settlement: a reference to it."), &links),
+            )
+            .errors(SETTLE_ERRORS, error)
+    }
+}
+
 fn paths() -> Paths {
     let operations = [
         change(
             "/bcws/webresources/v1.0/disputes/item/{itemId}",
             "billingOpenDispute",
-            "Open a bill item dispute",
+            "Open an item dispute",
             "Disputes an amount of a bill item of an account. A second open dispute of the same item is a 409 `duplicate_dispute`.",
             "BillingOpenRequest",
         )
         .params([
             id_param("itemId", "The bill item's POID, such as `0.0.0.1+-item-cycle_forward+268139`."),
         ])
-        .keyed()
-        .answer(
-            201,
-            with_links(
-                created("The dispute, opened: a reference to it."),
-                &[
-                    ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
-                    ("billingSettleDispute", "disputeId", "$response.body#/reference/id"),
-                    ("billingListDisputes", "accountId", "$request.body#/notes/accountId"),
-                ],
-            ),
+        .opens(&[
+                ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
+                ("billingSettleDispute", "disputeId", "$response.body#/reference/id"),
+                ("billingListDisputes", "accountId", "$request.body#/notes/accountId"),
+            ]),
+        change(
+            "/bcws/webresources/v1.0/disputes/bill/{billId}",
+            "billingOpenBillDispute",
+            "Open a bill dispute",
+            "Disputes an amount of a whole bill, with the body of an item dispute (the notes' `billId`, if sent, must be this bill). A second open dispute of the same bill is a 409 `duplicate_dispute`; its items are disputed apart from it.",
+            "BillingOpenRequest",
         )
-        .errors(OPEN_ERRORS, error),
+        .params([id_param("billId", "The bill's POID, such as `0.0.0.1+-bill+243368`.")])
+        .opens(&[
+                ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
+                ("billingSettleBillDispute", "billId", "$request.path.billId"),
+            ]),
+        change(
+            "/bcws/webresources/v1.0/disputes/event",
+            "billingOpenEventDispute",
+            "Open an event dispute",
+            "Disputes an amount of some of an account's usage events (`accountRef.id`, `events.eventRef[].id`: 1 to 100, none twice). An event already in an open dispute of the account is a 409 `duplicate_dispute`.",
+            "BillingEventOpenRequest",
+        )
+        .opens(&[
+                ("billingGetDispute", "disputeId", "$response.body#/reference/id"),
+                ("billingListDisputes", "accountId", "$request.body#/accountRef/id"),
+            ]),
         read(
             "/bcws/webresources/v1.0/disputes/{disputeId}",
             "billingGetDispute",
@@ -208,9 +256,9 @@ fn paths() -> Paths {
             "/bcws/webresources/v1.0/disputes/bill/{billId}",
             "billingListBillDisputes",
             "List a bill's open disputes",
-            "The bill's open disputes as Billing Care lists them: an array of A/R actions, newest first.",
+            "The bill's open disputes as Billing Care lists them: an array of A/R actions, newest first: the bill's own dispute and those whose notes named the bill.",
         )
-        .params([id_param("billId", "The bill's POID, as the disputes' `notes.billId` named it.")])
+        .params([id_param("billId", "The bill's POID.")])
         .answer(200, answer("The open disputes.", "BillingArActions"))
         .errors(LIST_ERRORS, error),
         read(
@@ -232,15 +280,25 @@ fn paths() -> Paths {
         .params([
             id_param("disputeId", "The disputed item's id, as Billing Care names it (its newest dispute is settled), or the dispute's POID."),
         ])
-        .keyed()
-        .answer(
-            201,
-            with_links(
-                created("The settlement: a reference to it."),
-                &[("billingGetSettlement", "settlementId", "$response.body#/reference/id")],
-            ),
+        .settles(),
+        change(
+            "/bcws/webresources/v1.0/disputes/settlement/bill/{billId}",
+            "billingSettleBillDispute",
+            "Settle a bill dispute",
+            "Settles the bill's newest bill dispute by the amount granted, as a settlement of an item dispute does.",
+            "BillingSettlementRequest",
         )
-        .errors(SETTLE_ERRORS, error),
+        .params([id_param("billId", "The disputed bill's POID.")])
+        .settles(),
+        change(
+            "/bcws/webresources/v1.0/disputes/settlement/event/{eventId}",
+            "billingSettleEventDispute",
+            "Settle an event dispute",
+            "Settles the newest event dispute that names the event, by the amount granted, as a settlement of an item dispute does. The body is the settlement's `amount` and `notes`; the rest of Billing Care's event body is not read.",
+            "BillingSettlementRequest",
+        )
+        .params([id_param("eventId", "One of the disputed events' POIDs.")])
+        .settles(),
         read(
             "/bcws/webresources/v1.0/disputes/settlement/{settlementId}",
             "billingGetSettlement",

@@ -804,7 +804,7 @@ mod operational_tests {
             .into_iter()
             .filter(|(_, op)| op["tags"] != serde_json::json!(["operations"]))
             .collect::<Vec<_>>();
-        assert_eq!(contracts.len(), 11 + 6 + 7, "all three contracts");
+        assert_eq!(contracts.len(), 11 + 6 + 11, "all three contracts");
         for (name, op) in contracts {
             let limited = &op["responses"]["429"];
             assert_eq!(
@@ -858,7 +858,7 @@ mod operational_tests {
         }
         assert_eq!(
             keyed.len(),
-            9 + 2,
+            9 + 6,
             "every delivery and billing POST: {keyed:?}"
         );
     }
@@ -913,7 +913,7 @@ mod operational_tests {
     #[test]
     fn the_documents_limits_are_the_domains() {
         use disputes_domain::{
-            ActorId, BillItemSubject, DeliverySubject, InvoiceSubject, MAX_MESSAGE, MAX_NOTES,
+            ActorId, BillingSubject, DeliverySubject, InvoiceSubject, MAX_MESSAGE, MAX_NOTES,
         };
         let json = document_value();
         let max = |schema: &str, field: &str| {
@@ -944,9 +944,9 @@ mod operational_tests {
             ("InvoiceOpenRequest", "message", MAX_MESSAGE),
             ("InvoiceMessageRequest", "message", MAX_MESSAGE),
             ("InvoiceResolveRequest", "message", MAX_MESSAGE),
-            ("BillingOpenNotes", "accountId", BillItemSubject::MAX_ID),
-            ("BillingOpenNotes", "billUnitId", BillItemSubject::MAX_ID),
-            ("BillingOpenNotes", "billId", BillItemSubject::MAX_ID),
+            ("BillingOpenNotes", "accountId", BillingSubject::MAX_ID),
+            ("BillingOpenNotes", "billUnitId", BillingSubject::MAX_ID),
+            ("BillingOpenNotes", "billId", BillingSubject::MAX_ID),
         ];
         for (schema, field, limit) in limits {
             assert_eq!(max(schema, field), *limit as u64, "{schema}.{field}");

@@ -259,7 +259,7 @@ fn subject_line(d: &Dispute) -> String {
             s.customer_name(),
             s.customer_email()
         ),
-        Subject::BillItem(s) => s.summary(),
+        Subject::Billing(s) => s.summary(),
         Subject::Delivery(s) => format!(
             "campaign {} on {} screen(s), {} to {}",
             s.campaign_id(),

@@ -1,0 +1,16 @@
+-- Billing Care's bill and event disputes beside its item disputes: what a billing dispute is
+-- about ('item', 'bill', 'events'; NULL on billing rows stored before, which are all items),
+-- an event dispute's events in the order given, whether its amount is of their total, and the
+-- percentage an opener may state beside the amount.
+ALTER TABLE disputes ADD COLUMN billing_target TEXT
+    CHECK (billing_target IN ('item', 'bill', 'events'));
+ALTER TABLE disputes ADD COLUMN event_ids TEXT[];
+ALTER TABLE disputes ADD COLUMN events_apply_to_total BOOLEAN;
+ALTER TABLE disputes ADD COLUMN claim_percent NUMERIC;
+
+-- At most one open dispute per bill, as per bill item; the store checks first (with the event
+-- rule, which no index can express: an event in common on the same account), this is the
+-- defence in depth. Item disputes that name the bill in their notes do not count.
+CREATE UNIQUE INDEX disputes_one_open_per_bill ON disputes (tenant, bill_id)
+    WHERE subject_kind = 'bill_item' AND billing_target = 'bill'
+      AND status NOT IN ('resolved', 'withdrawn', 'expired');

@@ -1143,11 +1143,24 @@ fn event_request(events: &[&str]) -> Value {
         "appliesToTotalOfAllEvents": false,
         "percent": 5,
         "taxType": 9,
+        "resourceId": 840,
+        "actionAffectsRef": { "id": "0.0.0.1+-service-telco-gsm+1" },
         "notes": {
             "accountId": SEED_ACCOUNT,
             "domainId": 34,
             "reasonId": "1",
-            "comments": [{ "comment": "Roaming sessions charged twice." }]
+            "type": "dispute",
+            "subType": "roaming",
+            "header": "Roaming in March",
+            "comments": [{
+                "comment": "Roaming sessions charged twice.",
+                "csrLoginId": "csr1",
+                "csrFirstName": "Ada",
+                "csrLastName": "Lovelace",
+                "externalUser": "crm",
+                "trackingId": "T-1",
+                "entryDate": 1613523331000_i64
+            }]
         }
     })
 }
@@ -1209,6 +1222,20 @@ async fn bills_and_events_are_disputed_listed_and_settled(store: Store) {
     assert_eq!(dispute["taxType"], 9);
     assert_eq!(dispute["includeTax"], false);
     assert_eq!(dispute["accountId"], SEED_ACCOUNT);
+    // What Billing Care records beyond the terms comes back as it was sent.
+    assert_eq!(dispute["resourceId"], 840);
+    assert_eq!(
+        dispute["actionAffectsRef"]["id"],
+        "0.0.0.1+-service-telco-gsm+1"
+    );
+    assert_eq!(dispute["notes"]["type"], "dispute");
+    assert_eq!(dispute["notes"]["subType"], "roaming");
+    assert_eq!(dispute["notes"]["header"], "Roaming in March");
+    let comment = &dispute["notes"]["comments"][0];
+    assert_eq!(comment["csrLoginId"], "csr1");
+    assert_eq!(comment["csrLastName"], "Lovelace");
+    assert_eq!(comment["csrAccountId"], Value::Null);
+    assert_eq!(comment["entryDate"], "2021-02-17T00:55:31Z");
     snapshot!(desk, "get_event_json", shown);
     let xml = format!(
         r#"<eventDispute><accountRef><id>{SEED_ACCOUNT}</id></accountRef><amount>1.25</amount>
@@ -1368,7 +1395,22 @@ async fn bad_bill_and_event_disputes_are_refused(store: Store) {
         change(&mut body);
         body.to_string()
     };
-    let cases: [(&str, String, &str); 10] = [
+    let cases: [(&str, String, &str); 13] = [
+        (
+            "a resource that is not a number",
+            with(|b| b["resourceId"] = json!("USD")),
+            "resourceId",
+        ),
+        (
+            "a control character in a CSR's login",
+            with(|b| b["notes"]["comments"][0]["csrLoginId"] = json!("a\u{1}")),
+            "notes.comments[0].csrLoginId",
+        ),
+        (
+            "an entry date that is not a time",
+            with(|b| b["notes"]["comments"][0]["entryDate"] = json!("yesterday")),
+            "notes.comments[0].entryDate",
+        ),
         (
             "no account",
             with(|b| drop(b.as_object_mut().unwrap().remove("accountRef"))),

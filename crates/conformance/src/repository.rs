@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use disputes_domain::{
-    Actor, ActorId, Adjustment, Agent, Attachment, BillingSubject, BillingTargetKind, BillingTerms,
-    Claim, Decision, DeliverySubject, Dispute, DisputeId, DisputePolicy, EntryKind, EvidenceBundle,
-    EvidenceItem, EvidenceKind, InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage,
-    NoteStatus, OpenDispute, Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy,
-    ResolutionKind, Role, Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId,
-    TimelineEntry, Timestamp, Unit, UsageEvents, Version,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillingRecord, BillingSubject,
+    BillingTargetKind, BillingTerms, Claim, CommentAuthor, Decision, DeliverySubject, Dispute,
+    DisputeId, DisputePolicy, EntryKind, EvidenceBundle, EvidenceItem, EvidenceKind,
+    InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute,
+    Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy, ResolutionKind, Role,
+    Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId, TimelineEntry,
+    Timestamp, Unit, UsageEvents, Version,
 };
 use rust_decimal::Decimal;
 
@@ -197,6 +198,34 @@ pub fn event_dispute(tenant_slug: &str, account: &str, events: &[&str]) -> OpenD
     billed(tenant_slug, subject)
 }
 
+/// Billing Care's record with every part set, the second comment's author unnamed, and an entry
+/// time with microseconds.
+fn billing_record() -> BillingRecord {
+    let author = CommentAuthor::new(
+        [
+            Some("csr1".into()),
+            Some("Ada".into()),
+            Some("Lovelace".into()),
+            Some("0.0.0.1+-account+1".into()),
+            Some("crm".into()),
+            Some("T-1".into()),
+        ],
+        Some(t0() + Duration::microseconds(123_456)),
+    )
+    .unwrap();
+    BillingRecord::new(
+        Some(840),
+        Some("0.0.0.1+-service-telco-gsm+1".into()),
+        [
+            Some("dispute".into()),
+            Some("roaming".into()),
+            Some("Header: 5 € < 6 €".into()),
+        ],
+        vec![author, CommentAuthor::default()],
+    )
+    .unwrap()
+}
+
 /// A billing dispute of `subject` with every billing term set.
 fn billed(tenant_slug: &str, subject: BillingSubject) -> OpenDispute {
     let terms = BillingTerms {
@@ -212,7 +241,9 @@ fn billed(tenant_slug: &str, subject: BillingSubject) -> OpenDispute {
     OpenDispute {
         tenant: tenant(tenant_slug),
         subject: Subject::Billing(subject),
-        claim: Claim::billed(quantity, terms).unwrap(),
+        claim: Claim::billed(quantity, terms)
+            .unwrap()
+            .with_record(billing_record()),
         opened_by: actor("csr", Role::Billing),
         evidence: EvidenceBundle::new(vec![
             EvidenceItem::new(

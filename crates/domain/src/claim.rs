@@ -3,7 +3,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use crate::period::to_micros;
-use crate::{DomainError, ReasonCode, Timestamp};
+use crate::{BillingRecord, DomainError, ReasonCode, Timestamp};
 
 /// What a quantity is counted in: an ISO 4217 currency (`EUR`, three capital letters) or a
 /// delivery unit (`impressions`, `plays`, `seconds`: lowercase letters and `_`), or whole
@@ -181,6 +181,8 @@ pub struct BillingTerms {
 pub struct Claim {
     pub quantity: Quantity,
     pub billing: Option<BillingTerms>,
+    /// On a billing claim, what Billing Care sent beyond the terms, when it sent any.
+    pub record: Option<BillingRecord>,
 }
 
 impl Claim {
@@ -188,6 +190,7 @@ impl Claim {
         Claim {
             quantity,
             billing: None,
+            record: None,
         }
     }
 
@@ -212,7 +215,14 @@ impl Claim {
         Ok(Claim {
             quantity,
             billing: Some(terms),
+            record: None,
         })
+    }
+
+    /// This billing claim with Billing Care's `record`; an empty one is none.
+    pub fn with_record(mut self, record: BillingRecord) -> Self {
+        self.record = (!record.is_empty()).then_some(record);
+        self
     }
 
     pub fn amount(&self) -> Decimal {

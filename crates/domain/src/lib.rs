@@ -6,6 +6,7 @@
 mod named_enum;
 
 mod attachment;
+mod billing_record;
 mod claim;
 mod contact;
 mod digest;
@@ -20,6 +21,7 @@ mod subject;
 mod timeline;
 
 pub use attachment::{Attachment, AttachmentError, FileType};
+pub use billing_record::{BillingRecord, CommentAuthor};
 pub use claim::{BillingTerms, Claim, NoteStatus, Quantity, TaxTreatment, Unit};
 pub use contact::{Agent, Email, Locale};
 pub use digest::Digest;

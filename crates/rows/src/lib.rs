@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use disputes_domain::{
-    Actor, ActorId, Adjustment, Agent, Attachment, BillingSubject, BillingTargetKind, BillingTerms,
-    Claim, CollectionHold, DeliverySubject, Dispute, DisputeId, DisputeParts, EvidenceBundle,
-    InvoiceSubject, LedgerOutcome, Message, NoteStatus, OpenerReply, Period, Quantity, Reason,
-    ReasonCode, Remedy, Resolution, Response, Stance, Subject, SubjectKind, TenantId,
-    TimelineEntry, Timestamp, Unit, UsageEvents, Version,
+    Actor, ActorId, Adjustment, Agent, Attachment, BillingRecord, BillingSubject,
+    BillingTargetKind, BillingTerms, Claim, CollectionHold, CommentAuthor, DeliverySubject,
+    Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, LedgerOutcome, Message,
+    NoteStatus, OpenerReply, Period, Quantity, Reason, ReasonCode, Remedy, Resolution, Response,
+    Stance, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, UsageEvents, Version,
 };
 use rust_decimal::Decimal;
 
@@ -117,6 +117,10 @@ impl Values {
         self.0.push((column, Value::Flag(flag)));
     }
 
+    fn small_integer(&mut self, column: &'static str, value: Option<i32>) {
+        self.0.push((column, Value::SmallInteger(value)));
+    }
+
     fn text_list(&mut self, column: &'static str, list: Option<&[String]>) {
         self.0
             .push((column, Value::TextList(list.map(<[String]>::to_vec))));
@@ -203,7 +207,8 @@ pub const DISPUTE_COLUMNS: &str = "id, tenant, subject_kind, campaign_id, substr
      resolved_by_id, resolved_by_role, resolved_at, resolution_notes, \
      resolution_reason_domain_id, resolution_reason_id, resolution_kind, \
      resolution_adjustments, original_application_id, override_applied, override_skipped, \
-     billing_target, event_ids, events_apply_to_total, claim_percent";
+     billing_target, event_ids, events_apply_to_total, claim_percent, brm_resource_id, \
+     brm_action_affects, note_type, note_sub_type, note_header, comment_authors";
 
 /// A dispute as named column values of its `disputes` row.
 #[derive(Debug)]
@@ -257,6 +262,25 @@ pub fn dispute_columns(d: &DisputeParts) -> Columns {
     fixed.decimal("claim_note_amount", billing.and_then(|b| b.note_amount));
     fixed.time("claim_effective", billing.and_then(|b| b.effective));
     fixed.decimal("claim_percent", billing.and_then(|b| b.percent));
+    let record = d.claim.record.as_ref();
+    fixed.small_integer("brm_resource_id", record.and_then(|r| r.resource_id));
+    fixed.text(
+        "brm_action_affects",
+        record.and_then(|r| r.action_affects.as_deref()),
+    );
+    fixed.text("note_type", record.and_then(|r| r.note_type.as_deref()));
+    fixed.text(
+        "note_sub_type",
+        record.and_then(|r| r.note_sub_type.as_deref()),
+    );
+    fixed.text("note_header", record.and_then(|r| r.note_header.as_deref()));
+    let authors = record.filter(|r| !r.comment_authors.is_empty()).map(|r| {
+        r.comment_authors
+            .iter()
+            .map(CommentAuthor::to_record)
+            .collect::<Vec<_>>()
+    });
+    fixed.text_list("comment_authors", authors.as_deref());
     fixed.actor(OPENED_BY, Some(&d.opened_by));
     fixed.time("opened_at", d.opened_at);
     fixed.text("evidence_canonical", d.evidence.canonical().as_str());
@@ -504,6 +528,34 @@ impl<R: StoredRow + ?Sized> Fields<'_, R> {
     }
 }
 
+/// A billing row's Billing Care record, if it has one.
+fn billing_record<R: StoredRow + ?Sized>(
+    f: &Fields<'_, R>,
+) -> Result<Option<BillingRecord>, StoreError> {
+    let authors =
+        f.0.text_list("comment_authors")?
+            .unwrap_or_default()
+            .iter()
+            .map(|text| CommentAuthor::from_record(text).map_err(|e| corrupt("comment_authors", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+    let resource_id =
+        f.0.small_integer("brm_resource_id")?
+            .map(|id| i32::try_from(id).map_err(|e| corrupt("brm_resource_id", e)))
+            .transpose()?;
+    let record = BillingRecord::new(
+        resource_id,
+        f.opt_text("brm_action_affects")?,
+        [
+            f.opt_text("note_type")?,
+            f.opt_text("note_sub_type")?,
+            f.opt_text("note_header")?,
+        ],
+        authors,
+    )
+    .map_err(|e| corrupt("note_type", e))?;
+    Ok((!record.is_empty()).then_some(record))
+}
+
 /// A billing row's subject: an item, a bill or usage events (`billing_target`, NULL on rows
 /// stored when only items were disputed).
 fn billing_subject<R: StoredRow + ?Sized>(f: &Fields<'_, R>) -> Result<BillingSubject, StoreError> {
@@ -653,7 +705,11 @@ pub fn dispute_from_row(
     let parts = DisputeParts {
         tenant: f.parsed("tenant", TenantId::new)?,
         subject,
-        claim: Claim { quantity, billing },
+        claim: Claim {
+            quantity,
+            billing,
+            record: billing_record(&f)?,
+        },
         opened_by: f.actor(OPENED_BY)?,
         opened_at: f.time("opened_at")?,
         updated_at: f.time("updated_at")?,

@@ -9,6 +9,16 @@ ALTER TABLE disputes ADD COLUMN events_apply_to_total INTEGER
     CHECK (events_apply_to_total IN (0, 1));
 ALTER TABLE disputes ADD COLUMN claim_percent TEXT;
 
+-- What Billing Care sends beyond the terms, kept and shown back: the BRM resource (balance) to
+-- adjust, what the action affects, the note's type, sub-type and header, and who wrote each
+-- comment (one record per comment, in order, its fields separated by U+001F).
+ALTER TABLE disputes ADD COLUMN brm_resource_id INTEGER;
+ALTER TABLE disputes ADD COLUMN brm_action_affects TEXT;
+ALTER TABLE disputes ADD COLUMN note_type TEXT;
+ALTER TABLE disputes ADD COLUMN note_sub_type TEXT;
+ALTER TABLE disputes ADD COLUMN note_header TEXT;
+ALTER TABLE disputes ADD COLUMN comment_authors TEXT CHECK (comment_authors IS NULL OR json_valid(comment_authors));
+
 -- At most one open dispute per bill, as per bill item; the store checks first (with the event
 -- rule, which no index can express: an event in common on the same account), this is the
 -- defence in depth. Item disputes that name the bill in their notes do not count.

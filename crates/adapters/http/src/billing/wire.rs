@@ -7,9 +7,9 @@ use std::str::FromStr;
 
 use chrono::DateTime;
 use disputes_domain::{
-    BillingSubject, BillingTarget, BillingTerms, Claim, Dispute, DomainError, EvidenceBundle,
-    EvidenceItem, EvidenceKind, NoteStatus, Quantity, ReasonCode, Subject, TaxTreatment, Timestamp,
-    Unit, UsageEvents,
+    BillingRecord, BillingSubject, BillingTarget, BillingTerms, Claim, CommentAuthor, Dispute,
+    DomainError, EvidenceBundle, EvidenceItem, EvidenceKind, NoteStatus, Quantity, ReasonCode,
+    Subject, TaxTreatment, Timestamp, Unit, UsageEvents,
 };
 use rust_decimal::Decimal;
 use serde::de::Error as _;
@@ -110,6 +110,14 @@ impl Scalar {
 #[serde(rename_all = "camelCase")]
 pub struct CommentIn {
     pub comment: Option<Scalar>,
+    /// Who wrote it, as Billing Care attributes a comment: kept on an opening's comments.
+    pub csr_login_id: Option<Scalar>,
+    pub csr_first_name: Option<Scalar>,
+    pub csr_last_name: Option<Scalar>,
+    pub csr_account_id: Option<Scalar>,
+    pub external_user: Option<Scalar>,
+    pub tracking_id: Option<Scalar>,
+    pub entry_date: Option<Scalar>,
 }
 
 /// `notes` of `POST /disputes/item/{itemId}`.
@@ -152,7 +160,15 @@ pub struct NotesIn {
     /// default).
     #[schema(value_type = Option<i64>, minimum = 100, maximum = 102)]
     pub status: Option<Scalar>,
-    #[schema(value_type = Option<Vec<CommentOut>>)]
+    /// BRM's note type, sub-type and header: kept as sent and shown back.
+    #[serde(rename = "type")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub note_type: Option<Scalar>,
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub sub_type: Option<Scalar>,
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    pub header: Option<Scalar>,
+    #[schema(value_type = Option<Vec<NoteCommentOut>>)]
     pub comments: Option<Vec<CommentIn>>,
 }
 
@@ -201,6 +217,12 @@ pub struct OpenIn {
     /// Optional, as Billing Care has it; when sent, its `accountId` is required.
     #[schema(value_type = Option<NotesIn>, nullable = false)]
     pub notes: Option<NotesIn>,
+    /// The BRM resource (balance) to adjust, such as a currency's numeric code; kept and shown.
+    #[schema(value_type = Option<i32>)]
+    pub resource_id: Option<Scalar>,
+    /// What the adjustment affects; its `id` is kept and shown.
+    #[schema(value_type = Option<ResourceRefIn>)]
+    pub action_affects_ref: Option<ResourceRefIn>,
 }
 
 /// `notes` of `POST /disputes/settlement/item/{disputeId}`.
@@ -288,6 +310,38 @@ fn comments(issues: &mut Issues, comments: Option<&Vec<CommentIn>>) -> Vec<Strin
     texts
 }
 
+/// Who wrote each comment of `comments`, as Billing Care attributes them; none when no comment
+/// says.
+fn comment_authors(issues: &mut Issues, comments: Option<&Vec<CommentIn>>) -> Vec<CommentAuthor> {
+    let mut authors = Vec::new();
+    for (i, comment) in comments.into_iter().flatten().enumerate() {
+        let field = |name: &str| format!("notes.comments[{i}].{name}");
+        let text = |issues: &mut Issues, name: &str, value: Option<&Scalar>| {
+            optional(issues, value, |v| v.text(&field(name)))
+        };
+        let texts = [
+            text(issues, "csrLoginId", comment.csr_login_id.as_ref()),
+            text(issues, "csrFirstName", comment.csr_first_name.as_ref()),
+            text(issues, "csrLastName", comment.csr_last_name.as_ref()),
+            text(issues, "csrAccountId", comment.csr_account_id.as_ref()),
+            text(issues, "externalUser", comment.external_user.as_ref()),
+            text(issues, "trackingId", comment.tracking_id.as_ref()),
+        ];
+        let entry_date = optional(issues, comment.entry_date.as_ref(), |v| {
+            v.time(&field("entryDate"))
+        });
+        let author = CommentAuthor::new(texts, entry_date)
+            .map_err(|e| refused(&field(e.field().unwrap_or("comment")), e));
+        if let Some(author) = issues.absorb(author) {
+            authors.push(author);
+        }
+    }
+    if authors.iter().all(CommentAuthor::is_empty) {
+        authors.clear();
+    }
+    authors
+}
+
 /// A domain refusal about one value, reported under the wire's name for it (once: the domain's
 /// message names its own field).
 fn refused(field: &str, e: DomainError) -> Problem {
@@ -319,6 +373,7 @@ struct OpeningFields {
     reason: Option<ReasonCode>,
     note_status: Option<NoteStatus>,
     comments: Vec<String>,
+    record: Option<BillingRecord>,
 }
 
 impl OpenIn {
@@ -384,6 +439,24 @@ impl OpenIn {
                 .map_err(|e| refused("notes.status", e))
         });
         let comments = comments(issues, notes.comments.as_ref());
+        let resource_id = optional(issues, self.resource_id.as_ref(), |r| {
+            let id = r.integer("resourceId")?;
+            i32::try_from(id)
+                .map_err(|_| Problem::field("resourceId", "must be a 32-bit whole number"))
+        });
+        let action_affects = self.action_affects_ref.as_ref().and_then(|r| {
+            let id = issues.required("actionAffectsRef.id", r.id.as_ref())?;
+            optional(issues, Some(id), |id| id.text("actionAffectsRef.id"))
+        });
+        let note = [
+            text(issues, "notes.type", notes.note_type.as_ref()),
+            text(issues, "notes.subType", notes.sub_type.as_ref()),
+            text(issues, "notes.header", notes.header.as_ref()),
+        ];
+        let authors = comment_authors(issues, notes.comments.as_ref());
+        let record = BillingRecord::new(resource_id, action_affects, note, authors)
+            .map_err(|e| refused(e.field().unwrap_or("notes"), e));
+        let record = issues.absorb(record);
         OpeningFields {
             amount,
             include_tax,
@@ -396,6 +469,7 @@ impl OpenIn {
             reason,
             note_status,
             comments,
+            record,
         }
     }
 }
@@ -431,7 +505,7 @@ impl OpeningFields {
             effective: self.effective,
             percent,
         };
-        let claim = Claim::billed(quantity, terms)?;
+        let claim = Claim::billed(quantity, terms)?.with_record(self.record.unwrap_or_default());
         let evidence = self
             .comments
             .into_iter()
@@ -505,6 +579,10 @@ pub struct EventOpenIn {
     pub effective: Option<Scalar>,
     #[schema(value_type = Option<NotesIn>, nullable = false)]
     pub notes: Option<NotesIn>,
+    #[schema(value_type = Option<i32>)]
+    pub resource_id: Option<Scalar>,
+    #[schema(value_type = Option<ResourceRefIn>)]
+    pub action_affects_ref: Option<ResourceRefIn>,
     /// The account whose events are disputed.
     #[schema(value_type = ResourceRefIn, required = true)]
     pub account_ref: Option<ResourceRefIn>,
@@ -532,6 +610,8 @@ impl EventOpenIn {
             amount_is_credit: self.amount_is_credit,
             effective: self.effective,
             notes: self.notes,
+            resource_id: self.resource_id,
+            action_affects_ref: self.action_affects_ref,
         };
         let fields = opening.fields(&mut issues);
         let account = issues.required("accountRef", self.account_ref.as_ref());
@@ -672,6 +752,61 @@ pub struct CommentOut<'a> {
     comment: &'a str,
 }
 
+/// One comment of a dispute's notes, with who wrote it as Billing Care attributes comments: each
+/// part only when the opening gave it, so that a comment without one is `{comment}` alone.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = BillingNoteComment)]
+pub struct NoteCommentOut<'a> {
+    #[schema(min_length = 1)]
+    comment: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csr_login_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csr_first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csr_last_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csr_account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_id: Option<&'a str>,
+    /// An RFC 3339 time; sent, it may also be epoch milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    entry_date: Option<String>,
+}
+
+/// The comments a dispute was opened with, each with its author when the opening named one.
+fn note_comments(d: &Dispute) -> Vec<NoteCommentOut<'_>> {
+    let authors = d
+        .claim()
+        .record
+        .as_ref()
+        .map_or(&[][..], |r| &r.comment_authors[..]);
+    d.evidence()
+        .values(EvidenceKind::Statement)
+        .enumerate()
+        .map(|(i, comment)| {
+            let author = authors.get(i);
+            let text = |part: fn(&CommentAuthor) -> &Option<String>| {
+                author.and_then(|a| part(a).as_deref())
+            };
+            NoteCommentOut {
+                comment,
+                csr_login_id: text(|a| &a.csr_login_id),
+                csr_first_name: text(|a| &a.csr_first_name),
+                csr_last_name: text(|a| &a.csr_last_name),
+                csr_account_id: text(|a| &a.csr_account_id),
+                external_user: text(|a| &a.external_user),
+                tracking_id: text(|a| &a.tracking_id),
+                entry_date: author.and_then(|a| a.entry_date).map(format_time),
+            }
+        })
+        .collect()
+}
+
 fn comment_list<'a>(comments: impl Iterator<Item = &'a str>) -> Vec<CommentOut<'a>> {
     comments.map(|comment| CommentOut { comment }).collect()
 }
@@ -696,20 +831,32 @@ pub struct DisputeNotesOut<'a> {
     reason_id: Option<String>,
     #[schema(value_type = Option<i64>, required = true)]
     status: Option<u16>,
-    comments: Vec<CommentOut<'a>>,
+    /// BRM's note type, sub-type and header, as the opening sent them.
+    #[serde(rename = "type")]
+    #[schema(required = true)]
+    note_type: Option<&'a str>,
+    #[schema(required = true)]
+    sub_type: Option<&'a str>,
+    #[schema(required = true)]
+    header: Option<&'a str>,
+    comments: Vec<NoteCommentOut<'a>>,
 }
 
 impl<'a> DisputeNotesOut<'a> {
     /// The notes a dispute was opened with.
     fn of(d: &'a Dispute) -> Self {
         let terms = d.claim().billing;
+        let record = d.claim().record.as_ref();
         let (domain_id, reason_id) = reason_fields(terms.and_then(|t| t.reason));
         DisputeNotesOut {
             amount: terms.and_then(|t| t.note_amount).map(AmountOut),
             domain_id,
             reason_id,
             status: terms.map(|t| t.note_status.code()),
-            comments: comment_list(d.evidence().values(EvidenceKind::Statement)),
+            note_type: record.and_then(|r| r.note_type.as_deref()),
+            sub_type: record.and_then(|r| r.note_sub_type.as_deref()),
+            header: record.and_then(|r| r.note_header.as_deref()),
+            comments: note_comments(d),
         }
     }
 }
@@ -829,6 +976,12 @@ pub struct DisputeOut<'a> {
     /// BRM's tax treatment: 8 with tax, 9 the amount only, 10 the tax only.
     #[schema(minimum = 8, maximum = 10)]
     tax_type: u8,
+    /// The BRM resource (balance) the opening named, if any.
+    #[schema(required = true)]
+    resource_id: Option<i32>,
+    /// What the adjustment affects, as the opening named it, if it did.
+    #[schema(required = true)]
+    action_affects_ref: Option<IdRefOut<'a>>,
     /// `null` when the opening sent no notes.
     #[schema(required = true)]
     account_id: Option<&'a str>,
@@ -860,12 +1013,14 @@ pub struct DisputeOut<'a> {
 #[serde(rename_all = "camelCase")]
 #[schema(as = BillingEvents)]
 pub struct EventsOut<'a> {
-    event_ref: Vec<EventRefOut<'a>>,
+    event_ref: Vec<IdRefOut<'a>>,
 }
 
+/// A reference by id alone, as Billing Care's `ResourceRef` of an event or of what an action
+/// affects.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = BillingEventRef)]
-pub struct EventRefOut<'a> {
+#[schema(as = BillingIdRef)]
+pub struct IdRefOut<'a> {
     #[schema(example = "0.0.0.1+-event-session-telco-gsm+295437")]
     id: &'a str,
 }
@@ -873,7 +1028,7 @@ pub struct EventRefOut<'a> {
 impl<'a> EventsOut<'a> {
     fn of(events: &'a UsageEvents) -> Self {
         EventsOut {
-            event_ref: events.ids().iter().map(|id| EventRefOut { id }).collect(),
+            event_ref: events.ids().iter().map(|id| IdRefOut { id }).collect(),
         }
     }
 }
@@ -944,6 +1099,7 @@ impl<'a> DisputeOut<'a> {
             }
         });
         let events = item.events_disputed();
+        let record = d.claim().record.as_ref();
         Ok(DisputeOut {
             uri: format!("{base}/disputes/{id}"),
             id,
@@ -953,6 +1109,10 @@ impl<'a> DisputeOut<'a> {
             applies_to_total_of_all_events: events.map(UsageEvents::applies_to_total),
             percent: terms.and_then(|t| t.percent).map(AmountOut),
             tax_type: tax_type(terms.map_or(TaxTreatment::Included, |t| t.tax)),
+            resource_id: record.and_then(|r| r.resource_id),
+            action_affects_ref: record
+                .and_then(|r| r.action_affects.as_deref())
+                .map(|id| IdRefOut { id }),
             account_id: item.account_id(),
             bill_unit_id: item.bill_unit_id(),
             bill_id: item.bill_id(),

@@ -1344,13 +1344,18 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
     assert_eq!(lease_all(&*store).await, Vec::new());
 }
 
-pub async fn dead_letters_are_listed_counted_and_replayed<S: Store>(store: Arc<S>) {
-    with_tenants(&*store, &["acme"]).await;
+/// Two invoice disputes of `acme`, each with its opening's job for every sink.
+async fn open_two_invoices_notifying_every_sink<S: Store>(store: &S) {
+    with_tenants(store, &["acme"]).await;
     for number in ["INV-1", "INV-2"] {
         let new = seal(invoice("acme", number), t0());
         let outbox = notifications(&new.parts().timeline, 0);
         store.create(new, &Write::notifying(outbox)).await.unwrap();
     }
+}
+
+pub async fn dead_letters_are_listed_counted_and_replayed<S: Store>(store: Arc<S>) {
+    open_two_invoices_notifying_every_sink(&*store).await;
     let lease = Duration::minutes(1);
     let jobs = store.lease(t0(), lease, 100).await.unwrap();
     let [email, freshdesk, webhook, email_2, _, webhook_2] = &jobs[..] else {
@@ -1474,12 +1479,7 @@ pub async fn dead_letters_are_listed_counted_and_replayed<S: Store>(store: Arc<S
 }
 
 pub async fn only_delivered_jobs_are_pruned_a_batch_at_a_time<S: Store>(store: Arc<S>) {
-    with_tenants(&*store, &["acme"]).await;
-    for number in ["INV-1", "INV-2"] {
-        let new = seal(invoice("acme", number), t0());
-        let outbox = notifications(&new.parts().timeline, 0);
-        store.create(new, &Write::notifying(outbox)).await.unwrap();
-    }
+    open_two_invoices_notifying_every_sink(&*store).await;
     let jobs = store.lease(t0(), Duration::minutes(1), 100).await.unwrap();
     assert_eq!(jobs.len(), 2 * Sink::ALL.len());
     let week = Duration::days(7);

@@ -66,13 +66,13 @@ impl Outbox for PgStore {
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
         let sql = "UPDATE outbox_jobs SET next_attempt_at = $1, last_error = $2 \
              WHERE id = $3 AND delivered_at IS NULL";
-        flow::retry_at(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
     }
 
     async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
         let sql = "UPDATE outbox_jobs SET dead_lettered_at = $1, last_error = $2 \
              WHERE id = $3 AND delivered_at IS NULL";
-        flow::dead_letter(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
     }
 
     async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {

@@ -69,14 +69,14 @@ impl Outbox for SqliteStore {
         let _turn = self.write_turn().await;
         let sql = "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
              WHERE id = ? AND delivered_at IS NULL";
-        flow::retry_at(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
     }
 
     async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         let sql = "UPDATE outbox_jobs SET dead_lettered_at = ?, last_error = ? \
              WHERE id = ? AND delivered_at IS NULL";
-        flow::dead_letter(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
     }
 
     async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {

@@ -77,23 +77,11 @@ pub async fn delivered(
     Ok(())
 }
 
-/// Schedules `job` again `at`, keeping `error`, unless it was delivered. `sql` updates
-/// `next_attempt_at, last_error` by `id`.
-pub async fn retry_at(
-    db: &impl Sql,
-    sql: &str,
-    job: i64,
-    at: Timestamp,
-    error: &str,
-) -> Result<(), StoreError> {
-    db.execute(sql, vec![at.into(), error.into(), job.into()])
-        .await?;
-    Ok(())
-}
-
-/// Dead-letters `job` `at`, keeping `error`, unless it was delivered. `sql` updates
-/// `dead_lettered_at, last_error` by `id`.
-pub async fn dead_letter(
+/// Records a failed attempt at `job`, unless it was delivered: `error`, and `at`, when it is
+/// due again ([`Outbox::retry_at`](disputes_ports::Outbox::retry_at)) or when it was given up
+/// on ([`Outbox::dead_letter`](disputes_ports::Outbox::dead_letter)). `sql` updates that time
+/// column and `last_error` by `id`.
+pub async fn failed_attempt(
     db: &impl Sql,
     sql: &str,
     job: i64,

@@ -35,7 +35,7 @@ pub trait OperationsStats: Send + Sync + std::fmt::Debug {
     /// [`StoreError::Unavailable`] when the store cannot be reached.
     async fn outbox_depth(&self, now: Timestamp) -> Result<OutboxDepth, StoreError>;
 
-    /// How many dead-lettered jobs each sink has, across tenants. A sink with none may be left
+    /// How many undelivered dead-lettered jobs each sink has, across tenants. A sink with none may be left
     /// out.
     ///
     /// # Errors

@@ -215,7 +215,9 @@ pub trait Outbox: Send + Sync + std::fmt::Debug {
     /// meanwhile stays delivered.
     async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError>;
 
-    /// The dead-lettered jobs, oldest id first, at most `limit` of them.
+    /// The undelivered dead-lettered jobs, oldest id first, at most `limit` of them. (A job
+    /// is delivered after it was dead-lettered only by a server that knows no dead letters,
+    /// during a rolling upgrade; it is no dead letter then.)
     async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError>;
 
     /// Makes the dead-lettered jobs `which` names due again at `now`, their attempts counted

@@ -513,6 +513,7 @@ impl Outbox for MemoryStore {
         Ok(state
             .jobs
             .iter()
+            .filter(|j| j.delivered_at.is_none())
             .filter_map(|j| {
                 j.dead_lettered_at.map(|at| DeadLetter {
                     job: j.job.clone(),
@@ -839,7 +840,8 @@ impl OperationsStats for MemoryStore {
                 let dead = state
                     .jobs
                     .iter()
-                    .filter(|j| j.job.sink == sink && j.dead_lettered_at.is_some());
+                    .filter(|j| j.job.sink == sink && j.dead_lettered_at.is_some())
+                    .filter(|j| j.delivered_at.is_none());
                 (sink, dead.count() as u64)
             })
             .filter(|(_, n)| *n > 0)

@@ -11,8 +11,11 @@ DROP INDEX outbox_jobs_due;
 CREATE INDEX outbox_jobs_due ON outbox_jobs (next_attempt_at, id)
     WHERE delivered_at IS NULL AND dead_lettered_at IS NULL;
 
--- What `disputes outbox list --failed` and the metrics read.
-CREATE INDEX outbox_jobs_dead_lettered ON outbox_jobs (id) WHERE dead_lettered_at IS NOT NULL;
+-- What `disputes outbox list --failed` and the metrics read. A server of the previous release,
+-- during a rolling upgrade, knows nothing of dead letters and may still lease and deliver one:
+-- delivered, it is no dead letter any more.
+CREATE INDEX outbox_jobs_dead_lettered ON outbox_jobs (id)
+    WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL;
 
 -- What pruning scans: delivered jobs by when they were delivered.
 CREATE INDEX outbox_jobs_delivered ON outbox_jobs (delivered_at) WHERE delivered_at IS NOT NULL;

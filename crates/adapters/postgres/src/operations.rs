@@ -24,7 +24,7 @@ impl OperationsStats for PgStore {
 
     async fn dead_letters_by_sink(&self) -> Result<Vec<(Sink, u64)>, StoreError> {
         let sql = "SELECT sink, COUNT(*) AS n FROM outbox_jobs \
-             WHERE dead_lettered_at IS NOT NULL GROUP BY sink";
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL GROUP BY sink";
         flow::dead_letters_by_sink(self, sql).await
     }
 }

@@ -78,7 +78,7 @@ impl Outbox for PgStore {
     async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {
         let sql = format!(
             "SELECT {DEAD_LETTER_COLUMNS} FROM outbox_jobs \
-             WHERE dead_lettered_at IS NOT NULL ORDER BY id LIMIT $1"
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL ORDER BY id LIMIT $1"
         );
         flow::dead_letters(self, &sql, limit).await
     }

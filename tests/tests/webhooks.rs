@@ -766,7 +766,7 @@ async fn a_gone_endpoint_has_its_job_dead_lettered_until_it_is_replayed(store: S
     let logged = server
         .log_lines()
         .into_iter()
-        .find(|l| l.contains("dead-lettered"));
+        .find(|l| l.contains("notification dead-lettered"));
     let logged = logged.expect("dead-lettering is logged");
     for part in [
         "ERROR",
@@ -799,6 +799,22 @@ async fn a_gone_endpoint_has_its_job_dead_lettered_until_it_is_replayed(store: S
     .await;
     assert_eq!(failed_jobs(&server), Vec::<Vec<String>>::new());
     assert_eq!(server.cli(&["outbox", "retry", "--all"]), "0\n");
+    let again = std::process::Command::new(support::binary())
+        .args([
+            "outbox",
+            "retry",
+            &id,
+            "--database-url",
+            &server.database_url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a delivered job is not replayed");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains(&format!("job {id} is not dead-lettered")),
+        "{said}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(accepted(&hook).len(), 1, "delivered once");
 }

@@ -596,6 +596,15 @@ fn announce(dispatcher: &Dispatcher) {
         off = %off.join(", "),
         "notifications: only the sinks that are on are queued and delivered"
     );
+    let attempts = |sink| dispatcher.retry_policy(sink).max_attempts;
+    tracing::info!(
+        webhook_max_attempts = attempts(Sink::Webhook),
+        email_max_attempts = attempts(Sink::Email),
+        freshdesk_max_attempts = attempts(Sink::Freshdesk),
+        retention_hours = dispatcher.retention().num_hours(),
+        "notifications: dead-lettered when refused for good or after their sink's last attempt \
+         (`disputes outbox list --failed`); delivered ones pruned after the retention"
+    );
 }
 
 fn poll(args: &DispatchArgs) -> std::time::Duration {

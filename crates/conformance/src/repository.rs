@@ -6,8 +6,8 @@
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
 //! empty store `S` implementing [`DisputeRepository`], [`CredentialStore`], [`ReasonCatalog`],
-//! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](disputes_ports::SentEmails), for the
-//! case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and
+//! [`Outbox`], [`WebhookRegistry`] and [`OperationsStats`] (for the outbox's counts), and
+//! [`SentEmails`](disputes_ports::SentEmails) for the case of sent mail. Each case is its own `#[tokio::test]`, so the cases run in parallel and
 //! fail one by one.
 
 use std::collections::HashSet;

@@ -341,6 +341,11 @@ impl Dispatcher {
         self
     }
 
+    /// How long delivered jobs are kept.
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
     /// How `sink`'s failed jobs are retried.
     pub fn retry_policy(&self, sink: Sink) -> &RetryPolicy {
         &self.policies[&sink]

@@ -330,6 +330,15 @@ async fn nothing_is_lost_while_all_three_sinks_are_down(store: Store) {
     let mut env = desk.env();
     env.extend([
         ("DISPUTES_DISPATCH_BACKOFF_MS", "100".to_owned()),
+        // The outage outlasts any sink's attempts at these timings; this test is about nothing
+        // being lost or sent twice, so none is given up, and webhooks retry as fast as the rest.
+        (
+            "DISPUTES_WEBHOOK_RETRY_SCHEDULE",
+            "100ms,200ms,400ms".to_owned(),
+        ),
+        ("DISPUTES_WEBHOOK_MAX_ATTEMPTS", "100000".to_owned()),
+        ("DISPUTES_EMAIL_MAX_ATTEMPTS", "100000".to_owned()),
+        ("DISPUTES_FRESHDESK_MAX_ATTEMPTS", "100000".to_owned()),
         ("SMTP_URL", relay_url),
         (
             "EMAIL_FROM",

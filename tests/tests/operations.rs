@@ -273,6 +273,7 @@ async fn metrics_count_requests_by_route_template_and_disputes_by_status(store: 
     // One webhook job per timeline entry (three openings, one withdrawal), all due, none sent.
     has("disputes_outbox_pending_jobs 4");
     has("disputes_outbox_due_jobs 4");
+    has("disputes_outbox_dead_lettered_jobs{sink=\"webhook\"} 0");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

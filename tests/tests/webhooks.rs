@@ -1,7 +1,9 @@
 //! End-to-end tests of webhooks (SPEC §5): events of a tenant's disputes reach every endpoint it
 //! registered for them, signed, once per endpoint that took them, retried with the same event
 //! id; endpoints registered through the delivery contract (`POST /v1/webhooks`) get the delivery
-//! vendor's `Enfinitos-Signature` too.
+//! vendor's `Enfinitos-Signature` too. An endpoint that refuses for good (410 Gone) gets its
+//! job dead-lettered, listed by `disputes outbox list --failed` and replayed by `disputes
+//! outbox retry`.
 
 mod support;
 
@@ -39,6 +41,8 @@ struct Endpoint {
     vendor_client: bool,
     /// How many requests to refuse (503, `Retry-After: 1`) before taking any.
     refuse: usize,
+    /// Answer 410 Gone, as an endpoint that was removed does.
+    gone: bool,
     received: Vec<Received>,
 }
 
@@ -107,7 +111,7 @@ async fn receive(
         });
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let accepted = endpoint.refuse == 0;
+    let accepted = endpoint.refuse == 0 && !endpoint.gone;
     endpoint.refuse = endpoint.refuse.saturating_sub(1);
     endpoint.received.push(Received {
         event_id: header("x-event-id"),
@@ -118,6 +122,8 @@ async fn receive(
     });
     if accepted {
         StatusCode::NO_CONTENT.into_response()
+    } else if endpoint.gone {
+        StatusCode::GONE.into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "1")]).into_response()
     }
@@ -310,7 +316,10 @@ async fn two_instances_send_each_event_once(store: Store) {
 }
 
 async fn nothing_is_lost_while_the_endpoint_is_down(store: Store) {
-    let first = Server::start(store).await;
+    // Every refusal asks to be called back in a second, so while 100 disputes are opened a job
+    // is tried more often than the vendor's five attempts: the limit is raised, so this test
+    // is about nothing being lost or sent twice, not about giving up.
+    let first = Server::start_with_env(store, &[("DISPUTES_WEBHOOK_MAX_ATTEMPTS", "1000")]).await;
     let second = first.second_instance().await;
     let advertiser = first.tenant_with_key("acme", "advertiser", "dev_adv");
     // Down: every request is refused until it comes back.
@@ -670,8 +679,149 @@ async fn registrations_are_checked_and_answered_in_the_envelope(store: Store) {
     );
 }
 
+/// The rows `disputes outbox list --failed` prints, each split into its columns (the last
+/// error is the rest of the line); none when nothing is listed.
+fn failed_jobs(server: &Server) -> Vec<Vec<String>> {
+    let listed = server.cli(&["outbox", "list", "--failed"]);
+    let mut lines = listed.lines();
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    assert!(header.starts_with("ID "), "{listed}");
+    lines
+        .map(|line| {
+            let mut cells = line.split_whitespace().map(str::to_owned);
+            let mut row: Vec<String> = cells.by_ref().take(7).collect();
+            row.push(cells.collect::<Vec<_>>().join(" "));
+            row
+        })
+        .collect()
+}
+
+/// An endpoint that answers 410 Gone refuses for good: the job is dead-lettered at its first
+/// attempt (not tried again), listed with why, and counted in `/metrics`; once the endpoint
+/// takes events again, `disputes outbox retry ID` delivers it, with the same event id, once.
+async fn a_gone_endpoint_has_its_job_dead_lettered_until_it_is_replayed(store: Store) {
+    let server = Server::start_with_env(store, &[("DISPUTES_DISPATCH_POLL_MS", "100")]).await;
+    let advertiser = server.tenant_with_key("acme", "advertiser", "dev_adv");
+    let (url, hook) = endpoint(0).await;
+    hook.lock().unwrap().gone = true;
+    register(&server, "acme", &url, &hook);
+    let opened = server
+        .call(
+            Method::POST,
+            "/v1/disputes",
+            Some(&advertiser),
+            Some(dispute_request()),
+        )
+        .await;
+    assert_eq!(
+        opened.status,
+        reqwest::StatusCode::CREATED,
+        "{:#}",
+        opened.body
+    );
+
+    support::wait::eventually("the job is dead-lettered", || async {
+        server
+            .count("SELECT COUNT(*) FROM outbox_jobs WHERE dead_lettered_at IS NOT NULL")
+            .await
+            == 1
+    })
+    .await;
+    let refused = hook.lock().unwrap().received.clone();
+    assert_eq!(refused.len(), 1, "a permanent refusal is not retried");
+    let event = refused[0].event_id.clone();
+    let failed = failed_jobs(&server);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let row = &failed[0];
+    assert_eq!(
+        (
+            row[1].as_str(),
+            row[2].as_str(),
+            row[4].as_str(),
+            row[5].as_str()
+        ),
+        ("webhook", "acme", event.as_str(), "1"),
+        "{row:?}"
+    );
+    assert_eq!(row[7], format!("{url}: 410 Gone"), "{row:?}");
+    let secret = hook.lock().unwrap().secret.clone();
+    assert!(!row.iter().any(|cell| cell.contains(&secret)), "no secret");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "disputes_outbox_dead_lettered_jobs{sink=\"webhook\"} 1",
+        "disputes_outbox_pending_jobs 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line} in\n{metrics}"
+        );
+    }
+    let logged = server
+        .log_lines()
+        .into_iter()
+        .find(|l| l.contains("notification dead-lettered"));
+    let logged = logged.expect("dead-lettering is logged");
+    for part in [
+        "ERROR",
+        event.as_str(),
+        "410 Gone",
+        "sink=webhook",
+        "attempts=1",
+    ] {
+        assert!(logged.contains(part), "no {part} in {logged}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        hook.lock().unwrap().received.len(),
+        1,
+        "a dead letter is not leased"
+    );
+
+    hook.lock().unwrap().gone = false;
+    let id = row[0].clone();
+    assert_eq!(server.cli(&["outbox", "retry", &id]), "1\n");
+    until_accepted(&hook, 1).await;
+    assert_eq!(accepted(&hook)[0].event_id, event, "the same event");
+    assert!(accepted(&hook)[0].verified);
+    support::wait::eventually("the job is delivered", || async {
+        server
+            .count("SELECT COUNT(*) FROM outbox_jobs WHERE delivered_at IS NOT NULL")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(failed_jobs(&server), Vec::<Vec<String>>::new());
+    assert_eq!(server.cli(&["outbox", "retry", "--all"]), "0\n");
+    let again = std::process::Command::new(support::binary())
+        .args([
+            "outbox",
+            "retry",
+            &id,
+            "--database-url",
+            &server.database_url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a delivered job is not replayed");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains(&format!("job {id} is not dead-lettered")),
+        "{said}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(accepted(&hook).len(), 1, "delivered once");
+}
+
 store_tests!(
     every_event_arrives_signed_once_at_each_endpoint,
+    a_gone_endpoint_has_its_job_dead_lettered_until_it_is_replayed,
     two_instances_send_each_event_once,
     nothing_is_lost_while_the_endpoint_is_down,
     a_bad_webhook_url_is_refused,

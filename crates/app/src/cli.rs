@@ -64,6 +64,9 @@ pub enum Command {
     /// Manages tenants' webhooks.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Looks at the notifications that were given up on (dead-lettered), and replays them.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Prints the OpenAPI 3.1 document of every contract (what `GET /openapi.json` serves and
     /// docs/openapi.json holds), and exits.
     Openapi,
@@ -95,6 +98,54 @@ pub struct DispatchArgs {
         default_value_t = 3_600_000
     )]
     pub backoff_max_ms: u64,
+    /// The waits before each retry of a webhook delivery, separated by commas (`500ms`, `30s`,
+    /// `2m`, `1h`), the last one repeated; the delivery vendor's schedule by default. An
+    /// endpoint's `Retry-After` still sets the wait.
+    #[arg(
+        long = "webhook-retry-schedule",
+        env = "DISPUTES_WEBHOOK_RETRY_SCHEDULE",
+        value_name = "WAITS",
+        value_delimiter = ',',
+        value_parser = wait,
+        default_value = "30s,2m,10m,1h"
+    )]
+    pub webhook_retry_schedule: Vec<chrono::Duration>,
+    /// The attempts a webhook delivery gets before it is dead-lettered (the vendor's 5).
+    #[arg(
+        long = "webhook-max-attempts",
+        env = "DISPUTES_WEBHOOK_MAX_ATTEMPTS",
+        default_value_t = disputes_ports::RetryPolicy::WEBHOOK_MAX_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub webhook_max_attempts: u32,
+    /// The attempts a notification mail gets before it is dead-lettered; with the default
+    /// backoff 40 span about a day.
+    #[arg(
+        long = "email-max-attempts",
+        env = "DISPUTES_EMAIL_MAX_ATTEMPTS",
+        default_value_t = disputes_ports::RetryPolicy::DEFAULT_MAX_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub email_max_attempts: u32,
+    /// The attempts a Freshdesk call gets before it is dead-lettered; with the default backoff
+    /// 40 span about a day.
+    #[arg(
+        long = "freshdesk-max-attempts",
+        env = "DISPUTES_FRESHDESK_MAX_ATTEMPTS",
+        default_value_t = disputes_ports::RetryPolicy::DEFAULT_MAX_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub freshdesk_max_attempts: u32,
+    /// Days a delivered notification is kept before it is pruned; fractions allowed.
+    /// Dead-lettered and undelivered ones are never pruned.
+    #[arg(
+        long = "outbox-retention-days",
+        env = "DISPUTES_OUTBOX_RETENTION_DAYS",
+        value_name = "DAYS",
+        value_parser = days,
+        default_value = "7"
+    )]
+    pub outbox_retention: chrono::Duration,
     #[command(flatten)]
     pub email: EmailArgs,
     #[command(flatten)]
@@ -185,6 +236,30 @@ pub enum WebhookCommand {
         /// A name for the endpoint, 1 to 60 characters.
         #[arg(long)]
         label: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Prints the dead-lettered notifications, one a line: job id, sink, tenant, dispute,
+    /// event id, attempts, when it was given up on and the last error.
+    List {
+        /// Lists the dead-lettered jobs (the only listing there is).
+        #[arg(long, required = true)]
+        failed: bool,
+        /// At most this many, oldest job first.
+        #[arg(long, default_value_t = 100)]
+        limit: u16,
+    },
+    /// Puts dead-lettered notifications back in the queue, due now, with their attempts
+    /// counted from zero again, and prints how many.
+    Retry {
+        /// The job's id, as `outbox list --failed` prints it.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every dead-lettered job.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -286,6 +361,31 @@ fn days(text: &str) -> Result<chrono::Duration, String> {
 /// A number of hours, fractions allowed, to the nearest second.
 fn hours(text: &str) -> Result<chrono::Duration, String> {
     seconds_of(text, 3_600.0)
+}
+
+/// A wait such as `500ms`, `30s`, `2m` or `1h`: a whole number and its unit.
+fn wait(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a wait such as 30s, 2m or 1h"))?;
+    // A day of milliseconds bounds every unit well inside chrono's range.
+    let limit = 86_400_000;
+    let millis = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1_000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("{text:?}: the unit is ms, s, m or h")),
+    };
+    match millis {
+        Some(ms) if ms <= limit => Ok(chrono::Duration::milliseconds(ms)),
+        _ => Err(format!("{text:?} is longer than a day")),
+    }
 }
 
 /// `text` (a non-negative number) times `unit` seconds, rounded to whole seconds; the policy
@@ -396,6 +496,38 @@ mod tests {
         for bad in ["", "x", "-1", "NaN", "inf", "1e30"] {
             assert!(days(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn retry_waits_take_a_unit() {
+        assert_eq!(wait("30s"), Ok(chrono::Duration::seconds(30)));
+        assert_eq!(wait("2m"), Ok(chrono::Duration::minutes(2)));
+        assert_eq!(wait("1h"), Ok(chrono::Duration::hours(1)));
+        assert_eq!(wait("250ms"), Ok(chrono::Duration::milliseconds(250)));
+        for bad in ["", "30", "s", "-1s", "1d", "25h", "99999999999999999999s"] {
+            assert!(wait(bad).is_err(), "{bad}");
+        }
+        let cli = Cli::try_parse_from(["disputes", "serve"]).unwrap();
+        let Command::Serve(serve) = cli.command else {
+            panic!("serve");
+        };
+        assert_eq!(
+            serve.dispatch.webhook_retry_schedule,
+            [30, 120, 600, 3600].map(chrono::Duration::seconds),
+            "the vendor's schedule by default"
+        );
+        assert_eq!(serve.dispatch.outbox_retention, chrono::Duration::days(7));
+    }
+
+    #[test]
+    fn outbox_retry_takes_an_id_or_all_but_not_both() {
+        for args in [&["outbox", "retry"][..], &["outbox", "retry", "7", "--all"]] {
+            let args = std::iter::once("disputes").chain(args.iter().copied());
+            assert!(Cli::try_parse_from(args).is_err());
+        }
+        assert!(Cli::try_parse_from(["disputes", "outbox", "retry", "7"]).is_ok());
+        assert!(Cli::try_parse_from(["disputes", "outbox", "retry", "--all"]).is_ok());
+        assert!(Cli::try_parse_from(["disputes", "outbox", "list"]).is_err());
     }
 
     /// Every subcommand says what it does and every option what it means, in `--help`.

@@ -17,12 +17,12 @@ use disputes_http::{AppState, Operations};
 use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
-    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadlineQueue,
-    DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService, IdempotencyService,
-    InvoiceDesk, KeyCache, OperationsStats, Outbox, PolicyChange, PolicyService, ReasonCatalog,
-    Registration, SentEmails, ServiceError, Sink, SystemClock, TenantPolicies, ThreadService,
-    TicketStore, UrlPolicy, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService,
-    WebhookUrl,
+    Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadLetter,
+    DeadlineQueue, DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService,
+    IdempotencyService, InvoiceDesk, KeyCache, OperationsStats, Outbox, PolicyChange,
+    PolicyService, ReasonCatalog, Registration, Replay, RetryPolicy, Schedule, SentEmails,
+    ServiceError, Sink, SystemClock, TenantPolicies, ThreadService, TicketStore, UrlPolicy,
+    WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService, WebhookUrl,
 };
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
@@ -30,8 +30,8 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use cli::{
-    Cli, Command, DeadlineArgs, DispatchArgs, ExpiryOutcome, KeyCommand, TenantCommand,
-    WebhookCommand,
+    Cli, Command, DeadlineArgs, DispatchArgs, ExpiryOutcome, KeyCommand, OutboxCommand,
+    TenantCommand, WebhookCommand,
 };
 
 #[tokio::main]
@@ -133,6 +133,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(tenant = %tenant, url = webhook.url.as_str(), "webhook added");
             // The only time the secret is shown: printed alone, for scripts to capture.
             println!("{}", webhook.secret);
+            Ok(())
+        }
+        Command::Outbox(OutboxCommand::List { failed: _, limit }) => {
+            let dead = open_store(&database.url)
+                .await?
+                .outbox()
+                .dead_letters(limit)
+                .await
+                .context("cannot list the dead-lettered notifications")?;
+            tracing::info!(listed = dead.len(), "dead-lettered notifications");
+            print!("{}", dead_letter_table(&dead));
+            Ok(())
+        }
+        Command::Outbox(OutboxCommand::Retry { id, all }) => {
+            let which = match (id, all) {
+                (Some(id), false) => Replay::Job(id),
+                // clap takes an id or --all, never both nor neither.
+                _ => Replay::All,
+            };
+            let replayed = open_store(&database.url)
+                .await?
+                .outbox()
+                .replay(which, SystemClock.now())
+                .await
+                .context("cannot replay the dead-lettered notifications")?;
+            if let (Replay::Job(id), 0) = (which, replayed) {
+                anyhow::bail!(
+                    "job {id} is not dead-lettered (unknown, delivered or still retried); \
+                     `disputes outbox list --failed` lists those that are"
+                );
+            }
+            tracing::info!(replayed, "dead-lettered notifications due again");
+            println!("{replayed}");
             Ok(())
         }
         Command::Migrate => {
@@ -315,6 +348,14 @@ impl Store {
         }
     }
 
+    /// The outbox only, for `disputes outbox`.
+    fn outbox(self) -> Arc<dyn Outbox> {
+        match self {
+            Store::Sqlite(store) => Arc::new(store),
+            Store::Postgres(store) => Arc::new(store),
+        }
+    }
+
     /// Tenants and credentials only, for the administration commands.
     fn credentials(self) -> CredentialService {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -468,10 +509,77 @@ where
     // The first wait is at most the longest one, which the delays never pass anyway.
     let max_ms = sinks.backoff_max_ms.max(1);
     let millis = |ms: u64| chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX));
-    Ok(dispatcher.with_backoff(Backoff {
+    let backoff = Backoff {
         base: millis(sinks.backoff_ms.clamp(1, max_ms)),
         max: millis(max_ms),
-    }))
+    };
+    let webhooks = RetryPolicy {
+        schedule: Schedule::Steps(sinks.webhook_retry_schedule.clone()),
+        max_attempts: sinks.webhook_max_attempts,
+    };
+    Ok(dispatcher
+        .with_backoff(backoff)
+        .with_retry_policy(Sink::Webhook, webhooks)
+        .with_retry_policy(
+            Sink::Email,
+            RetryPolicy::backoff(backoff, sinks.email_max_attempts),
+        )
+        .with_retry_policy(
+            Sink::Freshdesk,
+            RetryPolicy::backoff(backoff, sinks.freshdesk_max_attempts),
+        )
+        .with_retention(sinks.outbox_retention))
+}
+
+/// The dead letters as `disputes outbox list --failed` prints them: a header and a line each,
+/// in aligned columns, the last error last (it is the long one, and kept on its line).
+fn dead_letter_table(dead: &[DeadLetter]) -> String {
+    if dead.is_empty() {
+        return String::new();
+    }
+    let header = [
+        "ID",
+        "SINK",
+        "TENANT",
+        "DISPUTE",
+        "EVENT",
+        "ATTEMPTS",
+        "DEAD-LETTERED AT",
+        "LAST ERROR",
+    ]
+    .map(str::to_owned);
+    let rows = std::iter::once(header)
+        .chain(dead.iter().map(|d| {
+            [
+                d.job.id.to_string(),
+                d.job.sink.to_string(),
+                d.job.tenant.to_string(),
+                d.job.dispute.to_string(),
+                d.job.event.to_string(),
+                d.job.attempts.to_string(),
+                d.dead_lettered_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                d.last_error
+                    .as_deref()
+                    .unwrap_or("-")
+                    .replace(['\n', '\r'], " "),
+            ]
+        }))
+        .collect::<Vec<_>>();
+    // The last column is not padded.
+    let widths: Vec<usize> = (0..rows[0].len() - 1)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let (last, aligned) = row.split_last().expect("eight columns");
+        for (cell, width) in aligned.iter().zip(&widths) {
+            out.push_str(&format!("{cell:<width$}  "));
+        }
+        out.push_str(last);
+        out.push('\n');
+    }
+    out
 }
 
 /// Says once which notifications are sent, and which are not.
@@ -487,6 +595,15 @@ fn announce(dispatcher: &Dispatcher) {
         on = %on.join(", "),
         off = %off.join(", "),
         "notifications: only the sinks that are on are queued and delivered"
+    );
+    let attempts = |sink| dispatcher.retry_policy(sink).max_attempts;
+    tracing::info!(
+        webhook_max_attempts = attempts(Sink::Webhook),
+        email_max_attempts = attempts(Sink::Email),
+        freshdesk_max_attempts = attempts(Sink::Freshdesk),
+        retention_hours = dispatcher.retention().num_hours(),
+        "notifications: dead-lettered when refused for good or after their sink's last attempt \
+         (`disputes outbox list --failed`); delivered ones pruned after the retention"
     );
 }
 
@@ -560,7 +677,46 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::store_name;
+    use super::{dead_letter_table, store_name};
+    use chrono::TimeZone as _;
+    use disputes_domain::{DisputeId, EntryKind, TenantId};
+    use disputes_ports::{DeadLetter, EventId, OutboxJob, Sink};
+
+    #[test]
+    fn dead_letters_are_listed_in_aligned_columns() {
+        assert_eq!(dead_letter_table(&[]), "", "nothing at all for none");
+        let event: EventId = "evt_0123456789abcdef0123456789abcdef".parse().unwrap();
+        let dead = DeadLetter {
+            job: OutboxJob {
+                id: 12,
+                event,
+                tenant: TenantId::new("acme").unwrap(),
+                dispute: DisputeId::new(7).unwrap(),
+                seq: 1,
+                kind: EntryKind::Opened,
+                sink: Sink::Webhook,
+                attempts: 5,
+                replayed: false,
+            },
+            last_error: Some("http://127.0.0.1:9/hook: 410 Gone\nmore".to_owned()),
+            dead_lettered_at: chrono::Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap(),
+        };
+        let table = dead_letter_table(&[dead]);
+        let lines = table.lines().collect::<Vec<_>>();
+        assert_eq!(lines.len(), 2, "{table}");
+        assert!(
+            lines[0].starts_with("ID  SINK     TENANT  DISPUTE  EVENT"),
+            "{table}"
+        );
+        assert_eq!(
+            lines[1],
+            format!(
+                "12  webhook  acme    {:<7}  evt_0123456789abcdef0123456789abcdef  5         \
+                 2026-12-07T09:30:00Z  http://127.0.0.1:9/hook: 410 Gone more",
+                DisputeId::new(7).unwrap().to_string()
+            )
+        );
+    }
 
     #[test]
     fn a_store_is_named_without_its_credentials() {

@@ -6,8 +6,8 @@
 //!
 //! The expression is evaluated once per case and must yield a future of `Arc<S>` for a fresh,
 //! empty store `S` implementing [`DisputeRepository`], [`CredentialStore`], [`ReasonCatalog`],
-//! [`Outbox`] and [`WebhookRegistry`] (and [`SentEmails`](disputes_ports::SentEmails), for the
-//! case of sent mail). Each case is its own `#[tokio::test]`, so the cases run in parallel and
+//! [`Outbox`], [`WebhookRegistry`] and [`OperationsStats`] (for the outbox's counts), and
+//! [`SentEmails`](disputes_ports::SentEmails) for the case of sent mail. Each case is its own `#[tokio::test]`, so the cases run in parallel and
 //! fail one by one.
 
 use std::collections::HashSet;
@@ -27,8 +27,9 @@ use rust_decimal::Decimal;
 
 use disputes_ports::{
     default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
-    Notification, Outbox, OutboxJob, PageSize, ReasonCatalog, Registration, Sink, StoreError,
-    UrlPolicy, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookUrl, Write,
+    Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, PageSize, ReasonCatalog,
+    Registration, Replay, Sink, StoreError, UrlPolicy, WebhookEvents, WebhookLabel,
+    WebhookRegistry, WebhookUrl, Write,
 };
 
 /// Runs every conformance case as its own test against the stores `$store` makes.
@@ -58,6 +59,8 @@ macro_rules! repository_conformance_suite {
             concurrent_updates_enqueue_only_the_winners_notifications,
             leases_are_exclusive_until_they_end,
             delivered_jobs_stay_delivered_and_retries_wait,
+            dead_letters_are_listed_counted_and_replayed,
+            only_delivered_jobs_are_pruned_a_batch_at_a_time,
             webhooks_are_per_tenant_and_remember_their_deliveries,
             webhooks_get_only_the_events_they_subscribed_to,
             a_response_with_an_empty_remedy_is_told_apart_from_none,
@@ -84,11 +87,23 @@ macro_rules! __conformance_cases {
 
 /// What the suite needs of a store.
 pub trait Store:
-    DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static
+    DisputeRepository
+    + CredentialStore
+    + ReasonCatalog
+    + Outbox
+    + WebhookRegistry
+    + OperationsStats
+    + 'static
 {
 }
 impl<T> Store for T where
-    T: DisputeRepository + CredentialStore + ReasonCatalog + Outbox + WebhookRegistry + 'static
+    T: DisputeRepository
+        + CredentialStore
+        + ReasonCatalog
+        + Outbox
+        + WebhookRegistry
+        + OperationsStats
+        + 'static
 {
 }
 
@@ -1462,6 +1477,186 @@ pub async fn delivered_jobs_stay_delivered_and_retries_wait<S: Store>(store: Arc
     assert_eq!((retried[0].id, retried[0].attempts), (freshdesk.id, 2));
     store.delivered(freshdesk.id, later).await.unwrap();
     assert_eq!(lease_all(&*store).await, Vec::new());
+}
+
+/// Two invoice disputes of `acme`, each with its opening's job for every sink.
+async fn open_two_invoices_notifying_every_sink<S: Store>(store: &S) {
+    with_tenants(store, &["acme"]).await;
+    for number in ["INV-1", "INV-2"] {
+        let new = seal(invoice("acme", number), t0());
+        let outbox = notifications(&new.parts().timeline, 0);
+        store.create(new, &Write::notifying(outbox)).await.unwrap();
+    }
+}
+
+pub async fn dead_letters_are_listed_counted_and_replayed<S: Store>(store: Arc<S>) {
+    open_two_invoices_notifying_every_sink(&*store).await;
+    let lease = Duration::minutes(1);
+    let jobs = store.lease(t0(), lease, 100).await.unwrap();
+    let [email, freshdesk, webhook, email_2, _, webhook_2] = &jobs[..] else {
+        panic!("one job per sink and dispute: {jobs:?}");
+    };
+    assert!(jobs.iter().all(|job| !job.replayed), "{jobs:?}");
+    let given_up = t0() + Duration::seconds(5);
+    store
+        .dead_letter(webhook.id, given_up, "http://hooks.example/in: 410 Gone")
+        .await
+        .unwrap();
+    store
+        .dead_letter(webhook_2.id, given_up, "http://hooks.example/in: 500")
+        .await
+        .unwrap();
+    store
+        .dead_letter(email_2.id, given_up, "mail to a@b.example: 550")
+        .await
+        .unwrap();
+    // A job delivered meanwhile (by whoever leased it after this lease ran out) stays so.
+    store.delivered(email.id, t0()).await.unwrap();
+    store.dead_letter(email.id, given_up, "late").await.unwrap();
+    store.retry_at(freshdesk.id, t0(), "503").await.unwrap();
+
+    let dead = store.dead_letters(100).await.unwrap();
+    let ids = dead.iter().map(|d| d.job.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids,
+        [webhook.id, email_2.id, webhook_2.id],
+        "oldest id first"
+    );
+    assert_eq!(dead[0].job, *webhook, "the job as it was leased");
+    assert_eq!(
+        (dead[0].last_error.as_deref(), dead[0].dead_lettered_at),
+        (Some("http://hooks.example/in: 410 Gone"), given_up)
+    );
+    assert_eq!(store.dead_letters(1).await.unwrap().len(), 1, "the limit");
+    let mut counts = store.dead_letters_by_sink().await.unwrap();
+    counts.sort_by_key(|(sink, _)| sink.as_str());
+    assert_eq!(counts, [(Sink::Email, 1), (Sink::Webhook, 2)]);
+    assert_eq!(
+        store.outbox_depth(t0()).await.unwrap(),
+        OutboxDepth { pending: 2, due: 1 },
+        "dead letters are not pending: the retried job and the one still leased are"
+    );
+
+    // Never leased again, however late, until replayed.
+    let later = t0() + Duration::days(30);
+    let leased = store.lease(later, lease, 100).await.unwrap();
+    assert_eq!(
+        leased.len(),
+        2,
+        "only the retried and the lapsed: {leased:?}"
+    );
+    assert!(
+        leased.iter().all(|job| !ids.contains(&job.id)),
+        "{leased:?}"
+    );
+    for job in &leased {
+        store.delivered(job.id, later).await.unwrap();
+    }
+
+    let replayed_at = later + Duration::hours(1);
+    assert_eq!(
+        store
+            .replay(Replay::Job(email.id), replayed_at)
+            .await
+            .unwrap(),
+        0,
+        "delivered"
+    );
+    assert_eq!(
+        store
+            .replay(Replay::Job(i64::MAX), replayed_at)
+            .await
+            .unwrap(),
+        0,
+        "unknown"
+    );
+    assert_eq!(
+        store
+            .replay(Replay::Job(webhook.id), replayed_at)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .replay(Replay::Job(webhook.id), replayed_at)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let back = store.lease(replayed_at, lease, 100).await.unwrap();
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(
+        (
+            back[0].id,
+            back[0].attempts,
+            back[0].replayed,
+            &back[0].event
+        ),
+        (webhook.id, 1, true, &webhook.event),
+        "due at once, attempts counted from 0 again, the same event"
+    );
+    assert_eq!(
+        store.replay(Replay::All, replayed_at).await.unwrap(),
+        2,
+        "the leased one is no dead letter any more"
+    );
+    assert_eq!(store.dead_letters(100).await.unwrap(), Vec::new());
+    assert_eq!(store.dead_letters_by_sink().await.unwrap(), Vec::new());
+    let rest = store.lease(replayed_at, lease, 100).await.unwrap();
+    let rest_ids = rest.iter().map(|job| job.id).collect::<Vec<_>>();
+    assert_eq!(rest_ids, [email_2.id, webhook_2.id]);
+    assert!(
+        rest.iter().all(|job| job.attempts == 1 && job.replayed),
+        "{rest:?}"
+    );
+}
+
+pub async fn only_delivered_jobs_are_pruned_a_batch_at_a_time<S: Store>(store: Arc<S>) {
+    open_two_invoices_notifying_every_sink(&*store).await;
+    let jobs = store.lease(t0(), Duration::minutes(1), 100).await.unwrap();
+    assert_eq!(jobs.len(), 2 * Sink::ALL.len());
+    let week = Duration::days(7);
+    // Three delivered long ago, one recently; one dead-lettered long ago; one left leased.
+    for job in &jobs[..3] {
+        store.delivered(job.id, t0()).await.unwrap();
+    }
+    store.delivered(jobs[3].id, t0() + week).await.unwrap();
+    store.dead_letter(jobs[4].id, t0(), "550").await.unwrap();
+
+    let cutoff = t0() + week;
+    assert_eq!(
+        store.prune_delivered(cutoff, 2).await.unwrap(),
+        2,
+        "a bounded batch"
+    );
+    assert_eq!(store.prune_delivered(cutoff, 2).await.unwrap(), 1);
+    assert_eq!(
+        store.prune_delivered(cutoff, 2).await.unwrap(),
+        0,
+        "the recent one stays"
+    );
+    let dead = store.dead_letters(100).await.unwrap();
+    assert_eq!(dead.len(), 1, "a dead letter is never pruned");
+    assert_eq!(dead[0].job.id, jobs[4].id);
+    let lapsed = store
+        .lease(t0() + Duration::days(30), Duration::minutes(1), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        lapsed.iter().map(|job| job.id).collect::<Vec<_>>(),
+        [jobs[5].id],
+        "an undelivered job is never pruned"
+    );
+    assert_eq!(
+        store
+            .prune_delivered(t0() + Duration::days(365), 100)
+            .await
+            .unwrap(),
+        1,
+        "the recent one, once it is old enough"
+    );
 }
 
 /// A registration of `url` for `events`, labelled `label`, from the command line.

@@ -32,14 +32,16 @@ pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
 pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
-pub use dispatch::{Backoff, Dispatcher, Event, Notifier, NotifyError, Round};
+pub use dispatch::{
+    Backoff, Dispatcher, Event, Notifier, NotifyError, RetryPolicy, Round, Schedule,
+};
 pub use error::{ServiceError, StoreError};
 pub use idempotency::{IdempotencyKey, IdempotencyService, IdempotencyStore};
 pub use invoice_desk::{InvoiceDesk, InvoiceListing, InvoiceOpening, InvoicePage, InvoiceView};
 pub use key_cache::KeyCache;
 pub use ledger::{LedgerError, SettlementLedger, NO_SETTLEMENT_LEDGER};
 pub use operations::{OperationsStats, OutboxDepth};
-pub use outbox::{EventId, Notification, Outbox, OutboxJob, Sink};
+pub use outbox::{DeadLetter, EventId, Notification, Outbox, OutboxJob, Replay, Sink};
 pub use policies::{PolicyChange, PolicyService, TenantPolicies};
 pub use reasons::{default_reasons, ReasonCatalog};
 pub use repository::{DisputeRepository, ListQuery, Page, PageSize, Write};

@@ -155,8 +155,32 @@ pub struct OutboxJob {
     pub seq: i64,
     pub kind: EntryKind,
     pub sink: Sink,
-    /// How many times the job has been leased, this lease included.
+    /// How many times the job has been leased, this lease included; a replay (see
+    /// [`Outbox::replay`]) starts it again from 0.
     pub attempts: u32,
+    /// Whether an operator replayed the job after it was dead-lettered: attempts made before
+    /// the count was reset may have reached the sink, so even a first attempt must look for
+    /// what they left.
+    pub replayed: bool,
+}
+
+/// A job the dispatcher gave up on (see [`Outbox::dead_letter`]), as an operator lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The job as it was last leased (its attempts are the ones it failed).
+    pub job: OutboxJob,
+    /// Why its last attempt failed: the receiver's refusal, or the last of its failures.
+    pub last_error: Option<String>,
+    pub dead_lettered_at: Timestamp,
+}
+
+/// Which dead-lettered jobs an operator puts back in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The job with this id, if it is dead-lettered.
+    Job(i64),
+    /// Every dead-lettered job.
+    All,
 }
 
 /// The jobs the dispute store enqueued, for a dispatcher. Several dispatchers (in one process
@@ -185,6 +209,25 @@ pub trait Outbox: Send + Sync + std::fmt::Debug {
     /// Makes an undelivered job due again at `at`, recording why the attempt failed. A job
     /// delivered meanwhile (by whoever leased it after a lease ran out) stays delivered.
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError>;
+
+    /// Gives up on an undelivered job at `at`, recording why: it is never leased again until
+    /// it is replayed, and [`dead_letters`](Self::dead_letters) lists it. A job delivered
+    /// meanwhile stays delivered.
+    async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError>;
+
+    /// The undelivered dead-lettered jobs, oldest id first, at most `limit` of them. (A job
+    /// is delivered after it was dead-lettered only by a server that knows no dead letters,
+    /// during a rolling upgrade; it is no dead letter then.)
+    async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Makes the dead-lettered jobs `which` names due again at `now`, their attempts counted
+    /// from 0 again and marked [`replayed`](OutboxJob::replayed); answers how many it put back.
+    /// A job that is not dead-lettered (due, leased, delivered or unknown) is left as it is.
+    async fn replay(&self, which: Replay, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// Deletes at most `limit` jobs delivered before `before`, answering how many. Undelivered
+    /// and dead-lettered jobs are never pruned, whatever their age.
+    async fn prune_delivered(&self, before: Timestamp, limit: u16) -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

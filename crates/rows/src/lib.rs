@@ -25,16 +25,16 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 
-use disputes_ports::{ApiKeyRecord, OutboxJob, StoreError};
+use disputes_ports::{ApiKeyRecord, DeadLetter, OutboxJob, StoreError};
 
 pub mod flows;
 mod records;
 mod sql;
 pub use records::{
-    deadline_horizon, due_deadline_from_row, json_object_arguments, outbox_depth_from_row,
-    policy_from_row, sent_email_from_row, status_count_from_row, stored_key_from_row,
-    ticket_from_row, ticket_status_code, webhook_from_row, IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS,
-    SENT_EMAIL_COLUMNS, TICKET_COLUMNS, WEBHOOK_COLUMNS,
+    dead_letter_count_from_row, deadline_horizon, due_deadline_from_row, json_object_arguments,
+    outbox_depth_from_row, policy_from_row, sent_email_from_row, status_count_from_row,
+    stored_key_from_row, ticket_from_row, ticket_status_code, webhook_from_row,
+    IDEMPOTENCY_KEY_COLUMNS, POLICY_COLUMNS, SENT_EMAIL_COLUMNS, TICKET_COLUMNS, WEBHOOK_COLUMNS,
 };
 pub use sql::{one, Answer, Fetch, Sql, Statement};
 
@@ -884,8 +884,16 @@ pub fn reason_from_row(row: &(impl StoredRow + ?Sized)) -> Result<Reason, StoreE
     Reason::new(code, f.text("description")?).map_err(|e| corrupt("description", e))
 }
 
-/// Row → job for one `outbox_jobs` row (`id, event_id, tenant, dispute_id, seq, kind, sink,
-/// attempts`).
+/// The columns of an `outbox_jobs` row that [`outbox_job_from_row`] reads: what a lease
+/// returns.
+pub const OUTBOX_JOB_COLUMNS: &str =
+    "id, event_id, tenant, dispute_id, seq, kind, sink, attempts, replayed_at";
+
+/// The columns [`dead_letter_from_row`] reads: a job's, with why and when it was given up on.
+pub const DEAD_LETTER_COLUMNS: &str = "id, event_id, tenant, dispute_id, seq, kind, sink, \
+     attempts, replayed_at, last_error, dead_lettered_at";
+
+/// Row → job for one `outbox_jobs` row ([`OUTBOX_JOB_COLUMNS`]).
 pub fn outbox_job_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxJob, StoreError> {
     let f = Fields(row);
     let attempts = required("attempts", row.small_integer("attempts")?)?;
@@ -898,6 +906,16 @@ pub fn outbox_job_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxJob,
         kind: f.parsed("kind", |k| k.parse())?,
         sink: f.text("sink")?.parse()?,
         attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
+        replayed: row.time("replayed_at")?.is_some(),
+    })
+}
+
+/// Row → dead letter for one dead-lettered `outbox_jobs` row ([`DEAD_LETTER_COLUMNS`]).
+pub fn dead_letter_from_row(row: &(impl StoredRow + ?Sized)) -> Result<DeadLetter, StoreError> {
+    Ok(DeadLetter {
+        job: outbox_job_from_row(row)?,
+        last_error: row.text("last_error")?,
+        dead_lettered_at: required("dead_lettered_at", row.time("dead_lettered_at")?)?,
     })
 }
 

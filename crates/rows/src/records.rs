@@ -9,8 +9,8 @@ use disputes_domain::{ActorId, DisputeId, DisputePolicy, Status, TenantId, Times
 use crate::{corrupt, required, Fields, StoredRow};
 use disputes_ports::idempotency::{Fingerprint, StoredAnswer, StoredKey};
 use disputes_ports::{
-    DueDeadline, OutboxDepth, SentEmail, StoreError, Ticket, TicketStatus, Webhook, WebhookEvents,
-    WebhookLabel, WebhookUrl,
+    DueDeadline, OutboxDepth, SentEmail, Sink, StoreError, Ticket, TicketStatus, Webhook,
+    WebhookEvents, WebhookLabel, WebhookUrl,
 };
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
@@ -155,6 +155,15 @@ pub fn outbox_depth_from_row(row: &(impl StoredRow + ?Sized)) -> Result<OutboxDe
         pending: u64::try_from(f.integer("pending")?).unwrap_or_default(),
         due: u64::try_from(f.integer("due")?).unwrap_or_default(),
     })
+}
+
+/// Row → count for one row of dead-lettered jobs grouped by sink (`sink, n`).
+pub fn dead_letter_count_from_row(
+    row: &(impl StoredRow + ?Sized),
+) -> Result<(Sink, u64), StoreError> {
+    let f = Fields(row);
+    let sink = f.text("sink")?.parse::<Sink>()?;
+    Ok((sink, u64::try_from(f.integer("n")?).unwrap_or_default()))
 }
 
 /// `json_build_object`'s (PostgreSQL) or `json_object`'s (SQLite) arguments for `columns` of the

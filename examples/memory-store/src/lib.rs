@@ -30,10 +30,10 @@ use disputes_ports::idempotency::{
     RETENTION,
 };
 use disputes_ports::{
-    ApiKeyRecord, CredentialStore, DeadlineQueue, DisputeRepository, DueDeadline, EventId,
-    ListQuery, Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, Page, ReasonCatalog,
-    Registration, SentEmail, SentEmails, StoreError, TenantPolicies, Ticket, TicketStore, Webhook,
-    WebhookRegistry, Write,
+    ApiKeyRecord, CredentialStore, DeadLetter, DeadlineQueue, DisputeRepository, DueDeadline,
+    EventId, ListQuery, Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, Page,
+    ReasonCatalog, Registration, Replay, SentEmail, SentEmails, Sink, StoreError, TenantPolicies,
+    Ticket, TicketStore, Webhook, WebhookRegistry, Write,
 };
 
 /// The in-memory store. Share it as an `Arc<MemoryStore>`, like any store.
@@ -51,8 +51,9 @@ struct State {
     /// Disputes by id; ids only grow, so iterating backwards is newest first.
     disputes: BTreeMap<DisputeId, Dispute>,
     last_dispute_id: i64,
-    /// The outbox; a job's id is its index plus one.
+    /// The outbox, by id (ids only grow, and pruned jobs leave gaps).
     jobs: Vec<Job>,
+    last_job_id: i64,
     /// Webhooks; a webhook's id is its index plus one.
     webhooks: Vec<Webhook>,
     /// Which webhook took which event.
@@ -85,6 +86,15 @@ struct Job {
     delivered_at: Option<Timestamp>,
     /// Why the last attempt failed; kept for an operator, as the SQL stores keep it.
     last_error: Option<String>,
+    /// When the dispatcher gave up on it; never leased while set.
+    dead_lettered_at: Option<Timestamp>,
+}
+
+impl Job {
+    /// Whether a lease may hand it out (once it is due).
+    fn queued(&self) -> bool {
+        self.delivered_at.is_none() && self.dead_lettered_at.is_none()
+    }
 }
 
 /// An idempotency key with the token of the request that holds it now.
@@ -153,7 +163,8 @@ impl State {
     /// Queues `notifications` of `dispute`, each due at its entry's time.
     fn enqueue(&mut self, dispute: &Dispute, notifications: &[Notification]) {
         for n in notifications {
-            let id = self.jobs.len() as i64 + 1;
+            self.last_job_id += 1;
+            let id = self.last_job_id;
             self.jobs.push(Job {
                 job: OutboxJob {
                     id,
@@ -164,16 +175,19 @@ impl State {
                     kind: n.kind,
                     sink: n.sink,
                     attempts: 0,
+                    replayed: false,
                 },
                 next_attempt_at: n.due,
                 delivered_at: None,
                 last_error: None,
+                dead_lettered_at: None,
             });
         }
     }
 
     fn job_mut(&mut self, id: i64) -> Option<&mut Job> {
-        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        // Ordered by id, which only grows.
+        let index = self.jobs.binary_search_by_key(&id, |j| j.job.id).ok()?;
         self.jobs.get_mut(index)
     }
 }
@@ -460,7 +474,7 @@ impl Outbox for MemoryStore {
         let mut due: Vec<&mut Job> = state
             .jobs
             .iter_mut()
-            .filter(|j| j.delivered_at.is_none() && j.next_attempt_at <= now)
+            .filter(|j| j.queued() && j.next_attempt_at <= now)
             .collect();
         due.sort_by_key(|j| (j.next_attempt_at, j.job.id));
         due.truncate(usize::from(limit));
@@ -495,6 +509,66 @@ impl Outbox for MemoryStore {
             job.last_error = Some(error.to_owned());
         }
         Ok(())
+    }
+
+    async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        if let Some(job) = self
+            .state()?
+            .job_mut(job)
+            .filter(|j| j.delivered_at.is_none())
+        {
+            job.dead_lettered_at = Some(at);
+            job.last_error = Some(error.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .jobs
+            .iter()
+            .filter(|j| j.delivered_at.is_none())
+            .filter_map(|j| {
+                j.dead_lettered_at.map(|at| DeadLetter {
+                    job: j.job.clone(),
+                    last_error: j.last_error.clone(),
+                    dead_lettered_at: at,
+                })
+            })
+            .take(usize::from(limit))
+            .collect())
+    }
+
+    async fn replay(&self, which: Replay, now: Timestamp) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut replayed = 0;
+        for j in state.jobs.iter_mut().filter(|j| {
+            j.dead_lettered_at.is_some()
+                && j.delivered_at.is_none()
+                && (which == Replay::All || which == Replay::Job(j.job.id))
+        }) {
+            j.dead_lettered_at = None;
+            j.job.attempts = 0;
+            j.job.replayed = true;
+            j.next_attempt_at = now;
+            replayed += 1;
+        }
+        Ok(replayed)
+    }
+
+    async fn prune_delivered(&self, before: Timestamp, limit: u16) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut left = usize::from(limit);
+        let count = state.jobs.len();
+        state.jobs.retain(|j| {
+            let prune = left > 0 && j.delivered_at.is_some_and(|at| at < before);
+            if prune {
+                left -= 1;
+            }
+            !prune
+        });
+        Ok((count - state.jobs.len()) as u64)
     }
 }
 
@@ -766,10 +840,26 @@ impl OperationsStats for MemoryStore {
 
     async fn outbox_depth(&self, now: Timestamp) -> Result<OutboxDepth, StoreError> {
         let state = self.state()?;
-        let pending = state.jobs.iter().filter(|j| j.delivered_at.is_none());
+        let pending = state.jobs.iter().filter(|j| j.queued());
         Ok(OutboxDepth {
             pending: pending.clone().count() as u64,
             due: pending.filter(|j| j.next_attempt_at <= now).count() as u64,
         })
+    }
+
+    async fn dead_letters_by_sink(&self) -> Result<Vec<(Sink, u64)>, StoreError> {
+        let state = self.state()?;
+        Ok(Sink::ALL
+            .iter()
+            .map(|&sink| {
+                let dead = state
+                    .jobs
+                    .iter()
+                    .filter(|j| j.job.sink == sink && j.dead_lettered_at.is_some())
+                    .filter(|j| j.delivered_at.is_none());
+                (sink, dead.count() as u64)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect())
     }
 }

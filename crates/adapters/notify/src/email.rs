@@ -132,7 +132,8 @@ impl EmailNotifier {
             .address
             .as_str()
             .parse::<Address>()
-            .map_err(|e| NotifyError::retry(format!("{}: {e}", out.address)))?;
+            // The same address never parses on a later attempt either.
+            .map_err(|e| NotifyError::permanent(format!("{}: {e}", out.address)))?;
         Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(Some(out.name.clone()), address))
@@ -153,7 +154,9 @@ impl EmailNotifier {
                 out.language.to_owned(),
             ))
             .body(out.mail.body.clone())
-            .map_err(|e| NotifyError::retry(format!("writing the mail to {}: {e}", out.address)))
+            .map_err(|e| {
+                NotifyError::permanent(format!("writing the mail to {}: {e}", out.address))
+            })
     }
 }
 
@@ -203,7 +206,14 @@ impl Notifier for EmailNotifier {
                 }
             };
             if let Err(e) = self.transport.send(message).await {
-                failures.push(NotifyError::retry(format!("mail to {}: {e}", out.address)));
+                let reason = format!("mail to {}: {e}", out.address);
+                // A 5xx reply is the relay's word that this mail will not go (an unknown
+                // mailbox, a refused sender); a 4xx, a dropped connection or a timeout may pass.
+                failures.push(if e.is_permanent() {
+                    NotifyError::permanent(reason)
+                } else {
+                    NotifyError::retry(reason)
+                });
                 continue;
             }
             let sent = SentEmail {
@@ -220,16 +230,9 @@ impl Notifier for EmailNotifier {
                 failures.push(NotifyError::retry(format!("recording a sent mail: {e}")));
             }
         }
-        if failures.is_empty() {
-            return Ok(());
-        }
-        Err(NotifyError::retry(
-            failures
-                .iter()
-                .map(|f| f.reason.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ))
+        // Given up on at once only when every recipient still waiting was refused for good;
+        // a retry writes only to those who have not had it.
+        NotifyError::combine(failures).map_or(Ok(()), Err)
     }
 }
 

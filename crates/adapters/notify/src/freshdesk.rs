@@ -5,7 +5,8 @@
 //! An acknowledgement can be lost (a timeout after Freshdesk took the request), and the
 //! dispatcher then offers the event again. So a retry first looks for what an earlier attempt
 //! may have made: the ticket by the dispute's tags (`dispute` and the dispute's id), a note by
-//! the event id it carries. A first attempt has nothing before it and skips the look.
+//! the event id it carries. A first attempt has nothing before it and skips the look (unless
+//! the job was replayed: its attempts before the replay count as earlier ones).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -122,6 +123,13 @@ pub enum FreshdeskError {
     Decode(String),
 }
 
+/// Whether Freshdesk refused a request for good: 400 (its validation failed), 404 (the ticket is
+/// gone), 405, 406, 409, 415 (a request it will never take in this shape). 401 and 403 are the
+/// key's or the agent's, fixed outside the request, and are retried; so are 429 and 5xx.
+fn refused_for_good(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 400 | 404 | 405 | 406 | 409 | 415)
+}
+
 impl From<FreshdeskError> for NotifyError {
     fn from(e: FreshdeskError) -> Self {
         match &e {
@@ -132,11 +140,15 @@ impl From<FreshdeskError> for NotifyError {
             } if *status == StatusCode::TOO_MANY_REQUESTS => {
                 NotifyError::retry_after(e.to_string(), *after)
             }
-            FreshdeskError::Status { status, body, .. }
-                if matches!(status.as_u16(), 400 | 401 | 403 | 404) =>
-            {
-                // Not going away by itself (a bad field, a revoked key): still retried, never
-                // dropped, but someone should look.
+            FreshdeskError::Status { status, body, .. } if refused_for_good(*status) => {
+                // The same request would be refused again (a field Freshdesk's validation
+                // rejects, a ticket deleted there): the job is dead-lettered for someone to look.
+                tracing::warn!(status = %status, body = %body, "Freshdesk refused a request for good");
+                NotifyError::permanent(e.to_string())
+            }
+            FreshdeskError::Status { status, body, .. } if matches!(status.as_u16(), 401 | 403) => {
+                // A revoked key or a missing permission: every job fails alike until the key is
+                // fixed, then they all go through, so they are retried (up to their attempts).
                 tracing::warn!(status = %status, body = %body, "Freshdesk refused a request; will retry");
                 NotifyError::retry(e.to_string())
             }
@@ -505,7 +517,7 @@ impl FreshdeskNotifier {
             return Ok(ticket);
         }
         let tags = dispute_tags(dispute);
-        if event.attempt > 1 || event.kind != EntryKind::Opened {
+        if event.may_follow_an_attempt() || event.kind != EntryKind::Opened {
             // An earlier attempt, or another event of the dispute (maybe in another process),
             // may have opened it and lost the answer.
             if let Some(found) = self
@@ -539,7 +551,7 @@ impl FreshdeskNotifier {
     /// A private note with the message of entry `event.seq`, unless an earlier attempt added it.
     async fn add_message_note(&self, ticket: &Ticket, event: &Event) -> Result<(), NotifyError> {
         let marker = format!("Event {}", event.id);
-        if event.attempt > 1
+        if event.may_follow_an_attempt()
             && self
                 .client
                 .has_conversation_with(ticket.id, &marker)

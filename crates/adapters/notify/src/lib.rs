@@ -19,5 +19,6 @@ pub use freshdesk::{
 };
 pub use retry::retry_after;
 pub use webhook::{
-    event_body, sign, WebhookNotifier, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    event_body, refused_for_good, shown_url, sign, WebhookNotifier, EVENT_ID_HEADER,
+    SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };

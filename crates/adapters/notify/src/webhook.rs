@@ -125,9 +125,11 @@ impl WebhookNotifier {
         WebhookNotifier { registry, http }
     }
 
-    /// One POST to `url`; `Err` with why it was not taken and any `Retry-After`.
+    /// One POST to `url`; `Err` with why it was not taken, any `Retry-After`, and whether the
+    /// endpoint refused it for good ([`refused_for_good`]).
     async fn post(&self, webhook: &Webhook, event: &Event, body: &[u8]) -> Result<(), NotifyError> {
         let url = webhook.url.as_str();
+        let shown = shown_url(url);
         let secret = &webhook.secret;
         let now = SystemTime::now();
         let timestamp = now
@@ -146,18 +148,18 @@ impl WebhookNotifier {
                 sign_enfinitos(secret, timestamp, body),
             );
         }
-        let response = request
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(|e| NotifyError::retry(format!("{url}: {e}")))?;
+        let response = request.body(body.to_vec()).send().await.map_err(|e| {
+            // reqwest's message names the URL whole; the reason is listed to operators.
+            NotifyError::retry(format!("{shown}: {}", e.without_url()))
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        let reason = format!("{url}: {status}");
+        let reason = format!("{shown}: {status}");
         Err(match retry_after(response.headers(), now) {
             Some(after) => NotifyError::retry_after(reason, after),
+            None if refused_for_good(status) => NotifyError::permanent(reason),
             None => NotifyError::retry(reason),
         })
     }
@@ -190,24 +192,71 @@ impl Notifier for WebhookNotifier {
                 Err(failure) => failures.push(failure),
             }
         }
-        if failures.is_empty() {
-            return Ok(());
+        // The job is given up on at once only when every endpoint still pending refused it for
+        // good; otherwise it is retried, and only those that did not take it are called again.
+        NotifyError::combine(failures).map_or(Ok(()), Err)
+    }
+}
+
+/// Whether an endpoint's answer refuses the event for good, so that retrying is pointless: a
+/// 4xx (410 Gone above all: the vendor's clients answer it for a removed endpoint; 400, 401,
+/// 403, 404 and the like say the same request would be refused again), except 408 Request
+/// Timeout and 429 Too Many Requests, which ask to be tried later. 5xx, 3xx and no answer
+/// are retried. A refusal that carries `Retry-After` is retried too: the endpoint said when.
+pub fn refused_for_good(status: reqwest::StatusCode) -> bool {
+    status.is_client_error()
+        && status != reqwest::StatusCode::REQUEST_TIMEOUT
+        && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
+/// `url` without its user part (`user:password@`), query or fragment, which may hold
+/// credentials: how a failure names the endpoint in the log and in `disputes outbox list`.
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            // Neither can fail on an http(s) URL, the only kind registered.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
         }
-        Err(NotifyError {
-            reason: failures
-                .iter()
-                .map(|f| f.reason.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-            // The longest wait any endpoint asked for, so none is called back too early.
-            retry_after: failures.iter().filter_map(|f| f.retry_after).max(),
-        })
+        Err(_) => "<the endpoint's URL>".to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_client_error_that_asks_for_no_retry_is_for_good() {
+        use reqwest::StatusCode;
+        for status in [400, 401, 403, 404, 410, 422] {
+            assert!(
+                refused_for_good(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
+        }
+        for status in [408, 429, 500, 502, 503, 301] {
+            assert!(
+                !refused_for_good(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_named_without_what_may_be_credentials() {
+        assert_eq!(
+            shown_url("https://user:pw@hooks.example:8443/in/abc?token=s3cret#x"),
+            "https://hooks.example:8443/in/abc"
+        );
+        assert_eq!(
+            shown_url("http://127.0.0.1:9/hook"),
+            "http://127.0.0.1:9/hook"
+        );
+    }
 
     #[test]
     fn a_settlement_event_carries_the_adjustments_and_what_became_of_them() {
@@ -258,6 +307,7 @@ mod tests {
             seq: 4,
             dispute: d,
             attempt: 1,
+            replayed: false,
         };
         let body: serde_json::Value = serde_json::from_slice(&event_body(&event)).unwrap();
         assert_eq!(

@@ -16,9 +16,9 @@ use disputes_domain::{
 };
 use disputes_notify::{FreshdeskClient, FreshdeskConfig, FreshdeskNotifier};
 use disputes_ports::{
-    Dispatcher, Event, EventId, ManualClock, MockBlobStore, MockCredentialStore,
-    MockDisputeRepository, Notifier, Outbox, OutboxJob, Sink, StoreError, Ticket, TicketStatus,
-    TicketStore,
+    DeadLetter, Dispatcher, Event, EventId, ManualClock, MockBlobStore, MockCredentialStore,
+    MockDisputeRepository, Notifier, Outbox, OutboxJob, Replay, Sink, StoreError, Ticket,
+    TicketStatus, TicketStore,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -104,6 +104,7 @@ fn event(dispute: &Dispute, seq: i64, attempt: u32, id: &EventId) -> Event {
         seq,
         dispute: dispute.clone(),
         attempt,
+        replayed: false,
     }
 }
 
@@ -553,7 +554,7 @@ async fn without_a_requester_no_ticket_is_opened() {
 }
 
 #[tokio::test]
-async fn a_validation_error_is_retried_and_keeps_freshdesks_error_text() {
+async fn a_validation_error_is_permanent_and_keeps_freshdesks_error_text() {
     let (_server, desk, notifier, tickets) = desk(Duration::from_secs(5)).await;
     desk.faults.lock().unwrap().push_back(Fault::Refuse(
         ResponseTemplate::new(400).set_body_json(json!({
@@ -573,13 +574,16 @@ async fn a_validation_error_is_retried_and_keeps_freshdesks_error_text() {
             .contains("It should be a valid email address"),
         "{failure:?}"
     );
-    assert_eq!(failure.retry_after, None, "retried after the usual backoff");
+    assert!(
+        failure.permanent,
+        "the same ticket would fail again: dead-lettered"
+    );
     assert!(tickets.of(&dispute).is_none());
     assert_eq!(desk.ticket_count(), 0);
 }
 
 #[tokio::test]
-async fn an_unauthorized_key_is_retried_never_dropped() {
+async fn an_unauthorized_key_is_retried() {
     let (_server, desk, notifier, tickets) = desk(Duration::from_secs(5)).await;
     desk.faults.lock().unwrap().push_back(Fault::Refuse(
         ResponseTemplate::new(401)
@@ -596,6 +600,7 @@ async fn an_unauthorized_key_is_retried_never_dropped() {
         "{failure:?}"
     );
     assert!(!failure.reason.contains(API_KEY), "the key is never shown");
+    assert!(!failure.permanent, "fixing the key lets it through");
     assert!(tickets.of(&dispute).is_none());
 }
 
@@ -638,6 +643,22 @@ impl Outbox for OneJob {
         *self.due.lock().unwrap() = at;
         Ok(())
     }
+
+    async fn dead_letter(&self, _job: i64, _at: Timestamp, error: &str) -> Result<(), StoreError> {
+        panic!("no job here is given up on: {error}")
+    }
+
+    async fn dead_letters(&self, _limit: u16) -> Result<Vec<DeadLetter>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn replay(&self, _which: Replay, _now: Timestamp) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    async fn prune_delivered(&self, _before: Timestamp, _limit: u16) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
 
 #[tokio::test]
@@ -667,6 +688,7 @@ async fn a_429_is_retried_no_sooner_than_retry_after() {
             kind: EntryKind::Opened,
             sink: Sink::Freshdesk,
             attempts: 0,
+            replayed: false,
         },
         due: Mutex::new(t0()),
         attempts: Mutex::new(0),
@@ -763,6 +785,32 @@ async fn a_lost_answer_then_a_retry_leaves_exactly_one_ticket() {
         1000,
         "the retry adopted it"
     );
+}
+
+#[tokio::test]
+async fn a_replayed_opening_looks_for_the_ticket_an_attempt_before_the_replay_opened() {
+    let (server, desk, notifier, tickets) = desk(Duration::from_millis(300)).await;
+    desk.faults
+        .lock()
+        .unwrap()
+        .push_back(Fault::Slow(Duration::from_secs(3)));
+    let dispute = invoice_dispute(0);
+    let id = EventId::generate();
+    assert!(notifier.deliver(&event(&dispute, 1, 1, &id)).await.is_err());
+    assert_eq!(desk.ticket_count(), 1, "the desk did open it");
+
+    // Dead-lettered, then replayed: its attempts count from 1 again.
+    let replayed = Event {
+        replayed: true,
+        ..event(&dispute, 1, 1, &id)
+    };
+    notifier.deliver(&replayed).await.unwrap();
+    assert_eq!(desk.ticket_count(), 1, "exactly one ticket");
+    assert_eq!(
+        requests_to(&server, "POST", "/api/v2/tickets").await.len(),
+        1
+    );
+    assert_eq!(tickets.of(&dispute).unwrap().id, 1000, "adopted");
 }
 
 #[tokio::test]

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use disputes_domain::{EntryKind, TenantId, Timestamp};
 use disputes_ports::{
-    EventId, Notification, Outbox, OutboxJob, Registration, StoreError, Webhook, WebhookRegistry,
+    DeadLetter, EventId, Notification, Outbox, OutboxJob, Registration, Replay, StoreError,
+    Webhook, WebhookRegistry,
 };
 use disputes_rows::flows::outbox as flow;
-use disputes_rows::{Sql, WEBHOOK_COLUMNS};
+use disputes_rows::{Sql, DEAD_LETTER_COLUMNS, OUTBOX_JOB_COLUMNS, WEBHOOK_COLUMNS};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::store_error;
@@ -42,14 +43,17 @@ impl Outbox for PgStore {
         // SKIP LOCKED: a job another lease has locked (and is about to lease) is passed over
         // rather than waited for, so concurrent dispatchers share the due jobs instead of
         // queueing behind one another, and never take the same one.
-        let sql = "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = $1 \
+        let sql = format!(
+            "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = $1 \
              WHERE id IN (SELECT id FROM outbox_jobs \
-                          WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+                          WHERE delivered_at IS NULL AND dead_lettered_at IS NULL \
+                            AND next_attempt_at <= $2 \
                           ORDER BY next_attempt_at, id LIMIT $3 \
                           FOR UPDATE SKIP LOCKED) \
-             RETURNING id, event_id, tenant, dispute_id, seq, kind, sink, attempts";
+             RETURNING {OUTBOX_JOB_COLUMNS}"
+        );
         let rows = self
-            .fetch_all(sql, flow::lease_params(now, lease, limit))
+            .fetch_all(&sql, flow::lease_params(now, lease, limit))
             .await?;
         flow::leased(&rows)
     }
@@ -62,7 +66,37 @@ impl Outbox for PgStore {
     async fn retry_at(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
         let sql = "UPDATE outbox_jobs SET next_attempt_at = $1, last_error = $2 \
              WHERE id = $3 AND delivered_at IS NULL";
-        flow::retry_at(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
+    }
+
+    async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        let sql = "UPDATE outbox_jobs SET dead_lettered_at = $1, last_error = $2 \
+             WHERE id = $3 AND delivered_at IS NULL";
+        flow::failed_attempt(self, sql, job, at, error).await
+    }
+
+    async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {
+        let sql = format!(
+            "SELECT {DEAD_LETTER_COLUMNS} FROM outbox_jobs \
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL ORDER BY id LIMIT $1"
+        );
+        flow::dead_letters(self, &sql, limit).await
+    }
+
+    async fn replay(&self, which: Replay, now: Timestamp) -> Result<u64, StoreError> {
+        let all = "UPDATE outbox_jobs \
+             SET dead_lettered_at = NULL, attempts = 0, next_attempt_at = $1, replayed_at = $2 \
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL";
+        let one = format!("{all} AND id = $3");
+        flow::replay(self, &one, all, which, now).await
+    }
+
+    async fn prune_delivered(&self, before: Timestamp, limit: u16) -> Result<u64, StoreError> {
+        // SKIP LOCKED: two dispatchers pruning at once delete different jobs, neither waits.
+        let sql = "DELETE FROM outbox_jobs WHERE id IN (SELECT id FROM outbox_jobs \
+             WHERE delivered_at IS NOT NULL AND delivered_at < $1 \
+             ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
+        flow::prune_delivered(self, sql, before, limit).await
     }
 }
 

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use disputes_domain::{EntryKind, TenantId, Timestamp};
 use disputes_ports::{
-    EventId, Notification, Outbox, OutboxJob, Registration, StoreError, Webhook, WebhookRegistry,
+    DeadLetter, EventId, Notification, Outbox, OutboxJob, Registration, Replay, StoreError,
+    Webhook, WebhookRegistry,
 };
 use disputes_rows::flows::outbox as flow;
-use disputes_rows::{Sql, WEBHOOK_COLUMNS};
+use disputes_rows::{Sql, DEAD_LETTER_COLUMNS, OUTBOX_JOB_COLUMNS, WEBHOOK_COLUMNS};
 
 use crate::batch::Batch;
 use crate::mapping::Building;
@@ -43,14 +44,17 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<OutboxJob>, StoreError> {
         // The write lock, taken up front, makes the select and the update one step: no other
         // lease can read the same due jobs in between.
-        let sql = "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
+        let sql = format!(
+            "UPDATE outbox_jobs SET attempts = attempts + 1, next_attempt_at = ? \
              WHERE id IN (SELECT id FROM outbox_jobs \
-                          WHERE delivered_at IS NULL AND next_attempt_at <= ? \
+                          WHERE delivered_at IS NULL AND dead_lettered_at IS NULL \
+                            AND next_attempt_at <= ? \
                           ORDER BY next_attempt_at, id LIMIT ?) \
-             RETURNING id, event_id, tenant, dispute_id, seq, kind, sink, attempts";
+             RETURNING {OUTBOX_JOB_COLUMNS}"
+        );
         let mut write = self.begin().await?;
         let params = flow::lease_params(now, lease, limit);
-        let rows = self.fetch_all_in(&mut write, sql, params).await?;
+        let rows = self.fetch_all_in(&mut write, &sql, params).await?;
         self.commit(write).await?;
         flow::leased(&rows)
     }
@@ -65,7 +69,38 @@ impl Outbox for SqliteStore {
         let _turn = self.write_turn().await;
         let sql = "UPDATE outbox_jobs SET next_attempt_at = ?, last_error = ? \
              WHERE id = ? AND delivered_at IS NULL";
-        flow::retry_at(self, sql, job, at, error).await
+        flow::failed_attempt(self, sql, job, at, error).await
+    }
+
+    async fn dead_letter(&self, job: i64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let sql = "UPDATE outbox_jobs SET dead_lettered_at = ?, last_error = ? \
+             WHERE id = ? AND delivered_at IS NULL";
+        flow::failed_attempt(self, sql, job, at, error).await
+    }
+
+    async fn dead_letters(&self, limit: u16) -> Result<Vec<DeadLetter>, StoreError> {
+        let sql = format!(
+            "SELECT {DEAD_LETTER_COLUMNS} FROM outbox_jobs \
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL ORDER BY id LIMIT ?"
+        );
+        flow::dead_letters(self, &sql, limit).await
+    }
+
+    async fn replay(&self, which: Replay, now: Timestamp) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let all = "UPDATE outbox_jobs \
+             SET dead_lettered_at = NULL, attempts = 0, next_attempt_at = ?, replayed_at = ? \
+             WHERE dead_lettered_at IS NOT NULL AND delivered_at IS NULL";
+        let one = format!("{all} AND id = ?");
+        flow::replay(self, &one, all, which, now).await
+    }
+
+    async fn prune_delivered(&self, before: Timestamp, limit: u16) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let sql = "DELETE FROM outbox_jobs WHERE id IN (SELECT id FROM outbox_jobs \
+             WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)";
+        flow::prune_delivered(self, sql, before, limit).await
     }
 }
 

@@ -1,9 +1,9 @@
 //! The [`OperationsStats`](disputes_ports::OperationsStats) port: aggregate reads across tenants.
 
 use disputes_domain::{Status, Timestamp};
-use disputes_ports::{OutboxDepth, StoreError};
+use disputes_ports::{OutboxDepth, Sink, StoreError};
 
-use crate::{one, outbox_depth_from_row, status_count_from_row, Sql};
+use crate::{dead_letter_count_from_row, one, outbox_depth_from_row, status_count_from_row, Sql};
 
 /// How many disputes are in each status. `sql` selects `status, n`, one row per status.
 pub async fn disputes_by_status(
@@ -26,4 +26,16 @@ pub async fn outbox_depth(
 ) -> Result<OutboxDepth, StoreError> {
     let row = one(db.fetch_optional(sql, vec![now.into()]).await?)?;
     outbox_depth_from_row(&row)
+}
+
+/// How many dead-lettered jobs each sink has. `sql` selects `sink, n`, one row per sink.
+pub async fn dead_letters_by_sink(
+    db: &impl Sql,
+    sql: &str,
+) -> Result<Vec<(Sink, u64)>, StoreError> {
+    db.fetch_all(sql, Vec::new())
+        .await?
+        .iter()
+        .map(dead_letter_count_from_row)
+        .collect()
 }

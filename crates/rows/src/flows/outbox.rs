@@ -5,11 +5,16 @@
 //! the reading of its rows.
 
 use disputes_domain::{EntryKind, TenantId, Timestamp};
-use disputes_ports::{EventId, Notification, OutboxJob, Registration, StoreError, Webhook};
+use disputes_ports::{
+    DeadLetter, EventId, Notification, OutboxJob, Registration, Replay, StoreError, Webhook,
+};
 
 use crate::flows::disputes::Build;
 
-use crate::{one, outbox_job_from_row, required, webhook_from_row, Sql, StoredRow, Value};
+use crate::{
+    dead_letter_from_row, one, outbox_job_from_row, required, webhook_from_row, Sql, StoredRow,
+    Value,
+};
 
 /// Writes the insert of `jobs`, the notifications of dispute `dispute_id` of `tenant`, as one
 /// statement in the write's own transaction, so that they commit or roll back with it. The
@@ -50,8 +55,8 @@ pub fn lease_params(now: Timestamp, lease: chrono::Duration, limit: u16) -> Vec<
     vec![(now + lease).into(), now.into(), i64::from(limit).into()]
 }
 
-/// The jobs a lease statement returned (`id, event_id, tenant, dispute_id, seq, kind, sink,
-/// attempts`), in the order they were enqueued: `RETURNING` promises none.
+/// The jobs a lease statement returned ([`OUTBOX_JOB_COLUMNS`](crate::OUTBOX_JOB_COLUMNS)), in
+/// the order they were enqueued: `RETURNING` promises none.
 pub fn leased(rows: &[impl StoredRow]) -> Result<Vec<OutboxJob>, StoreError> {
     let mut jobs = rows
         .iter()
@@ -72,9 +77,11 @@ pub async fn delivered(
     Ok(())
 }
 
-/// Schedules `job` again `at`, keeping `error`, unless it was delivered. `sql` updates
-/// `next_attempt_at, last_error` by `id`.
-pub async fn retry_at(
+/// Records a failed attempt at `job`, unless it was delivered: `error`, and `at`, when it is
+/// due again ([`Outbox::retry_at`](disputes_ports::Outbox::retry_at)) or when it was given up
+/// on ([`Outbox::dead_letter`](disputes_ports::Outbox::dead_letter)). `sql` updates that time
+/// column and `last_error` by `id`.
+pub async fn failed_attempt(
     db: &impl Sql,
     sql: &str,
     job: i64,
@@ -84,6 +91,52 @@ pub async fn retry_at(
     db.execute(sql, vec![at.into(), error.into(), job.into()])
         .await?;
     Ok(())
+}
+
+/// At most `limit` dead-lettered jobs. `sql` selects
+/// [`DEAD_LETTER_COLUMNS`](crate::DEAD_LETTER_COLUMNS) of the dead-lettered jobs by id, with
+/// the limit bound.
+pub async fn dead_letters(
+    db: &impl Sql,
+    sql: &str,
+    limit: u16,
+) -> Result<Vec<DeadLetter>, StoreError> {
+    db.fetch_all(sql, vec![i64::from(limit).into()])
+        .await?
+        .iter()
+        .map(dead_letter_from_row)
+        .collect()
+}
+
+/// Puts the dead-lettered jobs `which` names back in the queue, due `now`, their attempts from
+/// 0 and `replayed_at` set; answers how many. `one_sql` updates (`next_attempt_at,
+/// replayed_at`) the dead-lettered job by `id`; `all_sql` every one, binding the same two.
+pub async fn replay(
+    db: &impl Sql,
+    one_sql: &str,
+    all_sql: &str,
+    which: Replay,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    match which {
+        Replay::Job(id) => {
+            db.execute(one_sql, vec![now.into(), now.into(), id.into()])
+                .await
+        }
+        Replay::All => db.execute(all_sql, vec![now.into(), now.into()]).await,
+    }
+}
+
+/// Deletes at most `limit` jobs delivered before `before`; answers how many. `sql` deletes by
+/// (`before, limit`).
+pub async fn prune_delivered(
+    db: &impl Sql,
+    sql: &str,
+    before: Timestamp,
+    limit: u16,
+) -> Result<u64, StoreError> {
+    db.execute(sql, vec![before.into(), i64::from(limit).into()])
+        .await
 }
 
 /// Registers a webhook of `tenant`. `sql` inserts (`tenant, url, secret, created_at, events,

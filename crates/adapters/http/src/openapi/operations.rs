@@ -71,7 +71,7 @@ fn paths() -> Paths {
             TAG,
             "metrics",
             "Prometheus metrics",
-            "Requests by contract, route and status with their latency, and the store's counts (disputes by status, outbox depth), in Prometheus' text format 0.0.4.",
+            "Requests by contract, route and status with their latency, and the store's counts (disputes by status, outbox depth, dead-lettered notifications by sink), in Prometheus' text format 0.0.4.",
         )
         .answer(
             200,

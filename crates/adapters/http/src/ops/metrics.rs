@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use disputes_domain::Status;
-use disputes_ports::OperationsStats;
+use disputes_ports::{OperationsStats, Sink};
 
 /// The latency buckets, in seconds: from a cached read to a request that nearly timed out.
 const BUCKETS: [f64; 12] = [
@@ -120,7 +120,8 @@ impl Metrics {
         };
         let by_status = stats.disputes_by_status().await;
         let depth = stats.outbox_depth(Utc::now()).await;
-        let up = by_status.is_ok() && depth.is_ok();
+        let dead_letters = stats.dead_letters_by_sink().await;
+        let up = by_status.is_ok() && depth.is_ok() && dead_letters.is_ok();
         out.push_str(
             "# HELP disputes_store_up Whether the store answered the counts below (1) or not (0).\n\
              # TYPE disputes_store_up gauge\n",
@@ -156,6 +157,26 @@ impl Metrics {
                 );
             }
             Err(e) => tracing::warn!(error = %e, "cannot measure the outbox for /metrics"),
+        }
+        match dead_letters {
+            Ok(counts) => {
+                out.push_str(
+                    "# HELP disputes_outbox_dead_lettered_jobs Notification jobs given up on (a permanent refusal, or every attempt failed), by sink; `disputes outbox retry` replays them.\n\
+                     # TYPE disputes_outbox_dead_lettered_jobs gauge\n",
+                );
+                // Every sink, zeros too, so an alert on an increase has a series to start from.
+                for sink in Sink::ALL {
+                    let n = counts
+                        .iter()
+                        .find(|(s, _)| s == sink)
+                        .map_or(0, |(_, n)| *n);
+                    let _ = writeln!(
+                        out,
+                        "disputes_outbox_dead_lettered_jobs{{sink=\"{sink}\"}} {n}"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot count dead letters for /metrics"),
         }
     }
 }
@@ -249,6 +270,9 @@ mod tests {
         stats
             .expect_outbox_depth()
             .returning(|_| Ok(OutboxDepth { pending: 5, due: 3 }));
+        stats
+            .expect_dead_letters_by_sink()
+            .returning(|| Ok(vec![(Sink::Webhook, 2)]));
         let metrics = Metrics::new(Some(Arc::new(stats)));
         let labels = Labels {
             route: "/v1/disputes/{id}".to_owned(),
@@ -274,6 +298,8 @@ mod tests {
             "disputes_disputes{status=\"withdrawn\"} 0".to_owned(),
             "disputes_outbox_pending_jobs 5".to_owned(),
             "disputes_outbox_due_jobs 3".to_owned(),
+            "disputes_outbox_dead_lettered_jobs{sink=\"webhook\"} 2".to_owned(),
+            "disputes_outbox_dead_lettered_jobs{sink=\"email\"} 0".to_owned(),
         ] {
             assert!(out.lines().any(|l| l == line), "no {line} in\n{out}");
         }
@@ -288,6 +314,9 @@ mod tests {
         stats
             .expect_outbox_depth()
             .returning(|_| Err(StoreError::Unavailable("down".to_owned())));
+        stats
+            .expect_dead_letters_by_sink()
+            .returning(|| Err(StoreError::Unavailable("down".to_owned())));
         let metrics = Metrics::new(Some(Arc::new(stats)));
         let mut out = String::new();
         metrics.render_store(&mut out).await;

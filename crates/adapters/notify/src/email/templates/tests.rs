@@ -56,6 +56,7 @@ fn event(d: Dispute) -> Event {
         seq: last.seq(),
         dispute: d,
         attempt: 1,
+        replayed: false,
     }
 }
 

@@ -562,6 +562,54 @@ async fn roles_and_keys_are_enforced(store: Store) {
         .await;
     assert_eq!(no_key_post.status, StatusCode::UNAUTHORIZED);
 
+    // Scopes, as the vendor's keys have them: `audit:read` reads, `settlement:write` changes.
+    assert!(desk.operator.starts_with("sk_live_"), "{}", desk.operator);
+    let scoped = |scopes: &[&str]| {
+        let mut args = vec![
+            "key",
+            "create",
+            "--tenant",
+            "acme-media",
+            "--role",
+            "operator",
+        ];
+        for scope in scopes {
+            args.extend(["--scope", scope]);
+        }
+        desk.server.cli(&args).trim().to_owned()
+    };
+    let reader = scoped(&["audit:read"]);
+    assert_eq!(
+        desk.get(&format!("/v1/disputes/{id}"), &reader)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let note = json!({ "notes": "looked at it" });
+    let refused = desk
+        .post(&format!("/v1/disputes/{id}/notes"), &reader, note.clone())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&refused), "insufficient_scope");
+    snapshot!("error_insufficient_scope", refused);
+    let writer = scoped(&["settlement:write"]);
+    let unread = desk.get("/v1/disputes", &writer).await;
+    assert_eq!(unread.status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&unread), "insufficient_scope");
+    let everything = scoped(&["*"]);
+    assert_eq!(
+        desk.get("/v1/disputes", &everything).await.status,
+        StatusCode::OK
+    );
+    // A key from before `sk_live_` (`dk_…`) still works.
+    let old_style = desk.operator.replacen("sk_live_", "dk_", 1);
+    assert_eq!(
+        desk.get(&format!("/v1/disputes/{id}"), &old_style)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
     assert_eq!(desk.dispute(&id).await, before);
 }
 

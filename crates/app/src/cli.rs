@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use disputes_domain::{Agent, DomainError, Role};
+use disputes_ports::Scope;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -446,7 +447,17 @@ pub enum KeyCommand {
         /// required for the client and billing roles.
         #[arg(long)]
         username: Option<String>,
+        /// What a Bearer key may do, in the delivery vendor's names: `audit:read` (read
+        /// disputes), `settlement:write` (change them), `*` (everything), `settlement:read`,
+        /// `challenges:write`; repeat it for several. Without it: audit:read and
+        /// settlement:write.
+        #[arg(long = "scope", value_name = "SCOPE", value_parser = scope)]
+        scopes: Vec<Scope>,
     },
+}
+
+fn scope(text: &str) -> Result<Scope, String> {
+    text.parse()
 }
 
 /// The roles a credential can carry.

@@ -232,8 +232,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             developer_id,
             username,
+            scopes,
         }) => {
             let tenant = TenantId::new(tenant)?;
+            if role.uses_login() && !scopes.is_empty() {
+                anyhow::bail!(
+                    "--scope is for the Bearer keys of the advertiser and operator roles"
+                );
+            }
             let credentials = open_store(&database.url).await?.credentials();
             let issued = match (role.uses_login(), username) {
                 (true, Some(username)) => {
@@ -249,7 +255,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 (false, None) => {
                     let actor = developer_id.map(ActorId::new).transpose()?;
-                    credentials.issue_key(&tenant, role.into(), actor).await
+                    credentials
+                        .issue_key(&tenant, role.into(), actor, &scopes)
+                        .await
                 }
             }
             .with_context(|| format!("cannot issue a credential for tenant {tenant}"))?;

@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use disputes_ports::{
     default_reasons, ApiKeyRecord, CredentialStore, DisputeRepository, EventId, ListQuery,
     Notification, OperationsStats, Outbox, OutboxDepth, OutboxJob, PageSize, ReasonCatalog,
-    Registration, Replay, Sink, StoreError, UrlPolicy, WebhookEvents, WebhookLabel,
+    Registration, Replay, Scope, Sink, StoreError, UrlPolicy, WebhookEvents, WebhookLabel,
     WebhookRegistry, WebhookUrl, Write,
 };
 
@@ -941,12 +941,21 @@ pub async fn tenants_and_keys_are_stored<S: Store>(store: Arc<S>) {
         actor: ActorId::new("dev-7").unwrap(),
         secret_hash: disputes_domain::Digest::of(b"secret"),
         created_at: t0(),
+        scopes: vec![Scope::AuditRead, Scope::All],
     };
     store.add_key(&key).await.unwrap();
     assert_eq!(
         store.find_key(&key.key_id).await.unwrap(),
         Some(key.clone())
     );
+    // A login has no scopes, and reads back with none.
+    let login = ApiKeyRecord {
+        key_id: "user:csr-7".into(),
+        scopes: vec![],
+        ..key.clone()
+    };
+    store.add_key(&login).await.unwrap();
+    assert_eq!(store.find_key("user:csr-7").await.unwrap(), Some(login));
     assert_eq!(store.find_key("fedcba9876543210").await.unwrap(), None);
     assert!(matches!(
         store.add_key(&key).await,

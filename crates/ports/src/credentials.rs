@@ -23,6 +23,81 @@ pub struct ApiKeyRecord {
     pub actor: ActorId,
     pub secret_hash: Digest,
     pub created_at: Timestamp,
+    /// What a Bearer key may do. Logins have none: their contracts know no scopes.
+    pub scopes: Vec<Scope>,
+}
+
+/// What a Bearer key may do, in the delivery vendor's scope names: its reads need `audit:read`,
+/// its writes `settlement:write`, and `*` is every scope. The vendor's other scopes
+/// (`settlement:read`, `challenges:write`) are kept for its clients' keys but open nothing here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    AuditRead,
+    SettlementRead,
+    SettlementWrite,
+    ChallengesWrite,
+    All,
+}
+
+impl Scope {
+    /// Every scope, in declaration order.
+    pub const ALL: &'static [Scope] = &[
+        Scope::AuditRead,
+        Scope::SettlementRead,
+        Scope::SettlementWrite,
+        Scope::ChallengesWrite,
+        Scope::All,
+    ];
+
+    /// What a key gets when its issuer names none, and what keys issued before scopes existed
+    /// have: reading and changing disputes.
+    pub const DEFAULT: &'static [Scope] = &[Scope::AuditRead, Scope::SettlementWrite];
+
+    /// The vendor's name; stored too, so never rename one, only add.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::AuditRead => "audit:read",
+            Scope::SettlementRead => "settlement:read",
+            Scope::SettlementWrite => "settlement:write",
+            Scope::ChallengesWrite => "challenges:write",
+            Scope::All => "*",
+        }
+    }
+
+    /// Whether a key with `granted` may do what `self` allows.
+    pub fn granted_by(self, granted: &[Scope]) -> bool {
+        granted.contains(&Scope::All) || granted.contains(&self)
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL
+            .iter()
+            .copied()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                format!("{s:?} is not a scope ({})", names.join(", "))
+            })
+    }
+}
+
+/// A caller authenticated by a Bearer key: who it is, the key's id (its rate-limit bucket is
+/// the key's), and what the key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub principal: Principal,
+    pub key_id: String,
+    pub scopes: Vec<Scope>,
 }
 
 /// Who is calling: a tenant and an actor with a role in it.
@@ -82,7 +157,10 @@ pub struct IssuedKey {
     pub record: ApiKeyRecord,
 }
 
-const KEY_PREFIX: &str = "dk_";
+/// How a Bearer key starts: the delivery vendor's production prefix. Keys issued before it
+/// (`dk_`) are still taken.
+const KEY_PREFIX: &str = "sk_live_";
+const OLD_KEY_PREFIX: &str = "dk_";
 const LOGIN_PREFIX: &str = "user:";
 
 /// A username for a login: 1 to 64 ASCII letters, digits and `.`, `_`, `-`, `@`.
@@ -122,13 +200,15 @@ impl CredentialService {
         Ok(self.store.tenant_owner(tenant).await?)
     }
 
-    /// Issues a key `dk_<key id>_<secret>` for a role in a tenant, acting as `actor` (by default
-    /// `key-<key id>`). Only the SHA-256 of the 256-bit secret is stored.
+    /// Issues a key `sk_live_<key id>_<secret>` for a role in a tenant, acting as `actor` (by
+    /// default `key-<key id>`), with `scopes` ([`Scope::DEFAULT`] when empty). Only the SHA-256
+    /// of the 256-bit secret is stored.
     pub async fn issue_key(
         &self,
         tenant: &TenantId,
         role: Role,
         actor: Option<ActorId>,
+        scopes: &[Scope],
     ) -> Result<IssuedKey, ServiceError> {
         let mut id_bytes = [0u8; 8];
         rand::thread_rng().fill_bytes(&mut id_bytes);
@@ -137,7 +217,14 @@ impl CredentialService {
             Some(actor) => actor,
             None => ActorId::new(format!("key-{key_id}"))?,
         };
-        let (secret, record) = self.issue(tenant, role, actor, key_id.clone()).await?;
+        let scopes = if scopes.is_empty() {
+            Scope::DEFAULT.to_vec()
+        } else {
+            scopes.to_vec()
+        };
+        let (secret, record) = self
+            .issue(tenant, role, actor, key_id.clone(), scopes)
+            .await?;
         Ok(IssuedKey {
             plaintext: format!("{KEY_PREFIX}{key_id}_{secret}"),
             record,
@@ -164,7 +251,7 @@ impl CredentialService {
         }
         let actor = ActorId::new(username)?;
         let key_id = format!("{LOGIN_PREFIX}{username}");
-        let (secret, record) = self.issue(tenant, role, actor, key_id).await?;
+        let (secret, record) = self.issue(tenant, role, actor, key_id, Vec::new()).await?;
         Ok(IssuedKey {
             plaintext: secret,
             record,
@@ -178,6 +265,7 @@ impl CredentialService {
         role: Role,
         actor: ActorId,
         key_id: String,
+        scopes: Vec<Scope>,
     ) -> Result<(String, ApiKeyRecord), ServiceError> {
         if !self.store.tenant_exists(tenant).await? {
             return Err(ServiceError::NotFound);
@@ -192,22 +280,22 @@ impl CredentialService {
             actor,
             secret_hash: Digest::of(secret.as_bytes()),
             created_at: self.clock.now(),
+            scopes,
         };
         self.store.add_key(&record).await?;
         Ok((secret, record))
     }
 
-    /// Resolves a presented key to its principal. The secret is compared in constant time, and
-    /// every failure looks the same to the caller.
-    pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
-        let (key_id, secret) = presented
-            .strip_prefix(KEY_PREFIX)
-            .and_then(|rest| rest.split_once('_'))
-            .ok_or(ServiceError::Unauthenticated)?;
-        if key_id.len() != 16 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ServiceError::Unauthenticated);
-        }
-        self.verify(key_id, secret).await
+    /// Resolves a presented Bearer key to who holds it and what it may do. The secret is
+    /// compared in constant time, and every failure looks the same to the caller.
+    pub async fn authenticate(&self, presented: &str) -> Result<KeyHolder, ServiceError> {
+        let (key_id, secret) = split_key(presented).ok_or(ServiceError::Unauthenticated)?;
+        let record = self.verify(key_id, secret).await?;
+        Ok(KeyHolder {
+            principal: principal_of(&record),
+            key_id: record.key_id,
+            scopes: record.scopes,
+        })
     }
 
     /// Resolves a username and its secret to the principal, like
@@ -220,11 +308,14 @@ impl CredentialService {
         if !valid_username(username) {
             return Err(ServiceError::Unauthenticated);
         }
-        self.verify(&format!("{LOGIN_PREFIX}{username}"), secret)
-            .await
+        let record = self
+            .verify(&format!("{LOGIN_PREFIX}{username}"), secret)
+            .await?;
+        Ok(principal_of(&record))
     }
 
-    async fn verify(&self, key_id: &str, secret: &str) -> Result<Principal, ServiceError> {
+    /// The stored credential `key_id`, when `secret` is its secret.
+    async fn verify(&self, key_id: &str, secret: &str) -> Result<ApiKeyRecord, ServiceError> {
         let record = self
             .store
             .find_key(key_id)
@@ -238,11 +329,26 @@ impl CredentialService {
         ) {
             return Err(ServiceError::Unauthenticated);
         }
-        Ok(Principal {
-            tenant: record.tenant,
-            actor: Actor::new(record.actor, record.role),
-        })
+        Ok(record)
     }
+}
+
+fn principal_of(record: &ApiKeyRecord) -> Principal {
+    Principal {
+        tenant: record.tenant.clone(),
+        actor: Actor::new(record.actor.clone(), record.role),
+    }
+}
+
+/// The key id and secret of a presented Bearer key: `sk_live_` (or the older `dk_`), 16 hex
+/// digits, `_`, the secret.
+fn split_key(presented: &str) -> Option<(&str, &str)> {
+    let rest = presented
+        .strip_prefix(KEY_PREFIX)
+        .or_else(|| presented.strip_prefix(OLD_KEY_PREFIX))?;
+    let (key_id, secret) = rest.split_once('_')?;
+    (key_id.len() == 16 && key_id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some((key_id, secret))
 }
 
 #[cfg(test)]
@@ -305,26 +411,59 @@ mod tests {
         let (svc, store) = service();
         let acme = TenantId::new("acme").unwrap();
         let issued = svc
-            .issue_key(&acme, Role::Operator, Some(ActorId::new("dev-1").unwrap()))
+            .issue_key(
+                &acme,
+                Role::Operator,
+                Some(ActorId::new("dev-1").unwrap()),
+                &[],
+            )
             .await
             .unwrap();
-        let principal = svc.authenticate(&issued.plaintext).await.unwrap();
-        assert_eq!(principal.tenant, acme);
-        assert_eq!(principal.actor.role, Role::Operator);
+        let holder = svc.authenticate(&issued.plaintext).await.unwrap();
+        assert_eq!(holder.principal.tenant, acme);
+        assert_eq!(holder.principal.actor.role, Role::Operator);
+        assert_eq!(holder.key_id, issued.record.key_id);
+        assert_eq!(holder.scopes, Scope::DEFAULT, "no scope named: the default");
         let stored = &store.0.lock().unwrap()[0];
-        // `dk_<key id>_<secret>`: the secret is all after the second `_` (it may hold `_` itself,
-        // being base64url, so splitting at the last one could leave a short tail that the stored
-        // record contains by chance).
-        let secret = issued.plaintext.splitn(3, '_').nth(2).unwrap();
+        // `sk_live_<key id>_<secret>`: the secret is all after the third `_` (it may hold `_`
+        // itself, being base64url, so splitting at the last one could leave a short tail that
+        // the stored record contains by chance).
+        assert!(issued.plaintext.starts_with("sk_live_"));
+        let secret = issued.plaintext.splitn(4, '_').nth(3).unwrap();
         assert_eq!(secret.len(), 43);
         assert!(!format!("{stored:?}").contains(secret));
+    }
+
+    #[tokio::test]
+    async fn a_key_has_the_scopes_it_was_issued_with_and_old_keys_still_work() {
+        let (svc, _) = service();
+        let acme = TenantId::new("acme").unwrap();
+        let issued = svc
+            .issue_key(&acme, Role::Operator, None, &[Scope::AuditRead])
+            .await
+            .unwrap();
+        let holder = svc.authenticate(&issued.plaintext).await.unwrap();
+        assert_eq!(holder.scopes, [Scope::AuditRead]);
+        assert!(Scope::AuditRead.granted_by(&holder.scopes));
+        assert!(!Scope::SettlementWrite.granted_by(&holder.scopes));
+        assert!(Scope::SettlementWrite.granted_by(&[Scope::All]));
+        // A key from before `sk_live_` (`dk_<key id>_<secret>`) names the same record.
+        let old = issued.plaintext.replacen("sk_live_", "dk_", 1);
+        assert_eq!(svc.authenticate(&old).await.unwrap(), holder);
+        for scope in Scope::ALL {
+            assert_eq!(scope.as_str().parse::<Scope>().unwrap(), *scope);
+        }
+        assert!("audit:write".parse::<Scope>().is_err());
     }
 
     #[tokio::test]
     async fn wrong_or_malformed_keys_are_refused() {
         let (svc, _) = service();
         let acme = TenantId::new("acme").unwrap();
-        let issued = svc.issue_key(&acme, Role::Advertiser, None).await.unwrap();
+        let issued = svc
+            .issue_key(&acme, Role::Advertiser, None, &[])
+            .await
+            .unwrap();
         let mut tampered = issued.plaintext.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
@@ -335,6 +474,8 @@ mod tests {
             "dk_zz_secret",
             "Bearer x",
             "dk_0123456789abcdef_x",
+            "sk_test_0123456789abcdef_x",
+            "sk_live_",
         ] {
             assert!(
                 matches!(
@@ -397,7 +538,7 @@ mod tests {
     async fn keys_need_an_existing_tenant() {
         let (svc, _) = service();
         let other = TenantId::new("other").unwrap();
-        let result = svc.issue_key(&other, Role::Advertiser, None).await;
+        let result = svc.issue_key(&other, Role::Advertiser, None, &[]).await;
         assert!(matches!(result, Err(ServiceError::NotFound)));
     }
 }

@@ -186,7 +186,7 @@ mod tests {
     async fn issue(f: &Fixture) -> String {
         let tenant = TenantId::new("acme").unwrap();
         f.service
-            .issue_key(&tenant, Role::Advertiser, None)
+            .issue_key(&tenant, Role::Advertiser, None, &[])
             .await
             .unwrap()
             .plaintext
@@ -232,9 +232,14 @@ mod tests {
         let key = issue(&f).await;
         f.service.authenticate(&key).await.unwrap();
         // Same key id, another secret of the same shape.
-        // `dk_<key id>_<secret>`; the secret is base64url and may hold `_` itself.
-        let mut parts = key.splitn(3, '_');
-        let id_part = format!("{}_{}", parts.next().unwrap(), parts.next().unwrap());
+        // `sk_live_<key id>_<secret>`; the secret is base64url and may hold `_` itself.
+        let mut parts = key.splitn(4, '_');
+        let id_part = format!(
+            "{}_{}_{}",
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        );
         let secret = parts.next().unwrap();
         let wrong: String = secret
             .chars()

@@ -30,7 +30,9 @@ mod webhooks;
 pub use billing::{BillingService, Disputed};
 pub use blobs::BlobStore;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use credentials::{ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, Principal};
+pub use credentials::{
+    ApiKeyRecord, CredentialService, CredentialStore, IssuedKey, KeyHolder, Principal, Scope,
+};
 pub use deadlines::{DeadlineQueue, DeadlineRound, DeadlineScheduler, DueDeadline};
 pub use dispatch::{
     Backoff, Dispatcher, Event, Notifier, NotifyError, RetryPolicy, Round, Schedule,

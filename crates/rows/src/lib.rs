@@ -25,7 +25,7 @@ use disputes_domain::{
 };
 use rust_decimal::Decimal;
 
-use disputes_ports::{ApiKeyRecord, DeadLetter, OutboxJob, StoreError};
+use disputes_ports::{ApiKeyRecord, DeadLetter, OutboxJob, Scope, StoreError};
 
 pub mod flows;
 mod records;
@@ -844,8 +844,18 @@ pub fn message_from_row(row: &(impl StoredRow + ?Sized)) -> Result<(i64, Message
     Ok((f.integer("dispute_id")?, message))
 }
 
+/// A key's scopes as `api_keys.scopes` keeps them: their names separated by spaces, empty for
+/// none (a login's). NULL is left for keys stored before scopes existed.
+pub fn scopes_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Row → record for one `api_keys` row (`key_id, tenant, role, actor_id, secret_hash,
-/// created_at`).
+/// created_at, scopes`). A key stored before scopes existed has the default ones.
 pub fn api_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<ApiKeyRecord, StoreError> {
     let f = Fields(row);
     Ok(ApiKeyRecord {
@@ -855,6 +865,13 @@ pub fn api_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<ApiKeyRecord,
         actor: f.parsed("actor_id", ActorId::new)?,
         secret_hash: f.parsed("secret_hash", |h| h.parse())?,
         created_at: f.time("created_at")?,
+        scopes: match f.opt_text("scopes")? {
+            Some(text) => text
+                .split_whitespace()
+                .map(|s| s.parse().map_err(|e| corrupt("scopes", e)))
+                .collect::<Result<_, _>>()?,
+            None => Scope::DEFAULT.to_vec(),
+        },
     })
 }
 

@@ -30,6 +30,7 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
             actor: ActorId::new("dev").unwrap(),
             secret_hash: Digest::of(b"the-secret"),
             created_at: Utc::now(),
+            scopes: disputes_ports::Scope::DEFAULT.to_vec(),
         }))
     });
     let repo = Arc::new(repo);

@@ -40,6 +40,7 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
             actor: ActorId::new("dev").unwrap(),
             secret_hash: Digest::of(b"the-secret"),
             created_at: Utc::now(),
+            scopes: disputes_ports::Scope::DEFAULT.to_vec(),
         }))
     });
     let repo = Arc::new(repo);

@@ -31,13 +31,14 @@ impl CredentialStore for PgStore {
     }
 
     async fn add_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        let sql = "INSERT INTO api_keys (key_id, tenant, role, actor_id, secret_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)";
+        let sql = "INSERT INTO api_keys \
+             (key_id, tenant, role, actor_id, secret_hash, created_at, scopes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
         flow::add_key(self, sql, key).await
     }
 
     async fn find_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let sql = "SELECT key_id, tenant, role, actor_id, secret_hash, created_at \
+        let sql = "SELECT key_id, tenant, role, actor_id, secret_hash, created_at, scopes \
              FROM api_keys WHERE key_id = $1";
         flow::find_key(self, sql, key_id).await
     }

@@ -3,7 +3,7 @@
 use disputes_domain::{Agent, TenantId, Timestamp};
 use disputes_ports::{ApiKeyRecord, StoreError};
 
-use crate::{api_key_from_row, one, tenant_owner, Sql, StoredRow};
+use crate::{api_key_from_row, one, scopes_text, tenant_owner, Sql, StoredRow};
 
 /// Creates `tenant`. `sql` inserts (`slug, created_at`); a taken slug breaks the primary key,
 /// which a store reports as [`StoreError::AlreadyExists`].
@@ -59,7 +59,8 @@ pub async fn owner(
     }
 }
 
-/// Adds `key`. `sql` inserts (`key_id, tenant, role, actor_id, secret_hash, created_at`). An
+/// Adds `key`. `sql` inserts (`key_id, tenant, role, actor_id, secret_hash, created_at,
+/// scopes`). An
 /// unknown tenant breaks the foreign key ([`StoreError::NotFound`]); a taken key id the primary
 /// key ([`StoreError::AlreadyExists`]).
 pub async fn add_key(db: &impl Sql, sql: &str, key: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -70,6 +71,7 @@ pub async fn add_key(db: &impl Sql, sql: &str, key: &ApiKeyRecord) -> Result<(),
         key.actor.as_str().into(),
         key.secret_hash.to_hex().as_str().into(),
         key.created_at.into(),
+        scopes_text(&key.scopes).as_str().into(),
     ];
     db.execute(sql, params).await?;
     Ok(())

@@ -12,7 +12,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, HOST, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -103,6 +103,7 @@ impl ErrorShape for Billing {
 impl Authenticates for Billing {
     async fn authenticate(
         state: &SharedState,
+        _: &Method,
         headers: &HeaderMap,
     ) -> Result<(Principal, String), Problem> {
         let (username, password) =

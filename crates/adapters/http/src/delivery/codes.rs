@@ -15,6 +15,7 @@ pub static REGISTRY: Registry = Registry {
         Entry::new(EVIDENCE_REQUIRED, "no proof pack, metering snapshot or settlement application given"),
         Entry::new(UNAUTHORIZED, "no `Authorization: Bearer` key, or an unknown one"),
         Entry::new(FORBIDDEN_ROLE, "the key's role may not do this"),
+        Entry::new(INSUFFICIENT_SCOPE, "the key lacks the scope the call needs: `audit:read` to read, `settlement:write` to change (or `*`)"),
         Entry::new(OPENER_CANNOT_RESPOND, "the opener answered its own dispute"),
         Entry::new(NOT_FOUND, "no such dispute for this tenant, another tenant's dispute too"),
         Entry::new(ROUTE_NOT_FOUND, "no such route below `/v1`"),

@@ -9,7 +9,7 @@ pub(crate) mod wire;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use disputes_domain::{
     ActorId, Decision, DeliverySubject, DisputeId, Outcome, Role, Settlement, Stance, Status,
     SubjectKind, Version,
 };
-use disputes_ports::{ListQuery, OpenRequest, Principal, ServiceError};
+use disputes_ports::{ListQuery, OpenRequest, Principal, Scope, ServiceError};
 use serde::Serialize;
 use serde_json::json;
 
@@ -91,10 +91,12 @@ impl ErrorShape for Delivery {
 }
 
 /// The caller, from `Authorization: Bearer <key>`. Only advertiser and operator keys speak this
-/// contract; each key has a rate-limit bucket of its own.
+/// contract, reading with scope `audit:read` and changing with `settlement:write`, as the vendor
+/// has it; each key has a rate-limit bucket of its own.
 impl Authenticates for Delivery {
     async fn authenticate(
         state: &SharedState,
+        method: &Method,
         headers: &HeaderMap,
     ) -> Result<(Principal, String), Problem> {
         let header = headers
@@ -107,13 +109,23 @@ impl Authenticates for Delivery {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(Problem::unauthenticated());
         }
-        let principal = state.credentials.authenticate(key.trim()).await?;
-        if !matches!(principal.actor.role, Role::Advertiser | Role::Operator) {
-            return Err(forbidden(principal.actor.role, "use the delivery contract"));
+        let holder = state.credentials.authenticate(key.trim()).await?;
+        let role = holder.principal.actor.role;
+        if !matches!(role, Role::Advertiser | Role::Operator) {
+            return Err(forbidden(role, "use the delivery contract"));
         }
-        // The key id is the part between `dk_` and the secret.
-        let key_id = key.trim().split('_').nth(1).unwrap_or_default();
-        Ok((principal, format!("key {key_id}")))
+        let needed = if method.is_safe() {
+            Scope::AuditRead
+        } else {
+            Scope::SettlementWrite
+        };
+        if !needed.granted_by(&holder.scopes) {
+            return Err(Problem::new(
+                codes::INSUFFICIENT_SCOPE,
+                format!("this key lacks the scope {needed}"),
+            ));
+        }
+        Ok((holder.principal, format!("key {}", holder.key_id)))
     }
 }
 

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::MethodRouter;
@@ -30,9 +30,11 @@ pub trait ErrorShape: Send + Sync + 'static {
 /// A contract whose callers authenticate with request headers.
 pub trait Authenticates: ErrorShape {
     /// The caller the request's headers name, and the rate-limit bucket it draws from; a
-    /// [`Problem`] (401, 403) when they name none who may use this contract.
+    /// [`Problem`] (401, 403) when they name none who may use this contract, or (403) when the
+    /// caller may not make a request of this `method`.
     fn authenticate(
         state: &SharedState,
+        method: &Method,
         headers: &HeaderMap,
     ) -> impl Future<Output = Result<(Principal, String), Problem>> + Send;
 }
@@ -56,7 +58,7 @@ pub async fn authenticate<C: Authenticates>(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let admitted = match C::authenticate(&state, request.headers()).await {
+    let admitted = match C::authenticate(&state, request.method(), request.headers()).await {
         Ok((principal, bucket)) => RateGate::of(request.extensions())
             .admit(&bucket)
             .map(|()| principal),

@@ -48,6 +48,7 @@ pub const FILE_TYPE_MISMATCH: Code = bad("file_type_mismatch");
 // 401, 403: who is calling.
 pub const UNAUTHORIZED: Code = Code::new("unauthorized", StatusCode::UNAUTHORIZED);
 pub const FORBIDDEN_ROLE: Code = Code::new("forbidden_role", StatusCode::FORBIDDEN);
+pub const INSUFFICIENT_SCOPE: Code = Code::new("insufficient_scope", StatusCode::FORBIDDEN);
 pub const OPENER_CANNOT_RESPOND: Code = Code::new("opener_cannot_respond", StatusCode::FORBIDDEN);
 // 404, 405: what is asked for.
 pub const NOT_FOUND: Code = Code::new("not_found", StatusCode::NOT_FOUND);

@@ -1279,6 +1279,17 @@ async fn bills_and_events_are_disputed_listed_and_settled(store: Store) {
         .map(|a| a["arActionType"].clone())
         .collect();
     assert_eq!(types, [json!(9), json!(9), json!(6), json!(11)]);
+    snapshot!(
+        desk,
+        "list_every_kind_json",
+        desk.get(&format!("/disputes/account/{SEED_ACCOUNT}"), JSON)
+            .await
+    );
+    snapshot!(
+        desk,
+        "get_event_xml",
+        desk.get(&format!("/disputes/{events}"), XML).await
+    );
     let on_bill = desk.get(&format!("/disputes/bill/{SEED_BILL}"), JSON).await;
     let refs: Vec<_> = on_bill
         .json()

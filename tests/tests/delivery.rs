@@ -564,20 +564,14 @@ async fn roles_and_keys_are_enforced(store: Store) {
 
     // Scopes, as the vendor's keys have them: `audit:read` reads, `settlement:write` changes.
     assert!(desk.operator.starts_with("sk_live_"), "{}", desk.operator);
-    let scoped = |scopes: &[&str]| {
-        let mut args = vec![
-            "key",
-            "create",
-            "--tenant",
-            "acme-media",
-            "--role",
-            "operator",
-        ];
+    let issue = |role: &str, scopes: &[&str]| {
+        let mut args = vec!["key", "create", "--tenant", "acme-media", "--role", role];
         for scope in scopes {
             args.extend(["--scope", scope]);
         }
         desk.server.cli(&args).trim().to_owned()
     };
+    let scoped = |scopes: &[&str]| issue("operator", scopes);
     let reader = scoped(&["audit:read"]);
     assert_eq!(
         desk.get(&format!("/v1/disputes/{id}"), &reader)
@@ -599,6 +593,21 @@ async fn roles_and_keys_are_enforced(store: Store) {
     let everything = scoped(&["*"]);
     assert_eq!(
         desk.get("/v1/disputes", &everything).await.status,
+        StatusCode::OK
+    );
+    // The vendor's role names: a reviewer reads only, an admin does everything.
+    let reviewer = issue("tenant_reviewer", &[]);
+    assert_eq!(
+        desk.get("/v1/disputes", &reviewer).await.status,
+        StatusCode::OK
+    );
+    let refused = desk
+        .post(&format!("/v1/disputes/{id}/notes"), &reviewer, note.clone())
+        .await;
+    assert_eq!(error_code(&refused), "insufficient_scope");
+    let admin = issue("tenant_admin", &[]);
+    assert_eq!(
+        desk.get("/v1/disputes", &admin).await.status,
         StatusCode::OK
     );
     // A key from before `sk_live_` (`dk_…`) still works.

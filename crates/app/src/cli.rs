@@ -436,7 +436,9 @@ pub enum KeyCommand {
         #[arg(long)]
         tenant: String,
         /// Who the credential speaks for: a Bearer key for advertiser and operator (the
-        /// delivery contract), a login for client (invoice) and billing (billing).
+        /// delivery contract; also by the vendor's names tenant_admin, tenant_operator,
+        /// tenant_brand, tenant_reviewer, tenant_auditor), a login for client (invoice) and
+        /// billing (billing).
         #[arg(long, value_enum)]
         role: KeyRole,
         /// Who acts with a Bearer key (the delivery contract's developerId); `key-<key id>` if
@@ -467,6 +469,21 @@ pub enum KeyRole {
     Operator,
     Client,
     Billing,
+    /// The delivery vendor's role names, for keys its clients expect: an operator key with `*`.
+    #[value(name = "tenant_admin")]
+    TenantAdmin,
+    /// An operator key.
+    #[value(name = "tenant_operator")]
+    TenantOperator,
+    /// An advertiser key: for disputes the brand is the advertiser, who opens and answers them.
+    #[value(name = "tenant_brand")]
+    TenantBrand,
+    /// A read-only operator key (`audit:read`).
+    #[value(name = "tenant_reviewer")]
+    TenantReviewer,
+    /// A read-only operator key (`audit:read`).
+    #[value(name = "tenant_auditor")]
+    TenantAuditor,
 }
 
 impl KeyRole {
@@ -474,13 +491,27 @@ impl KeyRole {
     pub fn uses_login(self) -> bool {
         matches!(self, KeyRole::Client | KeyRole::Billing)
     }
+
+    /// The scopes a Bearer key of this role gets when `--scope` names none: the vendor's roles
+    /// say what their keys may do; ours may read and change disputes.
+    pub fn default_scopes(self) -> &'static [Scope] {
+        match self {
+            KeyRole::TenantAdmin => &[Scope::All],
+            KeyRole::TenantReviewer | KeyRole::TenantAuditor => &[Scope::AuditRead],
+            _ => Scope::DEFAULT,
+        }
+    }
 }
 
 impl From<KeyRole> for Role {
     fn from(role: KeyRole) -> Self {
         match role {
-            KeyRole::Advertiser => Role::Advertiser,
-            KeyRole::Operator => Role::Operator,
+            KeyRole::Advertiser | KeyRole::TenantBrand => Role::Advertiser,
+            KeyRole::Operator
+            | KeyRole::TenantAdmin
+            | KeyRole::TenantOperator
+            | KeyRole::TenantReviewer
+            | KeyRole::TenantAuditor => Role::Operator,
             KeyRole::Client => Role::Client,
             KeyRole::Billing => Role::Billing,
         }

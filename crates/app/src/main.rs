@@ -255,6 +255,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 (false, None) => {
                     let actor = developer_id.map(ActorId::new).transpose()?;
+                    let scopes = if scopes.is_empty() {
+                        role.default_scopes().to_vec()
+                    } else {
+                        scopes
+                    };
                     credentials
                         .issue_key(&tenant, role.into(), actor, &scopes)
                         .await

@@ -172,8 +172,8 @@ impl InvoiceSubject {
 pub enum BillingTarget {
     /// One item of a bill, by its id.
     Item(String),
-    /// A whole bill: the subject's [`bill_id`](BillingSubject::bill_id).
-    Bill,
+    /// A whole bill, by its id.
+    Bill(String),
     /// Usage events of the subject's account.
     Events(UsageEvents),
 }
@@ -191,7 +191,7 @@ impl BillingTarget {
     pub fn kind(&self) -> BillingTargetKind {
         match self {
             BillingTarget::Item(_) => BillingTargetKind::Item,
-            BillingTarget::Bill => BillingTargetKind::Bill,
+            BillingTarget::Bill(_) => BillingTargetKind::Bill,
             BillingTarget::Events(_) => BillingTargetKind::Events,
         }
     }
@@ -259,7 +259,7 @@ pub struct BillingSubject {
     /// item or bill dispute, and the account only with the notes. An event dispute names it.
     account_id: Option<String>,
     bill_unit_id: Option<String>,
-    /// The bill: the disputed one of a bill dispute, else the bill the notes named.
+    /// The bill the notes named, on an item or event dispute (a bill dispute's is its target).
     bill_id: Option<String>,
 }
 
@@ -299,7 +299,7 @@ impl BillingSubject {
         bill_unit_id: Option<String>,
     ) -> Result<Self, DomainError> {
         let bill_id = required_text("billId", bill_id, Self::MAX_ID)?;
-        Self::on(BillingTarget::Bill, account_id, bill_unit_id, Some(bill_id))
+        Self::on(BillingTarget::Bill(bill_id), account_id, bill_unit_id, None)
     }
 
     /// A dispute of some of `account_id`'s usage events.
@@ -344,7 +344,7 @@ impl BillingSubject {
     pub fn item_id(&self) -> Option<&str> {
         match &self.target {
             BillingTarget::Item(id) => Some(id),
-            BillingTarget::Bill | BillingTarget::Events(_) => None,
+            BillingTarget::Bill(_) | BillingTarget::Events(_) => None,
         }
     }
 
@@ -352,7 +352,7 @@ impl BillingSubject {
     pub fn events_disputed(&self) -> Option<&UsageEvents> {
         match &self.target {
             BillingTarget::Events(events) => Some(events),
-            BillingTarget::Item(_) | BillingTarget::Bill => None,
+            BillingTarget::Item(_) | BillingTarget::Bill(_) => None,
         }
     }
 
@@ -366,7 +366,7 @@ impl BillingSubject {
     pub fn summary(&self) -> String {
         let what = match &self.target {
             BillingTarget::Item(item) => format!("bill item {item}"),
-            BillingTarget::Bill => format!("bill {}", self.bill_id.as_deref().unwrap_or("?")),
+            BillingTarget::Bill(bill) => format!("bill {bill}"),
             BillingTarget::Events(events) if events.ids.len() == 1 => {
                 format!("usage event {}", events.ids[0])
             }
@@ -382,8 +382,12 @@ impl BillingSubject {
         self.bill_unit_id.as_deref()
     }
 
+    /// The disputed bill of a bill dispute, else the bill the notes named, if any.
     pub fn bill_id(&self) -> Option<&str> {
-        self.bill_id.as_deref()
+        match &self.target {
+            BillingTarget::Bill(bill) => Some(bill),
+            BillingTarget::Item(_) | BillingTarget::Events(_) => self.bill_id.as_deref(),
+        }
     }
 
     /// The one-open-dispute rule among billing subjects: the same item, the same bill, or an
@@ -392,7 +396,7 @@ impl BillingSubject {
     fn conflicts_with(&self, other: &BillingSubject) -> bool {
         match (&self.target, &other.target) {
             (BillingTarget::Item(a), BillingTarget::Item(b)) => a == b,
-            (BillingTarget::Bill, BillingTarget::Bill) => self.bill_id == other.bill_id,
+            (BillingTarget::Bill(a), BillingTarget::Bill(b)) => a == b,
             (BillingTarget::Events(a), BillingTarget::Events(b)) => {
                 self.account_id == other.account_id && a.ids.iter().any(|e| b.ids.contains(e))
             }

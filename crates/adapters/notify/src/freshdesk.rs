@@ -700,9 +700,7 @@ pub fn description(dispute: &Dispute, left_out: &[String]) -> String {
             }
             match s.target() {
                 BillingTarget::Item(item) => facts.push(("Bill item", item.clone())),
-                BillingTarget::Bill => {
-                    facts.push(("Bill", s.bill_id().unwrap_or_default().to_owned()));
-                }
+                BillingTarget::Bill(bill) => facts.push(("Bill", bill.clone())),
                 BillingTarget::Events(events) => {
                     facts.push(("Usage events", events.ids().join(", ")));
                 }

@@ -188,7 +188,8 @@ fn lock_key(tenant: &TenantId, subject: &Subject) -> String {
         Subject::Invoice(s) => s.invoice(),
         Subject::Billing(s) => match s.target() {
             BillingTarget::Item(item) => item.as_str(),
-            BillingTarget::Bill => s.bill_id().unwrap_or_default(),
+            BillingTarget::Bill(bill) => bill.as_str(),
+            // An event dispute always names its account.
             BillingTarget::Events(_) => s.account_id().unwrap_or_default(),
         },
     };
@@ -228,7 +229,7 @@ async fn find_conflict(
                 .fetch_optional(conn)
                 .await
             }
-            BillingTarget::Bill => {
+            BillingTarget::Bill(bill) => {
                 sqlx::query_scalar(concat!(
                     "SELECT id FROM disputes WHERE tenant = $1 AND bill_id = $2",
                     " AND billing_target = 'bill'",
@@ -237,7 +238,7 @@ async fn find_conflict(
                     " ORDER BY id LIMIT 1"
                 ))
                 .bind(tenant.as_str())
-                .bind(s.bill_id())
+                .bind(bill)
                 .fetch_optional(conn)
                 .await
             }

@@ -252,10 +252,10 @@ fn push_conflict<'a>(
                 BillingTarget::Item(item) => {
                     query.push(" AND item_id = ").push_bind(item.as_str());
                 }
-                BillingTarget::Bill => {
+                BillingTarget::Bill(bill) => {
                     query
                         .push(" AND billing_target = 'bill' AND bill_id = ")
-                        .push_bind(s.bill_id());
+                        .push_bind(bill.as_str());
                 }
                 BillingTarget::Events(events) => {
                     query

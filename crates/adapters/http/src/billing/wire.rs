@@ -1049,7 +1049,7 @@ pub enum DisputeTypeSchema {
 fn dispute_type(subject: &BillingSubject) -> &'static str {
     match subject.target() {
         BillingTarget::Item(_) => "item",
-        BillingTarget::Bill => "bill",
+        BillingTarget::Bill(_) => "bill",
         BillingTarget::Events(_) => "event",
     }
 }
@@ -1208,7 +1208,7 @@ fn open_ar_action_type(subject: &BillingSubject) -> u8 {
     match subject.target() {
         BillingTarget::Item(_) => 6,
         BillingTarget::Events(_) => 9,
-        BillingTarget::Bill => 11,
+        BillingTarget::Bill(_) => 11,
     }
 }
 

@@ -120,7 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let webhook = open_store(&database.url)
                 .await?
                 .webhooks()
-                .register(&tenant, &registration)
+                .register(&tenant, &registration, None)
                 .await
                 .map_err(|e| match e {
                     // The store's only way to say the tenant is unknown.

@@ -8,14 +8,14 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use disputes_domain::{Role, Version};
+use disputes_domain::{EntryKind, Role, Version};
 
-use crate::repository::{actor, create, invoice, seal, t0, tenant, with_tenants, Store};
+use crate::repository::{actor, create, hook, invoice, seal, t0, tenant, with_tenants, Store};
 use disputes_ports::idempotency::{
     Fingerprint, IdempotencyStore, KeyState, KeyedRequest, Reservation, StoredAnswer, LEASE,
     RETENTION,
 };
-use disputes_ports::{IdempotencyKey, StoreError, Write};
+use disputes_ports::{EventId, IdempotencyKey, StoreError, Write};
 
 /// Runs every idempotency conformance case as its own test against the stores `$store` makes.
 #[macro_export]
@@ -27,6 +27,7 @@ macro_rules! idempotency_conformance_suite {
             a_keyed_write_records_its_effect,
             a_refused_write_records_nothing,
             a_write_after_its_key_was_taken_over_is_refused,
+            a_keyed_registration_records_its_webhook,
             released_and_expired_keys_run_again,
             concurrent_reserves_of_one_key_admit_exactly_one,
         );
@@ -246,6 +247,69 @@ pub async fn a_write_after_its_key_was_taken_over_is_refused<S: KeyStore>(store:
         stored.version(),
         created.version(),
         "the refused update must roll back"
+    );
+}
+
+/// A webhook registered under a key is recorded on it in the registration's transaction: a
+/// retry after the answer was lost learns which webhook it made, a registration whose key was
+/// taken over stores nothing, and a key that made a webhook is never released.
+pub async fn a_keyed_registration_records_its_webhook<S: KeyStore>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let registering = request("acme", "operator:dev", "hook", "{}");
+    let reservation = reserve(&*store, &registering, t0()).await;
+    let registration = hook("https://a.example/in", &["*"], None);
+    let webhook = store
+        .add_webhook(
+            &tenant("acme"),
+            &registration,
+            "whsec_a",
+            t0(),
+            Some(reservation.clone()),
+        )
+        .await
+        .unwrap();
+    store.release(&reservation).await.unwrap();
+    let later = t0() + LEASE + Duration::seconds(1);
+    assert_eq!(
+        store.reserve(&registering, later).await.unwrap(),
+        KeyState::Subscribed {
+            webhook: webhook.id
+        }
+    );
+    assert_eq!(
+        store.webhook(&tenant("acme"), webhook.id).await.unwrap(),
+        Some(webhook.clone()),
+        "the replay reads the webhook back, secret and all"
+    );
+    assert_eq!(
+        store.webhook(&tenant("globex"), webhook.id).await.unwrap(),
+        None
+    );
+
+    // A registration whose key a retry took over is refused whole.
+    let other = request("acme", "operator:dev", "hook-2", "{}");
+    let slow = reserve(&*store, &other, t0()).await;
+    let retry = reserve(&*store, &other, later).await;
+    let refused = store
+        .add_webhook(&tenant("acme"), &registration, "whsec_b", t0(), Some(slow))
+        .await;
+    assert!(matches!(refused, Err(StoreError::KeyTakenOver)));
+    let next = store
+        .add_webhook(&tenant("acme"), &registration, "whsec_c", t0(), Some(retry))
+        .await
+        .unwrap();
+    let event = EventId::generate();
+    let registered: Vec<i64> = store
+        .webhooks_pending(&tenant("acme"), &event, EntryKind::Opened)
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(
+        registered,
+        [webhook.id, next.id],
+        "the refused registration left no webhook behind"
     );
 }
 

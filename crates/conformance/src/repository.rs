@@ -1669,7 +1669,7 @@ pub async fn only_delivered_jobs_are_pruned_a_batch_at_a_time<S: Store>(store: A
 }
 
 /// A registration of `url` for `events`, labelled `label`, from the command line.
-fn hook(url: &str, events: &[&str], label: Option<&str>) -> Registration {
+pub(crate) fn hook(url: &str, events: &[&str], label: Option<&str>) -> Registration {
     Registration {
         url: WebhookUrl::new(url, UrlPolicy::AnyHttp).unwrap(),
         events: WebhookEvents::new(events).unwrap(),
@@ -1686,6 +1686,7 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
             &hook("https://a.example/in", &["*"], None),
             "whsec_a",
             t0(),
+            None,
         )
         .await
         .unwrap();
@@ -1695,6 +1696,7 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
             &hook("http://127.0.0.1:9/in", &["*"], None),
             "whsec_b",
             t0(),
+            None,
         )
         .await
         .unwrap();
@@ -1704,6 +1706,7 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
             &hook("https://g.example/in", &["*"], None),
             "whsec_g",
             t0(),
+            None,
         )
         .await
         .unwrap();
@@ -1712,7 +1715,8 @@ pub async fn webhooks_are_per_tenant_and_remember_their_deliveries<S: Store>(sto
             &tenant("nobody"),
             &hook("https://n.example", &["*"], None),
             "s",
-            t0()
+            t0(),
+            None
         )
         .await
         .is_err());
@@ -1757,6 +1761,7 @@ pub async fn webhooks_get_only_the_events_they_subscribed_to<S: Store>(store: Ar
             &hook("https://all.example/in", &["*"], None),
             "whsec_1",
             t0(),
+            None,
         )
         .await
         .unwrap();
@@ -1767,7 +1772,7 @@ pub async fn webhooks_get_only_the_events_they_subscribed_to<S: Store>(store: Ar
     );
     some.developer = Some(ActorId::new("dev_op").unwrap());
     let some = store
-        .add_webhook(&tenant("acme"), &some, "whsec_2", t0())
+        .add_webhook(&tenant("acme"), &some, "whsec_2", t0(), None)
         .await
         .unwrap();
     // The vendor's own names are accepted, and nothing here is one of them.
@@ -1781,6 +1786,7 @@ pub async fn webhooks_get_only_the_events_they_subscribed_to<S: Store>(store: Ar
             ),
             "whsec_3",
             t0(),
+            None,
         )
         .await
         .unwrap();

@@ -14,6 +14,8 @@
 //!    change with [`StoreError::KeyTakenOver`] when a retry has taken the key over meanwhile. So a
 //!    key is bound to its effect atomically: a replay never repeats an effect that committed, even
 //!    when the answer to it was never stored, and one key never has two effects.
+//!    A webhook registration records the webhook it made the same way, in the registration's
+//!    transaction ([`WebhookRegistry::add_webhook`](crate::WebhookRegistry::add_webhook)).
 //! 3. [`IdempotencyStore::complete`] stores the answer, or [`IdempotencyStore::release`] frees a
 //!    key whose request failed on our side without an effect, so that a retry runs.
 //!
@@ -193,6 +195,9 @@ pub enum KeyState {
         dispute: DisputeId,
         version: Version,
     },
+    /// The first request registered `webhook` but its answer was never stored: answer from the
+    /// webhook, never register another.
+    Subscribed { webhook: i64 },
 }
 
 /// A key as a store holds it, for [`verdict`](Self::verdict).
@@ -203,6 +208,8 @@ pub struct StoredKey {
     pub lease_until: Timestamp,
     /// The dispute and version its request produced, if any.
     pub effect: Option<(DisputeId, Version)>,
+    /// The webhook its request registered, if it registered one.
+    pub subscription: Option<i64>,
     pub answer: Option<StoredAnswer>,
 }
 
@@ -222,6 +229,9 @@ impl StoredKey {
         }
         if now < self.lease_until {
             return Some(KeyState::InFlight);
+        }
+        if let Some(webhook) = self.subscription {
+            return Some(KeyState::Subscribed { webhook });
         }
         self.effect
             .map(|(dispute, version)| KeyState::Effected { dispute, version })
@@ -308,6 +318,7 @@ mod tests {
             created_at: t0(),
             lease_until: t0() + LEASE,
             effect: None,
+            subscription: None,
             answer: None,
         }
     }
@@ -382,6 +393,15 @@ mod tests {
                 dispute: DisputeId::new(7).unwrap(),
                 version: Version::FIRST
             })
+        );
+
+        let subscribed = StoredKey {
+            subscription: Some(3),
+            ..stored()
+        };
+        assert_eq!(
+            subscribed.verdict(&fingerprint("{}"), t0() + LEASE),
+            Some(KeyState::Subscribed { webhook: 3 })
         );
 
         let answer = StoredAnswer::new(b"201\n\n{}".to_vec());

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use disputes_domain::{ActorId, DomainError, EntryKind, TenantId, Timestamp};
 
+use crate::idempotency::Reservation;
 use crate::outbox::random_hex;
 use crate::{Clock, EventId, ServiceError, StoreError};
 
@@ -301,17 +302,24 @@ pub struct Webhook {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait WebhookRegistry: Send + Sync + std::fmt::Debug {
-    /// Registers an endpoint for `tenant`, signed with `secret`, created `at`.
+    /// Registers an endpoint for `tenant`, signed with `secret`, created `at`. With the `key` of
+    /// the request that registers it, the store records on the key, in the same transaction,
+    /// which webhook it made, as a dispute's write records its effect.
     ///
     /// # Errors
-    /// MUST fail when the tenant does not exist.
+    /// MUST fail when the tenant does not exist, and with [`StoreError::KeyTakenOver`] (storing
+    /// nothing) when a retry took `key` over.
     async fn add_webhook(
         &self,
         tenant: &TenantId,
         registration: &Registration,
         secret: &str,
         at: Timestamp,
+        key: Option<Reservation>,
     ) -> Result<Webhook, StoreError>;
+
+    /// The tenant's webhook `id`, if it is the tenant's.
+    async fn webhook(&self, tenant: &TenantId, id: i64) -> Result<Option<Webhook>, StoreError>;
 
     /// The tenant's webhooks that subscribed to events of `kind` (see
     /// [`WebhookEvents::covers`]) and have not taken `event` yet, by id. A webhook that did not
@@ -374,16 +382,36 @@ impl WebhookService {
     ///
     /// # Errors
     /// What the store reports ([`ServiceError::NotFound`] for an unknown tenant).
+    /// Registers an endpoint with a fresh secret; `key` is the registering request's, if it
+    /// carried one.
     pub async fn register(
         &self,
         tenant: &TenantId,
         registration: &Registration,
+        key: Option<&Reservation>,
     ) -> Result<Webhook, ServiceError> {
         let secret = format!("whsec_{}", random_hex::<32>());
         Ok(self
             .registry
-            .add_webhook(tenant, registration, &secret, self.clock.now())
+            .add_webhook(
+                tenant,
+                registration,
+                &secret,
+                self.clock.now(),
+                key.cloned(),
+            )
             .await?)
+    }
+
+    /// The tenant's webhook `id`, secret and all: what a registration answered.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] when it is not the tenant's.
+    pub async fn subscription(&self, tenant: &TenantId, id: i64) -> Result<Webhook, ServiceError> {
+        self.registry
+            .webhook(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 }
 
@@ -490,7 +518,7 @@ mod tests {
         registry
             .expect_add_webhook()
             .times(2)
-            .returning(|tenant, registration, secret, at| {
+            .returning(|tenant, registration, secret, at, _| {
                 Ok(Webhook {
                     id: 1,
                     tenant: tenant.clone(),
@@ -515,8 +543,8 @@ mod tests {
             label: None,
             developer: None,
         };
-        let a = svc.register(&acme, &registration).await.unwrap();
-        let b = svc.register(&acme, &registration).await.unwrap();
+        let a = svc.register(&acme, &registration, None).await.unwrap();
+        let b = svc.register(&acme, &registration, None).await.unwrap();
         assert!(a.secret.starts_with("whsec_") && a.secret.len() == 70);
         assert_ne!(a.secret, b.secret);
     }

@@ -15,7 +15,7 @@ use disputes_ports::{
 
 /// The columns of `idempotency_keys` that [`stored_key_from_row`] reads.
 pub const IDEMPOTENCY_KEY_COLUMNS: &str =
-    "fingerprint, created_at, lease_until, dispute_id, dispute_version, answer";
+    "fingerprint, created_at, lease_until, dispute_id, dispute_version, webhook_id, answer";
 
 /// Row → key for one `idempotency_keys` row (see [`IDEMPOTENCY_KEY_COLUMNS`]). An effect is
 /// only one when both its dispute and its version are set.
@@ -33,6 +33,7 @@ pub fn stored_key_from_row(row: &(impl StoredRow + ?Sized)) -> Result<StoredKey,
         created_at: f.time("created_at")?,
         lease_until: f.time("lease_until")?,
         effect,
+        subscription: row.integer("webhook_id")?,
         answer: row.bytes("answer")?.map(StoredAnswer::new),
     })
 }

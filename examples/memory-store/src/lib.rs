@@ -580,11 +580,13 @@ impl WebhookRegistry for MemoryStore {
         registration: &Registration,
         secret: &str,
         at: Timestamp,
+        key: Option<Reservation>,
     ) -> Result<Webhook, StoreError> {
         let mut state = self.state()?;
         if !state.tenants.contains_key(tenant) {
             return Err(StoreError::NotFound);
         }
+        state.check_key_held(key.as_ref())?;
         let webhook = Webhook {
             id: state.webhooks.len() as i64 + 1,
             tenant: tenant.clone(),
@@ -596,7 +598,19 @@ impl WebhookRegistry for MemoryStore {
             created_at: at,
         };
         state.webhooks.push(webhook.clone());
+        if let Some(held) = key.and_then(|r| state.idempotency_keys.get_mut(&key_of(&r))) {
+            held.stored.subscription = Some(webhook.id);
+        }
         Ok(webhook)
+    }
+
+    async fn webhook(&self, tenant: &TenantId, id: i64) -> Result<Option<Webhook>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .webhooks
+            .iter()
+            .find(|w| w.id == id && w.tenant == *tenant)
+            .cloned())
     }
 
     async fn webhooks_pending(
@@ -782,6 +796,7 @@ impl IdempotencyStore for MemoryStore {
             created_at: now,
             lease_until: now + LEASE,
             effect: None,
+            subscription: None,
             answer: None,
         };
         let held = HeldKey {
@@ -810,10 +825,11 @@ impl IdempotencyStore for MemoryStore {
         let mut state = self.state()?;
         let key = key_of(reservation);
         // Only the holder frees a key, and never one whose effect was recorded.
-        let releasable = state
-            .idempotency_keys
-            .get(&key)
-            .is_some_and(|h| h.token == reservation.token && h.stored.effect.is_none());
+        let releasable = state.idempotency_keys.get(&key).is_some_and(|h| {
+            h.token == reservation.token
+                && h.stored.effect.is_none()
+                && h.stored.subscription.is_none()
+        });
         if releasable {
             state.idempotency_keys.remove(&key);
         }

@@ -21,6 +21,15 @@ use tower::ServiceExt as _;
 const KEY: &str = "dk_0123456789abcdef_the-secret";
 
 fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router {
+    // No test of `app` registers a webhook: any call to this registry would panic.
+    app_with_webhooks(repo, keys, disputes_ports::MockWebhookRegistry::new())
+}
+
+fn app_with_webhooks(
+    repo: MockDisputeRepository,
+    keys: MockIdempotencyStore,
+    webhooks: disputes_ports::MockWebhookRegistry,
+) -> axum::Router {
     let mut credentials = MockCredentialStore::new();
     credentials.expect_find_key().returning(|key_id| {
         Ok(Some(ApiKeyRecord {
@@ -48,11 +57,7 @@ fn app(repo: MockDisputeRepository, keys: MockIdempotencyStore) -> axum::Router 
         ),
         disputes,
         credentials,
-        // No test here registers a webhook: any call to this registry would panic.
-        webhooks: disputes_ports::WebhookService::new(
-            Arc::new(disputes_ports::MockWebhookRegistry::new()),
-            clock.clone(),
-        ),
+        webhooks: disputes_ports::WebhookService::new(Arc::new(webhooks), clock.clone()),
         idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
     })
 }
@@ -187,4 +192,49 @@ async fn a_corrupt_stored_answer_is_a_500_that_reveals_nothing() {
     let (status, _, body) = open_with_key(app(MockDisputeRepository::new(), keys)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"]["code"], "internal_error");
+}
+
+#[tokio::test]
+async fn a_registration_whose_answer_was_lost_replays_its_subscription() {
+    let mut keys = MockIdempotencyStore::new();
+    keys.expect_reserve()
+        .returning(|_, _| Ok(KeyState::Subscribed { webhook: 7 }));
+    let mut webhooks = disputes_ports::MockWebhookRegistry::new();
+    webhooks.expect_add_webhook().never();
+    webhooks
+        .expect_webhook()
+        .withf(|tenant, id| tenant.as_str() == "acme" && *id == 7)
+        .returning(|tenant, id| {
+            Ok(Some(disputes_ports::Webhook {
+                id,
+                tenant: tenant.clone(),
+                url: disputes_ports::WebhookUrl::new(
+                    "https://hooks.example.com/in",
+                    disputes_ports::UrlPolicy::Https,
+                )
+                .unwrap(),
+                events: disputes_ports::WebhookEvents::new(&["*"]).unwrap(),
+                label: None,
+                developer: None,
+                secret: "whsec_kept".into(),
+                created_at: Utc::now(),
+            }))
+        });
+    let app = app_with_webhooks(MockDisputeRepository::new(), keys, webhooks);
+    let request = Request::post("/v1/webhooks")
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "hook-1")
+        .body(Body::from(
+            json!({"url": "https://hooks.example.com/in", "events": ["*"], "label": "x"})
+                .to_string(),
+        ))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["idempotent-replayed"], "true");
+    let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["data"]["signingSecret"], "whsec_kept", "{body}");
+    assert_eq!(body["data"]["subscription"]["subscriptionId"], "7");
 }

@@ -37,7 +37,8 @@ impl IdempotencyStore for PgStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             stored: &stored,
             restart: "UPDATE idempotency_keys SET fingerprint = $1, token = $2, created_at = $3, \
-                 lease_until = $4, dispute_id = NULL, dispute_version = NULL, answer = NULL \
+                 lease_until = $4, dispute_id = NULL, dispute_version = NULL, webhook_id = NULL, \
+                 answer = NULL \
                  WHERE tenant = $5 AND principal = $6 AND idempotency_key = $7",
         };
         flow::reserve(self, &sql, request, now).await
@@ -55,7 +56,8 @@ impl IdempotencyStore for PgStore {
 
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
         let sql = "DELETE FROM idempotency_keys WHERE tenant = $1 AND principal = $2 \
-             AND idempotency_key = $3 AND token = $4 AND dispute_id IS NULL";
+             AND idempotency_key = $3 AND token = $4 AND dispute_id IS NULL \
+             AND webhook_id IS NULL";
         flow::release(self, sql, reservation).await
     }
 }

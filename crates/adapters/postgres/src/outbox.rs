@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use disputes_domain::{EntryKind, TenantId, Timestamp};
+use disputes_ports::idempotency::Reservation;
 use disputes_ports::{
     DeadLetter, EventId, Notification, Outbox, OutboxJob, Registration, Replay, StoreError,
     Webhook, WebhookRegistry,
@@ -108,11 +109,21 @@ impl WebhookRegistry for PgStore {
         registration: &Registration,
         secret: &str,
         at: Timestamp,
+        key: Option<Reservation>,
     ) -> Result<Webhook, StoreError> {
-        let sql = "INSERT INTO webhooks \
-             (tenant, url, secret, created_at, events, label, developer_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-        flow::add_webhook(self, sql, tenant, registration, secret, at).await
+        let sql = flow::AddWebhookSql {
+            insert: "INSERT INTO webhooks \
+                 (tenant, url, secret, created_at, events, label, developer_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            record: "UPDATE idempotency_keys SET webhook_id = $1 WHERE tenant = $2 \
+                 AND principal = $3 AND idempotency_key = $4 AND token = $5",
+        };
+        flow::add_webhook(self, &sql, tenant, registration, secret, at, key.as_ref()).await
+    }
+
+    async fn webhook(&self, tenant: &TenantId, id: i64) -> Result<Option<Webhook>, StoreError> {
+        let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE tenant = $1 AND id = $2");
+        flow::webhook(self, &sql, tenant, id).await
     }
 
     async fn webhooks_pending(

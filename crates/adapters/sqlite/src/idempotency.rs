@@ -35,7 +35,8 @@ impl IdempotencyStore for SqliteStore {
                  VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             stored: &stored,
             restart: "UPDATE idempotency_keys SET fingerprint = ?, token = ?, created_at = ?, \
-                 lease_until = ?, dispute_id = NULL, dispute_version = NULL, answer = NULL \
+                 lease_until = ?, dispute_id = NULL, dispute_version = NULL, webhook_id = NULL, \
+                 answer = NULL \
                  WHERE tenant = ? AND principal = ? AND idempotency_key = ?",
         };
         flow::reserve(self, &sql, request, now).await
@@ -55,7 +56,8 @@ impl IdempotencyStore for SqliteStore {
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         let sql = "DELETE FROM idempotency_keys WHERE tenant = ? AND principal = ? \
-             AND idempotency_key = ? AND token = ? AND dispute_id IS NULL";
+             AND idempotency_key = ? AND token = ? AND dispute_id IS NULL \
+             AND webhook_id IS NULL";
         flow::release(self, sql, reservation).await
     }
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use disputes_domain::{EntryKind, TenantId, Timestamp};
+use disputes_ports::idempotency::Reservation;
 use disputes_ports::{
     DeadLetter, EventId, Notification, Outbox, OutboxJob, Registration, Replay, StoreError,
     Webhook, WebhookRegistry,
@@ -112,11 +113,21 @@ impl WebhookRegistry for SqliteStore {
         registration: &Registration,
         secret: &str,
         at: Timestamp,
+        key: Option<Reservation>,
     ) -> Result<Webhook, StoreError> {
-        let sql = "INSERT INTO webhooks \
-             (tenant, url, secret, created_at, events, label, developer_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
-        flow::add_webhook(self, sql, tenant, registration, secret, at).await
+        let sql = flow::AddWebhookSql {
+            insert: "INSERT INTO webhooks \
+                 (tenant, url, secret, created_at, events, label, developer_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            record: "UPDATE idempotency_keys SET webhook_id = ? WHERE tenant = ? \
+                 AND principal = ? AND idempotency_key = ? AND token = ?",
+        };
+        flow::add_webhook(self, &sql, tenant, registration, secret, at, key.as_ref()).await
+    }
+
+    async fn webhook(&self, tenant: &TenantId, id: i64) -> Result<Option<Webhook>, StoreError> {
+        let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE tenant = ? AND id = ?");
+        flow::webhook(self, &sql, tenant, id).await
     }
 
     async fn webhooks_pending(

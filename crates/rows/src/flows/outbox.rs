@@ -5,6 +5,7 @@
 //! the reading of its rows.
 
 use disputes_domain::{EntryKind, TenantId, Timestamp};
+use disputes_ports::idempotency::Reservation;
 use disputes_ports::{
     DeadLetter, EventId, Notification, OutboxJob, Registration, Replay, StoreError, Webhook,
 };
@@ -139,15 +140,27 @@ pub async fn prune_delivered(
         .await
 }
 
-/// Registers a webhook of `tenant`. `sql` inserts (`tenant, url, secret, created_at, events,
-/// label, developer_id`) returning its `id`.
-pub async fn add_webhook(
-    db: &impl Sql,
-    sql: &str,
+/// The statements of [`add_webhook`], in a store's dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct AddWebhookSql<'s> {
+    /// Inserts (`tenant, url, secret, created_at, events, label, developer_id`) returning the
+    /// webhook's `id`.
+    pub insert: &'s str,
+    /// Records the webhook on the registering request's key: sets `webhook_id` (bound first) of
+    /// the key (`tenant, principal, idempotency_key`) while its `token` is the request's.
+    pub record: &'s str,
+}
+
+/// Registers a webhook of `tenant` and, with the registering request's `key`, records on the key
+/// which webhook it made, in one write transaction: a key a retry took over stores nothing.
+pub async fn add_webhook<S: Sql>(
+    db: &S,
+    sql: &AddWebhookSql<'_>,
     tenant: &TenantId,
     registration: &Registration,
     secret: &str,
     at: Timestamp,
+    key: Option<&Reservation>,
 ) -> Result<Webhook, StoreError> {
     let params = vec![
         tenant.as_str().into(),
@@ -163,9 +176,24 @@ pub async fn add_webhook(
                 .map(|d| d.as_str().to_owned()),
         ),
     ];
-    let row = one(db.fetch_optional(sql, params).await?)?;
+    let mut write = db.begin().await?;
+    let row = one(db.fetch_optional_in(&mut write, sql.insert, params).await?)?;
+    let id = required("id", row.integer("id")?)?;
+    if let Some(reservation) = key {
+        let record = vec![
+            id.into(),
+            reservation.tenant.as_str().into(),
+            (&reservation.principal).into(),
+            reservation.key.as_str().into(),
+            (&reservation.token).into(),
+        ];
+        let marked = db.execute_in(&mut write, sql.record, record).await?;
+        // Dropping the transaction rolls the registration back.
+        reservation.effect_recorded(marked)?;
+    }
+    db.commit(write).await?;
     Ok(Webhook {
-        id: required("id", row.integer("id")?)?,
+        id,
         tenant: tenant.clone(),
         url: registration.url.clone(),
         events: registration.events.clone(),
@@ -174,6 +202,20 @@ pub async fn add_webhook(
         secret: secret.to_owned(),
         created_at: at,
     })
+}
+
+/// The webhook `id` of `tenant`, if any. `sql` selects [`WEBHOOK_COLUMNS`](crate::WEBHOOK_COLUMNS)
+/// by `tenant, id`.
+pub async fn webhook(
+    db: &impl Sql,
+    sql: &str,
+    tenant: &TenantId,
+    id: i64,
+) -> Result<Option<Webhook>, StoreError> {
+    db.fetch_optional(sql, vec![tenant.as_str().into(), id.into()])
+        .await?
+        .map(|row| webhook_from_row(tenant, &row))
+        .transpose()
 }
 
 /// The webhooks of `tenant` that subscribed to events of `kind` and that `event` has not been

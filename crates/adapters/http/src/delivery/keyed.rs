@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use disputes_domain::DisputeId;
 use disputes_ports::Principal;
 
-use super::{dispute_answer, Delivery, DeliveryError, KIND};
+use super::{dispute_answer, webhooks, Delivery, DeliveryError, KIND};
 use crate::shared::idempotency::KeyedContract;
 use crate::shared::Problem;
 use crate::SharedState;
@@ -17,8 +17,8 @@ pub enum Answers {
     Opened,
     /// Every other POST about a dispute: 200 with the changed dispute.
     Changed,
-    /// `POST /webhooks`: 201 with the subscription. A registration records no effect on its
-    /// key, so its answer is only ever replayed as it was stored.
+    /// `POST /webhooks`: 201 with the subscription. A registration records the webhook on its
+    /// key instead of a dispute (see `subscribed`).
     Subscribed,
 }
 
@@ -49,5 +49,14 @@ impl KeyedContract for Delivery {
             Err(e) => Err(e.into()),
         };
         answer.unwrap_or_else(IntoResponse::into_response)
+    }
+
+    /// The registration as it was answered: the subscription with its secret, which the lost
+    /// answer carried and the client must still learn.
+    async fn subscribed(state: &SharedState, _: &HeaderMap, by: &Principal, id: i64) -> Response {
+        match state.webhooks.subscription(&by.tenant, id).await {
+            Ok(webhook) => webhooks::created(&webhook),
+            Err(e) => DeliveryError::from(e).into_response(),
+        }
     }
 }

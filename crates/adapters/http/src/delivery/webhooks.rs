@@ -6,6 +6,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use disputes_domain::{EntryKind, Role};
 use disputes_ports::{
     Registration, UrlPolicy, Webhook, WebhookEvents, WebhookLabel, WebhookUrl, VENDOR_EVENTS,
@@ -180,13 +181,18 @@ pub(super) async fn register(
     )?;
     let webhook = state
         .webhooks
-        .register(&caller.principal.tenant, &registration)
+        .register(&caller.principal.tenant, &registration, caller.key())
         .await?;
-    Ok(envelope(
+    Ok(created(&webhook))
+}
+
+/// The answer to the registration of `webhook`: the subscription and its secret.
+pub(super) fn created(webhook: &Webhook) -> Response {
+    envelope(
         StatusCode::CREATED,
         Created {
-            subscription: SubscriptionOut::render(&webhook),
+            subscription: SubscriptionOut::render(webhook),
             signing_secret: &webhook.secret,
         },
-    ))
+    )
 }

@@ -61,6 +61,20 @@ pub trait KeyedContract: ErrorShape {
         by: &Principal,
         id: DisputeId,
     ) -> impl Future<Output = Response> + Send;
+
+    /// The answer to a registration of webhook `id` that committed but whose answer was never
+    /// stored. Only a contract with a keyed registration has one; for any other a key that names
+    /// a webhook is a fault of ours.
+    fn subscribed(
+        state: &SharedState,
+        headers: &HeaderMap,
+        by: &Principal,
+        id: i64,
+    ) -> impl Future<Output = Response> + Send {
+        let _ = (state, by, id);
+        let problem = Problem::internal(&"an idempotency key of this contract names a webhook");
+        std::future::ready(Self::render(headers, problem))
+    }
 }
 
 /// `route` behind contract `C`'s authentication layer, with its POSTs guarded by their
@@ -141,15 +155,21 @@ pub async fn guard<C: KeyedContract>(
             ),
         ),
         KeyState::InFlight => C::render(&parts.headers, Problem::key_in_flight()),
-        KeyState::Effected { dispute, .. } => {
-            let mut response =
-                C::effected(&state, &parts.headers, operation, &principal, dispute).await;
-            response
-                .headers_mut()
-                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-            response
+        KeyState::Effected { dispute, .. } => replayed(
+            C::effected(&state, &parts.headers, operation, &principal, dispute).await,
+        ),
+        KeyState::Subscribed { webhook } => {
+            replayed(C::subscribed(&state, &parts.headers, &principal, webhook).await)
         }
     }
+}
+
+/// `response`, marked as the replay of an earlier request's effect.
+fn replayed(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
 }
 
 /// What makes two requests the same: method, path and query, the headers that change what the

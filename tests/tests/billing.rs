@@ -899,6 +899,17 @@ async fn bad_input_is_refused_in_the_contracts_shape_and_stores_nothing(store: S
                 "xml_doctype_refused",
             )
         },
+        // A second document after the first is refused, not ignored.
+        Bad {
+            content_type: XML,
+            accept: XML,
+            ..bad(
+                "xml_two_roots",
+                format!("{SEED_XML}<itemDispute><amount>7</amount></itemDispute>"),
+                StatusCode::BAD_REQUEST,
+                "malformed_xml",
+            )
+        },
         Bad {
             content_type: XML,
             ..bad(

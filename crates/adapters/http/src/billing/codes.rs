@@ -19,7 +19,7 @@ pub static REGISTRY: Registry = Registry {
         Entry::new(INVALID_SETTLEMENT, "a settlement above the disputed amount or below 0"),
         Entry::new(UNKNOWN_REASON, "a `domainId` and `reasonId` not in the tenant's reason table"),
         Entry::new(MALFORMED_JSON, "the body is not valid JSON"),
-        Entry::new(MALFORMED_XML, "the body is not well-formed XML"),
+        Entry::new(MALFORMED_XML, "the body is not well-formed XML, or not one document (one root element, no text outside it)"),
         Entry::new(XML_DOCTYPE_REFUSED, "the XML declares a document type (no entity is ever expanded)"),
         Entry::new(XML_TOO_DEEP, "XML elements nested too deep"),
         Entry::new(INVALID_BODY, "the body does not have the expected shape"),

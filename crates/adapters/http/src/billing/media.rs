@@ -217,13 +217,27 @@ fn malformed_xml(why: &str) -> Problem {
     )
 }
 
-/// Reads the whole document once, before anything is deserialized: it must be well-formed, nest
-/// at most [`MAX_XML_DEPTH`] elements deep, declare no document type (so no entity, internal or
-/// external: an entity bomb is refused at its first line) and refer to no entity but XML's five
-/// predefined ones and character references. One linear pass over at most the body limit.
+/// Reads the whole document once, before anything is deserialized: it must be well-formed, with
+/// exactly one root element and no text outside it (a second document after the first is not
+/// ignored, it is refused), nest at most [`MAX_XML_DEPTH`] elements deep, declare no document
+/// type (so no entity, internal or external: an entity bomb is refused at its first line) and
+/// refer to no entity but XML's five predefined ones and character references. One linear pass
+/// over at most the body limit.
 fn check_xml(text: &str) -> Result<(), Problem> {
     let mut reader = Reader::from_str(text);
     let mut depth = 0usize;
+    let mut roots = 0usize;
+    let mut one_root = |depth: usize| {
+        if depth == 0 {
+            roots += 1;
+            if roots > 1 {
+                return Err(malformed_xml(
+                    "a document has one root element, this one more",
+                ));
+            }
+        }
+        Ok(())
+    };
     let too_deep = || {
         Problem::new(
             codes::XML_TOO_DEEP,
@@ -238,12 +252,17 @@ fn check_xml(text: &str) -> Result<(), Problem> {
                 "document type declarations are refused: no entity is ever declared or expanded",
             )),
             Ok(Event::Start(_)) => {
+                one_root(depth)?;
                 depth += 1;
                 if depth > MAX_XML_DEPTH {
                     return Err(too_deep());
                 }
             }
             Ok(Event::Empty(_)) if depth + 1 > MAX_XML_DEPTH => return Err(too_deep()),
+            Ok(Event::Empty(_)) => one_root(depth)?,
+            Ok(Event::Text(text)) if depth == 0 && !text.iter().all(u8::is_ascii_whitespace) => {
+                return Err(malformed_xml("there is text outside the root element"));
+            }
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(Event::GeneralRef(reference)) => {
                 let known = if reference.is_char_ref() {
@@ -387,6 +406,13 @@ mod tests {
         assert_eq!(code(&deep(MAX_XML_DEPTH + 1)), "xml_too_deep");
         let deep_empty = format!("{}<b/>{}", "<a>".repeat(32), "</a>".repeat(32));
         assert_eq!(code(&deep_empty), "xml_too_deep");
+        // One root element, nothing but space and comments around it.
+        assert!(check_xml("\n <!-- c --> <a><b/></a>\n").is_ok());
+        assert!(check_xml("<a/>").is_ok());
+        assert_eq!(code("<a>1</a><a>2</a>"), "malformed_xml");
+        assert_eq!(code("<a/><b/>"), "malformed_xml");
+        assert_eq!(code("<a>1</a>trailing"), "malformed_xml");
+        assert_eq!(code("leading<a>1</a>"), "malformed_xml");
     }
 
     #[test]

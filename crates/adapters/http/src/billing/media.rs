@@ -157,9 +157,7 @@ where
             })
             .map_err(format.error())?;
         let value = match syntax {
-            Syntax::Json => axum::Json::<T>::from_bytes(&bytes)
-                .map(|axum::Json(value)| value)
-                .map_err(Problem::from),
+            Syntax::Json => from_json(&bytes),
             Syntax::Xml => from_xml(&bytes),
         };
         value.map(Body).map_err(format.error())
@@ -189,6 +187,33 @@ fn body_syntax(headers: &HeaderMap) -> Result<Syntax, Problem> {
         Err(Problem::new(codes::UNSUPPORTED_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json) or XML (application/xml or text/xml)",
         ))
     }
+}
+
+/// Parses a JSON body into `T`: it must be an object, and a field of the wrong shape is named
+/// by its path, as in XML (serde's own message would name our Rust type).
+fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        Problem::new(
+            codes::MALFORMED_JSON,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(Problem::new(
+            codes::INVALID_BODY,
+            "the body must be a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        Problem::new(
+            codes::INVALID_BODY,
+            format!(
+                "the body does not have the expected shape: {}: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
 }
 
 /// Parses an XML body into `T` once [`check_xml`] passed it. Elements are the fields; repeated

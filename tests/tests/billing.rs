@@ -1506,7 +1506,58 @@ async fn bad_bill_and_event_disputes_are_refused(store: Store) {
     assert_eq!(listed.json(), json!([]), "nothing was stored");
 }
 
+/// The references the contract writes start with the server's public URL, never with a Host
+/// header a client chose: the listen address by default, `--public-url` when it is set.
+async fn references_name_the_public_url_never_the_hosts(store: Store) {
+    let desk = desk(store).await;
+    let answer = desk
+        .server
+        .send(
+            Method::POST,
+            &format!("{BASE}/disputes/item/item-1"),
+            desk.me(),
+            &[("content-type", JSON), ("host", "evil.example")],
+            Some(request("acct-1", json!(5)).to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let uri = answer.json()["reference"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(uri.starts_with(&desk.base()), "{uri}");
+    assert!(!answer.text.contains("evil.example"), "{}", answer.text);
+    assert_eq!(answer.header("location"), Some(uri.as_str()));
+
+    let behind_a_proxy = Server::start_with_env(
+        store,
+        &[("DISPUTES_PUBLIC_URL", "https://billing.example.com/")],
+    )
+    .await;
+    behind_a_proxy.cli(&["tenant", "create", "acme-telco"]);
+    let password = behind_a_proxy.login("acme-telco", "billing", "csr-proxy");
+    let answer = behind_a_proxy
+        .send(
+            Method::POST,
+            &format!("{BASE}/disputes/item/item-1"),
+            Some(("csr-proxy", password.as_str())),
+            &[("content-type", JSON)],
+            Some(r#"{"amount": 5}"#.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let uri = answer.json()["reference"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        uri.starts_with("https://billing.example.com/bcws/webresources/v1.0/disputes/"),
+        "{uri}"
+    );
+}
+
 store_tests!(
+    references_name_the_public_url_never_the_hosts,
     bills_and_events_are_disputed_listed_and_settled,
     bad_bill_and_event_disputes_are_refused,
     an_amount_alone_opens_and_a_note_amount_is_kept_as_sent,

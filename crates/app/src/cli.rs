@@ -269,6 +269,12 @@ pub struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (logged at start).
     #[arg(long, env = "DISPUTES_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Where clients reach this server (`https://billing.example.com`, behind a proxy that
+    /// terminates TLS): every absolute URL the engine writes starts with it. Without it, the
+    /// listen address (`http://127.0.0.1:8080`), or references relative to the server when it
+    /// listens on every address; never a request's Host header.
+    #[arg(long = "public-url", env = "DISPUTES_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<disputes_http::PublicUrl>,
     /// The directory that keeps attachments (created if missing), one file per content hash and
     /// tenant. Keep it out of any web server's document root.
     #[arg(
@@ -456,6 +462,10 @@ pub enum KeyCommand {
         #[arg(long = "scope", value_name = "SCOPE", value_parser = scope)]
         scopes: Vec<Scope>,
     },
+}
+
+fn public_url(text: &str) -> Result<disputes_http::PublicUrl, String> {
+    disputes_http::PublicUrl::new(text)
 }
 
 fn scope(text: &str) -> Result<Scope, String> {

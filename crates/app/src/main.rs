@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
 use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
-use disputes_http::{AppState, Operations};
+use disputes_http::{AppState, Operations, PublicUrl};
 use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
 use disputes_ports::{
@@ -82,7 +82,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .webhooks
                 .allowing_loopback_http(args.webhooks_allow_loopback_http);
             let deadlines = run_deadlines(deadlines, &args.deadlines);
-            serve(args.listen, state, dispatcher, &args.dispatch, operations).await?;
+            let public_url = args.public_url.clone();
+            serve(
+                args.listen,
+                public_url,
+                state,
+                dispatcher,
+                &args.dispatch,
+                operations,
+            )
+            .await?;
             deadlines.stop().await
         }
         Command::Dispatch {
@@ -423,6 +432,8 @@ where
         credentials,
         webhooks: WebhookService::new(store.clone(), clock.clone()),
         idempotency: IdempotencyService::new(store, clock),
+        // Known once the server listens (see `serve`).
+        public_url: None,
     };
     Ok((state, dispatcher, deadlines))
 }
@@ -626,7 +637,8 @@ fn poll(args: &DispatchArgs) -> std::time::Duration {
 
 async fn serve(
     listen: SocketAddr,
-    state: AppState,
+    public_url: Option<PublicUrl>,
+    mut state: AppState,
     dispatcher: Dispatcher,
     dispatch: &DispatchArgs,
     operations: Operations,
@@ -635,6 +647,13 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
+    // The listen address names this server only when it is one address; on every address
+    // (0.0.0.0) references are relative instead.
+    state.public_url = public_url.or_else(|| {
+        (!address.ip().is_unspecified())
+            .then(|| PublicUrl::new(&format!("http://{address}")).ok())
+            .flatten()
+    });
     announce(&dispatcher);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let poll = poll(dispatch);

@@ -42,6 +42,41 @@ pub struct AppState {
     pub idempotency: IdempotencyService,
     /// Webhook registrations (the delivery contract's `POST /v1/webhooks`).
     pub webhooks: WebhookService,
+    /// Where clients reach this server (`https://billing.example.com`, no trailing slash):
+    /// every absolute URL the engine writes starts with it. `None` writes references relative
+    /// to the server. Never taken from a request's `Host`, which a client chooses.
+    pub public_url: Option<PublicUrl>,
+}
+
+/// An absolute `http://` or `https://` base URL without user, query or fragment, its trailing
+/// `/` dropped: what [`AppState::public_url`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// # Errors
+    /// What is wrong with `text`, for the operator who configured it.
+    pub fn new(text: &str) -> Result<Self, String> {
+        let rest = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"))
+            .ok_or_else(|| format!("{text:?} is not an http:// or https:// URL"))?;
+        let host = rest.split('/').next().unwrap_or_default();
+        if host.is_empty()
+            || rest
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@'))
+        {
+            return Err(format!(
+                "{text:?} must name a host, without user, query, fragment or spaces"
+            ));
+        }
+        Ok(PublicUrl(text.trim_end_matches('/').to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The router's state: [`AppState`] behind one `Arc`. axum clones the state into every layer

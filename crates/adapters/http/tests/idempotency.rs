@@ -59,6 +59,7 @@ fn app_with_webhooks(
         credentials,
         webhooks: disputes_ports::WebhookService::new(Arc::new(webhooks), clock.clone()),
         idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
+        public_url: None,
     })
 }
 

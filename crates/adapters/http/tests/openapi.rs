@@ -39,6 +39,7 @@ fn app() -> axum::Router {
             clock.clone(),
         ),
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
+        public_url: None,
     })
 }
 

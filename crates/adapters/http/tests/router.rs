@@ -71,6 +71,7 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
             clock.clone(),
         ),
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
+        public_url: None,
     })
 }
 

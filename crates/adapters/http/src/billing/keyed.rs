@@ -24,7 +24,7 @@ impl KeyedContract for Billing {
     type Operation = Answers;
 
     async fn effected(
-        _: &SharedState,
+        state: &SharedState,
         headers: &HeaderMap,
         operation: Answers,
         _: &Principal,
@@ -34,12 +34,12 @@ impl KeyedContract for Billing {
         let (reference, uri) = match operation {
             Answers::Dispute => {
                 let dispute = poid::dispute(id);
-                let uri = format!("{}/disputes/{dispute}", base_url(headers));
+                let uri = format!("{}/disputes/{dispute}", base_url(state));
                 (dispute, uri)
             }
             Answers::Settlement => {
                 let settlement = poid::settlement(id);
-                let uri = format!("{}/disputes/settlement/{settlement}", base_url(headers));
+                let uri = format!("{}/disputes/settlement/{settlement}", base_url(state));
                 (settlement, uri)
             }
         };

@@ -10,7 +10,7 @@ pub(crate) mod wire;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, HOST, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -232,26 +232,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
-/// The API's absolute base as the client reached it: `X-Forwarded-Proto` (from a proxy that
-/// terminates TLS) or `http`, the `Host` header, and the base path. Without a usable `Host` the
-/// base is the path alone, a reference relative to the server.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).filter(|h| {
-        !h.is_empty()
-            && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-    });
-    let Some(host) = host else {
-        return BASE_PATH.to_owned();
-    };
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(p) if p.trim().eq_ignore_ascii_case("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}{BASE_PATH}")
+/// The API's base for the references this contract writes: the server's public URL and the base
+/// path, or the base path alone (a reference relative to the server) when none is configured.
+/// Never the request's `Host`: a client could make the server write any host it likes.
+fn base_url(state: &SharedState) -> String {
+    match &state.public_url {
+        Some(public) => format!("{}{BASE_PATH}", public.as_str()),
+        None => BASE_PATH.to_owned(),
+    }
 }
 
 /// A `201` with a reference to what was created, and its uri as the `Location`.
@@ -271,7 +259,6 @@ fn dispute_id(format: Format, poid: Option<DisputeId>) -> Result<DisputeId, Bill
 async fn open_item(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(item_id): PathParam,
     Body(body): Body<OpenIn>,
@@ -279,14 +266,13 @@ async fn open_item(
     let request = body
         .into_request(OpenedOn::Item(item_id))
         .map_err(format.error())?;
-    open(&state, format, &headers, &caller, request, "this item").await
+    open(&state, format, &caller, request, "this item").await
 }
 
 /// Opens a dispute of a whole bill: Billing Care's `POST /disputes/bill/{billId}`.
 async fn open_bill(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(bill_id): PathParam,
     Body(body): Body<OpenIn>,
@@ -294,27 +280,18 @@ async fn open_bill(
     let request = body
         .into_request(OpenedOn::Bill(bill_id))
         .map_err(format.error())?;
-    open(&state, format, &headers, &caller, request, "this bill").await
+    open(&state, format, &caller, request, "this bill").await
 }
 
 /// Opens a dispute of an account's usage events: Billing Care's `POST /disputes/event`.
 async fn open_events(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     Body(body): Body<EventOpenIn>,
 ) -> Answer {
     let request = body.into_request().map_err(format.error())?;
-    open(
-        &state,
-        format,
-        &headers,
-        &caller,
-        request,
-        "one of these events",
-    )
-    .await
+    open(&state, format, &caller, request, "one of these events").await
 }
 
 /// Opens the dispute `request` describes and answers with its reference; a clash with an open
@@ -322,7 +299,6 @@ async fn open_events(
 async fn open(
     state: &SharedState,
     format: Format,
-    headers: &HeaderMap,
     caller: &Caller,
     request: OpenRequest,
     what: &str,
@@ -343,14 +319,13 @@ async fn open(
         })
         .map_err(format.error())?;
     let id = poid::dispute(dispute.id());
-    let uri = format!("{}/disputes/{id}", base_url(headers));
+    let uri = format!("{}/disputes/{id}", base_url(state));
     created(format, "resource", &id, &uri)
 }
 
 async fn show(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
@@ -360,7 +335,7 @@ async fn show(
         .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
-    let body = DisputeOut::render(&dispute, &base_url(&headers)).map_err(format.error())?;
+    let body = DisputeOut::render(&dispute, &base_url(&state)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "dispute", &body))
 }
 
@@ -407,7 +382,6 @@ impl ListParams {
 async fn list(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(account_id): PathParam,
     params: Result<Query<ListParams>, QueryRejection>,
@@ -422,14 +396,14 @@ async fn list(
             .open_disputes(&caller.principal, query)
             .await
             .map_err(format.error())?;
-        return ar_actions(format, &headers, &open);
+        return ar_actions(format, &state, &open);
     }
     let page = state
         .disputes
         .list(&caller.principal, &query)
         .await
         .map_err(format.error())?;
-    let body = PageOut::render(&page, &base_url(&headers)).map_err(format.error())?;
+    let body = PageOut::render(&page, &base_url(&state)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "disputeList", &body))
 }
 
@@ -437,7 +411,6 @@ async fn list(
 async fn open_of_bill(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(bill_id): PathParam,
 ) -> Answer {
@@ -450,7 +423,7 @@ async fn open_of_bill(
         .open_disputes(&caller.principal, query)
         .await
         .map_err(format.error())?;
-    ar_actions(format, &headers, &open)
+    ar_actions(format, &state, &open)
 }
 
 /// The notes of the bill's newest dispute, open or settled; a bill no dispute named is not
@@ -482,8 +455,8 @@ async fn notes_of_bill(
 
 /// Open disputes as A/R actions: a bare array in JSON, as Billing Care answers;
 /// `<arActionsList>` of `<arAction>` elements in XML, where a document needs one root.
-fn ar_actions(format: Format, headers: &HeaderMap, open: &[Dispute]) -> Answer {
-    let actions = ArActionOut::render_all(open, &base_url(headers)).map_err(format.error())?;
+fn ar_actions(format: Format, state: &SharedState, open: &[Dispute]) -> Answer {
+    let actions = ArActionOut::render_all(open, &base_url(state)).map_err(format.error())?;
     Ok(match format {
         Format::Json => format.answer(StatusCode::OK, "arActionsList", &actions),
         Format::Xml(_) => format.answer(
@@ -499,7 +472,6 @@ fn ar_actions(format: Format, headers: &HeaderMap, open: &[Dispute]) -> Answer {
 async fn settle_item(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(id): PathParam,
     Body(body): Body<SettlementIn>,
@@ -511,21 +483,20 @@ async fn settle_item(
             dispute_of(&state, format, &caller, Disputed::Item(&item)).await?
         }
     };
-    settle(&state, format, &headers, &caller, id, body).await
+    settle(&state, format, &caller, id, body).await
 }
 
 /// Settles the disputed bill's dispute: `POST /disputes/settlement/bill/{billId}`.
 async fn settle_bill(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(bill_id): PathParam,
     Body(body): Body<SettlementIn>,
 ) -> Answer {
     let bill = lookup_id(format, "billId", bill_id)?;
     let id = dispute_of(&state, format, &caller, Disputed::Bill(&bill)).await?;
-    settle(&state, format, &headers, &caller, id, body).await
+    settle(&state, format, &caller, id, body).await
 }
 
 /// Settles the dispute of the events `eventId` is one of: `POST
@@ -533,14 +504,13 @@ async fn settle_bill(
 async fn settle_event(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(event_id): PathParam,
     Body(body): Body<SettlementIn>,
 ) -> Answer {
     let event = lookup_id(format, "eventId", event_id)?;
     let id = dispute_of(&state, format, &caller, Disputed::Event(&event)).await?;
-    settle(&state, format, &headers, &caller, id, body).await
+    settle(&state, format, &caller, id, body).await
 }
 
 /// A path's billing id as a lookup's: only text such an id can be, else a 400 about `field`.
@@ -567,7 +537,6 @@ async fn dispute_of(
 async fn settle(
     state: &SharedState,
     format: Format,
-    headers: &HeaderMap,
     caller: &Caller,
     id: DisputeId,
     body: SettlementIn,
@@ -586,7 +555,7 @@ async fn settle(
         .await
         .map_err(format.error())?;
     let settlement = poid::settlement(dispute.id());
-    let uri = format!("{}/disputes/settlement/{settlement}", base_url(headers));
+    let uri = format!("{}/disputes/settlement/{settlement}", base_url(state));
     created(format, "resource", &settlement, &uri)
 }
 
@@ -595,7 +564,6 @@ async fn settle(
 async fn settlement(
     State(state): State<SharedState>,
     format: Format,
-    headers: HeaderMap,
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
@@ -605,7 +573,7 @@ async fn settlement(
         .get(&caller.principal, id, KIND)
         .await
         .map_err(format.error())?;
-    let body = SettlementReportOut::render(&dispute, &base_url(&headers)).ok_or_else(|| {
+    let body = SettlementReportOut::render(&dispute, &base_url(&state)).ok_or_else(|| {
         format.error()(Problem::new(
             codes::SETTLEMENT_NOT_FOUND,
             "the dispute has not been settled",

@@ -727,7 +727,7 @@ async fn bad_requests_are_answered_in_the_envelope_and_store_nothing(store: Stor
     let answer = desk.post("/v1/disputes", &desk.advertiser, no_bundle).await;
     assert_eq!(error_code(&answer), "evidence_required");
 
-    let cases: [(&str, Mutation, &str); 9] = [
+    let cases: [(&str, Mutation, &str); 10] = [
         (
             "inverted period",
             |b| b["disputedPeriod"]["end"] = json!("2026-09-01T00:00:00Z"),
@@ -746,6 +746,11 @@ async fn bad_requests_are_answered_in_the_envelope_and_store_nothing(store: Stor
         (
             "no screens",
             |b| b["affectedSurface"]["screenIds"] = json!([]),
+            "validation_failed",
+        ),
+        (
+            "a screen twice",
+            |b| b["affectedSurface"]["screenIds"] = json!(["scr_1", "scr_2", "scr_1"]),
             "validation_failed",
         ),
         (

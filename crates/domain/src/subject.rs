@@ -57,7 +57,8 @@ impl DeliverySubject {
         required_text(field, text, Self::MAX_ID)
     }
 
-    /// At least one screen; screens keep the order given, repeats are dropped.
+    /// At least one screen, none twice (a repeat is refused rather than dropped, so that what
+    /// is stored is what was sent); screens keep the order given.
     pub fn new(
         campaign_id: impl Into<String>,
         screen_ids: Vec<String>,
@@ -68,9 +69,13 @@ impl DeliverySubject {
         let mut screens: Vec<String> = Vec::with_capacity(screen_ids.len());
         for screen in screen_ids {
             let screen = required_text("affectedSurface.screenIds", screen, Self::MAX_ID)?;
-            if !screens.contains(&screen) {
-                screens.push(screen);
+            if screens.contains(&screen) {
+                return Err(DomainError::invalid(
+                    "affectedSurface.screenIds",
+                    format!("names the screen {screen:?} twice"),
+                ));
             }
+            screens.push(screen);
         }
         if screens.is_empty() {
             return Err(DomainError::invalid(
@@ -469,14 +474,19 @@ mod tests {
         assert!(DeliverySubject::new("", vec!["s".into()], None, period(0, 1)).is_err());
         assert!(DeliverySubject::new("c", vec![], None, period(0, 1)).is_err());
         assert!(DeliverySubject::new("c", vec![" ".into()], None, period(0, 1)).is_err());
-        let s = DeliverySubject::new(
+        let s =
+            DeliverySubject::new("c", vec!["b".into(), "a".into()], None, period(0, 1)).unwrap();
+        assert_eq!(s.screen_ids(), ["b", "a"], "in the order given");
+        let twice = DeliverySubject::new(
             "c",
             vec!["a".into(), "a".into(), "b".into()],
             None,
             period(0, 1),
-        )
-        .unwrap();
-        assert_eq!(s.screen_ids(), ["a", "b"]);
+        );
+        assert_eq!(
+            twice.unwrap_err().field(),
+            Some("affectedSurface.screenIds")
+        );
     }
 
     #[test]

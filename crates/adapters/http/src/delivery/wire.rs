@@ -835,7 +835,7 @@ pub struct SurfaceOut<'d> {
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
     )]
     campaign_id: &'d str,
-    /// At least one screen.
+    /// At least one screen, none twice.
     #[schema(min_items = 1, value_type = Vec<ScreenId>)]
     screen_ids: &'d [String],
     #[schema(

@@ -381,19 +381,16 @@ impl OpenIn {
     /// validate values.
     pub fn into_request(self, on: OpenedOn) -> Result<OpenRequest, Problem> {
         let mut issues = Issues::default();
-        let fields = self.fields(&mut issues);
+        let mut fields = self.fields(&mut issues);
         issues.finish()?;
-        let OpeningFields {
-            account_id,
-            bill_unit_id,
-            bill_id,
-            ..
-        } = &fields;
-        let (account_id, bill_unit_id) = (account_id.clone(), bill_unit_id.clone());
+        // The ids name the subject; the rest of the fields make the claim.
+        let (account_id, bill_unit_id, bill_id) = (
+            fields.account_id.take(),
+            fields.bill_unit_id.take(),
+            fields.bill_id.take(),
+        );
         let subject = match on {
-            OpenedOn::Item(item) => {
-                BillingSubject::item(item, account_id, bill_unit_id, bill_id.clone())?
-            }
+            OpenedOn::Item(item) => BillingSubject::item(item, account_id, bill_unit_id, bill_id)?,
             // The path names the bill; the notes' `billId`, if any, is the same bill or no
             // other.
             OpenedOn::Bill(bill) => {
@@ -613,7 +610,7 @@ impl EventOpenIn {
             resource_id: self.resource_id,
             action_affects_ref: self.action_affects_ref,
         };
-        let fields = opening.fields(&mut issues);
+        let mut fields = opening.fields(&mut issues);
         let account = issues.required("accountRef", self.account_ref.as_ref());
         let account = account.and_then(|a| issues.required("accountRef.id", a.id.as_ref()));
         let account = optional(&mut issues, account, |a| a.text("accountRef.id"));
@@ -659,8 +656,8 @@ impl EventOpenIn {
         let subject = BillingSubject::events(
             events,
             account,
-            fields.bill_unit_id.clone(),
-            fields.bill_id.clone(),
+            fields.bill_unit_id.take(),
+            fields.bill_id.take(),
         )?;
         fields.into_request(subject, tax, percent)
     }

@@ -1,5 +1,6 @@
-//! Evidence is sealed at open and the timeline is hash-chained: a dispute edited in the database
-//! behind the engine's back fails `verify`.
+//! Evidence is sealed at open and the timeline is hash-chained, each entry sealing the dispute's
+//! state as it left it: a dispute edited in the database behind the engine's back fails
+//! `verify`, and no contract serves it or changes it.
 
 mod support;
 
@@ -137,10 +138,371 @@ async fn a_removed_entry_is_detected_in_the_middle_or_at_the_end(store: Store) {
             opened.server.stored(TENANT, opened.id).await.verify(),
             Err(expected)
         );
+        // Neither read nor extended: before, a write on a truncated chain was a bare 500.
+        let operator = opened.server.key(TENANT, "operator", "dev_op2");
+        let path = format!("/v1/disputes/dispute:{}", opened.id);
+        let read = opened
+            .server
+            .call(Method::GET, &path, Some(&operator), None)
+            .await;
+        assert_eq!(integrity_refusal(&read), "integrity_violation");
+        let note = opened
+            .server
+            .call(
+                Method::POST,
+                &format!("{path}/notes"),
+                Some(&operator),
+                Some(json!({ "notes": "on top" })),
+            )
+            .await;
+        assert_eq!(integrity_refusal(&note), "integrity_violation");
+    }
+}
+
+/// One direct edit of one column of the newest dispute, in each store's dialect (`{c}` is the
+/// column). Amounts are NUMERIC in PostgreSQL and their exact text in SQLite; times TIMESTAMPTZ
+/// and fixed-width text.
+struct Edit {
+    column: &'static str,
+    postgres: &'static str,
+    sqlite: &'static str,
+}
+
+const fn text(column: &'static str) -> Edit {
+    Edit {
+        column,
+        postgres: "{c} || 'x'",
+        sqlite: "{c} || 'x'",
+    }
+}
+
+const fn amount(column: &'static str) -> Edit {
+    Edit {
+        column,
+        postgres: "{c} + 1",
+        sqlite: "CAST({c} + 1 AS TEXT)",
+    }
+}
+
+const fn time(column: &'static str) -> Edit {
+    Edit {
+        column,
+        postgres: "{c} + interval '1 second'",
+        sqlite: "strftime('%Y-%m-%dT%H:%M:%S', {c}, '+1 second') || substr({c}, 20)",
+    }
+}
+
+const fn set(column: &'static str, value: &'static str) -> Edit {
+    Edit {
+        column,
+        postgres: value,
+        sqlite: value,
+    }
+}
+
+impl Edit {
+    /// Applies the edit to the newest dispute; it must change exactly that row.
+    async fn apply(&self, server: &Server) {
+        let expression = match server.store {
+            Store::Sqlite => self.sqlite,
+            Store::Postgres => self.postgres,
+        }
+        .replace("{c}", self.column);
+        let statement = format!(
+            "UPDATE disputes SET {} = {expression} WHERE id = (SELECT MAX(id) FROM disputes)",
+            self.column
+        );
+        assert_eq!(server.sql(&statement).await, Ok(1), "{statement}");
+    }
+}
+
+/// Every column a resolved delivery dispute fills that the delivery contract shows.
+const DELIVERY_EDITS: &[Edit] = &[
+    text("campaign_id"),
+    text("substrate_id"),
+    time("period_start"),
+    time("period_end"),
+    amount("claim_amount"),
+    text("claim_unit"),
+    text("opened_by_id"),
+    time("opened_at"),
+    set("status", "'withdrawn'"),
+    set("version", "version + 1"),
+    time("updated_at"),
+    time("response_at"),
+    text("response_by_id"),
+    text("response_notes"),
+    amount("remedy_amount"),
+    time("makegood_start"),
+    time("makegood_end"),
+    time("reply_at"),
+    text("reply_notes"),
+    set("reply_decision", "'reject'"),
+    set("resolution_outcome", "'denied'"),
+    amount("settled_amount"),
+    text("credit_note_id"),
+    text("makegood_campaign_id"),
+    text("settlement_adjustment_id"),
+    text("resolved_by_id"),
+    time("resolved_at"),
+    text("resolution_notes"),
+];
+
+/// Opens a delivery dispute for `campaign` and takes it through a response with a remedy, an
+/// acceptance and a resolution, so that every column of its row is filled.
+async fn resolved_delivery(
+    server: &Server,
+    advertiser: &str,
+    operator: &str,
+    campaign: &str,
+) -> String {
+    let body = json!({
+        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+        "affectedSurface": { "campaignId": campaign, "screenIds": ["scr_1"], "substrateId": "sub_1" },
+        "claimedShortfall": { "unit": "plays", "amount": "300" },
+        "evidenceBundle": { "proofPackIds": ["pp_1"] }
+    });
+    let open = server
+        .call(Method::POST, "/v1/disputes", Some(advertiser), Some(body))
+        .await;
+    assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
+    let id = open.body["data"]["dispute"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (key, path, body) in [
+        (
+            operator,
+            "operator-response",
+            json!({
+                "notes": "Two screens were dark.",
+                "proposedRemedy": {
+                    "amount": "200",
+                    "makegoodWindow": { "start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z" }
+                }
+            }),
+        ),
+        (
+            advertiser,
+            "advertiser-response",
+            json!({ "notes": "Agreed.", "decision": "accept" }),
+        ),
+        (
+            operator,
+            "resolve",
+            json!({
+                "outcome": "granted",
+                "creditNoteId": "cn_1",
+                "makegoodCampaignId": "cmp_mg_1",
+                "settlementAdjustmentId": "adj_1",
+                "notes": "Credited."
+            }),
+        ),
+    ] {
+        let answer = server
+            .call(
+                Method::POST,
+                &format!("/v1/disputes/{id}/{path}"),
+                Some(key),
+                Some(body),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {:#}", answer.body);
+    }
+    id
+}
+
+/// The delivery contract's error code of `answer`, which must be a 500.
+fn integrity_refusal(answer: &support::Answer) -> &str {
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:#}",
+        answer.body
+    );
+    answer.body["error"]["code"].as_str().unwrap_or_default()
+}
+
+async fn every_fact_edited_alone_is_refused_by_reads_writes_and_lists(store: Store) {
+    let server = Server::start(store).await;
+    let advertiser = server.tenant_with_key(TENANT, "advertiser", "dev_adv");
+    let operator = server.key(TENANT, "operator", "dev_op");
+    for (n, edit) in DELIVERY_EDITS.iter().enumerate() {
+        let id = resolved_delivery(&server, &advertiser, &operator, &format!("cmp_{n}")).await;
+        let before = server.stored(TENANT, support::delivery_id(&id)).await;
+        before.verify().expect("an untouched dispute verifies");
+        edit.apply(&server).await;
+        let stored = server.stored(TENANT, support::delivery_id(&id)).await;
+        assert_eq!(
+            stored.verify(),
+            Err(TimelineError::StateAltered),
+            "editing {} went unnoticed by verify",
+            edit.column
+        );
+        let read = server
+            .call(
+                Method::GET,
+                &format!("/v1/disputes/{id}"),
+                Some(&operator),
+                None,
+            )
+            .await;
+        assert_eq!(
+            integrity_refusal(&read),
+            "integrity_violation",
+            "GET after editing {}",
+            edit.column
+        );
+        if n == 0 {
+            // A page holding it is refused, not served without it: the store is damaged.
+            let list = server
+                .call(Method::GET, "/v1/disputes?limit=100", Some(&operator), None)
+                .await;
+            assert_eq!(integrity_refusal(&list), "integrity_violation");
+        }
+        // A change on top of it would seal the forgery: refused, and nothing appended.
+        let note = server
+            .call(
+                Method::POST,
+                &format!("/v1/disputes/{id}/notes"),
+                Some(&operator),
+                Some(json!({ "notes": "on top of a forgery" })),
+            )
+            .await;
+        assert_eq!(
+            integrity_refusal(&note),
+            "integrity_violation",
+            "a note after editing {}",
+            edit.column
+        );
+        let after = server.stored(TENANT, support::delivery_id(&id)).await;
+        assert_eq!(
+            after.timeline().len(),
+            before.timeline().len(),
+            "{}",
+            edit.column
+        );
+    }
+    let metrics = server.send(Method::GET, "/metrics", None, &[], None).await;
+    let counted = metrics
+        .text
+        .lines()
+        .find_map(|line| line.strip_prefix("disputes_errors_total{code=\"integrity_violation\"} "))
+        .and_then(|n| n.parse::<usize>().ok());
+    let refusals = 2 * DELIVERY_EDITS.len() + 1;
+    assert_eq!(counted, Some(refusals), "{}", metrics.text);
+    let logged = server
+        .log_lines()
+        .iter()
+        .filter(|line| line.contains("dispute failed integrity verification"))
+        .count();
+    assert!(logged >= refusals, "{logged} log lines");
+}
+
+async fn invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes(store: Store) {
+    let server = Server::start(store).await;
+    server.tenant_with_owner("billink-shop", "Sanne Bakker", "sanne@shop.example");
+    let billink_id = server.login("billink-shop", "client", "shop-api");
+    server.cli(&["tenant", "create", "acme-telco"]);
+    let password = server.login("acme-telco", "billing", "csr-acme");
+    let billing = "/bcws/webresources/v1.0";
+    for (n, edit) in [
+        text("invoice"),
+        text("customer_name"),
+        text("customer_email"),
+        time("hold_until"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let credentials = json!({ "billinkUsername": "shop-api", "billinkId": billink_id });
+        let mut open = json!({
+            "category": "damaged_goods",
+            "customerEmail": "jan@example.nl",
+            "customerName": "Jan de Vries",
+            "invoice": format!("INV-{n}"),
+            "locale": "nl-NL",
+            "message": "Beschadigd."
+        });
+        open.as_object_mut()
+            .unwrap()
+            .extend(credentials.as_object().unwrap().clone());
+        let opened = server
+            .call(Method::POST, "/v2/dispute", None, Some(open))
+            .await;
+        assert_eq!(opened.status, StatusCode::OK, "{:#}", opened.body);
+        edit.apply(&server).await;
+        let mut info = json!({ "id": opened.body["id"] });
+        info.as_object_mut()
+            .unwrap()
+            .extend(credentials.as_object().unwrap().clone());
+        let read = server
+            .call(Method::POST, "/v2/dispute/info", None, Some(info))
+            .await;
+        assert_eq!(
+            read.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{}: {:#}",
+            edit.column,
+            read.body
+        );
+        assert_eq!(read.body["error"], "integrity_violation", "{}", edit.column);
+        assert_eq!(read.body["code"], 50002);
+    }
+    for (n, edit) in [text("item_id"), text("account_id"), amount("claim_amount")]
+        .iter()
+        .enumerate()
+    {
+        let body = json!({
+            "amount": 12.5,
+            "notes": { "domainId": 34, "accountId": format!("acct-{n}"), "reasonId": "2", "status": 102 }
+        });
+        let opened = server
+            .send(
+                Method::POST,
+                &format!("{billing}/disputes/item/item-{n}"),
+                Some(("csr-acme", &password)),
+                &[
+                    ("content-type", "application/json"),
+                    ("accept", "application/json"),
+                ],
+                Some(body.to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+        let id = opened.json()["reference"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        edit.apply(&server).await;
+        let read = server
+            .send(
+                Method::GET,
+                &format!("{billing}/disputes/{id}"),
+                Some(("csr-acme", &password)),
+                &[("accept", "application/json")],
+                None,
+            )
+            .await;
+        assert_eq!(
+            read.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{}: {}",
+            edit.column,
+            read.text
+        );
+        assert_eq!(
+            read.json()["o:errorCode"],
+            "integrity_violation",
+            "{}",
+            edit.column
+        );
     }
 }
 
 store_tests! {
+    every_fact_edited_alone_is_refused_by_reads_writes_and_lists,
+    invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes,
     the_stored_evidence_matches_its_digest_and_never_changes,
     the_store_refuses_edits_of_history,
     an_edited_entry_is_detected,

@@ -3,6 +3,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use crate::period::to_micros;
+use crate::state::{Facts, StateText};
 use crate::{BillingRecord, DomainError, ReasonCode, Timestamp};
 
 /// What a quantity is counted in: an ISO 4217 currency (`EUR`, three capital letters) or a
@@ -232,6 +233,14 @@ impl Claim {
     /// True for a claim about a whole invoice whose amount was not given.
     pub fn is_whole_invoice(&self) -> bool {
         self.quantity.is_whole_invoice()
+    }
+}
+
+impl Facts for Quantity {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let Quantity { amount, unit } = self;
+        out.decimal(&format!("{name}.amount"), *amount);
+        out.text(&format!("{name}.unit"), unit.as_str());
     }
 }
 

@@ -630,16 +630,7 @@ impl Dispute {
         let notes = collection_hold
             .map(|hold| CollectionHold::placed_notes(hold.until))
             .unwrap_or_default();
-        // The chain is anchored in the sealed evidence, so swapping the evidence breaks it too.
-        let opened = TimelineEntry::chained(
-            evidence_digest,
-            1,
-            now,
-            command.opened_by.clone(),
-            EntryKind::Opened,
-            notes,
-        );
-        Ok(NewDispute(DisputeParts {
+        let mut parts = DisputeParts {
             tenant: command.tenant,
             subject: command.subject,
             claim: command.claim,
@@ -654,11 +645,24 @@ impl Dispute {
             response: None,
             reply: None,
             resolution: None,
-            timeline_head: opened.hash(),
-            timeline: vec![opened],
+            timeline_head: evidence_digest,
+            timeline: Vec::new(),
             messages: Vec::new(),
             collection_hold,
-        }))
+        };
+        // The chain is anchored in the sealed evidence, so swapping the evidence breaks it too.
+        let opened = TimelineEntry::chained(
+            evidence_digest,
+            1,
+            now,
+            parts.opened_by.clone(),
+            EntryKind::Opened,
+            notes,
+            parts.state_digest(),
+        );
+        parts.timeline_head = opened.hash();
+        parts.timeline.push(opened);
+        Ok(NewDispute(parts))
     }
 
     /// Opens a dispute whose thread starts with `message`. The message is sealed with the
@@ -799,8 +803,9 @@ impl Dispute {
         self.parts.collection_hold.as_ref()
     }
 
-    /// Proves the evidence still matches its digest, the timeline's hash chain is whole, and the
-    /// messages and the collection hold are the ones the timeline recorded.
+    /// Proves the evidence still matches its digest, the timeline's hash chain is whole, every
+    /// fact of the dispute is the state its last entry sealed, and the messages and the
+    /// collection hold are the ones the timeline recorded.
     pub fn verify(&self) -> Result<(), TimelineError> {
         if self.parts.evidence.digest() != self.parts.evidence_digest {
             return Err(TimelineError::EvidenceAltered);
@@ -816,6 +821,12 @@ impl Dispute {
             if opening != Some(CollectionHold::placed_notes(hold.until).as_str()) {
                 return Err(TimelineError::HoldAltered);
             }
+        }
+        // Last, as the widest check: the last entry sealed the state as it left it (entries of
+        // format v1 sealed none).
+        let sealed = self.parts.timeline.last().and_then(TimelineEntry::state);
+        if sealed.is_some_and(|state| state != self.parts.state_digest()) {
+            return Err(TimelineError::StateAltered);
         }
         Ok(())
     }
@@ -1398,13 +1409,16 @@ impl Dispute {
     }
 
     /// Every change ends here: one new chained timeline entry and one more version.
+    /// The entry seals the state the change left, version and time included.
     fn append(&mut self, by: Actor, kind: EntryKind, notes: String, at: Timestamp) {
         let seq = self.parts.timeline.len() as i64 + 1;
-        let entry = TimelineEntry::chained(self.parts.timeline_head, seq, at, by, kind, notes);
-        self.parts.timeline_head = entry.hash();
-        self.parts.timeline.push(entry);
         self.parts.version = self.parts.version.next();
         self.parts.updated_at = at;
+        let state = self.parts.state_digest();
+        let entry =
+            TimelineEntry::chained(self.parts.timeline_head, seq, at, by, kind, notes, state);
+        self.parts.timeline_head = entry.hash();
+        self.parts.timeline.push(entry);
     }
 }
 

@@ -17,6 +17,7 @@ mod ids;
 mod message;
 mod period;
 mod reason;
+mod state;
 mod subject;
 mod timeline;
 
@@ -41,6 +42,7 @@ pub use message::{
 };
 pub use period::{utc_digits, Period, Timestamp};
 pub use reason::{Reason, ReasonCode};
+pub use state::STATE_FORMAT;
 pub use subject::{
     BillingSubject, BillingTarget, BillingTargetKind, DeliverySubject, InvoiceSubject, Subject,
     SubjectKind, UsageEvents,

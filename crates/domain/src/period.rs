@@ -1,5 +1,6 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
+use crate::state::{Facts, StateText};
 use crate::DomainError;
 
 /// Every instant in the domain is UTC. Stores keep microseconds, so the domain keeps no more
@@ -75,6 +76,14 @@ impl Period {
     /// Half-open intervals overlap when each starts before the other ends.
     pub fn overlaps(&self, other: &Period) -> bool {
         self.start < other.end && other.start < self.end
+    }
+}
+
+impl Facts for Period {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let Period { start, end } = self;
+        out.time(&format!("{name}.start"), *start);
+        out.time(&format!("{name}.end"), *end);
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::state::{Facts, StateText};
 use crate::{DomainError, Email, Locale, Period};
 
 /// Checks a required identifier or short text: not blank, at most `max` characters, no control
@@ -440,6 +441,72 @@ impl Subject {
             (Subject::Billing(a), Subject::Billing(b)) => a.conflicts_with(b),
             _ => false,
         }
+    }
+}
+
+impl Facts for DeliverySubject {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let DeliverySubject {
+            campaign_id,
+            screen_ids,
+            substrate_id,
+            period,
+        } = self;
+        out.text(&format!("{name}.campaign_id"), campaign_id);
+        out.list(
+            &format!("{name}.screen_ids"),
+            screen_ids,
+            |out, item, id| {
+                out.text(item, id);
+            },
+        );
+        out.optional(&format!("{name}.substrate_id"), substrate_id.as_deref());
+        period.facts(&format!("{name}.period"), out);
+    }
+}
+
+impl Facts for InvoiceSubject {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let InvoiceSubject {
+            invoice,
+            customer_name,
+            customer_email,
+            category,
+            locale,
+        } = self;
+        out.text(&format!("{name}.invoice"), invoice);
+        out.text(&format!("{name}.customer_name"), customer_name);
+        out.text(&format!("{name}.customer_email"), customer_email.as_str());
+        out.text(&format!("{name}.category"), category);
+        out.text(&format!("{name}.locale"), locale.as_str());
+    }
+}
+
+impl Facts for UsageEvents {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let UsageEvents {
+            ids,
+            applies_to_total,
+        } = self;
+        out.list(&format!("{name}.ids"), ids, |out, item, id| {
+            out.text(item, id)
+        });
+        out.flag(&format!("{name}.applies_to_total"), *applies_to_total);
+    }
+}
+
+impl Facts for BillingSubject {
+    fn facts(&self, name: &str, out: &mut StateText) {
+        let BillingSubject {
+            target,
+            account_id,
+            bill_unit_id,
+            bill_id,
+        } = self;
+        target.facts(&format!("{name}.target"), out);
+        out.optional(&format!("{name}.account_id"), account_id.as_deref());
+        out.optional(&format!("{name}.bill_unit_id"), bill_unit_id.as_deref());
+        out.optional(&format!("{name}.bill_id"), bill_id.as_deref());
     }
 }
 

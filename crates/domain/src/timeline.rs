@@ -25,7 +25,8 @@ named_enum! {
 }
 
 /// One append-only entry of a dispute's history. `hash` covers every other field, including
-/// `prev_hash`, so editing, reordering or removing an entry breaks the chain.
+/// `prev_hash`, so editing, reordering or removing an entry breaks the chain, and `state`, so
+/// editing a fact of the dispute after the entry that left it so breaks it too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEntry {
     seq: i64,
@@ -34,11 +35,16 @@ pub struct TimelineEntry {
     kind: EntryKind,
     notes: String,
     prev_hash: Digest,
+    /// The digest of the dispute's state as this entry left it
+    /// ([`DisputeParts::state_digest`](crate::DisputeParts::state_digest)); `None` on entries
+    /// written before states were sealed (format v1).
+    state: Option<Digest>,
     hash: Digest,
 }
 
 impl TimelineEntry {
-    /// Appends after `prev_hash`, sealing the new entry with its own hash.
+    /// Appends after `prev_hash`, sealing the new entry and the dispute's `state` after it
+    /// with the entry's own hash.
     pub(crate) fn chained(
         prev_hash: Digest,
         seq: i64,
@@ -46,20 +52,24 @@ impl TimelineEntry {
         actor: Actor,
         kind: EntryKind,
         notes: String,
+        state: Digest,
     ) -> Self {
-        let hash = entry_hash(prev_hash, seq, at, &actor, kind, &notes);
-        TimelineEntry {
+        let mut entry = TimelineEntry {
             seq,
             at,
             actor,
             kind,
             notes,
             prev_hash,
-            hash,
-        }
+            state: Some(state),
+            hash: prev_hash,
+        };
+        entry.hash = entry.computed_hash();
+        entry
     }
 
     /// Rebuilds an entry as a store kept it. Nothing is checked here; [`verify`] does that.
+    #[allow(clippy::too_many_arguments)] // One per stored column, as the store reads them.
     pub fn restore(
         seq: i64,
         at: Timestamp,
@@ -67,6 +77,7 @@ impl TimelineEntry {
         kind: EntryKind,
         notes: String,
         prev_hash: Digest,
+        state: Option<Digest>,
         hash: Digest,
     ) -> Self {
         TimelineEntry {
@@ -76,6 +87,7 @@ impl TimelineEntry {
             kind,
             notes,
             prev_hash,
+            state,
             hash,
         }
     }
@@ -104,30 +116,39 @@ impl TimelineEntry {
         self.prev_hash
     }
 
+    /// The digest of the dispute's state as this entry left it; `None` on an entry of format
+    /// v1, written before states were sealed.
+    pub fn state(&self) -> Option<Digest> {
+        self.state
+    }
+
     pub fn hash(&self) -> Digest {
         self.hash
     }
-}
 
-/// The hash of an entry: SHA-256 over a length-prefixed text of all its fields, so that no field
-/// value can forge a boundary with its neighbour.
-fn entry_hash(
-    prev_hash: Digest,
-    seq: i64,
-    at: Timestamp,
-    actor: &Actor,
-    kind: EntryKind,
-    notes: &str,
-) -> Digest {
-    let actor_id = actor.id.as_str();
-    let text = format!(
-        "disputes-timeline/v1\n{seq}\n{at}\n{role}\n{}:{actor_id}\n{kind}\n{}:{notes}\n{prev_hash}\n",
-        actor_id.len(),
-        notes.len(),
-        at = at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-        role = actor.role,
-    );
-    Digest::of(text.as_bytes())
+    /// The hash of an entry: SHA-256 over a length-prefixed text of all its fields, so that no
+    /// field value can forge a boundary with its neighbour. Format v2 ends in the state's
+    /// digest; v1, without one, is how entries written before it are checked.
+    fn computed_hash(&self) -> Digest {
+        let actor_id = self.actor.id.as_str();
+        let notes = &self.notes;
+        let version = if self.state.is_some() { 2 } else { 1 };
+        let mut text = format!(
+            "disputes-timeline/v{version}\n{seq}\n{at}\n{role}\n{}:{actor_id}\n{kind}\n{}:{notes}\n{prev_hash}\n",
+            actor_id.len(),
+            notes.len(),
+            seq = self.seq,
+            at = self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            role = self.actor.role,
+            kind = self.kind,
+            prev_hash = self.prev_hash,
+        );
+        if let Some(state) = self.state {
+            text.push_str(&state.to_hex());
+            text.push('\n');
+        }
+        Digest::of(text.as_bytes())
+    }
 }
 
 /// Where a timeline's hash chain breaks.
@@ -141,6 +162,9 @@ pub enum TimelineError {
     Broken { seq: i64 },
     #[error("the timeline does not end at the recorded head (its last entries were removed)")]
     Truncated,
+    /// A fact of the dispute differs from the state its last timeline entry sealed.
+    #[error("the dispute's state no longer matches the state its last timeline entry sealed")]
+    StateAltered,
     #[error("the evidence no longer matches its sealed digest")]
     EvidenceAltered,
     /// A stored message differs from the timeline entry (or the sealed evidence) that recorded
@@ -152,6 +176,22 @@ pub enum TimelineError {
     HoldAltered,
 }
 
+impl TimelineError {
+    /// The timeline entry (its `seq`) where `dispute` breaks: the one named, or for a state or
+    /// evidence that no longer matches, the entry that sealed it.
+    pub fn entry(&self, dispute: &crate::Dispute) -> i64 {
+        match self {
+            TimelineError::Altered { seq }
+            | TimelineError::Broken { seq }
+            | TimelineError::MessageAltered { seq } => *seq,
+            TimelineError::EvidenceAltered | TimelineError::HoldAltered => 1,
+            TimelineError::Truncated | TimelineError::StateAltered => {
+                dispute.timeline().last().map_or(0, TimelineEntry::seq)
+            }
+        }
+    }
+}
+
 /// Recomputes the chain from `anchor` (the evidence digest) and checks it ends at `head`.
 pub(crate) fn verify(
     entries: &[TimelineEntry],
@@ -159,19 +199,17 @@ pub(crate) fn verify(
     head: Digest,
 ) -> Result<(), TimelineError> {
     let mut prev = anchor;
+    let mut sealed = false;
     for (expected_seq, entry) in (1..).zip(entries) {
         if entry.seq != expected_seq || entry.prev_hash != prev {
             return Err(TimelineError::Broken { seq: entry.seq });
         }
-        let recomputed = entry_hash(
-            entry.prev_hash,
-            entry.seq,
-            entry.at,
-            &entry.actor,
-            entry.kind,
-            &entry.notes,
-        );
-        if recomputed != entry.hash {
+        // Once states are sealed, every later entry seals one: an entry without is a downgrade.
+        if sealed && entry.state.is_none() {
+            return Err(TimelineError::Broken { seq: entry.seq });
+        }
+        sealed = entry.state.is_some();
+        if entry.computed_hash() != entry.hash {
             return Err(TimelineError::Altered { seq: entry.seq });
         }
         prev = entry.hash;

@@ -1,4 +1,4 @@
-use disputes_domain::{DisputeId, DomainError, ReasonCode, Version};
+use disputes_domain::{DisputeId, DomainError, ReasonCode, TimelineError, Version};
 
 /// What a store reports. Adapters map their driver's errors (constraint names, connection
 /// failures) to these once, so no layer above ever sees SQL.
@@ -60,6 +60,13 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A dispute the store holds fails verification: something edited it behind the engine's
+    /// back. It is not served as fact and not changed; the store is damaged.
+    #[error("dispute {dispute} failed integrity verification: {why}")]
+    IntegrityViolation {
+        dispute: DisputeId,
+        why: TimelineError,
+    },
     /// A fault that is ours, not the caller's; adapters log it and show nothing of it.
     #[error("internal error: {0}")]
     Internal(String),

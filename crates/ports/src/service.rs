@@ -175,12 +175,7 @@ impl DisputeService {
             .await?
             .filter(|d| d.subject().kind() == kind)
             .ok_or(ServiceError::NotFound)?;
-        if let Err(tamper) = dispute.verify() {
-            // Serving it is still right (the record is what we have), but an edit behind the
-            // domain's back is an incident someone must look at.
-            tracing::error!(dispute = %id, tenant = %by.tenant, error = %tamper, "dispute failed integrity verification");
-        }
-        Ok(dispute)
+        verified(dispute)
     }
 
     /// Succeeds while the store answers; for readiness checks.
@@ -188,8 +183,14 @@ impl DisputeService {
         Ok(self.disputes.ping().await?)
     }
 
+    /// A page of the caller's disputes, each verified: one that fails refuses the page, as a
+    /// read of it alone would be refused, rather than leave it out unseen.
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page, ServiceError> {
-        Ok(self.disputes.list(&by.tenant, query).await?)
+        let page = self.disputes.list(&by.tenant, query).await?;
+        for dispute in &page.disputes {
+            check(dispute)?;
+        }
+        Ok(page)
     }
 
     /// How many of the caller's disputes match `query` in each status, over every page (its
@@ -485,7 +486,8 @@ impl DisputeService {
                 .get(tenant, id)
                 .await?
                 .filter(|d| kind.is_none_or(|kind| d.subject().kind() == kind))
-                .ok_or(ServiceError::NotFound)?;
+                .ok_or(ServiceError::NotFound)
+                .and_then(verified)?;
             let read_version = dispute.version();
             // The precondition comes before the request's content (RFC 9110 §13.2.2): a stale
             // version is a 412 whatever else the request holds.
@@ -506,6 +508,32 @@ impl DisputeService {
         }
         Err(ServiceError::Conflict)
     }
+}
+
+/// `dispute`, once [`check`] proves it is what the engine wrote.
+fn verified(dispute: Dispute) -> Result<Dispute, ServiceError> {
+    check(&dispute)?;
+    Ok(dispute)
+}
+
+/// Proves a stored dispute was not edited behind the engine's back ([`Dispute::verify`]). One
+/// that was is never served as fact nor changed (a new entry would seal the forgery): it is an
+/// incident, logged here with what broke, for an operator.
+fn check(dispute: &Dispute) -> Result<(), ServiceError> {
+    dispute.verify().map_err(|why| {
+        let entry = why.entry(dispute);
+        tracing::error!(
+            tenant = %dispute.tenant(),
+            dispute = %dispute.id(),
+            entry,
+            error = %why,
+            "dispute failed integrity verification"
+        );
+        ServiceError::IntegrityViolation {
+            dispute: dispute.id(),
+            why,
+        }
+    })
 }
 
 /// What the engine did about a dispute's deadline.

@@ -737,7 +737,7 @@ pub fn dispute_from_row(
 
 /// The columns of `timeline_entries`, in [`TimelineRow`]'s order.
 pub const TIMELINE_COLUMNS: &str =
-    "dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, hash";
+    "dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash";
 
 /// Domain → row for one timeline entry (its dispute's id is bound apart).
 #[derive(Debug, Clone)]
@@ -749,6 +749,8 @@ pub struct TimelineRow {
     pub kind: &'static str,
     pub notes: String,
     pub prev_hash: String,
+    /// NULL on an entry of format v1, written before states were sealed.
+    pub state_digest: Option<String>,
     pub hash: String,
 }
 
@@ -762,6 +764,7 @@ impl From<&TimelineEntry> for TimelineRow {
             kind: entry.kind().as_str(),
             notes: entry.notes().to_owned(),
             prev_hash: entry.prev_hash().to_hex(),
+            state_digest: entry.state().map(|state| state.to_hex()),
             hash: entry.hash().to_hex(),
         }
     }
@@ -779,6 +782,7 @@ pub fn timeline_entry_from_row(
         f.parsed("kind", |k| k.parse())?,
         f.text("notes")?,
         f.parsed("prev_hash", |h| h.parse())?,
+        f.opt_parsed("state_digest", |h| h.parse())?,
         f.parsed("hash", |h| h.parse())?,
     );
     Ok((f.integer("dispute_id")?, entry))

@@ -134,14 +134,15 @@ pub(crate) struct TimelineColumns {
     kind: Vec<&'static str>,
     notes: Vec<String>,
     prev_hash: Vec<String>,
+    state_digest: Vec<Option<String>>,
     hash: Vec<String>,
 }
 
 /// Inserts the entries of a [`TimelineColumns`] for the dispute bound to `$1`.
 pub(crate) const INSERT_TIMELINE: &str = "INSERT INTO timeline_entries \
-     (dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, hash) \
+     (dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash) \
      SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TIMESTAMPTZ[], $4::TEXT[], $5::TEXT[], \
-     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[])";
+     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[])";
 
 impl<'e> FromIterator<&'e TimelineEntry> for TimelineColumns {
     fn from_iter<I: IntoIterator<Item = &'e TimelineEntry>>(entries: I) -> Self {
@@ -154,6 +155,7 @@ impl<'e> FromIterator<&'e TimelineEntry> for TimelineColumns {
             columns.kind.push(entry.kind);
             columns.notes.push(entry.notes);
             columns.prev_hash.push(entry.prev_hash);
+            columns.state_digest.push(entry.state_digest);
             columns.hash.push(entry.hash);
         }
         columns
@@ -179,6 +181,7 @@ impl TimelineColumns {
             .bind(self.kind)
             .bind(self.notes)
             .bind(self.prev_hash)
+            .bind(self.state_digest)
             .bind(self.hash)
     }
 }

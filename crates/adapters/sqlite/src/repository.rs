@@ -366,6 +366,7 @@ fn insert_timeline<'a>(
                 .push_bind(entry.kind)
                 .push_bind(entry.notes)
                 .push_bind(entry.prev_hash)
+                .push_bind(entry.state_digest)
                 .push_bind(entry.hash);
         });
     batch.inserts(count);

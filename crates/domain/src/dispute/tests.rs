@@ -665,6 +665,7 @@ fn verify_detects_edits_removals_and_swapped_evidence() {
         e.kind(),
         "we never checked".into(),
         e.prev_hash(),
+        e.state(),
         e.hash(),
     );
     assert_eq!(edited.verify(), Err(TimelineError::Altered { seq: 2 }));
@@ -683,6 +684,155 @@ fn verify_detects_edits_removals_and_swapped_evidence() {
             EvidenceItem::new(EvidenceKind::ProofPack, "pp-2").unwrap()
         ]);
     assert_eq!(swapped.verify(), Err(TimelineError::EvidenceAltered));
+}
+
+#[test]
+fn verify_detects_any_fact_edited_after_the_entry_that_sealed_it() {
+    let mut d = responded();
+    d.add_note(operator(), "n", t0()).unwrap();
+    d.verify().unwrap();
+    type Edit = fn(&mut DisputeParts);
+    let edits: [(&str, Edit); 8] = [
+        ("claimed amount", |p| {
+            p.claim.quantity =
+                Quantity::new(999_999.into(), p.claim.quantity.unit().clone()).unwrap()
+        }),
+        ("remedy amount", |p| {
+            let response = p.response.as_mut().unwrap();
+            response.remedy = Some(Remedy {
+                amount: Some(Decimal::new(999_999, 0)),
+                makegood_window: None,
+            });
+        }),
+        ("response notes", |p| {
+            p.response.as_mut().unwrap().notes = "forged".into()
+        }),
+        ("status", |p| p.status = Status::Resolved),
+        ("respond-by", |p| p.respond_by = None),
+        ("version", |p| p.version = p.version.next()),
+        ("tenant", |p| p.tenant = TenantId::new("other").unwrap()),
+        ("an amount's scale", |p| {
+            let amount = p.claim.quantity.amount();
+            let mut rescaled = amount;
+            rescaled.rescale(amount.scale() + 2);
+            p.claim.quantity = Quantity::new(rescaled, p.claim.quantity.unit().clone()).unwrap()
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut edited = d.clone();
+        edit(&mut edited.parts);
+        assert_eq!(
+            edited.verify(),
+            Err(TimelineError::StateAltered),
+            "editing the {what} went unnoticed"
+        );
+    }
+}
+
+#[test]
+fn settled_amounts_are_sealed_by_the_entry_that_settled() {
+    let mut d = responded();
+    let policy = DisputePolicy::default();
+    d.reply(advertiser(), Decision::Accept, None, "fine", t0(), &policy)
+        .unwrap();
+    d.settle(operator(), settlement(Outcome::Granted, None), t0())
+        .unwrap();
+    let resolution = d.parts.resolution.clone().expect("settled");
+    d.verify().unwrap();
+    let mut edited = d.clone();
+    edited.parts.resolution = Some(Resolution {
+        settled_amount: resolution.settled_amount + Decimal::ONE,
+        ..resolution
+    });
+    assert_eq!(edited.verify(), Err(TimelineError::StateAltered));
+}
+
+#[test]
+fn entries_of_format_v1_still_verify_and_a_downgrade_after_them_does_not() {
+    // An entry written before states were sealed: the same fields, no state, hashed as v1.
+    let d = responded();
+    let mut legacy = d.clone();
+    let mut prev = legacy.parts.evidence_digest;
+    let mut rewritten = Vec::new();
+    for e in &legacy.parts.timeline {
+        let unsealed = TimelineEntry::restore(
+            e.seq(),
+            e.at(),
+            e.actor().clone(),
+            e.kind(),
+            e.notes().to_owned(),
+            prev,
+            None,
+            prev,
+        );
+        let hash = v1_hash(&unsealed);
+        let entry = TimelineEntry::restore(
+            e.seq(),
+            e.at(),
+            e.actor().clone(),
+            e.kind(),
+            e.notes().to_owned(),
+            prev,
+            None,
+            hash,
+        );
+        prev = hash;
+        rewritten.push(entry);
+    }
+    legacy.parts.timeline = rewritten;
+    legacy.parts.timeline_head = prev;
+    legacy.verify().expect("v1 chains stay valid");
+
+    // A sealed entry on top of them: fine. An unsealed one after a sealed one: a downgrade.
+    let mut upgraded = legacy.clone();
+    upgraded.add_note(operator(), "n", t0()).unwrap();
+    upgraded.verify().unwrap();
+    assert!(upgraded.parts.timeline.last().unwrap().state().is_some());
+    let mut downgraded = d.clone();
+    let last = downgraded.parts.timeline.pop().unwrap();
+    let stripped = TimelineEntry::restore(
+        last.seq(),
+        last.at(),
+        last.actor().clone(),
+        last.kind(),
+        last.notes().to_owned(),
+        last.prev_hash(),
+        None,
+        last.prev_hash(),
+    );
+    let hash = v1_hash(&stripped);
+    downgraded.parts.timeline.push(TimelineEntry::restore(
+        last.seq(),
+        last.at(),
+        last.actor().clone(),
+        last.kind(),
+        last.notes().to_owned(),
+        last.prev_hash(),
+        None,
+        hash,
+    ));
+    downgraded.parts.timeline_head = hash;
+    assert_eq!(
+        downgraded.verify(),
+        Err(TimelineError::Broken { seq: last.seq() })
+    );
+}
+
+/// The format v1 hash, written out as `docs/integrity.md` gives it.
+fn v1_hash(e: &TimelineEntry) -> Digest {
+    let actor = e.actor().id.as_str();
+    let text = format!(
+        "disputes-timeline/v1\n{}\n{}\n{}\n{}:{actor}\n{}\n{}:{}\n{}\n",
+        e.seq(),
+        e.at().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        e.actor().role,
+        actor.len(),
+        e.kind(),
+        e.notes().len(),
+        e.notes(),
+        e.prev_hash(),
+    );
+    Digest::of(text.as_bytes())
 }
 
 /// Any command a party could send, from any role.
@@ -1197,4 +1347,40 @@ fn the_original_application_is_the_one_named_or_the_only_one_linked() {
         linked(&["sa_1", "sa_2"]).original_application(None),
         Err(AMBIGUOUS_ORIGINAL_APPLICATION)
     );
+}
+
+/// The fenced block of `docs/integrity.md` that follows the line `<!-- example: {name} -->`.
+fn documented(name: &str) -> String {
+    let doc = include_str!("../../../../docs/integrity.md");
+    let marker = format!("<!-- example: {name} -->\n```text\n");
+    let start = doc.find(&marker).map(|i| i + marker.len());
+    let block = start.and_then(|start| {
+        doc[start..]
+            .find("```")
+            .map(|end| doc[start..start + end].to_owned())
+    });
+    block.unwrap_or_else(|| panic!("docs/integrity.md has no example {name}"))
+}
+
+#[test]
+fn the_worked_example_of_docs_integrity_md_is_what_the_code_computes() {
+    let d = opened();
+    let entry = &d.timeline()[0];
+    let hashes = format!(
+        "evidence digest  {}\nstate digest     {}\nentry 1 hash     {}\n",
+        d.evidence_digest(),
+        d.parts.state_digest(),
+        entry.hash()
+    );
+    let entry_text = format!(
+        "disputes-timeline/v2\n1\n{}\nadvertiser\n7:adv-dev\nopened\n0:\n{}\n{}\n",
+        entry.at().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        entry.prev_hash(),
+        entry.state().unwrap()
+    );
+    assert_eq!(documented("evidence"), d.evidence().canonical());
+    assert_eq!(documented("state"), d.parts.state_text());
+    assert_eq!(documented("entry"), entry_text);
+    assert_eq!(documented("digests"), hashes);
+    assert_eq!(Digest::of(entry_text.as_bytes()), entry.hash());
 }

@@ -41,6 +41,7 @@ pub static REGISTRY: Registry = Registry {
         Entry::new(IDEMPOTENCY_KEY_REUSED, "the `Idempotency-Key` came before with a different request"),
         Entry::new(RATE_LIMITED, "too many requests with this login; retry after `Retry-After`"),
         Entry::new(INTERNAL_ERROR, "a fault of ours, its cause only in the server's log"),
+        Entry::new(INTEGRITY_VIOLATION, "the stored dispute fails verification (edited behind the engine's back); not served, not changed"),
         Entry::new(SERVICE_UNAVAILABLE, "the store cannot be reached; retry later"),
         Entry::new(REQUEST_TIMEOUT, "no answer in time; the request may still take effect"),
     ],

@@ -10,7 +10,7 @@ pub(crate) mod wire;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -146,29 +146,21 @@ impl BillingError {
 
 impl IntoResponse for BillingError {
     fn into_response(self) -> Response {
-        let Problem {
-            code,
-            message,
-            retry_after,
-            ..
-        } = self.problem;
+        let problem = self.problem;
+        let code = problem.code;
         CODES.check(code);
         let status = code.status;
         let body = json!({
             "type": type_uri(status),
             "title": status.canonical_reason().unwrap_or("Error"),
             "status": status.as_u16(),
-            "detail": message,
+            "detail": problem.message,
             "o:errorCode": code.name,
         });
         let mut response = self
             .format
             .render(status, "error", &[ERROR_NAMESPACE], &body);
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
+        problem.annotate(&mut response);
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,

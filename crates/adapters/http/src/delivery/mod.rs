@@ -178,7 +178,7 @@ impl IntoResponse for DeliveryError {
             "contractVersion": CONTRACT_VERSION,
         });
         let mut response = (p.status(), Json(body)).into_response();
-        p.add_headers(&mut response);
+        p.annotate(&mut response);
         if p.status() == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -120,6 +120,7 @@ pub static REGISTRY: Registry = Registry {
         Entry::numbered(RATE_LIMITED, 42901, "too many calls with this login; `Retry-After` says how many seconds to wait"),
         // 500, 503: ours.
         Entry::numbered(INTERNAL_ERROR, 50001, "a fault of ours, its cause only in the server's log"),
+        Entry::numbered(INTEGRITY_VIOLATION, 50002, "the stored dispute fails verification (edited behind the engine's back); not served, not changed"),
         Entry::numbered(SERVICE_UNAVAILABLE, 50301, "the store cannot be reached; retry later"),
         Entry::numbered(REQUEST_TIMEOUT, 50302, "no answer in time; the call may still take effect"),
     ],

@@ -115,7 +115,7 @@ impl IntoResponse for InvoiceError {
             "error": p.code.name,
         });
         let mut response = (p.status(), Json(body)).into_response();
-        p.add_headers(&mut response);
+        p.annotate(&mut response);
         response
     }
 }

@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text format: requests and their latency by route template, method
-//! and status, disputes by status and the outbox's depth. A small registry of our own: a handful
+//! and status, errors by code, disputes by status and the outbox's depth. A small registry of our own: a handful
 //! of series, no exporter to run.
 
 use std::collections::BTreeMap;
@@ -16,6 +16,8 @@ use chrono::Utc;
 use disputes_domain::Status;
 use disputes_ports::{OperationsStats, Sink};
 
+use crate::shared::codes::{self, Code};
+
 /// The latency buckets, in seconds: from a cached read to a request that nearly timed out.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -28,8 +30,14 @@ const UNMATCHED: &str = "unmatched";
 #[derive(Debug)]
 pub(super) struct Metrics {
     requests: Mutex<BTreeMap<Labels, Series>>,
+    /// Error answers by code: the codes are the contracts' registries, so the series are few.
+    errors: Mutex<BTreeMap<&'static str, u64>>,
     stats: Option<Arc<dyn OperationsStats>>,
 }
+
+/// Codes reported even before they first occur, so that an alert on an increase has a series
+/// to start from.
+const ALWAYS_REPORTED: [Code; 2] = [codes::INTEGRITY_VIOLATION, codes::INTERNAL_ERROR];
 
 /// One series' labels: the route template, the method and the status code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,8 +58,10 @@ struct Series {
 
 impl Metrics {
     pub(super) fn new(stats: Option<Arc<dyn OperationsStats>>) -> Metrics {
+        let errors = ALWAYS_REPORTED.iter().map(|code| (code.name, 0)).collect();
         Metrics {
             requests: Mutex::new(BTreeMap::new()),
+            errors: Mutex::new(errors),
             stats,
         }
     }
@@ -69,6 +79,29 @@ impl Metrics {
             if seconds <= *bound {
                 *count += 1;
             }
+        }
+    }
+
+    fn count_error(&self, code: Code) {
+        let mut errors = self
+            .errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *errors.entry(code.name).or_default() += 1;
+    }
+
+    /// The error counts in the text format.
+    fn render_errors(&self, out: &mut String) {
+        let errors = self
+            .errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.push_str(
+            "# HELP disputes_errors_total Error answers by code, in every contract; integrity_violation means a stored dispute failed verification.\n\
+             # TYPE disputes_errors_total counter\n",
+        );
+        for (code, n) in errors.iter() {
+            let _ = writeln!(out, "disputes_errors_total{{code=\"{code}\"}} {n}");
         }
     }
 
@@ -240,6 +273,10 @@ pub(super) async fn record(
         status: response.status().as_u16(),
     };
     metrics.observe(labels, started.elapsed().as_secs_f64());
+    // A contract's error answer carries its code (`Problem::annotate`).
+    if let Some(code) = response.extensions().get::<Code>() {
+        metrics.count_error(*code);
+    }
     response
 }
 
@@ -247,6 +284,7 @@ pub(super) async fn record(
 pub(super) async fn serve(State(metrics): State<Arc<Metrics>>) -> Response {
     let mut out = String::new();
     metrics.render_requests(&mut out);
+    metrics.render_errors(&mut out);
     metrics.render_store(&mut out).await;
     let mut response = out.into_response();
     response.headers_mut().insert(

@@ -77,6 +77,9 @@ pub const IDEMPOTENCY_KEY_REUSED: Code =
 pub const RATE_LIMITED: Code = Code::new("rate_limited", StatusCode::TOO_MANY_REQUESTS);
 // 500, 503: ours.
 pub const INTERNAL_ERROR: Code = Code::new("internal_error", StatusCode::INTERNAL_SERVER_ERROR);
+/// A stored dispute fails verification: the store was edited behind the engine's back.
+pub const INTEGRITY_VIOLATION: Code =
+    Code::new("integrity_violation", StatusCode::INTERNAL_SERVER_ERROR);
 pub const SERVICE_UNAVAILABLE: Code =
     Code::new("service_unavailable", StatusCode::SERVICE_UNAVAILABLE);
 pub const REQUEST_TIMEOUT: Code = Code::new("request_timeout", StatusCode::SERVICE_UNAVAILABLE);

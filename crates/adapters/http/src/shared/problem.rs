@@ -90,14 +90,16 @@ impl Problem {
         }
     }
 
-    /// Puts the headers this problem calls for on `response`, the problem rendered in a
-    /// contract's shape.
-    pub fn add_headers(&self, response: &mut Response) {
+    /// Puts on `response`, the problem rendered in a contract's shape, what the problem adds
+    /// beyond the body: `Retry-After` when it has one, and its [`Code`] as an extension, which
+    /// `/metrics` counts.
+    pub fn annotate(&self, response: &mut Response) {
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(self.code);
     }
 
     pub fn not_found() -> Self {
@@ -194,6 +196,12 @@ impl From<ServiceError> for Problem {
                 )
             }
             ServiceError::Internal(cause) => Problem::internal(&cause),
+            // The service logged the tenant, dispute and entry; the caller learns only that
+            // this dispute cannot be trusted, not how it was damaged.
+            ServiceError::IntegrityViolation { .. } => Problem::new(
+                codes::INTEGRITY_VIOLATION,
+                "this dispute failed integrity verification and is not served; the operator has been alerted",
+            ),
         }
     }
 }

@@ -749,34 +749,14 @@ fn settled_amounts_are_sealed_by_the_entry_that_settled() {
 
 #[test]
 fn entries_of_format_v1_still_verify_and_a_downgrade_after_them_does_not() {
-    // An entry written before states were sealed: the same fields, no state, hashed as v1.
+    // Entries written before states were sealed: the same fields, no state, hashed as v1.
     let d = responded();
     let mut legacy = d.clone();
     let mut prev = legacy.parts.evidence_digest;
     let mut rewritten = Vec::new();
     for e in &legacy.parts.timeline {
-        let unsealed = TimelineEntry::restore(
-            e.seq(),
-            e.at(),
-            e.actor().clone(),
-            e.kind(),
-            e.notes().to_owned(),
-            prev,
-            None,
-            prev,
-        );
-        let hash = v1_hash(&unsealed);
-        let entry = TimelineEntry::restore(
-            e.seq(),
-            e.at(),
-            e.actor().clone(),
-            e.kind(),
-            e.notes().to_owned(),
-            prev,
-            None,
-            hash,
-        );
-        prev = hash;
+        let entry = as_v1(e, prev);
+        prev = entry.hash();
         rewritten.push(entry);
     }
     legacy.parts.timeline = rewritten;
@@ -790,32 +770,30 @@ fn entries_of_format_v1_still_verify_and_a_downgrade_after_them_does_not() {
     assert!(upgraded.parts.timeline.last().unwrap().state().is_some());
     let mut downgraded = d.clone();
     let last = downgraded.parts.timeline.pop().unwrap();
-    let stripped = TimelineEntry::restore(
-        last.seq(),
-        last.at(),
-        last.actor().clone(),
-        last.kind(),
-        last.notes().to_owned(),
-        last.prev_hash(),
-        None,
-        last.prev_hash(),
-    );
-    let hash = v1_hash(&stripped);
-    downgraded.parts.timeline.push(TimelineEntry::restore(
-        last.seq(),
-        last.at(),
-        last.actor().clone(),
-        last.kind(),
-        last.notes().to_owned(),
-        last.prev_hash(),
-        None,
-        hash,
-    ));
-    downgraded.parts.timeline_head = hash;
+    let stripped = as_v1(&last, last.prev_hash());
+    downgraded.parts.timeline_head = stripped.hash();
+    downgraded.parts.timeline.push(stripped);
     assert_eq!(
         downgraded.verify(),
         Err(TimelineError::Broken { seq: last.seq() })
     );
+}
+
+/// `e` as an entry of format v1 after `prev`: no state, hashed as v1.
+fn as_v1(e: &TimelineEntry, prev: Digest) -> TimelineEntry {
+    let restore = |hash| {
+        TimelineEntry::restore(
+            e.seq(),
+            e.at(),
+            e.actor().clone(),
+            e.kind(),
+            e.notes().to_owned(),
+            prev,
+            None,
+            hash,
+        )
+    };
+    restore(v1_hash(&restore(prev)))
 }
 
 /// The format v1 hash, written out as `docs/integrity.md` gives it.

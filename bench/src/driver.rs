@@ -622,6 +622,9 @@ impl Server {
             .args(["serve", "--listen", SERVER_ADDR, "--database-url", url])
             .arg("--blob-dir")
             .arg(work.join(format!("blobs-{store}")))
+            // Signing is on, as in production: every entry is sealed and every read checked.
+            .arg("--signing-key-file")
+            .arg(work.join(format!("signing-keys-{store}.json")))
             // The load comes from a handful of keys far beyond any per-key limit: measure the
             // engine, not the rate limit.
             .args(["--rate-limit-per-minute", "0"])

@@ -4,7 +4,7 @@
 
 mod support;
 
-use disputes_domain::{DisputeId, TimelineError};
+use disputes_domain::{Digest, DisputeId, Quantity, TimelineEntry, TimelineError};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{store_tests, Server, Store};
@@ -500,7 +500,208 @@ async fn invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes(st
     }
 }
 
+/// The hash of `entry` in format v2 with `state`, written out as `docs/integrity.md` gives it:
+/// what anyone can recompute, the attacker too.
+fn v2_hash(entry: &TimelineEntry, state: Digest) -> Digest {
+    let actor = entry.actor().id.as_str();
+    let text = format!(
+        "disputes-timeline/v2\n{}\n{}\n{}\n{}:{actor}\n{}\n{}:{}\n{}\n{state}\n",
+        entry.seq(),
+        entry.at().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        entry.actor().role,
+        actor.len(),
+        entry.kind(),
+        entry.notes().len(),
+        entry.notes(),
+        entry.prev_hash(),
+    );
+    Digest::of(text.as_bytes())
+}
+
+async fn a_chain_recomputed_without_the_signing_key_is_detected(store: Store) {
+    let opened = opened_with_history(store).await;
+    let server = &opened.server;
+    server.drop_history_guards().await;
+    // The forgery of someone who can write to the store: a larger claim, the last entry's state
+    // and hash recomputed, the head moved to it. The chain alone cannot tell.
+    let stored = server.stored(TENANT, opened.id).await;
+    let mut parts = stored.parts().clone();
+    let unit = parts.claim.quantity.unit().clone();
+    parts.claim.quantity = Quantity::new(999_999.into(), unit).unwrap();
+    let state = parts.state_digest();
+    let head = parts.timeline.last().unwrap().clone();
+    let hash = v2_hash(&head, state);
+    for statement in [
+        format!(
+            "UPDATE disputes SET claim_amount = '999999', timeline_head = '{hash}' WHERE id = {}",
+            opened.id
+        ),
+        format!(
+            "UPDATE timeline_entries SET state_digest = '{state}', hash = '{hash}' \
+             WHERE dispute_id = {} AND seq = {}",
+            opened.id,
+            head.seq()
+        ),
+    ] {
+        assert_eq!(server.sql(&statement).await, Ok(1), "{statement}");
+    }
+    let forged = server.stored(TENANT, opened.id).await;
+    assert_eq!(
+        forged.verify(),
+        Ok(()),
+        "the chain alone is consistent again"
+    );
+    assert_eq!(forged.claim().quantity.amount().to_string(), "999999");
+
+    // Its seal signs the old hash, and no one without the key can make a new one.
+    let operator = server.key(TENANT, "operator", "dev_op2");
+    let path = format!("/v1/disputes/dispute:{}", opened.id);
+    let read = server.call(Method::GET, &path, Some(&operator), None).await;
+    assert_eq!(integrity_refusal(&read), "integrity_violation");
+    let said = |what: &str| {
+        server.log_lines().iter().any(|line| {
+            line.contains("dispute failed integrity verification") && line.contains(what)
+        })
+    };
+    assert!(said(&format!(
+        "the seal of timeline entry {} is not valid",
+        head.seq()
+    )));
+
+    // Without a seal, the head is refused as unsealed.
+    let strip = format!(
+        "UPDATE timeline_entries SET seal_key_id = NULL, seal_signature = NULL WHERE dispute_id = {}",
+        opened.id
+    );
+    assert_eq!(server.sql(&strip).await, Ok(3));
+    let read = server.call(Method::GET, &path, Some(&operator), None).await;
+    assert_eq!(integrity_refusal(&read), "integrity_violation");
+    assert!(said(&format!(
+        "timeline entry {}, the dispute's head, is not sealed",
+        head.seq()
+    )));
+}
+
+async fn seals_survive_a_key_rotation_and_a_revocation_of_the_old_key(store: Store) {
+    let mut opened = opened_with_history(store).await;
+    let before = opened.server.stored(TENANT, opened.id).await;
+    let old_key = before.timeline()[0].seal().expect("sealed").key_id.clone();
+    let rotated = opened
+        .server
+        .cli(&["signing-key", "rotate", "--overlap-hours", "0"]);
+    assert!(
+        rotated.starts_with("sig_") && !rotated.starts_with(&old_key),
+        "{rotated}"
+    );
+    opened.server.restart().await;
+
+    let operator = opened.server.key(TENANT, "operator", "dev_op2");
+    let path = format!("/v1/disputes/dispute:{}", opened.id);
+    let note = opened
+        .server
+        .call(
+            Method::POST,
+            &format!("{path}/notes"),
+            Some(&operator),
+            Some(json!({ "notes": "after the rotation" })),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::OK, "{:#}", note.body);
+    let after = opened.server.stored(TENANT, opened.id).await;
+    let keys: Vec<_> = after
+        .timeline()
+        .iter()
+        .map(|e| e.seal().unwrap().key_id.clone())
+        .collect();
+    let new_key = keys.last().unwrap().clone();
+    assert_ne!(new_key, old_key, "the new entry is sealed with the new key");
+    assert!(keys[..keys.len() - 1].iter().all(|k| *k == old_key));
+
+    // Revoking the old key leaves what it sealed before valid.
+    let revoked = opened.server.cli(&["signing-key", "revoke", &old_key]);
+    assert!(revoked.contains("revoked 2"), "{revoked}");
+    let read = opened
+        .server
+        .call(Method::GET, &path, Some(&operator), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
+    let listed = opened.server.cli(&["signing-key", "list"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    // The key that signs now cannot be revoked before a successor exists.
+    let refused = std::process::Command::new(support::binary())
+        .args([
+            "signing-key",
+            "revoke",
+            &new_key,
+            "--database-url",
+            &opened.server.database_url,
+        ])
+        .envs(opened.server.signing_env())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("rotate first"));
+}
+
+/// Runs `disputes verify` with `args` on `server`'s database: whether it succeeded, and stdout.
+fn verify(server: &Server, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(support::binary())
+        .arg("verify")
+        .args(args)
+        .args(["--database-url", &server.database_url])
+        .envs(server.signing_env())
+        .output()
+        .expect("the cli runs");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    (output.status.success(), stdout)
+}
+
+async fn verify_walks_every_tenant_and_names_each_failure(store: Store) {
+    let opened = opened_with_history(store).await;
+    let server = &opened.server;
+    let other = server.tenant_with_key("other-media", "advertiser", "dev_other");
+    let body = json!({
+        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+        "affectedSurface": { "campaignId": "cmp_other", "screenIds": ["scr_9"] },
+        "claimedShortfall": { "unit": "plays", "amount": "5" },
+        "evidenceBundle": { "proofPackIds": ["pp_9"] }
+    });
+    let open = server
+        .call(Method::POST, "/v1/disputes", Some(&other), Some(body))
+        .await;
+    assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
+
+    let (ok, out) = verify(server, &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("verified 2 disputes of 2 tenants"), "{out}");
+    assert!(out.contains(": 0 failed"), "{out}");
+
+    let edit = format!(
+        "UPDATE disputes SET response_notes = 'we never said that' WHERE id = {}",
+        opened.id
+    );
+    assert_eq!(server.sql(&edit).await, Ok(1));
+    let (ok, out) = verify(server, &[]);
+    assert!(!ok, "a failure exits non-zero: {out}");
+    let failure = format!(
+        "FAILED\ttenant {TENANT}\tdispute {}\tentry 3\tthe dispute's state no longer matches",
+        opened.id
+    );
+    assert!(out.contains(&failure), "{out}");
+    assert!(out.contains("verified 2 disputes of 2 tenants"), "{out}");
+    assert!(out.contains(": 1 failed"), "{out}");
+
+    let (ok, out) = verify(server, &["--tenant", "other-media"]);
+    assert!(ok, "{out}");
+    let id = opened.id.to_string();
+    let (ok, out) = verify(server, &["--tenant", TENANT, "--dispute", &id]);
+    assert!(!ok && out.contains(&failure), "{out}");
+}
+
 store_tests! {
+    verify_walks_every_tenant_and_names_each_failure,
+    a_chain_recomputed_without_the_signing_key_is_detected,
+    seals_survive_a_key_rotation_and_a_revocation_of_the_old_key,
     every_fact_edited_alone_is_refused_by_reads_writes_and_lists,
     invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes,
     the_stored_evidence_matches_its_digest_and_never_changes,

@@ -52,6 +52,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .env("DISPUTES_LISTEN", &listen)
         .env_remove("DATABASE_URL")
         .env_remove("DISPUTES_BLOB_DIR")
+        .env_remove("DISPUTES_SIGNING_KEY_FILE")
         .stdin(Stdio::null())
         .spawn()
         .context("cannot start bash")?;

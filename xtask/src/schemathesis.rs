@@ -242,6 +242,12 @@ impl Server {
                 database,
             ])
             .env("DISPUTES_BLOB_DIR", blobs)
+            // The signing keys beside the blobs, in the run's own directory, not in the
+            // working directory's `data/`.
+            .env(
+                "DISPUTES_SIGNING_KEY_FILE",
+                blobs.with_file_name("signing-keys.json"),
+            )
             // No rate limit while schemathesis runs: one key makes over a thousand requests in
             // well under a minute, close to the default's burst, and each 429 would be a
             // documented answer that passes while the call it stands for goes untested. The

@@ -20,6 +20,22 @@ pub struct Cli {
     /// and `disputes tenant create acme --database-url X` are the same.
     #[command(flatten)]
     pub database: Database,
+    #[command(flatten)]
+    pub signing: Signing,
+}
+
+#[derive(Debug, Args)]
+pub struct Signing {
+    /// The engine's signing keys (Ed25519, JSON, mode 0600), which seal every timeline entry:
+    /// keep this file apart from the database (another volume, a secret store), and give every
+    /// instance the same one. Without it, `signing-keys.json` beside the SQLite file, or
+    /// `data/signing-keys.json` with PostgreSQL; created with a new key on first start.
+    #[arg(
+        long = "signing-key-file",
+        env = "DISPUTES_SIGNING_KEY_FILE",
+        global = true
+    )]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -68,9 +84,44 @@ pub enum Command {
     /// Looks at the notifications that were given up on (dead-lettered), and replays them.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Verifies every stored dispute as a read does: its evidence, its hash chain, the state each
+    /// entry sealed and every seal. Prints each failure (tenant, dispute, entry, what differs)
+    /// and a summary; exits non-zero when any dispute fails. Reads only: it never changes a
+    /// dispute, and never creates a signing key.
+    Verify {
+        /// Only this tenant's disputes.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only this dispute (its number); needs --tenant.
+        #[arg(long, requires = "tenant")]
+        dispute: Option<i64>,
+    },
+    /// Manages the keys that seal every timeline entry and sign exports.
+    #[command(subcommand)]
+    SigningKey(SigningKeyCommand),
     /// Prints the OpenAPI 3.1 document of every contract (what `GET /openapi.json` serves and
     /// docs/openapi.json holds), and exits.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCommand {
+    /// Lists every key, without its private part: id, validity and revocation.
+    List,
+    /// Starts a new key that signs from now on. The key that signed until now keeps signing
+    /// validly for the overlap, long enough to restart every instance; what it signed stays
+    /// valid for good.
+    Rotate {
+        /// Hours the previous key may still sign.
+        #[arg(long = "overlap-hours", default_value_t = 24)]
+        overlap_hours: u32,
+    },
+    /// Marks a key revoked now: what it signed before stays valid, anything it signs from now
+    /// on is refused. Rotate first when it is the key that signs now.
+    Revoke {
+        /// The key's id (`sig_…`), as `signing-key list` shows it.
+        key_id: String,
+    },
 }
 
 /// How the notification dispatcher runs.
@@ -314,6 +365,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
+    /// Lists every tenant's slug, one a line.
+    List,
     /// Creates a tenant (an org, a merchant account, a billing brand).
     Create {
         /// Lowercase letters, digits and '-'.

@@ -6,16 +6,18 @@ mod freshdesk_sink;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use disputes_blobs::LocalBlobStore;
-use disputes_domain::{ActorId, Agent, DisputePolicy, Role, TenantId};
+use disputes_domain::{ActorId, Agent, DisputeId, DisputePolicy, Role, TenantId};
 use disputes_http::{AppState, Operations, PublicUrl};
 use disputes_notify::{FreshdeskNotifier, WebhookNotifier};
 use disputes_ports::IdempotencyStore;
+use disputes_ports::Keyring;
 use disputes_ports::{
     Backoff, BillingService, BlobStore, Clock, CredentialService, CredentialStore, DeadLetter,
     DeadlineQueue, DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService,
@@ -25,13 +27,14 @@ use disputes_ports::{
     WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService, WebhookUrl,
 };
 use disputes_postgres::PgStore;
+use disputes_signing::FileKeyring;
 use disputes_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use cli::{
-    Cli, Command, DeadlineArgs, DispatchArgs, ExpiryOutcome, KeyCommand, OutboxCommand,
-    TenantCommand, WebhookCommand,
+    Cli, Command, DeadlineArgs, DispatchArgs, ExpiryOutcome, KeyCommand, OutboxCommand, Signing,
+    SigningKeyCommand, TenantCommand, WebhookCommand,
 };
 
 #[tokio::main]
@@ -59,6 +62,7 @@ async fn main() -> ExitCode {
 /// Runs the command `cli` names.
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let database = cli.database;
+    let signing = cli.signing;
     match cli.command {
         Command::Openapi => {
             print!("{}", disputes_http::openapi_json());
@@ -71,13 +75,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("cannot open the blob store at {}", args.blob_dir.display())
             })?;
             let store = open_store(&database.url).await?;
+            let keyring = open_keyring(&signing, &database.url)?;
             let operations = Operations {
                 rate_limit_per_minute: args.rate_limit_per_minute,
                 request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
                 stats: Some(store.stats()),
             };
             let (mut state, dispatcher, deadlines) =
-                store.into_state(Arc::new(blobs), &args.dispatch)?;
+                store.into_state(Arc::new(blobs), keyring, &args.dispatch)?;
             state.webhooks = state
                 .webhooks
                 .allowing_loopback_http(args.webhooks_allow_loopback_http);
@@ -102,9 +107,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Tickets carry the disputes' files, so the dispatcher reads the blob store too.
             let blobs = LocalBlobStore::open(&blob_dir)
                 .with_context(|| format!("cannot open the blob store at {}", blob_dir.display()))?;
-            let (dispatcher, scheduler) = open_store(&database.url)
-                .await?
-                .background(Arc::new(blobs), &dispatch)?;
+            let keyring = open_keyring(&signing, &database.url)?;
+            let (dispatcher, scheduler) =
+                open_store(&database.url)
+                    .await?
+                    .background(Arc::new(blobs), keyring, &dispatch)?;
             announce(&dispatcher);
             let deadlines = run_deadlines(scheduler, &deadlines);
             dispatcher.run(poll(&dispatch), shutdown_signal()).await;
@@ -175,6 +182,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             tracing::info!(replayed, "dead-lettered notifications due again");
             println!("{replayed}");
+            Ok(())
+        }
+        Command::SigningKey(command) => signing_key(command, &key_file(&signing, &database.url)),
+        Command::Verify { tenant, dispute } => {
+            let path = key_file(&signing, &database.url);
+            let keyring = FileKeyring::open(&path)
+                .with_context(|| format!("cannot read the signing keys at {}", path.display()))?;
+            let (disputes, credentials) =
+                open_store(&database.url).await?.verifier(Arc::new(keyring));
+            let tenants = match tenant {
+                Some(slug) => vec![TenantId::new(slug)?],
+                None => credentials.tenants().await?,
+            };
+            verify(
+                &disputes,
+                &tenants,
+                dispute.map(DisputeId::new).transpose()?,
+            )
+            .await
+        }
+        Command::Tenant(TenantCommand::List) => {
+            for tenant in open_store(&database.url)
+                .await?
+                .credentials()
+                .tenants()
+                .await?
+            {
+                println!("{tenant}");
+            }
             Ok(())
         }
         Command::Migrate => {
@@ -304,6 +340,130 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// `disputes verify`: every dispute of `tenants` (or the one `only`), verified as a read
+/// verifies it, each failure printed, a progress line on stderr now and then.
+async fn verify(
+    disputes: &DisputeService,
+    tenants: &[TenantId],
+    only: Option<DisputeId>,
+) -> anyhow::Result<()> {
+    const PROGRESS_EVERY: u64 = 10_000;
+    let mut failed = 0_u64;
+    let mut verified = 0_u64;
+    let started = std::time::Instant::now();
+    for tenant in tenants {
+        let mut report = |dispute: &disputes_domain::Dispute, verdict: Result<(), _>| {
+            verified += 1;
+            if let Err(why) = verdict {
+                failed += 1;
+                let why: disputes_domain::TimelineError = why;
+                println!(
+                    "FAILED\ttenant {tenant}\tdispute {}\tentry {}\t{why}",
+                    dispute.id(),
+                    why.entry(dispute)
+                );
+            }
+            if verified % PROGRESS_EVERY == 0 {
+                eprintln!(
+                    "verified {verified} disputes, {failed} failed, {:.0?}",
+                    started.elapsed()
+                );
+            }
+        };
+        match only {
+            Some(id) => {
+                let (dispute, verdict) = disputes
+                    .audit_one(tenant, id)
+                    .await
+                    .with_context(|| format!("cannot read dispute {id} of {tenant}"))?;
+                report(&dispute, verdict);
+            }
+            None => {
+                disputes
+                    .audit(tenant, report)
+                    .await
+                    .with_context(|| format!("cannot read every dispute of {tenant}"))?;
+            }
+        }
+    }
+    println!(
+        "verified {verified} disputes of {} tenants in {:.1?}: {failed} failed",
+        tenants.len(),
+        started.elapsed()
+    );
+    if failed > 0 {
+        anyhow::bail!("{failed} of {verified} disputes failed verification");
+    }
+    Ok(())
+}
+
+/// `disputes signing-key …`: works on the key file alone, never on the database.
+fn signing_key(command: SigningKeyCommand, path: &Path) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let shown = |key: &disputes_ports::PublicKey| {
+        let time = |t: Option<disputes_domain::Timestamp>| {
+            t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+        };
+        format!(
+            "{}\tnot before {}\tnot after {}\trevoked {}",
+            key.key_id,
+            key.not_before.to_rfc3339(),
+            time(key.not_after),
+            time(key.revoked_at)
+        )
+    };
+    let context = || format!("the signing keys at {}", path.display());
+    match command {
+        SigningKeyCommand::List => {
+            for key in FileKeyring::list(path).with_context(context)? {
+                println!("{}", shown(&key));
+            }
+        }
+        SigningKeyCommand::Rotate { overlap_hours } => {
+            let overlap = chrono::Duration::hours(i64::from(overlap_hours));
+            let key = FileKeyring::rotate(path, now, overlap).with_context(context)?;
+            tracing::info!(key = %key.key_id, overlap_hours, "a new signing key signs from now on; restart every instance within the overlap");
+            println!("{}", shown(&key));
+        }
+        SigningKeyCommand::Revoke { key_id } => {
+            let key = FileKeyring::revoke(path, &key_id, now).with_context(context)?;
+            tracing::warn!(key = %key.key_id, "signing key revoked: seals it makes from now on are refused");
+            println!("{}", shown(&key));
+        }
+    }
+    Ok(())
+}
+
+/// The signing keys: the file `signing` names, else `signing-keys.json` beside the SQLite file
+/// or `data/signing-keys.json` with PostgreSQL, created with a new key when it does not exist.
+fn open_keyring(signing: &Signing, database_url: &str) -> anyhow::Result<Arc<dyn Keyring>> {
+    let path = key_file(signing, database_url);
+    let (keyring, created) = FileKeyring::open_or_create(&path)
+        .with_context(|| format!("cannot open the signing keys at {}", path.display()))?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new signing key; in production keep this file apart from the database (--signing-key-file) and give every instance the same one"
+        );
+    }
+    Ok(Arc::new(keyring))
+}
+
+/// Where the signing keys are: `signing`'s file, or the default beside the data.
+fn key_file(signing: &Signing, database_url: &str) -> PathBuf {
+    if let Some(path) = &signing.key_file {
+        return path.clone();
+    }
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split_once('?').map_or(rest, |(file, _)| file))
+        .filter(|file| !file.is_empty() && !file.starts_with(':'));
+    match sqlite_file {
+        Some(file) => Path::new(file).with_file_name("signing-keys.json"),
+        None => PathBuf::from("data/signing-keys.json"),
+    }
+}
+
 /// What `url` names, for the log, without its credentials: the SQLite file, or the PostgreSQL
 /// host, port and database. Everything before an `@` is user and password; the query holds
 /// options, which may carry a password too.
@@ -323,11 +483,12 @@ impl Store {
     fn into_state(
         self,
         blobs: Arc<dyn BlobStore>,
+        keyring: Arc<dyn Keyring>,
         sinks: &DispatchArgs,
     ) -> anyhow::Result<(AppState, Dispatcher, DeadlineScheduler)> {
         match self {
-            Store::Sqlite(store) => state_over(Arc::new(store), blobs, sinks),
-            Store::Postgres(store) => state_over(Arc::new(store), blobs, sinks),
+            Store::Sqlite(store) => state_over(Arc::new(store), blobs, keyring, sinks),
+            Store::Postgres(store) => state_over(Arc::new(store), blobs, keyring, sinks),
         }
     }
 
@@ -336,11 +497,12 @@ impl Store {
     fn background(
         self,
         blobs: Arc<dyn BlobStore>,
+        keyring: Arc<dyn Keyring>,
         sinks: &DispatchArgs,
     ) -> anyhow::Result<(Dispatcher, DeadlineScheduler)> {
         match self {
-            Store::Sqlite(store) => background_over(Arc::new(store), blobs, sinks),
-            Store::Postgres(store) => background_over(Arc::new(store), blobs, sinks),
+            Store::Sqlite(store) => background_over(Arc::new(store), blobs, keyring, sinks),
+            Store::Postgres(store) => background_over(Arc::new(store), blobs, keyring, sinks),
         }
     }
 
@@ -378,6 +540,14 @@ impl Store {
         }
     }
 
+    /// What `disputes verify` reads: the disputes, checked with `keyring`, and the tenants.
+    fn verifier(self, keyring: Arc<dyn Keyring>) -> (DisputeService, CredentialService) {
+        match self {
+            Store::Sqlite(store) => verifier_over(Arc::new(store), keyring),
+            Store::Postgres(store) => verifier_over(Arc::new(store), keyring),
+        }
+    }
+
     /// Tenants and credentials only, for the administration commands.
     fn credentials(self) -> CredentialService {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -388,9 +558,20 @@ impl Store {
     }
 }
 
+fn verifier_over<S>(store: Arc<S>, keyring: Arc<dyn Keyring>) -> (DisputeService, CredentialService)
+where
+    S: DisputeRepository + CredentialStore + 'static,
+{
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let disputes = DisputeService::new(store.clone(), clock.clone(), DisputePolicy::default())
+        .with_keyring(keyring);
+    (disputes, CredentialService::new(store, clock))
+}
+
 fn state_over<S>(
     store: Arc<S>,
     blobs: Arc<dyn BlobStore>,
+    keyring: Arc<dyn Keyring>,
     sinks: &DispatchArgs,
 ) -> anyhow::Result<(AppState, Dispatcher, DeadlineScheduler)>
 where
@@ -407,8 +588,9 @@ where
         + 'static,
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (dispatcher, deadlines) = background_over(store.clone(), blobs.clone(), sinks)?;
-    let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
+    let (dispatcher, deadlines) =
+        background_over(store.clone(), blobs.clone(), keyring.clone(), sinks)?;
+    let disputes = disputes_over(store.clone(), clock.clone(), keyring, &dispatcher);
     // Every request authenticates; remembering verified keys briefly saves a database round
     // trip each time (see KeyCache for what that means for revocation).
     let credentials = CredentialService::new(
@@ -438,15 +620,22 @@ where
     Ok((state, dispatcher, deadlines))
 }
 
-/// The use cases over `store`, each tenant's deadline policy applied. Changes queue
-/// notifications for exactly the sinks `dispatcher` delivers to.
-fn disputes_over<S>(store: Arc<S>, clock: Arc<dyn Clock>, dispatcher: &Dispatcher) -> DisputeService
+/// The use cases over `store`, each tenant's deadline policy applied, every entry sealed with
+/// `keyring` and every seal read checked. Changes queue notifications for exactly the sinks
+/// `dispatcher` delivers to.
+fn disputes_over<S>(
+    store: Arc<S>,
+    clock: Arc<dyn Clock>,
+    keyring: Arc<dyn Keyring>,
+    dispatcher: &Dispatcher,
+) -> DisputeService
 where
     S: DisputeRepository + TenantPolicies + 'static,
 {
     DisputeService::new(store.clone(), clock, DisputePolicy::default())
         .with_policies(store)
         .with_sinks(dispatcher.sinks())
+        .with_keyring(keyring)
 }
 
 /// The dispatcher and the deadline scheduler over `store`; the scheduler's reminders and
@@ -454,6 +643,7 @@ where
 fn background_over<S>(
     store: Arc<S>,
     blobs: Arc<dyn BlobStore>,
+    keyring: Arc<dyn Keyring>,
     sinks: &DispatchArgs,
 ) -> anyhow::Result<(Dispatcher, DeadlineScheduler)>
 where
@@ -469,7 +659,7 @@ where
 {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dispatcher = dispatcher_over(store.clone(), blobs, sinks)?;
-    let disputes = disputes_over(store.clone(), clock.clone(), &dispatcher);
+    let disputes = disputes_over(store.clone(), clock.clone(), keyring, &dispatcher);
     let deadlines = DeadlineScheduler::new(store, disputes, clock);
     Ok((dispatcher, deadlines))
 }

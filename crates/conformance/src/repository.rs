@@ -19,7 +19,7 @@ use disputes_domain::{
     BillingTargetKind, BillingTerms, Claim, CommentAuthor, Decision, DeliverySubject, Dispute,
     DisputeId, DisputePolicy, EntryKind, EvidenceBundle, EvidenceItem, EvidenceKind,
     InvoiceSubject, LedgerOutcome, MessageText, NewDispute, NewMessage, NoteStatus, OpenDispute,
-    Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy, ResolutionKind, Role,
+    Outcome, PartyRole, Period, Quantity, Reason, ReasonCode, Remedy, ResolutionKind, Role, Seal,
     Settlement, Stance, Status, Subject, SubjectKind, TaxTreatment, TenantId, TimelineEntry,
     Timestamp, Unit, UsageEvents, Version,
 };
@@ -67,6 +67,7 @@ macro_rules! repository_conformance_suite {
             sent_emails_are_per_tenant_and_once_per_event_and_recipient,
             counts_by_status_follow_the_filters_but_not_the_page,
             billing_disputes_are_found_by_what_they_dispute,
+            seals_round_trip_on_created_and_appended_entries,
         );
     };
 }
@@ -438,6 +439,61 @@ pub async fn get_and_update_are_scoped_by_tenant<S: Store>(store: Arc<S>) {
         .await
         .unwrap();
     assert!(page.disputes.is_empty());
+}
+
+/// A seal made of the statement's bytes under `key`: the store keeps seals, it never checks them.
+fn seal_of(key: &str, statement: &str) -> Seal {
+    Seal {
+        key_id: key.to_owned(),
+        signature: statement
+            .as_bytes()
+            .iter()
+            .rev()
+            .copied()
+            .take(64)
+            .collect(),
+    }
+}
+
+pub async fn seals_round_trip_on_created_and_appended_entries<S: Store>(store: Arc<S>) {
+    with_tenants(&*store, &["acme"]).await;
+    let mut command = seal(invoice("acme", "INV-S"), t0());
+    command.seal_with(|statement| seal_of("key-1", statement));
+    let created = store.create(command, &Write::default()).await.unwrap();
+    let read = store
+        .get(created.tenant(), created.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, created, "the opening entry's seal reads back");
+    assert_eq!(
+        read.timeline()[0].seal().map(|s| s.key_id.as_str()),
+        Some("key-1")
+    );
+
+    // A change seals what it appends under a newer key; the older seal stays as it was.
+    let mut changed = read.clone();
+    changed
+        .add_note(actor("shop", Role::Client), "sealed note", t0())
+        .unwrap();
+    changed.seal_after(1, |statement| seal_of("key-2", statement));
+    store
+        .update(&changed, read.version(), &Write::default())
+        .await
+        .unwrap();
+    let read = store
+        .get(created.tenant(), created.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, changed);
+    let keys: Vec<_> = read
+        .timeline()
+        .iter()
+        .map(|e| e.seal().map(|s| s.key_id.clone()))
+        .collect();
+    assert_eq!(keys, [Some("key-1".to_owned()), Some("key-2".to_owned())]);
+    read.verify().unwrap();
 }
 
 pub async fn updates_are_guarded_by_version_and_append_the_timeline<S: Store>(store: Arc<S>) {
@@ -930,6 +986,12 @@ pub async fn tenants_and_keys_are_stored<S: Store>(store: Arc<S>) {
     assert!(!store.tenant_exists(&acme).await.unwrap());
     store.create_tenant(&acme, t0()).await.unwrap();
     assert!(store.tenant_exists(&acme).await.unwrap());
+    store.create_tenant(&tenant("a-first"), t0()).await.unwrap();
+    assert_eq!(
+        store.tenants().await.unwrap(),
+        [tenant("a-first"), acme.clone()],
+        "every tenant, by slug"
+    );
     assert!(matches!(
         store.create_tenant(&acme, t0()).await,
         Err(StoreError::AlreadyExists(_))

@@ -7,7 +7,7 @@ use crate::subject::required_text;
 use crate::timeline::{self, EntryKind, TimelineEntry, TimelineError};
 use crate::{
     Actor, Claim, Digest, DisputeId, DomainError, EvidenceBundle, EvidenceItem, EvidenceKind,
-    Period, ReasonCode, Role, Subject, TenantId, Timestamp, Version, MAX_COLLECTION_HOLD,
+    Period, ReasonCode, Role, Seal, Subject, TenantId, Timestamp, Version, MAX_COLLECTION_HOLD,
 };
 
 named_enum! {
@@ -464,6 +464,11 @@ impl NewDispute {
         &self.0
     }
 
+    /// Seals its entries with `sign` (see [`Dispute::seal_after`]).
+    pub fn seal_with(&mut self, sign: impl FnMut(&str) -> Seal) {
+        self.0.seal_after(0, sign);
+    }
+
     pub fn into_dispute(self, id: DisputeId) -> Dispute {
         Dispute { id, parts: self.0 }
     }
@@ -473,6 +478,20 @@ impl NewDispute {
 pub const NO_ORIGINAL_APPLICATION: &str = "no_original_application";
 /// Why no override was written: the evidence links several applications and none was named.
 pub const AMBIGUOUS_ORIGINAL_APPLICATION: &str = "ambiguous_original_application";
+
+impl DisputeParts {
+    /// Seals each entry after the first `stored` that has no seal yet with `sign`, which signs
+    /// an entry's [seal statement](TimelineEntry::seal_statement).
+    fn seal_after(&mut self, stored: i64, mut sign: impl FnMut(&str) -> Seal) {
+        let tenant = &self.tenant;
+        for entry in &mut self.timeline {
+            if entry.seq() > stored && entry.seal().is_none() {
+                let seal = sign(&entry.seal_statement(tenant));
+                entry.set_seal(seal);
+            }
+        }
+    }
+}
 
 /// The longest notes of a change, in characters.
 pub const MAX_NOTES: usize = 10_000;
@@ -793,6 +812,39 @@ impl Dispute {
 
     pub fn timeline(&self) -> &[TimelineEntry] {
         &self.parts.timeline
+    }
+
+    /// Seals the entries a change appended after the first `stored` with `sign`, before they
+    /// are written: the engine signs what it writes, so a head recomputed by someone who can
+    /// only write to the store has no valid seal.
+    pub fn seal_after(&mut self, stored: i64, sign: impl FnMut(&str) -> Seal) {
+        self.parts.seal_after(stored, sign);
+    }
+
+    /// Proves the seals: the dispute's head (its last entry) must be sealed, and every seal
+    /// must pass `check`, which is given the seal, the statement it must sign and the entry's
+    /// time, and says why not. The head's seal covers the whole chain and the state, since its
+    /// hash does; earlier seals are checked too, so that no entry is shown sealed falsely.
+    /// [`verify`](Self::verify) proves what the seals sign.
+    pub fn verify_seals(
+        &self,
+        check: impl Fn(&Seal, &str, Timestamp) -> Result<(), String>,
+    ) -> Result<(), TimelineError> {
+        let tenant = &self.parts.tenant;
+        for entry in &self.parts.timeline {
+            if let Some(seal) = entry.seal() {
+                check(seal, &entry.seal_statement(tenant), entry.at()).map_err(|why| {
+                    TimelineError::SealRefused {
+                        seq: entry.seq(),
+                        why,
+                    }
+                })?;
+            }
+        }
+        match self.parts.timeline.last() {
+            Some(head) if head.seal().is_none() => Err(TimelineError::Unsealed { seq: head.seq() }),
+            _ => Ok(()),
+        }
     }
 
     pub fn messages(&self) -> &[Message] {

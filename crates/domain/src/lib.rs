@@ -47,4 +47,4 @@ pub use subject::{
     BillingSubject, BillingTarget, BillingTargetKind, DeliverySubject, InvoiceSubject, Subject,
     SubjectKind, UsageEvents,
 };
-pub use timeline::{EntryKind, TimelineEntry, TimelineError};
+pub use timeline::{EntryKind, Seal, TimelineEntry, TimelineError};

@@ -1,4 +1,4 @@
-use crate::{Actor, Digest, Timestamp};
+use crate::{Actor, Digest, TenantId, Timestamp};
 
 named_enum! {
     /// What happened in a timeline entry.
@@ -40,6 +40,18 @@ pub struct TimelineEntry {
     /// written before states were sealed (format v1).
     state: Option<Digest>,
     hash: Digest,
+    /// The engine's signature of the entry; outside `hash`, which it signs.
+    seal: Option<Seal>,
+}
+
+/// The engine's signature of one timeline entry: the id of the key that made it and the
+/// signature over the entry's [seal statement](TimelineEntry::seal_statement). The domain says
+/// what is signed and which entries must be; the signing adapter makes and checks signatures
+/// (Ed25519, `docs/integrity.md`), with a key the store never holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    pub key_id: String,
+    pub signature: Vec<u8>,
 }
 
 impl TimelineEntry {
@@ -63,6 +75,7 @@ impl TimelineEntry {
             prev_hash,
             state: Some(state),
             hash: prev_hash,
+            seal: None,
         };
         entry.hash = entry.computed_hash();
         entry
@@ -89,7 +102,18 @@ impl TimelineEntry {
             prev_hash,
             state,
             hash,
+            seal: None,
         }
+    }
+
+    pub(crate) fn set_seal(&mut self, seal: Seal) {
+        self.seal = Some(seal);
+    }
+
+    /// The entry with the seal a store kept for it (`None`: it has none).
+    pub fn with_seal(mut self, seal: Option<Seal>) -> Self {
+        self.seal = seal;
+        self
     }
 
     pub fn seq(&self) -> i64 {
@@ -124,6 +148,22 @@ impl TimelineEntry {
 
     pub fn hash(&self) -> Digest {
         self.hash
+    }
+
+    pub fn seal(&self) -> Option<&Seal> {
+        self.seal.as_ref()
+    }
+
+    /// What the engine signs for this entry of a dispute of `tenant`: the entry's hash, which
+    /// covers the chain before it and the dispute's state after it, bound to the tenant and the
+    /// entry's place. `"disputes-seal/v1" LF tenant LF seq LF hash LF`.
+    pub fn seal_statement(&self, tenant: &TenantId) -> String {
+        format!(
+            "disputes-seal/v1\n{tenant}\n{seq}\n{hash}\n",
+            tenant = tenant.as_str(),
+            seq = self.seq,
+            hash = self.hash
+        )
     }
 
     /// The hash of an entry: SHA-256 over a length-prefixed text of all its fields, so that no
@@ -171,6 +211,13 @@ pub enum TimelineError {
     /// it, or a recorded message is missing.
     #[error("the message recorded by timeline entry {seq} was altered or removed")]
     MessageAltered { seq: i64 },
+    /// The dispute's last entry carries no seal: its head could have been recomputed by anyone
+    /// who can write to the store.
+    #[error("timeline entry {seq}, the dispute's head, is not sealed")]
+    Unsealed { seq: i64 },
+    /// An entry's seal is not a valid signature by a key that could sign it then.
+    #[error("the seal of timeline entry {seq} is not valid: {why}")]
+    SealRefused { seq: i64, why: String },
     /// The stored collection hold differs from the one the opening entry recorded.
     #[error("the collection hold no longer matches the one recorded at opening")]
     HoldAltered,
@@ -183,7 +230,9 @@ impl TimelineError {
         match self {
             TimelineError::Altered { seq }
             | TimelineError::Broken { seq }
-            | TimelineError::MessageAltered { seq } => *seq,
+            | TimelineError::MessageAltered { seq }
+            | TimelineError::Unsealed { seq }
+            | TimelineError::SealRefused { seq, .. } => *seq,
             TimelineError::EvidenceAltered | TimelineError::HoldAltered => 1,
             TimelineError::Truncated | TimelineError::StateAltered => {
                 dispute.timeline().last().map_or(0, TimelineEntry::seq)

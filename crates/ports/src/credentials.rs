@@ -132,6 +132,9 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
 
     async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, StoreError>;
 
+    /// Every tenant, in the order of their slugs.
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+
     /// Makes `owner` the agent who handles the tenant's disputes, replacing any before.
     ///
     /// # Errors
@@ -191,6 +194,11 @@ impl CredentialService {
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] when the tenant does not exist.
+    /// Every tenant, by slug.
+    pub async fn tenants(&self) -> Result<Vec<TenantId>, ServiceError> {
+        Ok(self.store.tenants().await?)
+    }
+
     pub async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), ServiceError> {
         Ok(self.store.assign_owner(tenant, owner).await?)
     }
@@ -367,6 +375,9 @@ mod tests {
         }
         async fn tenant_exists(&self, t: &TenantId) -> Result<bool, StoreError> {
             Ok(t.as_str() == "acme")
+        }
+        async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+            Ok(vec![TenantId::new("acme").unwrap()])
         }
         async fn assign_owner(&self, t: &TenantId, owner: &Agent) -> Result<(), StoreError> {
             if t.as_str() != "acme" {

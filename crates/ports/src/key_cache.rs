@@ -77,6 +77,10 @@ impl CredentialStore for KeyCache {
         self.store.tenant_exists(tenant).await
     }
 
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.store.tenants().await
+    }
+
     async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError> {
         self.store.assign_owner(tenant, owner).await
     }
@@ -140,6 +144,9 @@ mod tests {
         }
         async fn tenant_exists(&self, _: &TenantId) -> Result<bool, StoreError> {
             Ok(true)
+        }
+        async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+            Ok(Vec::new())
         }
         async fn assign_owner(&self, _: &TenantId, _: &Agent) -> Result<(), StoreError> {
             Ok(())

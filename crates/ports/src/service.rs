@@ -3,13 +3,14 @@ use std::sync::Arc;
 use disputes_domain::{
     Actor, ActorId, Claim, Decision, Dispute, DisputeId, DisputePolicy, DomainError,
     EvidenceBundle, LedgerOutcome, NewMessage, OpenDispute, Remedy, ResolutionKind, Role,
-    Settlement, Stance, Subject, SubjectKind, Timestamp, Version,
+    Settlement, Stance, Subject, SubjectKind, TenantId, TimelineError, Timestamp, Version,
 };
 
 use crate::idempotency::Reservation;
 use crate::{
-    Clock, DisputeRepository, ListQuery, Notification, Page, PolicyService, Principal,
-    ServiceError, SettlementLedger, Sink, StoreError, TenantPolicies, Write, NO_SETTLEMENT_LEDGER,
+    Clock, DisputeRepository, Keyring, ListQuery, Notification, Page, PageSize, PolicyService,
+    Principal, ServiceError, SettlementLedger, Sink, StoreError, TenantPolicies, Write,
+    NO_SETTLEMENT_LEDGER,
 };
 
 /// What a contract asks to open, in domain terms.
@@ -50,6 +51,9 @@ pub struct DisputeService {
     sinks: Vec<Sink>,
     /// Where settlement adjustments are written; none until [`with_ledger`](Self::with_ledger).
     ledger: Option<Arc<dyn SettlementLedger>>,
+    /// What seals every entry written and checks every seal read; none until
+    /// [`with_keyring`](Self::with_keyring), when entries are neither sealed nor checked.
+    keyring: Option<Arc<dyn Keyring>>,
 }
 
 impl DisputeService {
@@ -65,7 +69,15 @@ impl DisputeService {
             policies: None,
             sinks: Vec::new(),
             ledger: None,
+            keyring: None,
         }
+    }
+
+    /// Seals every entry written with `keyring`, and refuses any dispute read whose head is not
+    /// sealed or whose seals do not hold (see [`Dispute::verify_seals`]).
+    pub fn with_keyring(mut self, keyring: Arc<dyn Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
     }
 
     /// Writes each settlement adjustment's override to `ledger` (see [`settle`](Self::settle)).
@@ -117,9 +129,12 @@ impl DisputeService {
     /// Stores a newly opened dispute together with its opening's notifications, bound to `key`.
     async fn create(
         &self,
-        new: disputes_domain::NewDispute,
+        mut new: disputes_domain::NewDispute,
         key: Option<&Reservation>,
     ) -> Result<Dispute, ServiceError> {
+        if let Some(keyring) = &self.keyring {
+            new.seal_with(|statement| keyring.seal(statement));
+        }
         let write = self.write(&new.parts().timeline, 0, key);
         Ok(self.disputes.create(new, &write).await?)
     }
@@ -175,7 +190,8 @@ impl DisputeService {
             .await?
             .filter(|d| d.subject().kind() == kind)
             .ok_or(ServiceError::NotFound)?;
-        verified(dispute)
+        self.check(&dispute)?;
+        Ok(dispute)
     }
 
     /// Succeeds while the store answers; for readiness checks.
@@ -188,7 +204,7 @@ impl DisputeService {
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page, ServiceError> {
         let page = self.disputes.list(&by.tenant, query).await?;
         for dispute in &page.disputes {
-            check(dispute)?;
+            self.check(dispute)?;
         }
         Ok(page)
     }
@@ -440,6 +456,86 @@ impl DisputeService {
         }
     }
 
+    /// Verifies every dispute of `tenant` as a read verifies it, a page at a time, so that
+    /// memory stays bounded whatever their number: `each` is given each dispute and its
+    /// verdict. Answers how many were verified.
+    ///
+    /// # Errors
+    /// The store fails, or holds a row it cannot read back (reported, not skipped).
+    pub async fn audit(
+        &self,
+        tenant: &TenantId,
+        mut each: impl FnMut(&Dispute, Result<(), TimelineError>),
+    ) -> Result<u64, ServiceError> {
+        let mut query = ListQuery {
+            limit: PageSize::new(i64::from(PageSize::MAX))?,
+            ..ListQuery::default()
+        };
+        let mut verified = 0;
+        loop {
+            let page = self.disputes.list(tenant, &query).await?;
+            for dispute in &page.disputes {
+                each(dispute, self.verdict(dispute));
+                verified += 1;
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(verified),
+            }
+        }
+    }
+
+    /// [`audit`](Self::audit) of one dispute of `tenant`: the dispute and its verdict.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] when the tenant has no such dispute.
+    pub async fn audit_one(
+        &self,
+        tenant: &TenantId,
+        id: DisputeId,
+    ) -> Result<(Dispute, Result<(), TimelineError>), ServiceError> {
+        let dispute = self
+            .disputes
+            .get(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let verdict = self.verdict(&dispute);
+        Ok((dispute, verdict))
+    }
+
+    /// Whether a stored dispute is what the engine wrote ([`Dispute::verify`]) and, with a
+    /// keyring, what it sealed ([`Dispute::verify_seals`]).
+    fn verdict(&self, dispute: &Dispute) -> Result<(), TimelineError> {
+        dispute.verify()?;
+        match &self.keyring {
+            Some(keyring) => dispute.verify_seals(|seal, statement, at| {
+                keyring
+                    .check(seal, statement, at)
+                    .map_err(|e| e.to_string())
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Proves a stored dispute is what the engine wrote and sealed ([`verdict`](Self::verdict)).
+    /// One that is not is never served as fact nor changed (a new entry would seal the
+    /// forgery): it is an incident, logged here with what broke, for an operator.
+    fn check(&self, dispute: &Dispute) -> Result<(), ServiceError> {
+        self.verdict(dispute).map_err(|why| {
+            tracing::error!(
+                tenant = %dispute.tenant(),
+                dispute = %dispute.id(),
+                entry = why.entry(dispute),
+                error = %why,
+                "dispute failed integrity verification"
+            );
+            ServiceError::IntegrityViolation {
+                dispute: dispute.id(),
+                why,
+            }
+        })
+    }
+
     /// Reads, applies one domain command and writes back under the version read, bound to
     /// the `conditions`' key. With a pinned version a mismatch is [`ServiceError::StaleVersion`]; without one a
     /// lost race is retried on a fresh read a few times before it becomes
@@ -486,8 +582,8 @@ impl DisputeService {
                 .get(tenant, id)
                 .await?
                 .filter(|d| kind.is_none_or(|kind| d.subject().kind() == kind))
-                .ok_or(ServiceError::NotFound)
-                .and_then(verified)?;
+                .ok_or(ServiceError::NotFound)?;
+            self.check(&dispute)?;
             let read_version = dispute.version();
             // The precondition comes before the request's content (RFC 9110 §13.2.2): a stale
             // version is a 412 whatever else the request holds.
@@ -499,6 +595,9 @@ impl DisputeService {
                 }
             }
             let done = command(&mut dispute, self.clock.now(), &policy)?;
+            if let Some(keyring) = &self.keyring {
+                dispute.seal_after(read_version.get(), |statement| keyring.seal(statement));
+            }
             let write = self.write(&dispute.parts().timeline, read_version.get(), key);
             match self.disputes.update(&dispute, read_version, &write).await {
                 Ok(()) => return Ok((dispute, done)),
@@ -508,32 +607,6 @@ impl DisputeService {
         }
         Err(ServiceError::Conflict)
     }
-}
-
-/// `dispute`, once [`check`] proves it is what the engine wrote.
-fn verified(dispute: Dispute) -> Result<Dispute, ServiceError> {
-    check(&dispute)?;
-    Ok(dispute)
-}
-
-/// Proves a stored dispute was not edited behind the engine's back ([`Dispute::verify`]). One
-/// that was is never served as fact nor changed (a new entry would seal the forgery): it is an
-/// incident, logged here with what broke, for an operator.
-fn check(dispute: &Dispute) -> Result<(), ServiceError> {
-    dispute.verify().map_err(|why| {
-        let entry = why.entry(dispute);
-        tracing::error!(
-            tenant = %dispute.tenant(),
-            dispute = %dispute.id(),
-            entry,
-            error = %why,
-            "dispute failed integrity verification"
-        );
-        ServiceError::IntegrityViolation {
-            dispute: dispute.id(),
-            why,
-        }
-    })
 }
 
 /// What the engine did about a dispute's deadline.

@@ -21,7 +21,8 @@ use disputes_domain::{
     BillingTargetKind, BillingTerms, Claim, CollectionHold, CommentAuthor, DeliverySubject,
     Dispute, DisputeId, DisputeParts, EvidenceBundle, InvoiceSubject, LedgerOutcome, Message,
     NoteStatus, OpenerReply, Period, Quantity, Reason, ReasonCode, Remedy, Resolution, Response,
-    Stance, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, UsageEvents, Version,
+    Seal, Stance, Subject, SubjectKind, TenantId, TimelineEntry, Timestamp, Unit, UsageEvents,
+    Version,
 };
 use rust_decimal::Decimal;
 
@@ -48,6 +49,25 @@ pub fn unique_subject(table: &str) -> &'static str {
         "reason_codes" => "reason",
         _ => "record",
     }
+}
+
+/// Lowercase hex of `bytes`: how seals' signatures are stored (text, so that a dispute's
+/// children can come back aggregated as JSON in both stores).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
 }
 
 /// A stored value the domain refuses, reported with the column it came from.
@@ -737,7 +757,8 @@ pub fn dispute_from_row(
 
 /// The columns of `timeline_entries`, in [`TimelineRow`]'s order.
 pub const TIMELINE_COLUMNS: &str =
-    "dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash";
+    "dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash, \
+     seal_key_id, seal_signature";
 
 /// Domain → row for one timeline entry (its dispute's id is bound apart).
 #[derive(Debug, Clone)]
@@ -752,6 +773,9 @@ pub struct TimelineRow {
     /// NULL on an entry of format v1, written before states were sealed.
     pub state_digest: Option<String>,
     pub hash: String,
+    /// The seal's key and signature (lowercase hex); NULL on an entry no keyring sealed.
+    pub seal_key_id: Option<String>,
+    pub seal_signature: Option<String>,
 }
 
 impl From<&TimelineEntry> for TimelineRow {
@@ -766,6 +790,8 @@ impl From<&TimelineEntry> for TimelineRow {
             prev_hash: entry.prev_hash().to_hex(),
             state_digest: entry.state().map(|state| state.to_hex()),
             hash: entry.hash().to_hex(),
+            seal_key_id: entry.seal().map(|seal| seal.key_id.clone()),
+            seal_signature: entry.seal().map(|seal| hex(&seal.signature)),
         }
     }
 }
@@ -784,6 +810,21 @@ pub fn timeline_entry_from_row(
         f.parsed("prev_hash", |h| h.parse())?,
         f.opt_parsed("state_digest", |h| h.parse())?,
         f.parsed("hash", |h| h.parse())?,
+    )
+    .with_seal(
+        match (f.opt_text("seal_key_id")?, f.opt_text("seal_signature")?) {
+            (Some(key_id), Some(signature)) => Some(Seal {
+                key_id,
+                signature: unhex(&signature).ok_or_else(|| corrupt("seal_signature", "not hex"))?,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(corrupt(
+                    "seal_signature",
+                    "a seal needs its key and its signature",
+                ))
+            }
+        },
     );
     Ok((f.integer("dispute_id")?, entry))
 }

@@ -378,6 +378,12 @@ impl CredentialStore for MemoryStore {
         Ok(self.state()?.tenants.contains_key(tenant))
     }
 
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let mut tenants: Vec<_> = self.state()?.tenants.keys().cloned().collect();
+        tenants.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(tenants)
+    }
+
     async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError> {
         self.state()?.tenant_mut(tenant)?.owner = Some(owner.clone());
         Ok(())

@@ -107,6 +107,9 @@ pub struct Server {
     _dir: Option<TempDir>,
     /// The attachments' directory, shared with a second instance as a shared volume would be.
     blobs: Arc<TempDir>,
+    /// The signing keys' directory, shared with a second instance as every instance shares the
+    /// keyring. Used on PostgreSQL; on SQLite the server's default, beside the database file.
+    keys: Arc<TempDir>,
     /// Extra environment of the server process (sinks, limits), kept for restarts and second
     /// instances.
     env: Vec<(String, String)>,
@@ -145,7 +148,8 @@ impl Server {
             ),
         };
         let blobs = Arc::new(tempfile::tempdir().expect("temp dir"));
-        Server::on_with_blobs(store, database_url, dir, blobs, owned(env)).await
+        let keys = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Server::on_with_blobs(store, database_url, dir, blobs, keys, owned(env)).await
     }
 
     /// Another server process on this server's database, as a second instance behind a load
@@ -156,6 +160,7 @@ impl Server {
             self.database_url.clone(),
             None,
             self.blobs.clone(),
+            self.keys.clone(),
             self.env.clone(),
         )
         .await
@@ -164,7 +169,8 @@ impl Server {
     /// A server on the database at `database_url`.
     pub async fn on(store: Store, database_url: String, dir: Option<TempDir>) -> Server {
         let blobs = Arc::new(tempfile::tempdir().expect("temp dir"));
-        Server::on_with_blobs(store, database_url, dir, blobs, Vec::new()).await
+        let keys = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Server::on_with_blobs(store, database_url, dir, blobs, keys, Vec::new()).await
     }
 
     /// A server on the database at `database_url` that keeps attachments in `blobs`.
@@ -173,8 +179,16 @@ impl Server {
         database_url: String,
         dir: Option<TempDir>,
         blobs: Arc<TempDir>,
-        env: Vec<(String, String)>,
+        keys: Arc<TempDir>,
+        mut env: Vec<(String, String)>,
     ) -> Server {
+        if store == Store::Postgres {
+            let file = keys.path().join("signing-keys.json");
+            env.push((
+                "DISPUTES_SIGNING_KEY_FILE".to_owned(),
+                file.display().to_string(),
+            ));
+        }
         let mut server = Server {
             child: None,
             store,
@@ -182,6 +196,7 @@ impl Server {
             database_url,
             _dir: dir,
             blobs,
+            keys,
             env,
             client: reqwest::Client::new(),
             log: Arc::default(),
@@ -314,6 +329,7 @@ impl Server {
         let output = std::process::Command::new(binary())
             .args(args)
             .args(["--database-url", &self.database_url])
+            .envs(self.signing_env())
             .output()
             .expect("the cli runs");
         assert!(
@@ -322,6 +338,14 @@ impl Server {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    /// The environment that names this server's signing keys, for a command that uses them.
+    pub fn signing_env(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.env
+            .iter()
+            .filter(|(name, _)| name == "DISPUTES_SIGNING_KEY_FILE")
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
     /// Creates a tenant and returns a key for `role` acting as `developer`.

@@ -136,13 +136,16 @@ pub(crate) struct TimelineColumns {
     prev_hash: Vec<String>,
     state_digest: Vec<Option<String>>,
     hash: Vec<String>,
+    seal_key_id: Vec<Option<String>>,
+    seal_signature: Vec<Option<String>>,
 }
 
 /// Inserts the entries of a [`TimelineColumns`] for the dispute bound to `$1`.
 pub(crate) const INSERT_TIMELINE: &str = "INSERT INTO timeline_entries \
-     (dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash) \
+     (dispute_id, seq, at, actor_id, actor_role, kind, notes, prev_hash, state_digest, hash, \
+     seal_key_id, seal_signature) \
      SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TIMESTAMPTZ[], $4::TEXT[], $5::TEXT[], \
-     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[])";
+     $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])";
 
 impl<'e> FromIterator<&'e TimelineEntry> for TimelineColumns {
     fn from_iter<I: IntoIterator<Item = &'e TimelineEntry>>(entries: I) -> Self {
@@ -157,6 +160,8 @@ impl<'e> FromIterator<&'e TimelineEntry> for TimelineColumns {
             columns.prev_hash.push(entry.prev_hash);
             columns.state_digest.push(entry.state_digest);
             columns.hash.push(entry.hash);
+            columns.seal_key_id.push(entry.seal_key_id);
+            columns.seal_signature.push(entry.seal_signature);
         }
         columns
     }
@@ -183,6 +188,8 @@ impl TimelineColumns {
             .bind(self.prev_hash)
             .bind(self.state_digest)
             .bind(self.hash)
+            .bind(self.seal_key_id)
+            .bind(self.seal_signature)
     }
 }
 

@@ -20,6 +20,10 @@ impl CredentialStore for SqliteStore {
         flow::tenant_exists(self, sql, tenant).await
     }
 
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        flow::tenants(self, "SELECT slug FROM tenants ORDER BY slug").await
+    }
+
     async fn assign_owner(&self, tenant: &TenantId, owner: &Agent) -> Result<(), StoreError> {
         let sql = "UPDATE tenants SET owner_name = ?, owner_email = ? WHERE slug = ?";
         flow::assign_owner(self, sql, tenant, owner).await

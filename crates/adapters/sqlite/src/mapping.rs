@@ -618,7 +618,7 @@ mod tests {
     #[test]
     fn json_rows_read_by_position_and_borrow_plain_strings() {
         let row = timeline_row(
-            r#"[7, 2, "2026-03-01T12:00:00.000007Z", "adv \"1\"", "advertiser", "note", null, "ab", null, "cd"]"#,
+            r#"[7, 2, "2026-03-01T12:00:00.000007Z", "adv \"1\"", "advertiser", "note", null, "ab", null, "cd", null, null]"#,
         )
         .unwrap();
         assert_eq!(row.integer("dispute_id").unwrap(), Some(7));
@@ -641,21 +641,22 @@ mod tests {
         for json in [
             // A value short, a value too many, not an array, not JSON.
             r#"[7, 2, "at", "a", "r", "k", "n", "p", "s"]"#,
-            r#"[7, 2, "at", "a", "r", "k", "n", "p", "s", "h", "x"]"#,
+            r#"[7, 2, "at", "a", "r", "k", "n", "p", "s", "h", "k", "g", "x"]"#,
             r#"{"seq": 2}"#,
             "[7, 2,",
             // Values SQLite's integers and text never render as.
-            r#"[7.5, 2, "at", "a", "r", "k", "n", "p", "s", "h"]"#,
-            r#"[true, 2, "at", "a", "r", "k", "n", "p", "s", "h"]"#,
-            r#"[[7], 2, "at", "a", "r", "k", "n", "p", "s", "h"]"#,
-            r#"[18446744073709551615, 2, "at", "a", "r", "k", "n", "p", "s", "h"]"#,
+            r#"[7.5, 2, "at", "a", "r", "k", "n", "p", "s", "h", "k", "g"]"#,
+            r#"[true, 2, "at", "a", "r", "k", "n", "p", "s", "h", "k", "g"]"#,
+            r#"[[7], 2, "at", "a", "r", "k", "n", "p", "s", "h", "k", "g"]"#,
+            r#"[18446744073709551615, 2, "at", "a", "r", "k", "n", "p", "s", "h", "k", "g"]"#,
         ] {
             assert!(
                 matches!(timeline_row(json), Err(StoreError::Corrupt(_))),
                 "{json}"
             );
         }
-        let row = timeline_row(r#"["7", 2, "at", 4, "r", "k", "n", "p", "s", "h"]"#).unwrap();
+        let row =
+            timeline_row(r#"["7", 2, "at", 4, "r", "k", "n", "p", "s", "h", "k", "g"]"#).unwrap();
         assert!(matches!(
             row.integer("dispute_id"),
             Err(StoreError::Corrupt(_))

@@ -367,7 +367,9 @@ fn insert_timeline<'a>(
                 .push_bind(entry.notes)
                 .push_bind(entry.prev_hash)
                 .push_bind(entry.state_digest)
-                .push_bind(entry.hash);
+                .push_bind(entry.hash)
+                .push_bind(entry.seal_key_id)
+                .push_bind(entry.seal_signature);
         });
     batch.inserts(count);
 }

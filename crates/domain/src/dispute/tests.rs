@@ -1327,6 +1327,73 @@ fn the_original_application_is_the_one_named_or_the_only_one_linked() {
     );
 }
 
+/// A stand-in signer: the "signature" is the statement's digest under the key's name.
+fn toy_seal(key: &str, statement: &str) -> Seal {
+    Seal {
+        key_id: key.to_owned(),
+        signature: Digest::of(format!("{key}|{statement}").as_bytes())
+            .as_bytes()
+            .to_vec(),
+    }
+}
+
+fn toy_check(seal: &Seal, statement: &str, _at: Timestamp) -> Result<(), String> {
+    if seal.key_id == "k1" && *seal == toy_seal("k1", statement) {
+        Ok(())
+    } else {
+        Err("not k1's signature".to_owned())
+    }
+}
+
+#[test]
+fn the_head_must_be_sealed_and_every_seal_must_hold() {
+    let mut d = responded();
+    assert_eq!(
+        d.verify_seals(toy_check),
+        Err(TimelineError::Unsealed { seq: 2 })
+    );
+    d.seal_after(0, |statement| toy_seal("k1", statement));
+    d.verify_seals(toy_check).unwrap();
+    assert!(d.timeline()[0]
+        .seal_statement(d.tenant())
+        .starts_with("disputes-seal/v1\nacme\n1\n"));
+
+    // A change seals only what it appended; an unsealed head is caught whatever came before.
+    d.add_note(operator(), "n", t0()).unwrap();
+    assert_eq!(
+        d.verify_seals(toy_check),
+        Err(TimelineError::Unsealed { seq: 3 })
+    );
+    let before: Vec<_> = d.timeline()[..2]
+        .iter()
+        .map(|e| e.seal().cloned())
+        .collect();
+    d.seal_after(2, |statement| toy_seal("k2", statement));
+    let after: Vec<_> = d.timeline()[..2]
+        .iter()
+        .map(|e| e.seal().cloned())
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        d.verify_seals(toy_check),
+        Err(TimelineError::SealRefused {
+            seq: 3,
+            why: "not k1's signature".to_owned()
+        })
+    );
+
+    // A seal moved to another entry signs the wrong statement.
+    let mut moved = responded();
+    moved.seal_after(0, |statement| toy_seal("k1", statement));
+    let first = moved.timeline()[0].seal().cloned();
+    let head = moved.parts.timeline.pop().unwrap().with_seal(first);
+    moved.parts.timeline.push(head);
+    assert!(matches!(
+        moved.verify_seals(toy_check),
+        Err(TimelineError::SealRefused { seq: 2, .. })
+    ));
+}
+
 /// The fenced block of `docs/integrity.md` that follows the line `<!-- example: {name} -->`.
 fn documented(name: &str) -> String {
     let doc = include_str!("../../../../docs/integrity.md");

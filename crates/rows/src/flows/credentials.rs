@@ -28,6 +28,18 @@ pub async fn tenant_exists(
     crate::required("found", row.flag("found")?)
 }
 
+/// Every tenant. `sql` selects the `slug` of every tenant, in order.
+pub async fn tenants(db: &impl Sql, sql: &str) -> Result<Vec<TenantId>, StoreError> {
+    db.fetch_all(sql, Vec::new())
+        .await?
+        .iter()
+        .map(|row| {
+            let slug = crate::required("slug", row.text("slug")?)?;
+            TenantId::new(slug).map_err(|e| crate::corrupt("slug", e))
+        })
+        .collect()
+}
+
 /// Makes `owner` the owner of `tenant`. `sql` updates (`owner_name, owner_email`) of a `slug`;
 /// no such tenant is [`StoreError::NotFound`].
 pub async fn assign_owner(

@@ -12,7 +12,7 @@ struct Prerequisite {
     install: &'static [&'static str],
 }
 
-const PREREQUISITES: [Prerequisite; 2] = [
+const PREREQUISITES: [Prerequisite; 3] = [
     Prerequisite {
         // The email tests run a real SMTP relay with Debian's interpreter.
         what: "Debian's python3-aiosmtpd (for the email tests)",
@@ -30,6 +30,16 @@ const PREREQUISITES: [Prerequisite; 2] = [
             "import importlib.metadata as m; assert m.version('schemathesis') == '4.32.5'",
         ),
         install: &["python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'schemathesis==4.32.5'"],
+    },
+    // The delivery vendor's published verifier, in its Python release (the exports tests run
+    // it beside the Rust crate of the same version), pinned like schemathesis.
+    Prerequisite {
+        what: "enfinitos-sdk-auditor 0.0.4 from PyPI (for the exports tests)",
+        probe: (
+            "python3",
+            "import importlib.metadata as m; assert m.version('enfinitos-sdk-auditor') == '0.0.4'",
+        ),
+        install: &["python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'enfinitos-sdk-auditor==0.0.4'"],
     },
 ];
 

@@ -87,14 +87,22 @@ pub enum Command {
     /// Verifies every stored dispute as a read does: its evidence, its hash chain, the state each
     /// entry sealed and every seal. Prints each failure (tenant, dispute, entry, what differs)
     /// and a summary; exits non-zero when any dispute fails. Reads only: it never changes a
-    /// dispute, and never creates a signing key.
+    /// dispute, and never creates a signing key. With --export and --keys, checks a saved
+    /// signed export offline instead, without the database or the signing keys.
     Verify {
         /// Only this tenant's disputes.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "export")]
         tenant: Option<String>,
         /// Only this dispute (its number); needs --tenant.
         #[arg(long, requires = "tenant")]
         dispute: Option<i64>,
+        /// A saved export (`GET /v1/disputes/{id}?export=true`, or another contract's export
+        /// call), checked offline; needs --keys.
+        #[arg(long, requires = "keys")]
+        export: Option<PathBuf>,
+        /// The published keys (`GET /v1/runtime-keys`, saved) to check --export with.
+        #[arg(long, requires = "export")]
+        keys: Option<PathBuf>,
     },
     /// Manages the keys that seal every timeline entry and sign exports.
     #[command(subcommand)]

@@ -3,6 +3,7 @@
 mod cli;
 mod email_sink;
 mod freshdesk_sink;
+mod offline;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -23,8 +24,8 @@ use disputes_ports::{
     DeadlineQueue, DeadlineScheduler, Dispatcher, DisputeRepository, DisputeService,
     IdempotencyService, InvoiceDesk, KeyCache, OperationsStats, Outbox, PolicyChange,
     PolicyService, ReasonCatalog, Registration, Replay, RetryPolicy, Schedule, SentEmails,
-    ServiceError, Sink, SystemClock, TenantPolicies, ThreadService, TicketStore, UrlPolicy,
-    WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService, WebhookUrl,
+    ServiceError, SigningService, Sink, SystemClock, TenantPolicies, ThreadService, TicketStore,
+    UrlPolicy, WebhookEvents, WebhookLabel, WebhookRegistry, WebhookService, WebhookUrl,
 };
 use disputes_postgres::PgStore;
 use disputes_signing::FileKeyring;
@@ -185,7 +186,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SigningKey(command) => signing_key(command, &key_file(&signing, &database.url)),
-        Command::Verify { tenant, dispute } => {
+        Command::Verify {
+            export: Some(export),
+            keys: Some(keys),
+            ..
+        } => offline::verify_files(&export, &keys),
+        Command::Verify {
+            tenant, dispute, ..
+        } => {
             let path = key_file(&signing, &database.url);
             let keyring = FileKeyring::open(&path)
                 .with_context(|| format!("cannot read the signing keys at {}", path.display()))?;
@@ -590,7 +598,7 @@ where
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (dispatcher, deadlines) =
         background_over(store.clone(), blobs.clone(), keyring.clone(), sinks)?;
-    let disputes = disputes_over(store.clone(), clock.clone(), keyring, &dispatcher);
+    let disputes = disputes_over(store.clone(), clock.clone(), keyring.clone(), &dispatcher);
     // Every request authenticates; remembering verified keys briefly saves a database round
     // trip each time (see KeyCache for what that means for revocation).
     let credentials = CredentialService::new(
@@ -613,6 +621,7 @@ where
         disputes,
         credentials,
         webhooks: WebhookService::new(store.clone(), clock.clone()),
+        signing: SigningService::new(keyring.clone()),
         idempotency: IdempotencyService::new(store, clock),
         // Known once the server listens (see `serve`).
         public_url: None,

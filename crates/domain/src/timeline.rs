@@ -168,8 +168,9 @@ impl TimelineEntry {
 
     /// The hash of an entry: SHA-256 over a length-prefixed text of all its fields, so that no
     /// field value can forge a boundary with its neighbour. Format v2 ends in the state's
-    /// digest; v1, without one, is how entries written before it are checked.
-    fn computed_hash(&self) -> Digest {
+    /// digest; v1, without one, is how entries written before it are checked. What an entry
+    /// read from elsewhere (an export) must match in its `hash`.
+    pub fn computed_hash(&self) -> Digest {
         let actor_id = self.actor.id.as_str();
         let notes = &self.notes;
         let version = if self.state.is_some() { 2 } else { 1 };

@@ -86,3 +86,27 @@ pub enum SealError {
     #[error("it is not a valid signature of the entry by key {0}")]
     BadSignature(String),
 }
+
+/// A keyring for tests that never seal nor check anything: any call panics, which says so.
+#[cfg(any(test, feature = "mocks"))]
+#[derive(Debug, Default)]
+pub struct UnusedKeyring;
+
+#[cfg(any(test, feature = "mocks"))]
+impl Keyring for UnusedKeyring {
+    fn seal(&self, _: &str) -> Seal {
+        panic!("this test does not expect a seal")
+    }
+
+    fn seal_naming_key(&self, _: &dyn Fn(&str) -> String) -> Seal {
+        panic!("this test does not expect a signature")
+    }
+
+    fn check(&self, _: &Seal, _: &str, _: Timestamp) -> Result<(), SealError> {
+        panic!("this test does not expect a seal to be checked")
+    }
+
+    fn public_keys(&self) -> Vec<PublicKey> {
+        panic!("this test does not expect the keys to be listed")
+    }
+}

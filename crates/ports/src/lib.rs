@@ -42,6 +42,8 @@ pub use error::{ServiceError, StoreError};
 pub use idempotency::{IdempotencyKey, IdempotencyService, IdempotencyStore};
 pub use invoice_desk::{InvoiceDesk, InvoiceListing, InvoiceOpening, InvoicePage, InvoiceView};
 pub use key_cache::KeyCache;
+#[cfg(any(test, feature = "mocks"))]
+pub use keyring::UnusedKeyring;
 pub use keyring::{Keyring, PublicKey, SealError, SigningService};
 pub use ledger::{LedgerError, SettlementLedger, NO_SETTLEMENT_LEDGER};
 pub use operations::{OperationsStats, OutboxDepth};

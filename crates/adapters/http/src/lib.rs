@@ -20,11 +20,12 @@ use axum::routing::get;
 use axum::Router;
 use disputes_ports::{
     BillingService, CredentialService, DisputeService, IdempotencyService, InvoiceDesk,
-    WebhookService,
+    SigningService, WebhookService,
 };
 
 pub use openapi::{document_json as openapi_json, document_value as openapi_document};
 pub use ops::Operations;
+pub use shared::export::canonical as canonical_json;
 pub use shared::Problem;
 use shared::{codes, ErrorShape};
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub idempotency: IdempotencyService,
     /// Webhook registrations (the delivery contract's `POST /v1/webhooks`).
     pub webhooks: WebhookService,
+    /// The published signing keys (`GET /v1/runtime-keys`) and signed exports.
+    pub signing: SigningService,
     /// Where clients reach this server (`https://billing.example.com`, no trailing slash):
     /// every absolute URL the engine writes starts with it. `None` writes references relative
     /// to the server. Never taken from a request's `Host`, which a client chooses.

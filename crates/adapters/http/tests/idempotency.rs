@@ -59,6 +59,10 @@ fn app_with_webhooks(
         credentials,
         webhooks: disputes_ports::WebhookService::new(Arc::new(webhooks), clock.clone()),
         idempotency: IdempotencyService::new(Arc::new(keys), clock.clone()),
+        // No test here signs or lists keys: any call to this keyring would panic.
+        signing: disputes_ports::SigningService::new(std::sync::Arc::new(
+            disputes_ports::UnusedKeyring,
+        )),
         public_url: None,
     })
 }

@@ -71,6 +71,10 @@ fn app_with(repo: MockDisputeRepository, role: Role, blobs: MockBlobStore) -> ax
             clock.clone(),
         ),
         idempotency: IdempotencyService::new(Arc::new(MockIdempotencyStore::new()), clock.clone()),
+        // No test here signs or lists keys: any call to this keyring would panic.
+        signing: disputes_ports::SigningService::new(std::sync::Arc::new(
+            disputes_ports::UnusedKeyring,
+        )),
         public_url: None,
     })
 }

@@ -404,5 +404,20 @@ impl Keyring for FileKeyring {
     }
 }
 
+/// Whether `signature` is a valid Ed25519 signature (strict) of `message` by the 32-byte
+/// `public_key`: for checking what was signed elsewhere, such as a saved export.
+pub fn signature_holds(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(public) = <[u8; 32]>::try_from(public_key) else {
+        return false;
+    };
+    let (Ok(key), Ok(signature)) = (
+        VerifyingKey::from_bytes(&public),
+        Signature::from_slice(signature),
+    ) else {
+        return false;
+    };
+    key.verify_strict(message, &signature).is_ok()
+}
+
 #[cfg(test)]
 mod tests;

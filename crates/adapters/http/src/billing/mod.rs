@@ -25,7 +25,7 @@ use serde_json::json;
 
 use crate::ops::login_caller;
 use crate::shared::{
-    authenticated, keyed, page_size, parse_cursor, Authenticates, ErrorShape, Problem,
+    authenticated, export, keyed, page_size, parse_cursor, Authenticates, ErrorShape, Problem,
 };
 use crate::SharedState;
 pub use codes::REGISTRY as CODES;
@@ -63,6 +63,7 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
             keyed::<Billing>(state, Answers::Dispute, post(open_events)),
         )
         .route("/disputes/{dispute_id}", read(get(show)))
+        .route("/disputes/{dispute_id}/export", read(get(export_dispute)))
         .route("/disputes/account/{account_id}", read(get(list)))
         .route("/disputes/notes/{bill_id}", read(get(notes_of_bill)))
         .route(
@@ -329,6 +330,29 @@ async fn show(
         .map_err(format.error())?;
     let body = DisputeOut::render(&dispute, &base_url(&state)).map_err(format.error())?;
     Ok(format.answer(StatusCode::OK, "dispute", &body))
+}
+
+/// `GET /disputes/{disputeId}/export`: the dispute `GET /disputes/{disputeId}` shows, as a signed
+/// `export.v1` envelope that the delivery vendor's verifier checks against `GET
+/// /v1/runtime-keys` (an extension; Billing Care has none). Always JSON, the envelope's own
+/// format; a failure answers as the client asked.
+async fn export_dispute(
+    State(state): State<SharedState>,
+    format: Format,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Answer {
+    let id = dispute_id(format, poid::parse_dispute(&id))?;
+    let dispute = state
+        .disputes
+        .get(&caller.principal, id, KIND)
+        .await
+        .map_err(format.error())?;
+    let shown = DisputeOut::render(&dispute, &base_url(&state))
+        .and_then(|body| serde_json::to_value(body).map_err(|e| Problem::internal(&e)))
+        .map_err(format.error())?;
+    let envelope = export::dispute_export(&state.signing, &dispute, shown);
+    Ok(Format::Json.answer(StatusCode::OK, "export", &envelope))
 }
 
 /// `GET /disputes/account/{accountId}` query parameters, as text so that each bad one is named.

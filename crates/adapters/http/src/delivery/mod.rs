@@ -22,8 +22,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::shared::{
-    authenticated, cursor_text, decimal, keyed, page_size, parse_cursor, parse_time, Authenticates,
-    Contract, ErrorShape, JsonBody, Problem,
+    authenticated, cursor_text, decimal, export, keyed, page_size, parse_cursor, parse_time,
+    Authenticates, Contract, ErrorShape, JsonBody, Problem,
 };
 use crate::SharedState;
 pub use codes::REGISTRY as CODES;
@@ -54,6 +54,8 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
             "/disputes/{id}",
             authenticated::<Delivery>(state, get(show)),
         )
+        // The keys anyone checks seals and exports with: public, as the vendor serves them.
+        .route("/runtime-keys", get(runtime_keys))
         .route(
             "/disputes/{id}/operator-response",
             changes(post(operator_response)),
@@ -402,12 +404,42 @@ async fn open(
     dispute_answer(StatusCode::CREATED, &dispute)
 }
 
-async fn show(State(state): State<SharedState>, caller: Caller, Path(id): Path<String>) -> Answer {
+/// `GET /v1/disputes/{id}`; with `?export=true`, the dispute as a signed export.
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Result<Query<ShowParams>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let Query(params) = params.map_err(|e| Problem::new(codes::INVALID_QUERY, e.body_text()))?;
     let dispute = state
         .disputes
         .get(&caller.principal, dispute_id(&id)?, KIND)
         .await?;
+    if params.export == Some(true) {
+        let shown = serde_json::to_value(DisputeOut::render(&dispute)?)
+            .map_err(|e| Problem::internal(&e))?;
+        let export = export::dispute_export(&state.signing, &dispute, shown);
+        return Ok(envelope_sized(StatusCode::OK, export, 16 * 1024));
+    }
     dispute_answer(StatusCode::OK, &dispute)
+}
+
+/// The query of `GET /v1/disputes/{id}`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShowParams {
+    /// `true`: the dispute as a signed `export.v1` envelope (kind `dispute.export.v1`), which
+    /// the vendor's verifier checks against `GET /v1/runtime-keys`.
+    export: Option<bool>,
+}
+
+/// `GET /v1/runtime-keys`: every signing key, without authentication.
+async fn runtime_keys(State(state): State<SharedState>) -> Response {
+    envelope(
+        StatusCode::OK,
+        export::KeySet::of(&state.signing.published_keys()),
+    )
 }
 
 impl ListParams {

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::ops::{login_caller, RateGate};
-use crate::shared::{page_size, parse_cursor, Issues, JsonBody};
+use crate::shared::{export, page_size, parse_cursor, Issues, JsonBody, Problem};
 use crate::SharedState;
 pub use codes::REGISTRY as CODES;
 pub use error::{Invoice, InvoiceError};
@@ -42,6 +42,7 @@ pub fn router() -> Router<SharedState> {
         .route("/message", post(message))
         .route("/resolve", post(resolve))
         .route("/attachment", post(attachment))
+        .route("/export", post(export))
         .fallback(crate::unknown_route::<Invoice>)
         .method_not_allowed_fallback(crate::method_not_allowed::<Invoice>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -148,6 +149,16 @@ async fn open(State(state): State<SharedState>, call: Call<OpenIn>) -> Answer {
 async fn info(State(state): State<SharedState>, call: Call<IdIn>) -> Answer {
     let view = state.invoices.get(&call.principal, call.body.id()?).await?;
     dispute_answer(&view)
+}
+
+/// `/export`: the dispute `/info` shows, as a signed `export.v1` envelope that the delivery
+/// vendor's verifier checks against `GET /v1/runtime-keys` (an extension; Billink has none).
+async fn export(State(state): State<SharedState>, call: Call<IdIn>) -> Answer {
+    let view = state.invoices.get(&call.principal, call.body.id()?).await?;
+    let shown =
+        serde_json::to_value(DisputeOut::render(&view)?).map_err(|e| Problem::internal(&e))?;
+    let envelope = export::dispute_export(&state.signing, &view.dispute, shown);
+    Ok(Json(envelope).into_response())
 }
 
 async fn list(State(state): State<SharedState>, call: Call<ListIn>) -> Answer {

@@ -239,6 +239,22 @@ fn paths() -> Paths {
         .answer(200, answer("The dispute.", "BillingDispute"))
         .errors(READ_ERRORS, error),
         read(
+            "/bcws/webresources/v1.0/disputes/{disputeId}/export",
+            "billingExportDispute",
+            "Export a dispute, signed",
+            "The dispute `GET /disputes/{disputeId}` shows, as a signed `export.v1` envelope (kind `dispute.export.v1`), always JSON: its payload that dispute plus its whole timeline, the canonical evidence and the head, signed with a key of `GET /v1/runtime-keys` (docs/integrity.md). An extension: Billing Care has no such call.",
+        )
+        .params([poid_param("disputeId", "The dispute's POID, such as `0.0.0.1+-item-dispute+42`.")])
+        .answer(
+            200,
+            response_with(
+                "The signed export.",
+                vec![("application/json", schema_ref("SignedExport"))],
+                &[],
+            ),
+        )
+        .errors(READ_ERRORS, error),
+        read(
             "/bcws/webresources/v1.0/disputes/account/{accountId}",
             "billingListDisputes",
             "List an account's open disputes",

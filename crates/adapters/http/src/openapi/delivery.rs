@@ -16,9 +16,9 @@ use crate::delivery::wire::{
 use disputes_domain::DeliverySubject;
 
 use super::{
-    cursor_schema, error_response, header_param, id_text_schema, json_content, operation,
-    page_size_schema, path_param, query_param, response_with, schema_ref, time_schema, with_links,
-    Op,
+    bool_schema, cursor_schema, error_response, header_param, id_text_schema, json_content, one_of,
+    operation, page_size_schema, path_param, query_param, response_with, schema_ref, time_schema,
+    with_links, Op,
 };
 
 const TAG: &str = "delivery";
@@ -82,6 +82,28 @@ pub struct WebhookEnvelope {
     contract_version: String,
 }
 
+/// The envelope around a signed export (`GET /v1/disputes/{id}?export=true`).
+#[derive(ToSchema)]
+#[schema(as = DeliveryExportEnvelope, rename_all = "camelCase")]
+pub struct ExportEnvelope {
+    /// Always `true` here.
+    ok: bool,
+    data: crate::shared::export::Envelope,
+    #[schema(example = "v1.0")]
+    contract_version: String,
+}
+
+/// The envelope around the published signing keys.
+#[derive(ToSchema)]
+#[schema(as = DeliveryRuntimeKeysEnvelope, rename_all = "camelCase")]
+pub struct RuntimeKeysEnvelope {
+    /// Always `true` here.
+    ok: bool,
+    data: crate::shared::export::KeySet,
+    #[schema(example = "v1.0")]
+    contract_version: String,
+}
+
 /// One problem with one field of the request.
 #[derive(ToSchema)]
 #[schema(as = DeliveryFieldIssue)]
@@ -115,6 +137,8 @@ pub struct ErrorEnvelope {
 #[openapi(components(schemas(
     DisputeEnvelope,
     DisputePageEnvelope,
+    ExportEnvelope,
+    RuntimeKeysEnvelope,
     ErrorEnvelope,
     OpenIn,
     OperatorResponseIn,
@@ -261,12 +285,49 @@ fn paths() -> Paths {
             TAG,
             "deliveryGetDispute",
             "Get a delivery dispute",
-            "One dispute of the tenant, with its `ETag`.",
+            "One dispute of the tenant, with its `ETag`; with `export=true`, the dispute as a signed `export.v1` envelope (kind `dispute.export.v1`): its payload the dispute as shown here plus its whole timeline (`prevHash`, `hash`, `stateDigest`, `seal`), the canonical evidence and the head, signed with a key of `GET /v1/runtime-keys` (docs/integrity.md).",
         )
         .security(BEARER)
-        .params([dispute_id()])
-        .answer(200, dispute("The dispute."))
-        .errors(READ_ERRORS, error),
+        .params([
+            dispute_id(),
+            query_param(
+                "export",
+                bool_schema(),
+                "`true`: the dispute as a signed export instead.",
+            ),
+        ])
+        .answer(
+            200,
+            response_with(
+                "The dispute, with its `ETag`; or, with `export=true`, its signed export.",
+                vec![(
+                    "application/json",
+                    one_of(&["DeliveryDisputeEnvelope", "DeliveryExportEnvelope"]),
+                )],
+                &[(
+                    "ETag",
+                    "The dispute's version, quoted (`\"3\"`), on the dispute itself: send it as `If-Match` to change this version only.",
+                )],
+            ),
+        )
+        .errors(&[400, 401, 403, 404, 429, 500, 503], error),
+        operation(
+            HttpMethod::Get,
+            "/v1/runtime-keys",
+            TAG,
+            "deliveryRuntimeKeys",
+            "Published signing keys",
+            "Every key the engine signs timeline entries and exports with, retired and revoked ones too, as the vendor publishes its own: no credentials needed. A verifier checks an export's signature with the key its `keyId` names, valid at its `exportedAt`.",
+        )
+        .answer(
+            200,
+            response_with(
+                "The keys.",
+                json_content("DeliveryRuntimeKeysEnvelope"),
+                &[],
+            ),
+        )
+        .errors(&[500, 503], error),
         change(
             "/v1/disputes/{id}/transition",
             "deliveryTransitionDispute",

@@ -172,6 +172,18 @@ fn paths() -> Paths {
         .answer(200, dispute("The dispute."))
         .errors(READ_ERRORS, error),
         call(
+            "/v2/dispute/export",
+            "invoiceExportDispute",
+            "Export an invoice dispute, signed",
+            "The dispute `/info` shows, as a signed `export.v1` envelope (kind `dispute.export.v1`): its payload that dispute plus its whole timeline, the canonical evidence and the head, signed with a key of `GET /v1/runtime-keys` (docs/integrity.md). An extension: Billink has no such call.",
+            "InvoiceIdRequest",
+        )
+        .answer(
+            200,
+            response_with("The signed export.", json_content("SignedExport"), &[]),
+        )
+        .errors(READ_ERRORS, error),
+        call(
             "/v2/dispute/list",
             "invoiceListDisputes",
             "List invoice disputes",
@@ -232,7 +244,7 @@ mod tests {
     fn every_call_requires_the_body_credentials_and_answers_errors_in_its_shape() {
         let json = serde_json::to_value(document()).expect("the document serialises");
         let paths = json["paths"].as_object().expect("paths");
-        assert_eq!(paths.len(), 6);
+        assert_eq!(paths.len(), 7);
         for (path, item) in paths {
             let op = &item["post"];
             let body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -7,6 +7,7 @@ mod caller;
 pub mod codes;
 mod cursor;
 mod decimal;
+pub mod export;
 pub mod idempotency;
 mod issues;
 mod page;

@@ -15,20 +15,7 @@ const TENANT: &str = "acme-media";
 async fn opened(server: &Server) -> (String, String) {
     let advertiser = server.tenant_with_key(TENANT, "advertiser", "dev_adv");
     let operator = server.key(TENANT, "operator", "dev_op");
-    let body = json!({
-        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
-        "affectedSurface": { "campaignId": "cmp_1", "screenIds": ["scr_1"] },
-        "claimedShortfall": { "unit": "plays", "amount": "300.50" },
-        "evidenceBundle": { "proofPackIds": ["pp_1"] }
-    });
-    let open = server
-        .call(Method::POST, "/v1/disputes", Some(&advertiser), Some(body))
-        .await;
-    assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
-    let id = open.body["data"]["dispute"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.open_delivery(&advertiser, "cmp_1", "300.50").await;
     let respond = server
         .call(
             Method::POST,
@@ -144,22 +131,8 @@ async fn the_vendors_verifier_accepts_our_exports_and_refuses_a_changed_byte(sto
     // The invoice and billing contracts export in their own calls, the same envelope.
     server.tenant_with_owner("shop", "Sanne Bakker", "sanne@shop.example");
     let billink_id = server.login("shop", "client", "shop-api");
-    let credentials = json!({ "billinkUsername": "shop-api", "billinkId": billink_id });
-    let mut open = json!({
-        "category": "damaged_goods", "customerEmail": "jan@example.nl", "customerName": "Jan",
-        "invoice": "INV-1", "locale": "nl-NL", "message": "Kapot."
-    });
-    open.as_object_mut()
-        .unwrap()
-        .extend(credentials.as_object().unwrap().clone());
-    let opened = server
-        .call(Method::POST, "/v2/dispute", None, Some(open))
-        .await;
-    assert_eq!(opened.status, StatusCode::OK, "{:#}", opened.body);
-    let mut ask = json!({ "id": opened.body["id"] });
-    ask.as_object_mut()
-        .unwrap()
-        .extend(credentials.as_object().unwrap().clone());
+    let opened = server.open_invoice("shop-api", &billink_id, "INV-1").await;
+    let ask = json!({ "id": opened["id"], "billinkUsername": "shop-api", "billinkId": billink_id });
     let invoice = server
         .call(Method::POST, "/v2/dispute/export", None, Some(ask))
         .await;
@@ -170,25 +143,10 @@ async fn the_vendors_verifier_accepts_our_exports_and_refuses_a_changed_byte(sto
 
     server.cli(&["tenant", "create", "telco"]);
     let password = server.login("telco", "billing", "csr");
-    let base = "/bcws/webresources/v1.0";
-    let body = json!({ "amount": 12.50, "notes": { "domainId": 34, "accountId": "acct-1", "reasonId": "2", "status": 102 } });
-    let opened = server
-        .send(
-            Method::POST,
-            &format!("{base}/disputes/item/item-1"),
-            Some(("csr", &password)),
-            &[
-                ("content-type", "application/json"),
-                ("accept", "application/json"),
-            ],
-            Some(body.to_string().into_bytes()),
-        )
+    let base = support::BILLING_BASE;
+    let dispute = server
+        .open_billing_item(("csr", &password), "item-1", "acct-1")
         .await;
-    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
-    let dispute = opened.json()["reference"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let billing = server
         .send(
             Method::GET,

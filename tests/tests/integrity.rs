@@ -405,7 +405,7 @@ async fn invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes(st
     let billink_id = server.login("billink-shop", "client", "shop-api");
     server.cli(&["tenant", "create", "acme-telco"]);
     let password = server.login("acme-telco", "billing", "csr-acme");
-    let billing = "/bcws/webresources/v1.0";
+    let billing = support::BILLING_BASE;
     for (n, edit) in [
         text("invoice"),
         text("customer_name"),
@@ -415,27 +415,12 @@ async fn invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes(st
     .iter()
     .enumerate()
     {
-        let credentials = json!({ "billinkUsername": "shop-api", "billinkId": billink_id });
-        let mut open = json!({
-            "category": "damaged_goods",
-            "customerEmail": "jan@example.nl",
-            "customerName": "Jan de Vries",
-            "invoice": format!("INV-{n}"),
-            "locale": "nl-NL",
-            "message": "Beschadigd."
-        });
-        open.as_object_mut()
-            .unwrap()
-            .extend(credentials.as_object().unwrap().clone());
         let opened = server
-            .call(Method::POST, "/v2/dispute", None, Some(open))
+            .open_invoice("shop-api", &billink_id, &format!("INV-{n}"))
             .await;
-        assert_eq!(opened.status, StatusCode::OK, "{:#}", opened.body);
         edit.apply(&server).await;
-        let mut info = json!({ "id": opened.body["id"] });
-        info.as_object_mut()
-            .unwrap()
-            .extend(credentials.as_object().unwrap().clone());
+        let info =
+            json!({ "id": opened["id"], "billinkUsername": "shop-api", "billinkId": billink_id });
         let read = server
             .call(Method::POST, "/v2/dispute/info", None, Some(info))
             .await;
@@ -453,27 +438,13 @@ async fn invoice_and_billing_facts_are_sealed_and_refused_in_their_own_shapes(st
         .iter()
         .enumerate()
     {
-        let body = json!({
-            "amount": 12.5,
-            "notes": { "domainId": 34, "accountId": format!("acct-{n}"), "reasonId": "2", "status": 102 }
-        });
-        let opened = server
-            .send(
-                Method::POST,
-                &format!("{billing}/disputes/item/item-{n}"),
-                Some(("csr-acme", &password)),
-                &[
-                    ("content-type", "application/json"),
-                    ("accept", "application/json"),
-                ],
-                Some(body.to_string().into_bytes()),
+        let id = server
+            .open_billing_item(
+                ("csr-acme", &password),
+                &format!("item-{n}"),
+                &format!("acct-{n}"),
             )
             .await;
-        assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
-        let id = opened.json()["reference"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
         edit.apply(&server).await;
         let read = server
             .send(
@@ -660,16 +631,7 @@ async fn verify_walks_every_tenant_and_names_each_failure(store: Store) {
     let opened = opened_with_history(store).await;
     let server = &opened.server;
     let other = server.tenant_with_key("other-media", "advertiser", "dev_other");
-    let body = json!({
-        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
-        "affectedSurface": { "campaignId": "cmp_other", "screenIds": ["scr_9"] },
-        "claimedShortfall": { "unit": "plays", "amount": "5" },
-        "evidenceBundle": { "proofPackIds": ["pp_9"] }
-    });
-    let open = server
-        .call(Method::POST, "/v1/disputes", Some(&other), Some(body))
-        .await;
-    assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
+    server.open_delivery(&other, "cmp_other", "5").await;
 
     let (ok, out) = verify(server, &[]);
     assert!(ok, "{out}");

@@ -14,7 +14,7 @@ use disputes_ports::DisputeRepository;
 use disputes_postgres::PgStore;
 use disputes_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -62,6 +62,10 @@ fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
+
+/// Where the billing contract lives.
+#[allow(dead_code)]
+pub const BILLING_BASE: &str = "/bcws/webresources/v1.0";
 
 /// Which store a server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,6 +342,71 @@ impl Server {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    /// Opens a delivery dispute of `amount` plays on `campaign` with `key`; its id.
+    pub async fn open_delivery(&self, key: &str, campaign: &str, amount: &str) -> String {
+        let body = json!({
+            "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+            "affectedSurface": { "campaignId": campaign, "screenIds": ["scr_1"] },
+            "claimedShortfall": { "unit": "plays", "amount": amount },
+            "evidenceBundle": { "proofPackIds": ["pp_1"] }
+        });
+        let open = self
+            .call(Method::POST, "/v1/disputes", Some(key), Some(body))
+            .await;
+        assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
+        open.body["data"]["dispute"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
+    /// Opens an invoice dispute of `invoice` as the client login `username` (`billink_id` its
+    /// password); the answer's body.
+    pub async fn open_invoice(&self, username: &str, billink_id: &str, invoice: &str) -> Value {
+        let body = json!({
+            "billinkUsername": username, "billinkId": billink_id,
+            "category": "damaged_goods", "customerEmail": "jan@example.nl",
+            "customerName": "Jan de Vries", "invoice": invoice, "locale": "nl-NL",
+            "message": "Beschadigd."
+        });
+        let opened = self
+            .call(Method::POST, "/v2/dispute", None, Some(body))
+            .await;
+        assert_eq!(opened.status, StatusCode::OK, "{:#}", opened.body);
+        opened.body
+    }
+
+    /// Opens a JSON billing dispute of 12.50 on `item` of `account` as the billing user
+    /// `login` (name, password); its POID.
+    pub async fn open_billing_item(
+        &self,
+        login: (&str, &str),
+        item: &str,
+        account: &str,
+    ) -> String {
+        let body = json!({
+            "amount": 12.50,
+            "notes": { "domainId": 34, "accountId": account, "reasonId": "2", "status": 102 }
+        });
+        let opened = self
+            .send(
+                Method::POST,
+                &format!("{BILLING_BASE}/disputes/item/{item}"),
+                Some(login),
+                &[
+                    ("content-type", "application/json"),
+                    ("accept", "application/json"),
+                ],
+                Some(body.to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+        opened.json()["reference"]["id"]
+            .as_str()
+            .expect("a POID")
+            .to_owned()
     }
 
     /// The environment that names this server's signing keys, for a command that uses them.

@@ -322,14 +322,24 @@ async fn show(
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
-    let id = dispute_id(format, poid::parse_dispute(&id))?;
-    let dispute = state
+    let dispute = read_dispute(&state, format, &caller, &id).await?;
+    let body = DisputeOut::render(&dispute, &base_url(&state)).map_err(format.error())?;
+    Ok(format.answer(StatusCode::OK, "dispute", &body))
+}
+
+/// The caller's dispute of the POID `id`.
+async fn read_dispute(
+    state: &SharedState,
+    format: Format,
+    caller: &Caller,
+    id: &str,
+) -> Result<disputes_domain::Dispute, BillingError> {
+    let id = dispute_id(format, poid::parse_dispute(id))?;
+    state
         .disputes
         .get(&caller.principal, id, KIND)
         .await
-        .map_err(format.error())?;
-    let body = DisputeOut::render(&dispute, &base_url(&state)).map_err(format.error())?;
-    Ok(format.answer(StatusCode::OK, "dispute", &body))
+        .map_err(format.error())
 }
 
 /// `GET /disputes/{disputeId}/export`: the dispute `GET /disputes/{disputeId}` shows, as a signed
@@ -342,12 +352,7 @@ async fn export_dispute(
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Answer {
-    let id = dispute_id(format, poid::parse_dispute(&id))?;
-    let dispute = state
-        .disputes
-        .get(&caller.principal, id, KIND)
-        .await
-        .map_err(format.error())?;
+    let dispute = read_dispute(&state, format, &caller, &id).await?;
     let shown = DisputeOut::render(&dispute, &base_url(&state))
         .and_then(|body| serde_json::to_value(body).map_err(|e| Problem::internal(&e)))
         .map_err(format.error())?;

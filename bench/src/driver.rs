@@ -118,6 +118,9 @@ impl Plan {
     }
 }
 
+/// How many disputes the seeder copies from, each of its own campaign.
+const SEED_TEMPLATES: i64 = 1000;
+
 /// The delivery contract's seed request, with a placeholder for the campaign.
 const OPEN_BODY: &str = r#"{"disputedPeriod":{"start":"2026-10-01T00:00:00Z","end":"2026-10-08T00:00:00Z"},"affectedSurface":{"campaignId":"__CAMPAIGN__","screenIds":["scr_amsterdam_01","scr_rotterdam_07"],"substrateId":"sub_dooh_nl"},"claimedShortfall":{"unit":"impressions","amount":"12500"},"openedBy":"dev_adv_42","evidenceBundle":{"proofPackIds":["pp_2026_10_a"],"meteringSnapshotIds":["ms_2026_10_08"],"settlementApplicationIds":[],"attachmentRefs":["att_screenshot_1"],"auditorReportRef":"audit_2026_q4"}}"#;
 
@@ -255,6 +258,27 @@ async fn bench_store(
         .context("the dispute has an id")?
         .trim_start_matches(|c: char| !c.is_ascii_digit())
         .parse()?;
+    // More templates, each its own campaign: the seeder copies each alike, so a campaign holds
+    // a thousandth of the store rather than all of it (PostgreSQL's generic plan for the
+    // duplicate check of a new campaign picks its index then, as with real campaigns).
+    for n in 1..SEED_TEMPLATES {
+        let more = http
+            .post(format!("{base}/v1/disputes"))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(OPEN_BODY.replace("__CAMPAIGN__", &format!("cmp_template_{n}")))
+            .send()
+            .await?;
+        anyhow::ensure!(more.status().is_success(), "opening template {n} failed");
+    }
+    let templates = (template, template + SEED_TEMPLATES - 1);
+    let db = Db::connect(&url).await?;
+    anyhow::ensure!(
+        db.int("SELECT MAX(id) FROM disputes").await? == templates.1,
+        "the templates' ids are not {} to {}",
+        templates.0,
+        templates.1
+    );
     let status = opened["data"]["dispute"]["status"]
         .as_str()
         .context("the dispute has a status")?
@@ -267,20 +291,19 @@ async fn bench_store(
     anyhow::ensure!(got.status().is_success(), "reading the template failed");
     let get_body = got.bytes().await?.to_vec();
 
-    let db = Db::connect(&url).await?;
     let mut scenarios = json!({});
     let fixed = write(work, "fixed.lua", &load::fixed_script(&key))?;
     // The page 100 disputes above the oldest: every newer one lies before it.
     let deep = URL_SAFE_NO_PAD.encode(format!("v1:{}", template + 100));
     let deep_url = format!("{base}/v1/disputes?limit=20&cursor={deep}");
 
-    store::seed(&db, template, plan.small - 1, "small").await?;
+    store::seed(&db, templates, plan.small - SEED_TEMPLATES).await?;
     if selected(options, "list_deep_small") {
         check_page(&http, &deep_url, &key).await?;
         scenarios["list_deep_small"] = sweep(&server, plan, &deep_url, &fixed)?;
     }
 
-    store::seed(&db, template, plan.large - plan.small, "large").await?;
+    store::seed(&db, templates, plan.large - plan.small).await?;
     let high = db.int("SELECT MAX(id) FROM disputes").await?;
     let get = write(work, "get.lua", &load::get_script(&key, template, high))?;
     if selected(options, "get") {

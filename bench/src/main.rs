@@ -12,7 +12,8 @@
 //! - `sqlite-baseline --url URL --template ID --concurrency N --seconds S`: the SQLite limit, the
 //!   statements of opening a dispute through sqlx in a tight loop.
 //! - `seed --url URL --template ID --count N`: copies one dispute N times straight into the
-//!   schema.
+//!   schema (the driver copies a thousand templates in turn).
+//! - `seal-cost`: what integrity costs per dispute (state digest, chain, seal, seal check).
 //!
 //! The driver runs the baselines and the seeder in-process or as child processes of itself, so
 //! `cargo xtask bench` needs nothing but this binary, the server, wrk and pgbench.
@@ -20,6 +21,7 @@
 mod driver;
 mod load;
 mod report;
+mod seals;
 mod store;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
@@ -34,6 +36,7 @@ USAGE:
     disputes-bench http-baseline --listen ADDR --body FILE
     disputes-bench sqlite-baseline --url URL --template ID --concurrency N --seconds S
     disputes-bench seed --url URL --template ID --count N
+    disputes-bench seal-cost
 ";
 
 fn main() -> ExitCode {
@@ -105,8 +108,12 @@ fn run() -> anyhow::Result<()> {
             args.done()?;
             runtime.block_on(async {
                 let db = store::Db::connect(&url).await?;
-                store::seed(&db, template, count, "seed").await
+                store::seed(&db, (template, template), count).await
             })
+        }
+        "seal-cost" => {
+            args.done()?;
+            seals::run()
         }
         other => bail!("unknown command `{other}`\n\n{HELP}"),
     }

@@ -133,10 +133,10 @@ impl Db {
     }
 }
 
-/// Adds `count` copies of dispute `template`, each with its own campaign (`{mark}_<n>`) and
-/// id, with the template's screens, timeline and messages: rows the server reads and verifies
-/// like its own. One transaction per store, `INSERT ... SELECT` over a generated series.
-pub async fn seed(db: &Db, template: i64, count: i64, mark: &str) -> anyhow::Result<()> {
+/// Adds `count` copies of the disputes `templates` (first and last id, each of its own
+/// campaign), taken in turn, each copy with its own id and its template's every fact, screens,
+/// timeline (seals included) and messages: rows the server reads and verifies like its own. One transaction per store, `INSERT ... SELECT` over a generated series.
+pub async fn seed(db: &Db, templates: (i64, i64), count: i64) -> anyhow::Result<()> {
     if count <= 0 {
         return Ok(());
     }
@@ -147,16 +147,16 @@ pub async fn seed(db: &Db, template: i64, count: i64, mark: &str) -> anyhow::Res
         .into_iter()
         .filter(|c| c != "id")
         .collect();
-    let select: Vec<String> = columns
-        .iter()
-        .map(|c| match c.as_str() {
-            "campaign_id" => format!("'{mark}_' || g.n"),
-            other => format!("d.{other}"),
-        })
-        .collect();
+    // Every fact verbatim, the campaign too: each entry seals the dispute's state, so a copy
+    // that differed in any fact would fail verification. A copy of an open delivery dispute
+    // conflicts with nothing at the database's level (the one-open rule of delivery disputes is
+    // the engine's), and the seal binds the tenant and the chain, not the id.
+    let (first, last) = templates;
+    let rounds = (count + last - first) / (last - first + 1);
+    let select: Vec<String> = columns.iter().map(|c| format!("d.{c}")).collect();
     let before = db.int("SELECT COALESCE(MAX(id), 0) FROM disputes").await?;
     let series = if db.is_postgres() {
-        format!("generate_series(1, {count}) AS g (n)")
+        format!("generate_series(1, {rounds}) AS g (n)")
     } else {
         "g".to_owned()
     };
@@ -166,11 +166,12 @@ pub async fn seed(db: &Db, template: i64, count: i64, mark: &str) -> anyhow::Res
     }
     if !db.is_postgres() {
         sql.push_str(&format!(
-            "WITH RECURSIVE g (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count}) "
+            "WITH RECURSIVE g (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {rounds}) "
         ));
     }
     sql.push_str(&format!(
-        "INSERT INTO disputes ({}) SELECT {} FROM disputes d, {series} WHERE d.id = {template} ORDER BY g.n;\n",
+        "INSERT INTO disputes ({}) SELECT {} FROM disputes d, {series} \
+         WHERE d.id BETWEEN {first} AND {last} ORDER BY g.n, d.id LIMIT {count};\n",
         columns.join(", "),
         select.join(", ")
     ));
@@ -189,7 +190,9 @@ pub async fn seed(db: &Db, template: i64, count: i64, mark: &str) -> anyhow::Res
             .join(", ");
         sql.push_str(&format!(
             "INSERT INTO {child} (dispute_id, {list}) SELECT n.id, {from} FROM disputes n \
-             JOIN {child} t ON t.dispute_id = {template} WHERE n.id > {before};\n"
+             JOIN disputes tpl ON tpl.id BETWEEN {first} AND {last} \
+             AND tpl.campaign_id = n.campaign_id \
+             JOIN {child} t ON t.dispute_id = tpl.id WHERE n.id > {before};\n"
         ));
     }
     if db.is_postgres() {

@@ -823,13 +823,12 @@ impl Dispute {
 
     /// Proves the seals: the dispute's head (its last entry) must be sealed, and every seal
     /// must pass `check`, which is given the seal, the statement it must sign and the entry's
-    /// time, and says why not. The head's seal covers the whole chain and the state, since its
-    /// hash does; earlier seals are checked too, so that no entry is shown sealed falsely.
-    /// [`verify`](Self::verify) proves what the seals sign.
+    /// time, and says why not. [`verify`](Self::verify) proves what the seals sign.
     pub fn verify_seals(
         &self,
         check: impl Fn(&Seal, &str, Timestamp) -> Result<(), String>,
     ) -> Result<(), TimelineError> {
+        self.verify_head_seal(&check)?;
         let tenant = &self.parts.tenant;
         for entry in &self.parts.timeline {
             if let Some(seal) = entry.seal() {
@@ -841,10 +840,28 @@ impl Dispute {
                 })?;
             }
         }
-        match self.parts.timeline.last() {
-            Some(head) if head.seal().is_none() => Err(TimelineError::Unsealed { seq: head.seq() }),
-            _ => Ok(()),
-        }
+        Ok(())
+    }
+
+    /// [`verify_seals`](Self::verify_seals) of the head alone: what a read needs, since the
+    /// head's hash covers every entry before it and the state after it, so its seal vouches for
+    /// all of them. The earlier seals matter to whoever shows them (an export, `verify`).
+    pub fn verify_head_seal(
+        &self,
+        check: impl Fn(&Seal, &str, Timestamp) -> Result<(), String>,
+    ) -> Result<(), TimelineError> {
+        let Some(head) = self.parts.timeline.last() else {
+            return Ok(());
+        };
+        let seal = head
+            .seal()
+            .ok_or(TimelineError::Unsealed { seq: head.seq() })?;
+        check(seal, &head.seal_statement(&self.parts.tenant), head.at()).map_err(|why| {
+            TimelineError::SealRefused {
+                seq: head.seq(),
+                why,
+            }
+        })
     }
 
     pub fn messages(&self) -> &[Message] {

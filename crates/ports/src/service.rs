@@ -475,7 +475,7 @@ impl DisputeService {
         loop {
             let page = self.disputes.list(tenant, &query).await?;
             for dispute in &page.disputes {
-                each(dispute, self.verdict(dispute));
+                each(dispute, self.verdict(dispute, Seals::All));
                 verified += 1;
             }
             match page.next {
@@ -499,21 +499,26 @@ impl DisputeService {
             .get(tenant, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let verdict = self.verdict(&dispute);
+        let verdict = self.verdict(&dispute, Seals::All);
         Ok((dispute, verdict))
     }
 
     /// Whether a stored dispute is what the engine wrote ([`Dispute::verify`]) and, with a
-    /// keyring, what it sealed ([`Dispute::verify_seals`]).
-    fn verdict(&self, dispute: &Dispute) -> Result<(), TimelineError> {
+    /// keyring, what it sealed: every seal when `Seals::All` (an audit), the head's alone when
+    /// `Seals::Head` (a read: the head's seal vouches for the whole chain and the state).
+    fn verdict(&self, dispute: &Dispute, seals: Seals) -> Result<(), TimelineError> {
         dispute.verify()?;
-        match &self.keyring {
-            Some(keyring) => dispute.verify_seals(|seal, statement, at| {
-                keyring
-                    .check(seal, statement, at)
-                    .map_err(|e| e.to_string())
-            }),
-            None => Ok(()),
+        let Some(keyring) = &self.keyring else {
+            return Ok(());
+        };
+        let check = |seal: &disputes_domain::Seal, statement: &str, at: Timestamp| {
+            keyring
+                .check(seal, statement, at)
+                .map_err(|e| e.to_string())
+        };
+        match seals {
+            Seals::All => dispute.verify_seals(check),
+            Seals::Head => dispute.verify_head_seal(check),
         }
     }
 
@@ -521,7 +526,7 @@ impl DisputeService {
     /// One that is not is never served as fact nor changed (a new entry would seal the
     /// forgery): it is an incident, logged here with what broke, for an operator.
     fn check(&self, dispute: &Dispute) -> Result<(), ServiceError> {
-        self.verdict(dispute).map_err(|why| {
+        self.verdict(dispute, Seals::Head).map_err(|why| {
             tracing::error!(
                 tenant = %dispute.tenant(),
                 dispute = %dispute.id(),
@@ -607,6 +612,13 @@ impl DisputeService {
         }
         Err(ServiceError::Conflict)
     }
+}
+
+/// Which seals a verdict checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seals {
+    Head,
+    All,
 }
 
 /// What the engine did about a dispute's deadline.

@@ -17,11 +17,12 @@
 //! the file (they keep verifying what they signed in their window) and are published with
 //! `/v1/runtime-keys`.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -149,6 +150,21 @@ impl Key {
     }
 }
 
+/// What [`FileKeyring::verified`] remembers of a seal that verified: the SHA-256 of its key,
+/// the statement and the signature, each length-prefixed.
+fn verified_digest(seal: &Seal, statement: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in [
+        seal.key_id.as_bytes(),
+        statement.as_bytes(),
+        seal.signature.as_slice(),
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// A key's id: `sig_` and the first 16 hex digits of its public key's SHA-256, so that the same
 /// key has the same id wherever it is published.
 fn key_id_of(public: &[u8]) -> String {
@@ -238,7 +254,15 @@ impl Keys {
 pub struct FileKeyring {
     path: PathBuf,
     keys: RwLock<Keys>,
+    /// Seals whose signature verified, by the digest of key, statement and signature: every
+    /// read checks its dispute's head seal, and a signature that verified once verifies again,
+    /// so only its key's window is checked anew. Only what verified is kept: no one can make an
+    /// entry of this set without the key.
+    verified: Mutex<HashSet<[u8; 32]>>,
 }
+
+/// How many verified seals are remembered before the set starts over: about 3 MB.
+const VERIFIED_CAPACITY: usize = 65_536;
 
 impl FileKeyring {
     /// The keyring in `path`, which must exist and hold a key that signs now.
@@ -255,6 +279,7 @@ impl FileKeyring {
         Ok(FileKeyring {
             path: path.to_owned(),
             keys: RwLock::new(keys),
+            verified: Mutex::new(HashSet::new()),
         })
     }
 
@@ -387,12 +412,24 @@ impl Keyring for FileKeyring {
                 at,
             });
         }
+        let remembered = verified_digest(seal, statement);
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.contains(&remembered) {
+            return Ok(());
+        }
+        drop(verified);
         let bad = || SealError::BadSignature(seal.key_id.clone());
         let signature = Signature::from_slice(&seal.signature).map_err(|_| bad())?;
         let verifying: VerifyingKey = key.signing.verifying_key();
         verifying
             .verify_strict(statement.as_bytes(), &signature)
-            .map_err(|_| bad())
+            .map_err(|_| bad())?;
+        verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(remembered);
+        Ok(())
     }
 
     fn public_keys(&self) -> Vec<PublicKey> {

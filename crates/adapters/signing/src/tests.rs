@@ -24,6 +24,12 @@ fn a_new_keyring_is_private_and_its_seals_check() {
     let mut forged = seal.clone();
     forged.signature[0] ^= 1;
     assert!(keyring.check(&forged, "statement", Utc::now()).is_err());
+    // Checked again (from the set of verified seals now), the same answers.
+    keyring.check(&seal, "statement", Utc::now()).unwrap();
+    assert!(keyring.check(&forged, "statement", Utc::now()).is_err());
+    assert!(keyring
+        .check(&seal, "another statement", Utc::now())
+        .is_err());
     let unknown = Seal {
         key_id: "sig_0000000000000000".into(),
         ..seal.clone()

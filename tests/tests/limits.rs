@@ -515,3 +515,62 @@ async fn keyed_posts_take_one_token_each() {
         refused.text
     );
 }
+
+/// More digits than a `Decimal` holds are refused in each contract, never rounded: a billing
+/// settlement a hair above the disputed 5 is not taken as a full grant, and nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_beyond_what_a_decimal_holds_are_refused_not_rounded() {
+    let server = Server::start(Store::Sqlite).await;
+    let advertiser = server.tenant_with_key("acme", "advertiser", "dev_adv");
+    let body = json!({
+        "disputedPeriod": { "start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z" },
+        "affectedSurface": { "campaignId": "cmp_1", "screenIds": ["scr_1"] },
+        "claimedShortfall": { "unit": "plays", "amount": "1.99999999999999999999999999999999999999" },
+        "evidenceBundle": { "proofPackIds": ["pp_1"] }
+    });
+    let open = server
+        .call(Method::POST, "/v1/disputes", Some(&advertiser), Some(body))
+        .await;
+    assert_eq!(open.status, StatusCode::BAD_REQUEST, "{:#}", open.body);
+    let message = open.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("more digits"), "{message}");
+
+    server.cli(&["tenant", "create", "telco"]);
+    let password = server.login("telco", "billing", "csr");
+    let login = ("csr", password.as_str());
+    let dispute = server.open_billing_item(login, "item-1", "acct-1").await;
+    let settlement = format!("{}/disputes/settlement/item/item-1", support::BILLING_BASE);
+    let refused = server
+        .send(
+            Method::POST,
+            &settlement,
+            Some(login),
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
+            Some(br#"{"amount": 12.50000000000000000000000000001}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains("more digits"), "{}", refused.text);
+    // Nothing was settled: the exact full amount still settles it, once.
+    let settled = server
+        .send(
+            Method::POST,
+            &settlement,
+            Some(login),
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
+            Some(br#"{"amount": 12.50}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(
+        settled.status,
+        StatusCode::CREATED,
+        "{dispute}: {}",
+        settled.text
+    );
+}

@@ -454,7 +454,7 @@ impl EvidenceIn {
     description = "A remedy the operator proposes: an amount, a makegood window, or both."
 )]
 pub struct RemedyIn {
-    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", max_length = 28, example = "1250.00")]
     pub amount: Option<Value>,
     #[schema(value_type = Option<PeriodOut>)]
     pub makegood_window: Option<PeriodIn>,
@@ -541,7 +541,7 @@ pub struct ResolveIn {
     #[schema(value_type = Option<ActorName>)]
     pub actor: Option<String>,
     /// What is settled; at most the claimed amount.
-    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", max_length = 28, example = "1250.00")]
     pub settled_amount: Option<Value>,
     pub credit_note_id: Option<String>,
     pub makegood_campaign_id: Option<String>,
@@ -856,7 +856,7 @@ pub struct ShortfallOut<'d> {
     #[schema(pattern = "^([A-Z]{3}|[a-z_]{1,32})$", example = "EUR")]
     unit: &'d str,
     /// A decimal string, greater than zero.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1250.00")]
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", max_length = 28, example = "1250.00")]
     amount: String,
 }
 
@@ -883,6 +883,7 @@ pub struct EvidenceOut<'d> {
 pub struct RemedyOut {
     #[schema(
         pattern = r"^-?[0-9]+(\.[0-9]+)?$",
+        max_length = 28,
         example = "1250.00",
         required = true
     )]
@@ -932,7 +933,11 @@ pub struct AdvertiserResponseOut<'d> {
 pub struct ResolutionOut<'d> {
     #[schema(value_type = Outcome)]
     outcome: &'static str,
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1250.00")]
+    #[schema(
+        pattern = r"^-?[0-9]+(\.[0-9]+)?$",
+        max_length = 28,
+        example = "1250.00"
+    )]
     settled_amount: String,
     #[schema(required = true)]
     credit_note_id: Option<&'d str>,

@@ -193,7 +193,7 @@ pub struct OpenIn {
     pub message: Option<String>,
     /// The invoice's amount in EUR, a decimal string or number; without it the whole invoice is
     /// disputed, and a credit given at resolution is recorded as stated.
-    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", example = "129.95")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", max_length = 28, example = "129.95")]
     pub amount: Option<Value>,
 }
 
@@ -339,7 +339,7 @@ pub struct ResolveIn {
     pub message: Option<String>,
     /// The credit in EUR, required when partially granted. With a disputed `amount`, at most
     /// that amount (all of it when granted); on a dispute about the whole invoice, above 0.
-    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", example = "20.00")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]+(\.[0-9]+)?$", max_length = 28, example = "20.00")]
     pub credit_amount: Option<Value>,
 }
 

@@ -539,38 +539,36 @@ async fn amounts_beyond_what_a_decimal_holds_are_refused_not_rounded() {
     let password = server.login("telco", "billing", "csr");
     let login = ("csr", password.as_str());
     let dispute = server.open_billing_item(login, "item-1", "acct-1").await;
-    let settlement = format!("{}/disputes/settlement/item/item-1", support::BILLING_BASE);
-    let refused = server
-        .send(
-            Method::POST,
-            &settlement,
-            Some(login),
-            &[
-                ("content-type", "application/json"),
-                ("accept", "application/json"),
-            ],
-            Some(br#"{"amount": 12.50000000000000000000000000001}"#.to_vec()),
-        )
-        .await;
+    let refused = settle(
+        &server,
+        login,
+        r#"{"amount": 12.50000000000000000000000000001}"#,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     assert!(refused.text.contains("more digits"), "{}", refused.text);
     // Nothing was settled: the exact full amount still settles it, once.
-    let settled = server
-        .send(
-            Method::POST,
-            &settlement,
-            Some(login),
-            &[
-                ("content-type", "application/json"),
-                ("accept", "application/json"),
-            ],
-            Some(br#"{"amount": 12.50}"#.to_vec()),
-        )
-        .await;
+    let settled = settle(&server, login, r#"{"amount": 12.50}"#).await;
     assert_eq!(
         settled.status,
         StatusCode::CREATED,
         "{dispute}: {}",
         settled.text
     );
+}
+
+/// A JSON settlement of the billing contract's item `item-1` with `body`.
+async fn settle(server: &Server, login: (&str, &str), body: &str) -> TextAnswer {
+    server
+        .send(
+            Method::POST,
+            &format!("{}/disputes/settlement/item/item-1", support::BILLING_BASE),
+            Some(login),
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
+            Some(body.as_bytes().to_vec()),
+        )
+        .await
 }

@@ -463,11 +463,11 @@ fn key_file(signing: &Signing, database_url: &str) -> PathBuf {
         return path.clone();
     }
     let sqlite_file = database_url
-        .strip_prefix("sqlite://")
-        .map(|rest| rest.split_once('?').map_or(rest, |(file, _)| file))
-        .filter(|file| !file.is_empty() && !file.starts_with(':'));
+        .starts_with("sqlite:")
+        .then(|| disputes_sqlite::database_file(database_url))
+        .flatten();
     match sqlite_file {
-        Some(file) => Path::new(file).with_file_name("signing-keys.json"),
+        Some(file) => file.with_file_name("signing-keys.json"),
         None => PathBuf::from("data/signing-keys.json"),
     }
 }

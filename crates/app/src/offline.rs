@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use disputes_domain::{Actor, ActorId, Digest, EntryKind, Role, TimelineEntry};
+use disputes_domain::{Actor, ActorId, Digest, EntryKind, Role, TenantId, TimelineEntry};
 use serde_json::Value;
 
 /// The findings of one check: what was checked, and what failed.
@@ -143,7 +143,7 @@ fn check_envelope(envelope: &Value, keys: &Value, findings: &mut Findings) -> an
 
 fn check_dispute(envelope: &Value, keys: &Value, findings: &mut Findings) -> anyhow::Result<()> {
     let payload = &envelope["payload"];
-    let org = text(payload, "orgId")?;
+    let tenant = TenantId::new(text(payload, "orgId")?)?;
     let evidence = &payload["evidence"];
     let anchor = text(evidence, "digest")?;
     findings.check(
@@ -170,7 +170,7 @@ fn check_dispute(envelope: &Value, keys: &Value, findings: &mut Findings) -> any
         match &entry["seal"] {
             Value::Null => findings.check(format!("entry {seq} is sealed"), false),
             seal => {
-                let statement = format!("disputes-seal/v1\n{org}\n{seq}\n{hash}\n");
+                let statement = restored.seal_statement(&tenant);
                 let key_id = text(seal, "keyId")?;
                 let key = key_at(keys, key_id, restored.at())?;
                 let signature = URL_SAFE_NO_PAD

@@ -40,7 +40,7 @@ pub use ids::{Actor, ActorId, DisputeId, Role, TenantId, Version};
 pub use message::{
     CollectionHold, Message, MessageText, NewMessage, MAX_COLLECTION_HOLD, MAX_MESSAGE,
 };
-pub use period::{utc_digits, Period, Timestamp};
+pub use period::{canonical_time, utc_digits, Period, Timestamp};
 pub use reason::{Reason, ReasonCode};
 pub use state::STATE_FORMAT;
 pub use subject::{

@@ -174,7 +174,7 @@ impl CollectionHold {
     pub(crate) fn placed_notes(until: Timestamp) -> String {
         format!(
             "collection on hold until {}",
-            until.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            crate::period::canonical_time(until)
         )
     }
 }

@@ -43,6 +43,12 @@ fn put_digits(digits: &mut [u8], mut value: u32) {
 }
 
 /// Truncates to whole microseconds, the precision every store keeps.
+/// An instant as every canonical text of the domain writes it (the evidence of a hold, an
+/// entry's hash, a dispute's state): `YYYY-MM-DDTHH:MM:SS.ffffffZ`, fixed width.
+pub fn canonical_time(at: Timestamp) -> impl std::fmt::Display {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+}
+
 pub(crate) fn to_micros(at: Timestamp) -> Timestamp {
     at.trunc_subsecs(6)
 }

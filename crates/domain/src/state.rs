@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
+use crate::period::canonical_time;
 use crate::{
     Actor, Adjustment, CollectionHold, Digest, DisputeParts, LedgerOutcome, OpenerReply,
     ReasonCode, Remedy, Resolution, Response, Timestamp,
@@ -100,15 +101,17 @@ impl StateText {
         }
     }
 
-    /// Whether an optional group is there; its facts follow when it is.
-    pub(crate) fn present(&mut self, name: &str, present: bool) -> bool {
-        self.flag(name, present);
-        present
+    /// An optional group: whether it is there, then its facts under `name` when it is.
+    pub(crate) fn group(&mut self, name: &str, value: Option<&impl Facts>) {
+        self.flag(name, value.is_some());
+        if let Some(value) = value {
+            value.facts(name, self);
+        }
     }
 }
 
 fn time_text(at: Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    canonical_time(at).to_string()
 }
 
 /// A value that writes its facts into the canonical state under `name`.
@@ -152,26 +155,10 @@ impl DisputeParts {
         out.text("status", status.as_str());
         out.integer("version", version.get());
         out.optional_time("respond_by", *respond_by);
-        if out.present("response", response.is_some()) {
-            if let Some(response) = response {
-                response.facts("response", &mut out);
-            }
-        }
-        if out.present("reply", reply.is_some()) {
-            if let Some(reply) = reply {
-                reply.facts("reply", &mut out);
-            }
-        }
-        if out.present("resolution", resolution.is_some()) {
-            if let Some(resolution) = resolution {
-                resolution.facts("resolution", &mut out);
-            }
-        }
-        if out.present("collection_hold", collection_hold.is_some()) {
-            if let Some(hold) = collection_hold {
-                hold.facts("collection_hold", &mut out);
-            }
-        }
+        out.group("response", response.as_ref());
+        out.group("reply", reply.as_ref());
+        out.group("resolution", resolution.as_ref());
+        out.group("collection_hold", collection_hold.as_ref());
         out.text
     }
 
@@ -196,12 +183,7 @@ impl Facts for Remedy {
             makegood_window,
         } = self;
         out.optional_decimal(&format!("{name}.amount"), *amount);
-        let window = format!("{name}.makegood_window");
-        if out.present(&window, makegood_window.is_some()) {
-            if let Some(window_period) = makegood_window {
-                window_period.facts(&window, out);
-            }
-        }
+        out.group(&format!("{name}.makegood_window"), makegood_window.as_ref());
     }
 }
 
@@ -217,12 +199,7 @@ impl Facts for Response {
         out.time(&format!("{name}.at"), *at);
         by.facts(&format!("{name}.by"), out);
         out.text(&format!("{name}.notes"), notes);
-        let remedy_name = format!("{name}.remedy");
-        if out.present(&remedy_name, remedy.is_some()) {
-            if let Some(remedy) = remedy {
-                remedy.facts(&remedy_name, out);
-            }
-        }
+        out.group(&format!("{name}.remedy"), remedy.as_ref());
         out.optional(&format!("{name}.stance"), stance.map(|s| s.as_str()));
     }
 }
@@ -316,18 +293,8 @@ impl Facts for crate::Claim {
             record,
         } = self;
         quantity.facts(&format!("{name}.quantity"), out);
-        let terms = format!("{name}.billing");
-        if out.present(&terms, billing.is_some()) {
-            if let Some(billing) = billing {
-                billing.facts(&terms, out);
-            }
-        }
-        let record_name = format!("{name}.record");
-        if out.present(&record_name, record.is_some()) {
-            if let Some(record) = record {
-                record.facts(&record_name, out);
-            }
-        }
+        out.group(&format!("{name}.billing"), billing.as_ref());
+        out.group(&format!("{name}.record"), record.as_ref());
     }
 }
 

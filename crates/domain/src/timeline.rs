@@ -179,7 +179,7 @@ impl TimelineEntry {
             actor_id.len(),
             notes.len(),
             seq = self.seq,
-            at = self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            at = crate::period::canonical_time(self.at),
             role = self.actor.role,
             kind = self.kind,
             prev_hash = self.prev_hash,

@@ -28,7 +28,7 @@ mod sent_emails;
 mod sql;
 mod tickets;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,6 +161,17 @@ impl SqliteStore {
 
 /// Whether `url` names an in-memory database, read the way sqlx reads it (`sqlite::memory:`,
 /// `sqlite://:memory:`, `...?mode=memory`). sqlx keeps that to itself once parsed.
+/// The database file a `sqlite:` URL names, as [`SqliteStore::connect`] opens it; `None` for
+/// an in-memory database or a URL it would refuse.
+pub fn database_file(url: &str) -> Option<PathBuf> {
+    if is_in_memory(url) {
+        return None;
+    }
+    SqliteConnectOptions::from_str(url)
+        .ok()
+        .map(|options| options.get_filename().to_owned())
+}
+
 fn is_in_memory(url: &str) -> bool {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -186,6 +197,18 @@ fn create_parent_dir(file: &Path) -> Result<(), SqliteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_file_is_the_one_connect_opens() {
+        for (url, file) in [
+            ("sqlite://data/disputes.db", "data/disputes.db"),
+            ("sqlite:data/disputes.db", "data/disputes.db"),
+            ("sqlite:///tmp/x.db?mode=rwc", "/tmp/x.db"),
+        ] {
+            assert_eq!(database_file(url), Some(PathBuf::from(file)), "{url}");
+        }
+        assert_eq!(database_file("sqlite::memory:"), None);
+    }
 
     #[test]
     fn in_memory_urls_are_recognised() {

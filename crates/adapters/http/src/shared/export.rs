@@ -14,7 +14,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::Utc;
-use disputes_domain::{Digest, Dispute, Timestamp};
+use disputes_domain::{canonical_time, Digest, Dispute, Timestamp};
 use disputes_ports::{PublicKey, SigningService};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -63,6 +63,7 @@ pub struct Envelope {
 
 /// The export of `dispute`, shown by its contract as `shown`, signed now.
 pub fn dispute_export(signing: &SigningService, dispute: &Dispute, shown: Value) -> Envelope {
+    let state = dispute.parts().state_text();
     let payload = json!({
         "dispute": shown,
         "disputeId": dispute.id().get(),
@@ -89,8 +90,8 @@ pub fn dispute_export(signing: &SigningService, dispute: &Dispute, shown: Value)
         "head": {
             "seq": dispute.timeline().last().map(|entry| entry.seq()),
             "hash": dispute.parts().timeline_head.to_hex(),
-            "stateDigest": dispute.parts().state_digest().to_hex(),
-            "stateText": dispute.parts().state_text(),
+            "stateDigest": Digest::of(state.as_bytes()).to_hex(),
+            "stateText": state,
         },
     });
     sign(
@@ -225,7 +226,7 @@ impl KeySet {
 }
 
 fn time(at: Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    canonical_time(at).to_string()
 }
 
 #[cfg(test)]
